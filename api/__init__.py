@@ -1,0 +1,1 @@
+"""HTTP API and chat page for the Swedish question-answering service."""

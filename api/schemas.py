@@ -1,0 +1,89 @@
+"""Request and response bodies of the HTTP API (they are also the OpenAPI docs)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., description="The question, in Swedish. Not blank; length limit in /health.",
+                          examples=["Vad är tillitsbaserad styrning?"])
+    k: StrictInt = Field(5, ge=1, le=50, description="How many passages to return (1-50).")
+    mode: Literal["hybrid", "dense", "lexical"] | None = Field(
+        None, description="Ranking: hybrid (default), dense (vectors only) or lexical (BM25 only)."
+    )
+
+
+class SearchHit(BaseModel):
+    rank: int
+    score: float = Field(..., description="Ranking score of the mode (not comparable across modes).")
+    similarity: float = Field(..., description="Cosine similarity of question and passage.")
+    relevance: float = Field(..., description="Similarity mapped to 0-1 for display.")
+    passage_id: str
+    document_id: str
+    title: str
+    section: str | None
+    date: str | None
+    text: str = Field(..., description="The passage: document text[start:end], whitespace collapsed.")
+    start: int = Field(..., description="Start offset (characters) in the document's original text.")
+    end: int = Field(..., description="End offset (exclusive).")
+    highlights: list[tuple[int, int]] = Field(
+        ..., description="Document spans [start, end) of the sentences that best answer."
+    )
+
+
+class SearchResponse(BaseModel):
+    question: str
+    mode: str
+    took_ms: float
+    no_good_match: bool = Field(..., description="True when even the best passage is a weak match.")
+    results: list[SearchHit]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    documents: int
+    passages: int
+    model: str
+    query_path: str
+    vector_index: str
+    built_at: str | None
+    max_question_chars: int
+    modes: list[str]
+    default_mode: str
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    title: str
+    date: str | None
+    chars: int
+    passages: int
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentSummary]
+
+
+class SectionOut(BaseModel):
+    title: str | None
+    date: str | None
+    start: int
+    end: int
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    date: str | None
+    text: str
+    sections: list[SectionOut]
+    metadata: dict[str, object]
+
+
+class ErrorOut(BaseModel):
+    detail: str

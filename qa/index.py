@@ -1,0 +1,272 @@
+"""The index directory: build it atomically, reuse unchanged embeddings, open it safely.
+
+Layout of an index directory::
+
+    manifest.json      model, dimension, counts, corpus fingerprint, build time, settings
+    passages.sqlite    documents and passages (row i = vector i)
+    embeddings.npy     normalised passage vectors, float32
+    vectors.faiss      FAISS index over those vectors (flat or HNSW)
+    lexical/           BM25 index (bm25s) and the compound vocabulary
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from qa import __version__
+from qa.documents import Document, make_document
+from qa.errors import IndexLoadError
+from qa.lexical import LexicalIndex
+from qa.model import Embedder
+from qa.passages import Passage, SegmentationParams, split_document
+from qa.settings import Settings
+from qa.store import PassageStore, write_store
+from qa.vectors import VectorIndex, kind_of, make_vector_index
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+
+
+def corpus_fingerprint(documents: Sequence[Document]) -> str:
+    """Order-independent hash of the corpus content."""
+    digest = hashlib.sha256()
+    for fp in sorted(d.fingerprint for d in documents):
+        digest.update(fp.encode())
+    return digest.hexdigest()[:16]
+
+
+def segmentation_params(settings: Settings, embedder: Embedder) -> SegmentationParams:
+    return SegmentationParams(
+        max_tokens=min(settings.passage_max_tokens, embedder.max_tokens),
+        min_tokens=settings.passage_min_tokens,
+        overlap_tokens=settings.passage_overlap_tokens,
+        model_max_tokens=embedder.max_tokens,
+    )
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    path = index_dir / MANIFEST
+    if not path.is_file():
+        raise IndexLoadError(
+            f"no index at {index_dir}: build one with `qa build --index {index_dir}`"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexLoadError(f"{path}: unreadable manifest ({exc})") from None
+    if manifest.get("format") != FORMAT:
+        raise IndexLoadError(f"{index_dir}: index format {manifest.get('format')} is not "
+                             f"supported (expected {FORMAT}); rebuild it with `qa build`")
+    return manifest
+
+
+def _recover(index_dir: Path) -> None:
+    """Finish a swap interrupted between its two renames."""
+    backup = index_dir.with_name(f".{index_dir.name}.previous")
+    if not index_dir.exists() and backup.exists():
+        backup.rename(index_dir)
+
+
+@dataclass
+class BuildReport:
+    documents: int
+    passages: int
+    embedded: int
+    reused: int
+    seconds: float
+    index_dir: Path
+    vector_index: str
+
+
+def _reusable(index_dir: Path, manifest_key: dict[str, Any]) -> tuple[PassageStore, np.ndarray] | None:
+    """The previous build's store and vectors, if built with the same model and passage rules."""
+    try:
+        old = read_manifest(index_dir)
+    except IndexLoadError:
+        return None
+    if any(old.get(k) != v for k, v in manifest_key.items()):
+        return None
+    try:
+        return PassageStore(index_dir / "passages.sqlite"), np.load(index_dir / "embeddings.npy")
+    except Exception:
+        return None
+
+
+def build_index(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    settings: Settings,
+    index_dir: Path,
+    *,
+    progress: bool = True,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> BuildReport:
+    """Segment, embed (reusing unchanged documents' vectors) and write a new index atomically.
+
+    Everything is written to a temporary sibling directory, which replaces
+    ``index_dir`` only once complete: an interrupted build leaves the previous
+    index as it was.
+    """
+    t0 = time.perf_counter()
+    if not documents:
+        raise IndexLoadError("no documents to index")
+    ids = [d.id for d in documents]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise IndexLoadError(f"duplicate document id {dup!r}")
+    params = segmentation_params(settings, embedder)
+    key = {
+        "model": embedder.model_id,
+        "dim": embedder.dim,
+        "passage_prompt": embedder.passage_prompt,
+        "segmentation": asdict(params),
+        "embed_context": settings.embed_context,
+    }
+    index_dir = index_dir.resolve()
+    _recover(index_dir)
+    previous = _reusable(index_dir, key)
+
+    passages: list[Passage] = []
+    per_doc: list[list[Passage]] = []
+    for doc in documents:
+        found = split_document(doc, embedder.count_tokens, params)
+        per_doc.append(found)
+        passages.extend(found)
+    if not passages:
+        raise IndexLoadError("the documents hold no text to index")
+
+    vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
+    todo: list[int] = []
+    reused = 0
+    old_rows: dict[str, list[int]] = {}
+    old_fp: dict[str, str] = {}
+    if previous is not None:
+        store, old_vectors = previous
+        for row, p in enumerate(store.passages):
+            old_rows.setdefault(p.document_id, []).append(row)
+        old_fp = {d["id"]: d["fingerprint"] for d in store.list_documents()}
+        old_spans = {p.id: (p.start, p.end) for p in store.passages}
+        store.close()
+    row = 0
+    for doc, found in zip(documents, per_doc, strict=True):
+        rows = old_rows.get(doc.id, [])
+        same = (
+            previous is not None
+            and old_fp.get(doc.id) == doc.fingerprint
+            and len(rows) == len(found)
+            and all(old_spans.get(p.id) == (p.start, p.end) for p in found)
+        )
+        if same:
+            vectors[row : row + len(found)] = old_vectors[rows]
+            reused += len(found)
+        else:
+            todo.extend(range(row, row + len(found)))
+        row += len(found)
+    if todo:
+        log(f"embedding {len(todo)} passages ({reused} reused)")
+        texts = [passages[i].embedding_text(settings.embed_context) for i in todo]
+        vectors[todo] = embedder.embed_passages(texts, progress=progress)
+
+    tmp = index_dir.with_name(f".{index_dir.name}.building-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        write_store(tmp / "passages.sqlite", documents, passages)
+        np.save(tmp / "embeddings.npy", vectors)
+        vindex = make_vector_index(vectors, settings.exact_search_max, settings.hnsw_m)
+        faiss.write_index(vindex, str(tmp / "vectors.faiss"))
+        (tmp / "lexical").mkdir()
+        LexicalIndex.build([p.embedding_text(True) for p in passages]).save(tmp / "lexical")
+        manifest = {
+            "format": FORMAT,
+            **key,
+            "query_prompt": embedder.query_prompt,
+            "passages": len(passages),
+            "documents": len(documents),
+            "corpus_fingerprint": corpus_fingerprint(documents),
+            "vector_index": kind_of(vindex),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "qa_version": __version__,
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        _swap(tmp, index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BuildReport(len(documents), len(passages), len(todo), reused,
+                       time.perf_counter() - t0, index_dir, kind_of(vindex))
+
+
+def _swap(new: Path, index_dir: Path) -> None:
+    backup = index_dir.with_name(f".{index_dir.name}.previous")
+    shutil.rmtree(backup, ignore_errors=True)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    if index_dir.exists():
+        index_dir.rename(backup)
+    new.rename(index_dir)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+class Index:
+    """An opened index: passages, vectors and the lexical index, checked against the model."""
+
+    def __init__(self, index_dir: Path, manifest: dict[str, Any], store: PassageStore,
+                 vectors: VectorIndex, embeddings: np.ndarray, lexical: LexicalIndex) -> None:
+        self.dir = index_dir
+        self.manifest = manifest
+        self.store = store
+        self.vectors = vectors
+        self.embeddings = embeddings
+        self.lexical = lexical
+
+    @classmethod
+    def open(cls, index_dir: Path, embedder: Embedder | None = None,
+             settings: Settings | None = None) -> Index:
+        settings = settings or Settings()
+        index_dir = index_dir.resolve()
+        _recover(index_dir)
+        manifest = read_manifest(index_dir)
+        if embedder is not None and (
+            manifest.get("model") != embedder.model_id or manifest.get("dim") != embedder.dim
+        ):
+            raise IndexLoadError(
+                f"the index at {index_dir} was built with model {manifest.get('model')!r} "
+                f"(dimension {manifest.get('dim')}), but the service uses "
+                f"{embedder.model_id!r} (dimension {embedder.dim}). Rebuild it with "
+                f"`qa build --index {index_dir}` or set QA_MODEL={manifest.get('model')}"
+            )
+        try:
+            store = PassageStore(index_dir / "passages.sqlite")
+            vectors = VectorIndex.load(index_dir / "vectors.faiss", settings.hnsw_ef_search)
+            embeddings = np.load(index_dir / "embeddings.npy", mmap_mode="r")
+            lexical = LexicalIndex.load(index_dir / "lexical")
+        except Exception as exc:
+            raise IndexLoadError(f"{index_dir}: damaged index ({exc}); rebuild it") from None
+        if not (len(store) == len(vectors) == len(embeddings) == manifest.get("passages")):
+            raise IndexLoadError(f"{index_dir}: passage counts disagree; rebuild the index")
+        return cls(index_dir, manifest, store, vectors, embeddings, lexical)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.store.close()
+
+
+def reload_documents(index: Index) -> list[Document]:
+    """The indexed documents, re-analysed, so a build can add to them."""
+    return [
+        make_document(d.id, d.text, d.title, d.date, **d.metadata)
+        for d in index.store.documents()
+    ]

@@ -1,0 +1,220 @@
+"""Passages: sentence-aware, paragraph-respecting pieces of a document with exact offsets.
+
+A passage is ``document.text[start:end]`` with whitespace collapsed. It never
+crosses site furniture or a dated post, keeps a heading with the text it
+introduces, and stays within the model's token window (prompt included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import blingfire
+
+from qa.dates import WRITTEN_DATE
+from qa.documents import Document
+from qa.structure import Line, Section
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+"""Counts the model tokens of passage texts, prompt and special tokens included."""
+
+_INTRO_MAX_WORDS = 12
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrievable unit of a document, with its citation."""
+
+    id: str
+    document_id: str
+    title: str
+    section: str | None
+    date: str | None
+    start: int
+    end: int
+    text: str
+
+    def embedding_text(self, with_context: bool) -> str:
+        """What the embedder sees: the text, optionally after title and section."""
+        if not with_context:
+            return self.text
+        head = self.title if not self.section or self.section == self.title else (
+            f"{self.title} – {self.section}"
+        )
+        return f"{head}\n{self.text}" if head else self.text
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    tokens: int
+    line_start: bool  # first sentence of a line
+    paragraph_start: bool  # first sentence after a blank line
+    barrier: bool  # furniture or a new dated post lies before it
+    sticky: bool  # heading or lead-in that must stay with what follows
+    group: int
+
+
+@dataclass(frozen=True)
+class SegmentationParams:
+    max_tokens: int = 160
+    min_tokens: int = 48
+    overlap_tokens: int = 40
+    model_max_tokens: int = 512
+
+
+def collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _sentences(line: Line) -> list[tuple[int, int]]:
+    _, offsets = blingfire.text_to_sentences_and_offsets(line.text)
+    spans = [(line.start + a, line.start + b) for a, b in offsets if line.text[a:b].strip()]
+    return spans or [(line.start, line.end)]
+
+
+def _is_intro(line: Line) -> bool:
+    return line.role in ("heading", "dateline") or (
+        line.text.endswith(":") and len(line.text.split()) <= _INTRO_MAX_WORDS
+    )
+
+
+def _units(doc: Document, count: TokenCounter, overhead: int) -> list[_Unit]:
+    assert doc.layout is not None
+    posts = [s for s in doc.sections if s.title and WRITTEN_DATE.fullmatch(s.title)]
+    raw: list[tuple[int, int, bool, bool, bool, bool, int]] = []
+    barrier = False
+    for line in doc.layout.lines:
+        if line.role == "furniture":
+            barrier = True
+            continue
+        group = next((i for i, p in enumerate(posts) if p.start <= line.start < p.end), -1)
+        if raw and raw[-1][6] != group:
+            barrier = True
+        sticky = _is_intro(line)
+        for i, (a, b) in enumerate(_sentences(line)):
+            raw.append((a, b, i == 0, i == 0 and line.paragraph_start, barrier and i == 0,
+                        sticky, group))
+        barrier = False
+    counts = count([doc.text[a:b] for a, b, *_ in raw]) if raw else []
+    return [
+        _Unit(a, b, max(n - overhead, 1), ls, ps, br, st, g)
+        for (a, b, ls, ps, br, st, g), n in zip(raw, counts, strict=True)
+    ]
+
+
+def _hard_split(doc: Document, unit: _Unit, budget: int, count: TokenCounter,
+                overhead: int) -> list[_Unit]:
+    """Cut an over-long sentence at word boundaries into pieces within budget."""
+    pieces: list[_Unit] = []
+    text = doc.text
+    words: list[tuple[int, int]] = []
+    i = unit.start
+    while i < unit.end:
+        while i < unit.end and text[i].isspace():
+            i += 1
+        j = i
+        while j < unit.end and not text[j].isspace():
+            j += 1
+        if j > i:
+            words.append((i, j))
+        i = j
+    lo = 0
+    while lo < len(words):
+        hi = lo + 1
+        step = 64
+        while hi < len(words):
+            trial = min(len(words), hi + step)
+            if count([text[words[lo][0]:words[trial - 1][1]]])[0] - overhead <= budget:
+                hi = trial
+            elif step > 1:
+                step //= 2
+            else:
+                break
+        a, b = words[lo][0], words[hi - 1][1]
+        n = count([text[a:b]])[0] - overhead
+        pieces.append(_Unit(a, b, n, lo == 0 and unit.line_start, lo == 0 and unit.paragraph_start,
+                            lo == 0 and unit.barrier, False, unit.group))
+        lo = hi
+    return pieces
+
+
+def _section_of(doc: Document, start: int, end: int) -> Section | None:
+    """The section a passage starts in, or the first one it enters (after a dateline)."""
+    if doc.layout is None:
+        return None
+    found = doc.layout.section_at(start)
+    if found is None:
+        found = next((s for s in doc.sections if start <= s.start < end), None)
+    return found
+
+
+def split_document(doc: Document, count: TokenCounter,
+                   params: SegmentationParams | None = None) -> list[Passage]:
+    """Cut a document into passages; see the module docstring for the rules."""
+    p = params or SegmentationParams()
+    overhead = count([""])[0]
+    budget = max(p.max_tokens - overhead, 8)
+    hard_budget = p.model_max_tokens - overhead
+    units: list[_Unit] = []
+    for u in _units(doc, count, overhead):
+        units.extend(_hard_split(doc, u, min(budget, hard_budget), count, overhead)
+                     if u.tokens > min(budget, hard_budget) else [u])
+
+    groups: list[list[_Unit]] = []
+    cur: list[_Unit] = []
+
+    def size(us: list[_Unit]) -> int:
+        return sum(u.tokens for u in us)
+
+    for u in units:
+        if cur:
+            has_body = any(not c.sticky for c in cur)
+            barrier = u.barrier
+            soft = has_body and (
+                (u.paragraph_start and size(cur) >= p.min_tokens)
+                or (u.line_start and size(cur) >= (p.min_tokens + budget) // 2)
+                or (u.sticky and not cur[-1].sticky and u.paragraph_start)
+            )
+            overflow = size(cur) + u.tokens > budget
+            if barrier or soft or overflow:
+                carry: list[_Unit] = []
+                while has_body and cur and cur[-1].sticky and not barrier:
+                    carry.insert(0, cur.pop())
+                if cur:
+                    groups.append(cur)
+                overlap: list[_Unit] = []
+                if overflow and not (barrier or soft or u.paragraph_start) and not carry:
+                    for prev in reversed(cur):
+                        if size(overlap) + prev.tokens > p.overlap_tokens or prev.sticky:
+                            break
+                        overlap.insert(0, prev)
+                    if size(overlap) + u.tokens > budget or len(overlap) == len(cur):
+                        overlap = []
+                cur = overlap + carry
+        cur.append(u)
+    if cur:
+        # A trailing heading with nothing after it joins the passage before it.
+        if all(c.sticky for c in cur) and groups and groups[-1][-1].group == cur[0].group \
+                and not cur[0].barrier and size(groups[-1]) + size(cur) <= budget:
+            groups[-1].extend(cur)
+        else:
+            groups.append(cur)
+
+    passages = []
+    for n, g in enumerate(groups):
+        start, end = g[0].start, g[-1].end
+        section = _section_of(doc, start, end)
+        passages.append(Passage(
+            id=f"{doc.id}#{n}",
+            document_id=doc.id,
+            title=doc.title,
+            section=section.title if section else None,
+            date=(section.date if section and section.date else doc.date),
+            start=start,
+            end=end,
+            text=collapse(doc.text[start:end]),
+        ))
+    return passages

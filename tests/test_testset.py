@@ -1,0 +1,190 @@
+"""Consistency checks for the Swedish retrieval test set qa/testsets/seeds_sv.jsonl.
+
+Plain standard library: the set must stay valid whatever happens to the service code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTSET = ROOT / "qa" / "testsets" / "seeds_sv.jsonl"
+SEEDS = ROOT / "seeds"
+
+REQUIRED = {
+    "id": str,
+    "question": str,
+    "document_id": (str, type(None)),
+    "evidence": (str, type(None)),
+    "kind": str,
+    "split": str,
+}
+KINDS = {
+    "who",
+    "what",
+    "when",
+    "how_many",
+    "why",
+    "how",
+    "list",
+    "synonym",
+    "two_sentence",
+    "unanswerable",
+}
+SPLITS = {"tune", "heldout"}
+MAX_SHARED_RUN = 4  # a question may share at most 4 consecutive words with its evidence
+# Site chrome the service filters out: evidence must never come from it.
+FURNITURE = (
+    "Fler nyheter",
+    "Relaterade nyheter",
+    "Region Örebro läns webbplats för regional utveckling",
+    "Växel:",
+    "Hade du nytta av innehållet på denna sida?",
+    "Senast uppdaterad:",
+    "Kontakter",
+)
+
+
+def _read_doc(path: Path) -> str:
+    # Same decoding as the service (no newline translation), so offsets agree.
+    return path.read_bytes().decode("utf-8-sig")
+
+
+@pytest.fixture(scope="module")
+def docs() -> dict[str, str]:
+    return {p.stem: _read_doc(p) for p in sorted(SEEDS.glob("*.txt"))}
+
+
+@pytest.fixture(scope="module")
+def raw_lines() -> list[str]:
+    return TESTSET.read_bytes().decode("utf-8").split("\n")
+
+
+@pytest.fixture(scope="module")
+def items(raw_lines: list[str]) -> list[dict]:
+    return [json.loads(line) for line in raw_lines if line.strip()]
+
+
+def _answerable(items: list[dict]) -> list[dict]:
+    return [it for it in items if it["kind"] != "unanswerable"]
+
+
+def _words(text: str) -> list[str]:
+    """Lower-cased words with punctuation stripped."""
+    return re.findall(r"\w+", text.lower())
+
+
+def _longest_shared_run(a: list[str], b: list[str]) -> int:
+    best = 0
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b, start=1):
+            if x == y:
+                cur[j] = prev[j - 1] + 1
+                best = max(best, cur[j])
+        prev = cur
+    return best
+
+
+def test_every_line_parses(raw_lines: list[str]) -> None:
+    assert raw_lines[-1] == "", "file must end with a newline"
+    for n, line in enumerate(raw_lines[:-1], start=1):
+        assert line.strip(), f"line {n} is blank"
+        obj = json.loads(line)
+        assert isinstance(obj, dict), f"line {n} is not a JSON object"
+
+
+def test_written_as_utf8_not_escaped(raw_lines: list[str]) -> None:
+    text = "\n".join(raw_lines)
+    assert "\\u00" not in text, "write with ensure_ascii=False"
+
+
+def test_required_fields_and_types(items: list[dict]) -> None:
+    for it in items:
+        for field, typ in REQUIRED.items():
+            assert field in it, f"{it.get('id')}: missing {field}"
+            assert isinstance(it[field], typ), f"{it['id']}: {field} has type {type(it[field])}"
+        assert re.fullmatch(r"s\d{3}", it["id"]), it["id"]
+        assert it["question"].strip() == it["question"] and len(it["question"]) >= 5, it["id"]
+
+
+def test_ids_and_questions_unique(items: list[dict]) -> None:
+    ids = Counter(it["id"] for it in items)
+    assert not [i for i, n in ids.items() if n > 1], "duplicate ids"
+    questions = Counter(it["question"].lower() for it in items)
+    assert not [q for q, n in questions.items() if n > 1], "duplicate questions"
+
+
+def test_kinds_and_splits_valid(items: list[dict]) -> None:
+    for it in items:
+        assert it["kind"] in KINDS, f"{it['id']}: kind {it['kind']!r}"
+        assert it["split"] in SPLITS, f"{it['id']}: split {it['split']!r}"
+
+
+def test_unanswerable_have_no_document(items: list[dict]) -> None:
+    for it in items:
+        unanswerable = it["kind"] == "unanswerable"
+        assert (it["document_id"] is None) == unanswerable, it["id"]
+        assert (it["evidence"] is None) == unanswerable, it["id"]
+
+
+def test_counts(items: list[dict]) -> None:
+    answerable = _answerable(items)
+    assert len(items) >= 100
+    assert len(answerable) >= 80
+    assert len(items) - len(answerable) >= 5
+    kinds = Counter(it["kind"] for it in items)
+    for kind in KINDS:
+        assert kinds[kind] >= 3, f"kind {kind} only {kinds[kind]} times"
+
+
+def test_document_ids_exist(items: list[dict], docs: dict[str, str]) -> None:
+    for it in _answerable(items):
+        assert it["document_id"] in docs, f"{it['id']}: unknown document {it['document_id']}"
+
+
+def test_evidence_occurs_exactly_once(items: list[dict], docs: dict[str, str]) -> None:
+    for it in _answerable(items):
+        text = docs[it["document_id"]]
+        ev = it["evidence"]
+        assert ev.strip() == ev and ev, f"{it['id']}: evidence empty or padded"
+        n = text.count(ev)
+        assert n == 1, f"{it['id']}: evidence occurs {n} times in {it['document_id']}"
+
+
+def test_evidence_not_from_site_furniture(items: list[dict], docs: dict[str, str]) -> None:
+    for it in _answerable(items):
+        text = docs[it["document_id"]]
+        ev = it["evidence"]
+        for chrome in FURNITURE:
+            assert chrome not in ev, f"{it['id']}: evidence contains {chrome!r}"
+        tail = text.find("Relaterade nyheter")
+        if tail >= 0:
+            assert text.index(ev) < tail, f"{it['id']}: evidence in the related-news teasers"
+
+
+def test_all_documents_covered(items: list[dict], docs: dict[str, str]) -> None:
+    covered = {it["document_id"] for it in _answerable(items)}
+    assert covered == set(docs), f"not covered: {sorted(set(docs) - covered)}"
+
+
+def test_splits_cover_every_document_and_kind(items: list[dict], docs: dict[str, str]) -> None:
+    for split in SPLITS:
+        part = [it for it in items if it["split"] == split]
+        assert part, f"split {split} is empty"
+        assert {it["document_id"] for it in _answerable(part)} == set(docs), split
+        assert {it["kind"] for it in part} == KINDS, split
+    sizes = Counter(it["split"] for it in items)
+    assert abs(sizes["tune"] - sizes["heldout"]) <= 2, sizes
+
+
+def test_questions_do_not_copy_evidence(items: list[dict]) -> None:
+    for it in _answerable(items):
+        run = _longest_shared_run(_words(it["question"]), _words(it["evidence"]))
+        assert run <= MAX_SHARED_RUN, f"{it['id']}: question shares {run} consecutive words with its evidence"
