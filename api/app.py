@@ -21,7 +21,7 @@ from api.schemas import (
     SearchRequest,
     SearchResponse,
 )
-from qa.search import MODES, SearchEngine
+from qa.search import MODES, QuestionError, SearchEngine, clean_question
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("qa.api")
@@ -87,14 +87,10 @@ def create_app(engine: SearchEngine) -> FastAPI:
     @app.post("/api/search", response_model=SearchResponse, tags=["search"],
               responses={422: {"model": ErrorOut}})
     def search(req: SearchRequest) -> SearchResponse:
-        question = req.question.strip()
-        if not question:
-            raise HTTPException(422, "'question' must not be empty")
-        if len(question) > settings.max_question_chars:
-            raise HTTPException(
-                422, f"'question' is too long: {len(question)} characters, at most "
-                f"{settings.max_question_chars}",
-            )
+        try:
+            question = clean_question(req.question, settings.max_question_chars)
+        except QuestionError as exc:
+            raise HTTPException(422, str(exc)) from None
         result = engine.search(question, req.k, req.mode)
         return SearchResponse(
             question=question,

@@ -85,14 +85,10 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Ask a question; print the ranked passages with citations, the answer marked »like this«."""
-    from qa.search import MODES, SearchEngine
+    from qa.search import MODES, SearchEngine, clean_question
 
     s = _settings()
-    question = question.strip()
-    if not question:
-        raise QAError("the question is empty")
-    if len(question) > s.max_question_chars:
-        raise QAError(f"the question is too long (at most {s.max_question_chars} characters)")
+    question = clean_question(question, s.max_question_chars)
     if mode is not None and mode not in MODES:
         raise QAError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     engine = SearchEngine.open(s, str(index) if index else None)
@@ -143,6 +139,83 @@ def serve(
     engine.warm_up()
     uvicorn.run(create_app(engine), host=host or s.host, port=port or s.port, log_level="info",
                 access_log=False)
+
+
+@app.command("eval")
+def eval_(
+    index: IndexOpt = None,
+    questions: Annotated[Path | None, typer.Option(
+        help="Span-labelled JSONL test set (default: the bundled qa/testsets/seeds_sv.jsonl).")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for report.json, report.md and the plots.")] = Path(
+        "var/eval"),
+    mode: Annotated[list[str] | None, typer.Option(
+        "--mode", help="A mode to evaluate; repeat for several (default: every mode).")] = None,
+    benchmark: Annotated[str | None, typer.Option(
+        help="Evaluate a standard benchmark instead: swefaq or beir (needs --data).")] = None,
+    data: Annotated[Path | None, typer.Option(
+        help="The benchmark: a SweFAQ .jsonl file or a BEIR folder.")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="Rank depth of the metrics.")] = 10,
+    export_corpus: Annotated[Path | None, typer.Option(
+        help="Only write the benchmark corpus as JSONL for `qa build --source`, then stop.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Measure retrieval (Hit/Recall@k, MRR, nDCG) for every mode through the serving engine."""
+    from qa.evaluation import evaluate
+    from qa.report import build_report, write_report
+    from qa.search import MODES, SearchEngine
+
+    s = _settings()
+    modes = list(dict.fromkeys(mode or MODES))
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise QAError(f"unknown mode {unknown[0]!r}; expected one of {', '.join(MODES)}")
+    show = progress and sys.stderr.isatty()
+
+    def log(message: str) -> None:
+        typer.echo(message, err=True)
+
+    extra: dict[str, object] = {}
+    if benchmark is not None:
+        from qa.benchmarks import export_corpus as write_corpus
+        from qa.benchmarks import load_benchmark, open_engine
+        from qa.model import Embedder
+
+        if data is None:
+            raise QAError("--benchmark needs --data: the SweFAQ .jsonl file or the BEIR folder")
+        if questions is not None:
+            raise QAError("--questions and --benchmark exclude each other")
+        bench = load_benchmark(benchmark, data)
+        if export_corpus is not None:
+            n = write_corpus(bench, export_corpus)
+            typer.echo(f"wrote {n} documents to {export_corpus}; index them with `qa build --source "
+                       f"{export_corpus} --index DIR`, then `qa eval --benchmark {benchmark} --data {data} "
+                       "--index DIR` gives the same figures")
+            return
+        engine = open_engine(bench, Embedder(s), s, index, progress=show, log=log)
+        queries, name, source, unit = bench.queries, bench.name, str(data), "document"
+        extra["benchmark"] = bench.info
+    else:
+        from qa.testset import BUNDLED_TESTSET, load_testset, resolve
+
+        if data is not None or export_corpus is not None:
+            raise QAError("--data and --export-corpus go with --benchmark")
+        path = questions or BUNDLED_TESTSET
+        items = load_testset(path)
+        engine = SearchEngine.open(s, str(index) if index else None)
+        queries = resolve(items, engine.index.store.document_texts())
+        name, source, unit = path.stem, str(path), "passage"
+    ev = evaluate(engine, queries, modes, k, unit, progress=show, log=log)
+    report = build_report(
+        ev, name=name, source=source, default_mode=s.default_mode, manifest=engine.index.manifest,
+        index_dir=str(engine.index.dir), model=engine.embedder.model_id,
+        query_path=engine.embedder.query_path, no_match_similarity=s.no_match_similarity, extra=extra,
+    )
+    write_report(report, ev, out)
+    typer.echo(f"{report['questions']} questions ({report['unanswerable']} unanswerable), "
+               f"{ev.elapsed_s:.1f} s, queries embedded by {engine.embedder.query_path}")
+    for m in modes:
+        typer.echo(f"{m:>8}: " + "  ".join(f"{n} {v:.3f}" for n, v in ev.metrics[m].items()))
+    typer.echo(f"report: {out / 'report.md'}")
 
 
 def main() -> None:

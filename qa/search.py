@@ -8,12 +8,14 @@ rank).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import get_args
 
 import numpy as np
 
+from qa.errors import QAError
 from qa.highlight import Highlighter
 from qa.index import Index
 from qa.model import Embedder
@@ -22,6 +24,27 @@ from qa.settings import SearchMode, Settings
 
 MODES: tuple[str, ...] = get_args(SearchMode)
 _DUPLICATE_COSINE = 0.97
+
+
+class QuestionError(QAError):
+    """A question the service cannot take; the message says why."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """The question as searched: control characters dropped, surrounding blanks stripped."""
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in question):
+        raise QuestionError("'question' holds invalid characters (unpaired UTF-16 surrogates)")
+    question = _CONTROL.sub(" ", question).strip()
+    if not question:
+        raise QuestionError("'question' must not be empty")
+    if len(question) > max_chars:
+        raise QuestionError(
+            f"'question' is too long: {len(question)} characters, at most {max_chars}"
+        )
+    return question
 
 
 @dataclass

@@ -147,6 +147,14 @@ def card_with(turn, text: str):
     return turn.locator(".card", has_text=text).first
 
 
+def show_all(turn) -> None:
+    """Press "Visa fler källor" when the answer has more cards than it shows at first."""
+    more = turn.locator(".show-more")
+    if more.count():
+        more.click()
+        expect(more).to_have_count(0)
+
+
 def no_horizontal_scroll(page: Page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
@@ -191,20 +199,23 @@ def test_conversation_answers_reload_and_document_view(session, api_info):
 
     first = session.ask(Q_TRUST)
     expect(page.locator("#question")).to_have_value("")
+    expect(first.locator(".card:visible")).to_have_count(3)
+    expect(first.locator(".card .rank").first).to_have_text("1")
+    expect(first.locator(".card .relevance").first).to_contain_text("relevans")
+    # The answering sentence is highlighted in at least one card.
+    expect(first.locator(".card .answer-mark").first).to_be_visible(timeout=WAIT_MS)
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "desktop-answer.png")
+    show_all(first)
+    expect(first.locator(".card:visible")).to_have_count(5)
     card = card_with(first, "Helsingborg")
     expect(card).to_be_visible()
     expect(card.locator(".card-title")).to_have_text("Att bygga utvecklingskapacitet")
-    expect(card.locator(".relevance")).to_contain_text("relevans")
-    expect(first.locator(".card .rank").first).to_have_text("1")
-    # The answering sentence is highlighted in at least one card.
-    expect(first.locator(".card .answer-mark").first).to_be_visible(timeout=WAIT_MS)
 
     second = session.ask(Q_COUNTIES)
     expect(card_with(second, "21 fristående myndigheter")).to_be_visible()
     assert [s["question"] for s in session.searches] == [Q_TRUST, Q_COUNTIES]
     expect(page.locator("#new-conversation")).to_be_visible()
-    first.scroll_into_view_if_needed()
-    shot(page, "desktop-answer.png")
 
     # The conversation survives a reload, without asking again.
     page.reload()
@@ -214,6 +225,7 @@ def test_conversation_answers_reload_and_document_view(session, api_info):
     expect(turns.nth(1).locator(".question-text")).to_contain_text(Q_COUNTIES)
     expect(card_with(turns.nth(1), "21 fristående myndigheter")).to_be_visible()
     first = turns.nth(0)
+    show_all(first)
     card = card_with(first, "Helsingborg")
     expect(card.locator(".answer-mark").first).to_be_visible()
     assert len(session.searches) == 2
@@ -240,7 +252,7 @@ def test_conversation_answers_reload_and_document_view(session, api_info):
     )
     assert shown["full"] == document["text"], "the dialog shows the document's full original text"
     card_text = card.locator(".passage").text_content()
-    assert " ".join(shown["passage"].split()) == card_text
+    assert " ".join(shown["passage"].split()) == " ".join(card_text.split())
     assert "Helsingborg" in shown["passage"]
     expect(passage.locator(".answer-mark").first).to_be_visible()
 
@@ -261,7 +273,7 @@ def test_conversation_answers_reload_and_document_view(session, api_info):
     expect(dialog).to_be_hidden()
     assert page.evaluate(
         "i => document.activeElement === document.querySelectorAll('.turn')[0]"
-        ".querySelector(`[data-result=\"${i}\"] .card-open`)",
+        '.querySelector(`[data-result="${i}"] .card-open`)',
         result_index,
     )
 
@@ -372,13 +384,26 @@ def test_no_good_match_and_escaped_text(session):
     page = session.open()
     evil = '<img src=x onerror="window.__pwned=1">Skadlig <b>titel</b>'
     result = {
-        "rank": 1, "score": 0.1, "relevance": 0.12, "passage_id": "x:0", "document_id": "x",
-        "title": evil, "section": "<i>avsnitt</i>", "date": "2020-01-31",
-        "text": "Text med <script>window.__pwned=2</script> i sig.", "start": 0, "end": 40,
+        "rank": 1,
+        "score": 0.1,
+        "relevance": 0.12,
+        "passage_id": "x:0",
+        "document_id": "x",
+        "title": evil,
+        "section": "<i>avsnitt</i>",
+        "date": "2020-01-31",
+        "text": "Text med <script>window.__pwned=2</script> i sig.",
+        "start": 0,
+        "end": 40,
         "highlights": [],
     }
-    body = {"question": "q", "mode": "hybrid", "took_ms": 1.0, "no_good_match": True,
-            "results": [result, {**result, "rank": 2, "passage_id": "x:1"}]}
+    body = {
+        "question": "q",
+        "mode": "hybrid",
+        "took_ms": 1.0,
+        "no_good_match": True,
+        "results": [result, {**result, "rank": 2, "passage_id": "x:1"}],
+    }
     page.route(
         "**/api/search",
         lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(body)),
@@ -404,13 +429,17 @@ def test_mobile_layout(mobile):
     assert no_horizontal_scroll(page) <= MOBILE["width"]
     shot(page, "mobile-empty.png")
     turn = mobile.ask(Q_TRUST)
+    expect(turn.locator(".card .answer-mark").first).to_be_visible(timeout=WAIT_MS)
+    assert no_horizontal_scroll(page) <= MOBILE["width"]
+    shot(page, "mobile-answer.png")
+    show_all(turn)
     card = card_with(turn, "Helsingborg")
     expect(card).to_be_visible()
     assert no_horizontal_scroll(page) <= MOBILE["width"]
     card.scroll_into_view_if_needed()
+    expect(card).to_be_in_viewport()
     box = card.bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"]
-    shot(page, "mobile-answer.png")
     card.locator(".card-open").click()
     expect(page.locator("#doc-dialog .passage-mark")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#doc-close")).to_be_in_viewport()

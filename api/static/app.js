@@ -88,10 +88,6 @@
     return { key: "lag", label: "Låg relevans", value: v };
   }
 
-  function prefersReducedMotion() {
-    return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-  }
-
   function uid() {
     return Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
   }
@@ -155,23 +151,64 @@
     return docCache[id];
   }
 
-  // ---------- highlight mapping ----------
+  // ---------- passage text and highlight mapping ----------
 
-  // Highlight spans come in document coordinates; the card shows the
-  // whitespace-collapsed passage text. Take each highlight's text from the
-  // document, collapse it the same way, and find it in the card text.
-  function computeMarks(result, docText) {
-    var text = String(result.text || "");
-    var hs = Array.isArray(result.highlights) ? result.highlights.slice() : [];
+  function cleanSpans(result, limit) {
     var start = Number(result.start) || 0;
-    var end = Number(result.end) || docText.length;
-    hs = hs.filter(function (h) { return Array.isArray(h) && h.length >= 2; })
+    var end = Math.min(limit, Number(result.end) || limit);
+    return (Array.isArray(result.highlights) ? result.highlights : [])
+      .filter(function (h) { return Array.isArray(h) && h.length >= 2; })
       .map(function (h) { return [Math.max(start, Number(h[0])), Math.min(end, Number(h[1]))]; })
       .filter(function (h) { return h[1] > h[0]; })
       .sort(function (a, b) { return a[0] - b[0]; });
+  }
+
+  // The card's view of a passage, built from the document text so that line
+  // breaks (lists, headings) survive: runs of spaces become one space, a line
+  // break stays a line break, blank lines become one blank line. Highlights
+  // are in document coordinates, so they map directly. Returns segments
+  // [[text, marked], ...], or null when the result does not match the document.
+  function buildView(result, docText) {
+    var start = Number(result.start);
+    var end = Number(result.end);
+    if (!(start >= 0) || !(end > start) || end > docText.length) return null;
+    var flags = new Uint8Array(end - start);
+    cleanSpans(result, end).forEach(function (h) {
+      for (var i = h[0]; i < h[1]; i++) flags[i - start] = 1;
+    });
+    var out = [];   // [char, flag]
+    var i = start;
+    var isWs = /\s/;
+    while (i < end) {
+      var ch = docText.charAt(i);
+      if (!isWs.test(ch)) { out.push([ch, flags[i - start]]); i++; continue; }
+      var j = i, breaks = 0;
+      while (j < end && isWs.test(docText.charAt(j))) { if (docText.charAt(j) === "\n") breaks++; j++; }
+      if (out.length && j < end) {
+        var flag = flags[i - start] && flags[j - start] ? 1 : 0;
+        var sep = breaks >= 2 ? "\n\n" : breaks === 1 ? "\n" : " ";
+        for (var k = 0; k < sep.length; k++) out.push([sep.charAt(k), flag]);
+      }
+      i = j;
+    }
+    var segments = [];
+    out.forEach(function (c) {
+      var last = segments[segments.length - 1];
+      if (last && last[1] === c[1]) last[0] += c[0]; else segments.push([c[0], c[1]]);
+    });
+    var joined = segments.map(function (sg) { return sg[0]; }).join("");
+    if (collapse(joined) !== collapse(result.text || "")) return null;
+    return segments;
+  }
+
+  // Fallback when the document view cannot be built: find each highlight's
+  // (collapsed) text inside the API's collapsed passage text.
+  function computeMarks(result, docText) {
+    var text = String(result.text || "");
+    var start = Number(result.start) || 0;
     var marks = [];
     var cursor = 0;
-    hs.forEach(function (h) {
+    cleanSpans(result, docText.length).forEach(function (h) {
       var needle = collapse(docText.slice(h[0], h[1]));
       if (!needle) return;
       var estimate = collapse(docText.slice(start, h[0])).length;
@@ -184,10 +221,18 @@
     return marks;
   }
 
-  function renderMarkedText(container, text, marks) {
+  function renderPassage(container, result) {
     container.textContent = "";
+    if (Array.isArray(result._view)) {
+      result._view.forEach(function (sg) {
+        var text = String(sg[0]);
+        container.appendChild(sg[1] ? el("mark", { class: "answer-mark", text: text }) : document.createTextNode(text));
+      });
+      return;
+    }
+    var text = String(result.text || "");
     var pos = 0;
-    (marks || []).forEach(function (m) {
+    (result._marks || []).forEach(function (m) {
       if (m[0] < pos || m[1] > text.length) return;
       if (m[0] > pos) container.appendChild(document.createTextNode(text.slice(pos, m[0])));
       container.appendChild(el("mark", { class: "answer-mark", text: text.slice(m[0], m[1]) }));
@@ -196,16 +241,18 @@
     if (pos < text.length) container.appendChild(document.createTextNode(text.slice(pos)));
   }
 
-  function enhanceMarks(turn) {
+  function enhancePassages(turn) {
     var results = turn.response && Array.isArray(turn.response.results) ? turn.response.results : [];
     results.forEach(function (result, i) {
-      if (result._marks || !Array.isArray(result.highlights) || result.highlights.length === 0) return;
+      if (result._view || result._marks || !result.document_id) return;
       getDocument(result.document_id).then(function (doc) {
-        result._marks = computeMarks(result, doc.text);
+        var view = buildView(result, doc.text);
+        if (view) result._view = view;
+        else result._marks = computeMarks(result, doc.text);
         save();
         var node = document.querySelector('[data-turn="' + turn.id + '"] [data-result="' + i + '"] .passage');
-        if (node) renderMarkedText(node, String(result.text || ""), result._marks);
-      }).catch(function () { /* the passage is shown without a highlight */ });
+        if (node) renderPassage(node, result);
+      }).catch(function () { /* the passage is shown as the API gave it, without a highlight */ });
     });
   }
 
@@ -234,11 +281,19 @@
     return node;
   }
 
+  // Only the answer part is swapped, so the live region announces the new
+  // answer and not the question again.
   function replaceTurn(turn) {
-    var old = els.conversation.querySelector('[data-turn="' + turn.id + '"]');
-    var fresh = renderTurn(turn);
-    if (old) old.replaceWith(fresh); else els.conversation.appendChild(fresh);
-    return fresh;
+    var node = els.conversation.querySelector('[data-turn="' + turn.id + '"]');
+    if (!node) {
+      node = renderTurn(turn);
+      els.conversation.appendChild(node);
+      return node;
+    }
+    var old = node.querySelector(".answer");
+    var fresh = renderAnswer(turn);
+    if (old) old.replaceWith(fresh); else node.appendChild(fresh);
+    return node;
   }
 
   function renderAnswer(turn) {
@@ -336,13 +391,16 @@
       el("div", { class: "card-source" }, [
         el("p", { class: "source-kicker" }, ["Källa " + rank]),
         el("h3", { class: "card-title", id: titleId, text: title }),
-        metaParts.length ? el("p", { class: "card-meta", text: metaParts.join(" · ") }) : null
+        metaParts.length ? el("p", { class: "card-meta" }, metaParts.map(function (part, i) {
+          return el("span", { class: i === metaParts.length - 1 && result.date ? "meta-date" : "meta-section" },
+            [(i ? " · " : "") + part]);
+        })) : null
       ]),
       relNode
     ]);
 
     var passage = el("blockquote", { class: "passage" });
-    renderMarkedText(passage, String(result.text || ""), result._marks || []);
+    renderPassage(passage, result);
 
     var open = el("button", { type: "button", class: "btn btn-secondary card-open" }, [
       "Visa i dokumentet", srOnly(": " + title)
@@ -395,7 +453,14 @@
     save();
     var node = replaceTurn(turn);
     updateChrome();
-    scrollToTurn(node);
+    if (isRetry) {
+      // The retry button is gone: keep the keyboard position on this answer.
+      var pending = node.querySelector(".answer");
+      pending.tabIndex = -1;
+      pending.focus({ preventScroll: true });
+    } else {
+      scrollToEnd();
+    }
 
     fetchJSON("/api/search", {
       method: "POST",
@@ -422,7 +487,8 @@
       if (state.turns.indexOf(turn) < 0) return;
       save();
       var fresh = replaceTurn(turn);
-      if (turn.status === "done") enhanceMarks(turn);
+      if (turn.status === "done") enhancePassages(turn);
+      if (turn === state.turns[state.turns.length - 1]) scrollToTurn(fresh);
       if (isRetry) {
         var focusTarget = fresh.querySelector(".card-open, .retry");
         if (focusTarget) focusTarget.focus();
@@ -430,9 +496,15 @@
     });
   }
 
+  // A new question: show the end of the conversation ("Söker…" just above the question box).
+  function scrollToEnd() {
+    window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "auto" });
+  }
+
+  // An answer arrived: bring its question to the top so the answer can be read from the start.
   function scrollToTurn(node) {
     if (!node || !node.scrollIntoView) return;
-    node.scrollIntoView({ block: "start", behavior: prefersReducedMotion() ? "auto" : "smooth" });
+    node.scrollIntoView({ block: "start", behavior: "auto" });
   }
 
   function clearConversation() {
@@ -672,7 +744,7 @@
     renderAll();
     state.turns.forEach(function (t) {
       if (t.status === "pending") runTurn(t, false); // interrupted by the reload: ask again
-      else if (t.status === "done") enhanceMarks(t);
+      else if (t.status === "done") enhancePassages(t);
     });
     var last = els.conversation.lastElementChild;
     if (last) last.scrollIntoView({ block: "start" });

@@ -1,0 +1,53 @@
+# Everything runs inside .venv; `make serve` and `make test` set it up when needed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+INDEX := var/index
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup model index serve test lint bench browser clean
+
+setup: $(STAMP) model
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+model: $(STAMP)
+	$(PY) -m qa.cli model
+
+$(INDEX)/manifest.json: $(STAMP) $(wildcard seeds/*)
+	$(PY) -m qa.cli build --source seeds --index $(INDEX)
+
+index: model $(INDEX)/manifest.json
+
+serve: setup index
+	$(PY) -m qa.cli serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "install Debian's chromium (apt-get install chromium) for the browser tests"; fi; }
+
+lint: $(STAMP)
+	$(PY) -m ruff check qa api tests bench
+
+test: setup browser lint
+	$(PY) -m pytest -q -rs
+
+bench: setup index
+	$(PY) -m bench.run_all
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,80 @@
+"""The index directory: round trip, reuse of unchanged embeddings, atomic builds, model checks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from qa.documents import make_document
+from qa.errors import IndexLoadError
+from qa.index import Index, build_index, read_manifest
+
+DOCS = [
+    make_document("kommun", "Kommunen\n\nKommunfullmäktige beslutar om budgeten varje år i november."),
+    make_document("region", "Regionen\n\nRegionen ansvarar för hälso- och sjukvård och kollektivtrafik."),
+]
+
+
+def test_round_trip(settings, embedder, tmp_path):
+    target = tmp_path / "idx"
+    report = build_index(DOCS, embedder, settings, target, progress=False)
+    assert (report.documents, report.embedded, report.reused) == (2, report.passages, 0)
+    manifest = read_manifest(target)
+    assert manifest["model"] == embedder.model_id and manifest["dim"] == embedder.dim
+    assert manifest["passages"] == report.passages and manifest["documents"] == 2
+    assert manifest["corpus_fingerprint"] and manifest["built_at"]
+    index = Index.open(target, embedder, settings)
+    assert len(index.store) == len(index.vectors) == report.passages
+    q = embedder.embed_query("Vem ansvarar för sjukvården?")
+    _, rows = index.vectors.search(q, 1)
+    assert index.store.passages[rows[0]].document_id == "region"
+    doc = index.store.get_document("kommun")
+    assert doc is not None and doc.text == DOCS[0].text
+    stored = np.asarray(index.embeddings)
+    assert np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-4)
+
+
+def test_rebuild_reuses_unchanged_documents(settings, embedder, tmp_path):
+    target = tmp_path / "idx"
+    build_index(DOCS, embedder, settings, target, progress=False)
+    added = make_document("skola", "Skolan\n\nGrundskolan är obligatorisk för alla barn i Sverige.")
+    report = build_index([*DOCS, added], embedder, settings, target, progress=False)
+    assert report.reused == 2 and report.embedded == report.passages - 2
+    index = Index.open(target, embedder, settings)
+    fresh = embedder.embed_passages([p.embedding_text(settings.embed_context)
+                                     for p in index.store.passages])
+    assert np.allclose(np.asarray(index.embeddings), fresh, atol=1e-4)
+
+
+def test_interrupted_build_leaves_previous_index_intact(settings, embedder, tmp_path, monkeypatch):
+    target = tmp_path / "idx"
+    build_index(DOCS, embedder, settings, target, progress=False)
+    before = read_manifest(target)
+
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("qa.index.LexicalIndex.build", interrupted)
+    changed = [make_document("kommun", "Helt ny text om kommunen och dess nämnder."), DOCS[1]]
+    with pytest.raises(KeyboardInterrupt):
+        build_index(changed, embedder, settings, target, progress=False)
+    assert read_manifest(target) == before
+    assert Index.open(target, embedder, settings).store.get_document("kommun").text == DOCS[0].text
+    assert [p.name for p in tmp_path.iterdir()] == ["idx"], "no temporary directory is left behind"
+
+
+def test_opening_with_another_model_is_a_clear_error(settings, embedder, tmp_path):
+    target = tmp_path / "idx"
+    build_index(DOCS, embedder, settings, target, progress=False)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["model"] = "some/other-model"
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexLoadError, match="built with model 'some/other-model'"):
+        Index.open(target, embedder, settings)
+
+
+def test_missing_index_is_a_clear_error(settings, embedder, tmp_path):
+    with pytest.raises(IndexLoadError, match="no index at"):
+        Index.open(tmp_path / "nothing", embedder, settings)
