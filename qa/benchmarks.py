@@ -20,13 +20,13 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qa.documents import Document, make_document
 from qa.errors import QAError
-from qa.index import FORMAT, Index, build_index, corpus_fingerprint, read_manifest, segmentation_params
+from qa.index import FORMAT, Index, build_index, build_key, corpus_fingerprint, read_manifest
 from qa.model import Embedder
 from qa.search import SearchEngine
 from qa.settings import Settings
@@ -162,11 +162,7 @@ def index_key(bench: Benchmark, embedder: Embedder, settings: Settings) -> str:
     """Corpus fingerprint plus everything that changes what ``build_index`` writes."""
     key = {
         "corpus": corpus_fingerprint(bench.documents),
-        "model": embedder.model_id,
-        "dim": embedder.dim,
-        "passage_prompt": embedder.passage_prompt,
-        "segmentation": asdict(segmentation_params(settings, embedder)),
-        "embed_context": settings.embed_context,
+        **build_key(settings, embedder),
         "exact_search_max": settings.exact_search_max,
         "hnsw_m": settings.hnsw_m,
         "format": FORMAT,

@@ -6,6 +6,10 @@ Layout of an index directory::
     passages.sqlite    documents and passages (row i = vector i)
     embeddings.npy     normalised passage vectors, float32
     vectors.faiss      FAISS index over those vectors (flat or HNSW)
+    sentences.npy      normalised vectors of each passage's sentences (when enabled)
+    sentence_spans.npy their [start, end) in the document; sentence_offsets.npy: passage i
+                       owns sentences offsets[i]:offsets[i+1]
+    sentences.faiss    FAISS index over the sentence vectors
     lexical/           BM25 index (bm25s) and the compound vocabulary
 """
 
@@ -31,7 +35,7 @@ from qa.documents import Document, make_document
 from qa.errors import IndexLoadError
 from qa.lexical import LexicalIndex
 from qa.model import Embedder
-from qa.passages import Passage, SegmentationParams, split_document
+from qa.passages import Passage, SegmentationParams, collapse, sentence_spans, split_document
 from qa.settings import Settings
 from qa.store import PassageStore, write_store
 from qa.vectors import VectorIndex, kind_of, make_vector_index
@@ -54,7 +58,20 @@ def segmentation_params(settings: Settings, embedder: Embedder) -> SegmentationP
         min_tokens=settings.passage_min_tokens,
         overlap_tokens=settings.passage_overlap_tokens,
         model_max_tokens=embedder.max_tokens,
+        whole_document_tokens=settings.whole_document_tokens,
     )
+
+
+def build_key(settings: Settings, embedder: Embedder) -> dict[str, Any]:
+    """What decides the passages and their vectors: equal keys make vectors reusable."""
+    return {
+        "model": embedder.model_id,
+        "dim": embedder.dim,
+        "passage_prompt": embedder.passage_prompt,
+        "segmentation": asdict(segmentation_params(settings, embedder)),
+        "embed_context": settings.embed_context,
+        "sentence_vectors": settings.sentence_vectors,
+    }
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any]:
@@ -91,7 +108,15 @@ class BuildReport:
     vector_index: str
 
 
-def _reusable(index_dir: Path, manifest_key: dict[str, Any]) -> tuple[PassageStore, np.ndarray] | None:
+@dataclass
+class _Previous:
+    store: PassageStore
+    vectors: np.ndarray
+    sentences: np.ndarray | None
+    offsets: np.ndarray | None
+
+
+def _reusable(index_dir: Path, manifest_key: dict[str, Any]) -> _Previous | None:
     """The previous build's store and vectors, if built with the same model and passage rules."""
     try:
         old = read_manifest(index_dir)
@@ -100,9 +125,26 @@ def _reusable(index_dir: Path, manifest_key: dict[str, Any]) -> tuple[PassageSto
     if any(old.get(k) != v for k, v in manifest_key.items()):
         return None
     try:
-        return PassageStore(index_dir / "passages.sqlite"), np.load(index_dir / "embeddings.npy")
+        sentences = offsets = None
+        if manifest_key.get("sentence_vectors"):
+            sentences = np.load(index_dir / "sentences.npy")
+            offsets = np.load(index_dir / "sentence_offsets.npy")
+        return _Previous(PassageStore(index_dir / "passages.sqlite"),
+                         np.load(index_dir / "embeddings.npy"), sentences, offsets)
     except Exception:
         return None
+
+
+def _sentence_table(documents: Sequence[Document], per_doc: list[list[Passage]]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence spans of every passage, in passage order, and each passage's first sentence."""
+    spans: list[tuple[int, int]] = []
+    offsets = [0]
+    for doc, found in zip(documents, per_doc, strict=True):
+        for p in found:
+            spans.extend(sentence_spans(doc.text, p.start, p.end))
+            offsets.append(len(spans))
+    return np.asarray(spans, dtype=np.int64).reshape(-1, 2), np.asarray(offsets, dtype=np.int64)
 
 
 def build_index(
@@ -128,38 +170,31 @@ def build_index(
         dup = next(i for i in ids if ids.count(i) > 1)
         raise IndexLoadError(f"duplicate document id {dup!r}")
     params = segmentation_params(settings, embedder)
-    key = {
-        "model": embedder.model_id,
-        "dim": embedder.dim,
-        "passage_prompt": embedder.passage_prompt,
-        "segmentation": asdict(params),
-        "embed_context": settings.embed_context,
-    }
+    key = build_key(settings, embedder)
     index_dir = index_dir.resolve()
     _recover(index_dir)
     previous = _reusable(index_dir, key)
 
-    passages: list[Passage] = []
-    per_doc: list[list[Passage]] = []
-    for doc in documents:
-        found = split_document(doc, embedder.count_tokens, params)
-        per_doc.append(found)
-        passages.extend(found)
+    per_doc = [split_document(doc, embedder.count_tokens, params) for doc in documents]
+    passages = [p for found in per_doc for p in found]
     if not passages:
         raise IndexLoadError("the documents hold no text to index")
+    sent_spans, offsets = _sentence_table(documents, per_doc)
 
     vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
+    sent_vectors = np.zeros((len(sent_spans) if settings.sentence_vectors else 0, embedder.dim),
+                            dtype=np.float32)
     todo: list[int] = []
     reused = 0
     old_rows: dict[str, list[int]] = {}
     old_fp: dict[str, str] = {}
+    old_spans: dict[str, tuple[int, int]] = {}
     if previous is not None:
-        store, old_vectors = previous
-        for row, p in enumerate(store.passages):
-            old_rows.setdefault(p.document_id, []).append(row)
-        old_fp = {d["id"]: d["fingerprint"] for d in store.list_documents()}
-        old_spans = {p.id: (p.start, p.end) for p in store.passages}
-        store.close()
+        for old_row, p in enumerate(previous.store.passages):
+            old_rows.setdefault(p.document_id, []).append(old_row)
+        old_fp = {d["id"]: d["fingerprint"] for d in previous.store.list_documents()}
+        old_spans = {p.id: (p.start, p.end) for p in previous.store.passages}
+        previous.store.close()
     row = 0
     for doc, found in zip(documents, per_doc, strict=True):
         rows = old_rows.get(doc.id, [])
@@ -170,15 +205,39 @@ def build_index(
             and all(old_spans.get(p.id) == (p.start, p.end) for p in found)
         )
         if same:
-            vectors[row : row + len(found)] = old_vectors[rows]
+            assert previous is not None
+            vectors[row : row + len(found)] = previous.vectors[rows]
+            if settings.sentence_vectors and previous.sentences is not None \
+                    and previous.offsets is not None:
+                for new_row, old_row in zip(range(row, row + len(found)), rows, strict=True):
+                    a, b = offsets[new_row], offsets[new_row + 1]
+                    oa, ob = previous.offsets[old_row], previous.offsets[old_row + 1]
+                    sent_vectors[a:b] = previous.sentences[oa:ob]
             reused += len(found)
         else:
             todo.extend(range(row, row + len(found)))
         row += len(found)
-    if todo:
-        log(f"embedding {len(todo)} passages ({reused} reused)")
-        texts = [passages[i].embedding_text(settings.embed_context) for i in todo]
-        vectors[todo] = embedder.embed_passages(texts, progress=progress)
+
+    texts = {d.id: d.text for d in documents}
+    jobs: list[tuple[str, int, str]] = []  # (kind, row, text)
+    for i in todo:
+        p = passages[i]
+        jobs.append(("p", i, p.embedding_text(settings.embed_context)))
+        if settings.sentence_vectors and offsets[i + 1] - offsets[i] > 1:
+            for j in range(offsets[i], offsets[i + 1]):
+                a, b = sent_spans[j]
+                jobs.append(("s", j, collapse(texts[p.document_id][a:b])))
+    if jobs:
+        log(f"embedding {len(todo)} passages and {len(jobs) - len(todo)} sentences "
+            f"({reused} passages reused)")
+        embedded = embedder.embed_passages([t for _, _, t in jobs], progress=progress)
+        for (kind, i, _), vec in zip(jobs, embedded, strict=True):
+            (vectors if kind == "p" else sent_vectors)[i] = vec
+        if settings.sentence_vectors:
+            # A one-sentence passage is its own sentence.
+            for i in todo:
+                if offsets[i + 1] - offsets[i] == 1:
+                    sent_vectors[offsets[i]] = vectors[i]
 
     tmp = index_dir.with_name(f".{index_dir.name}.building-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -188,6 +247,12 @@ def build_index(
         np.save(tmp / "embeddings.npy", vectors)
         vindex = make_vector_index(vectors, settings.exact_search_max, settings.hnsw_m)
         faiss.write_index(vindex, str(tmp / "vectors.faiss"))
+        if settings.sentence_vectors:
+            np.save(tmp / "sentences.npy", sent_vectors)
+            np.save(tmp / "sentence_spans.npy", sent_spans)
+            np.save(tmp / "sentence_offsets.npy", offsets)
+            sindex = make_vector_index(sent_vectors, settings.exact_search_max, settings.hnsw_m)
+            faiss.write_index(sindex, str(tmp / "sentences.faiss"))
         (tmp / "lexical").mkdir()
         LexicalIndex.build([p.embedding_text(True) for p in passages]).save(tmp / "lexical")
         manifest = {
@@ -195,6 +260,7 @@ def build_index(
             **key,
             "query_prompt": embedder.query_prompt,
             "passages": len(passages),
+            "sentences": len(sent_spans),
             "documents": len(documents),
             "corpus_fingerprint": corpus_fingerprint(documents),
             "vector_index": kind_of(vindex),
@@ -220,17 +286,46 @@ def _swap(new: Path, index_dir: Path) -> None:
     shutil.rmtree(backup, ignore_errors=True)
 
 
+@dataclass
+class SentenceVectors:
+    """Each passage's sentences as vectors: a passage is as close as its closest sentence."""
+
+    vectors: np.ndarray
+    spans: np.ndarray
+    offsets: np.ndarray
+    index: VectorIndex
+    parent: np.ndarray
+
+    @classmethod
+    def load(cls, index_dir: Path, ef_search: int) -> SentenceVectors:
+        offsets = np.load(index_dir / "sentence_offsets.npy")
+        parent = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        return cls(np.load(index_dir / "sentences.npy", mmap_mode="r"),
+                   np.load(index_dir / "sentence_spans.npy"), offsets,
+                   VectorIndex.load(index_dir / "sentences.faiss", ef_search), parent)
+
+    def best(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """For each passage row, the highest cosine of its sentences with ``query``."""
+        starts, ends = self.offsets[rows], self.offsets[rows + 1]
+        lengths = ends - starts
+        idx = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        sims = np.asarray(self.vectors[idx]) @ query
+        return np.maximum.reduceat(sims, np.cumsum(lengths) - lengths)
+
+
 class Index:
     """An opened index: passages, vectors and the lexical index, checked against the model."""
 
     def __init__(self, index_dir: Path, manifest: dict[str, Any], store: PassageStore,
-                 vectors: VectorIndex, embeddings: np.ndarray, lexical: LexicalIndex) -> None:
+                 vectors: VectorIndex, embeddings: np.ndarray, lexical: LexicalIndex,
+                 sentences: SentenceVectors | None = None) -> None:
         self.dir = index_dir
         self.manifest = manifest
         self.store = store
         self.vectors = vectors
         self.embeddings = embeddings
         self.lexical = lexical
+        self.sentences = sentences
 
     @classmethod
     def open(cls, index_dir: Path, embedder: Embedder | None = None,
@@ -253,11 +348,13 @@ class Index:
             vectors = VectorIndex.load(index_dir / "vectors.faiss", settings.hnsw_ef_search)
             embeddings = np.load(index_dir / "embeddings.npy", mmap_mode="r")
             lexical = LexicalIndex.load(index_dir / "lexical")
+            sentences = (SentenceVectors.load(index_dir, settings.hnsw_ef_search)
+                         if manifest.get("sentence_vectors") else None)
         except Exception as exc:
             raise IndexLoadError(f"{index_dir}: damaged index ({exc}); rebuild it") from None
         if not (len(store) == len(vectors) == len(embeddings) == manifest.get("passages")):
             raise IndexLoadError(f"{index_dir}: passage counts disagree; rebuild the index")
-        return cls(index_dir, manifest, store, vectors, embeddings, lexical)
+        return cls(index_dir, manifest, store, vectors, embeddings, lexical, sentences)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -63,10 +63,33 @@ class SegmentationParams:
     min_tokens: int = 48
     overlap_tokens: int = 40
     model_max_tokens: int = 512
+    whole_document_tokens: int = 0
 
 
 def collapse(text: str) -> str:
     return " ".join(text.split())
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans of ``text[start:end]`` in document coordinates, split at line breaks too."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for line in text[start:end].split("\n"):
+        stripped = line.strip()
+        if stripped:
+            lead = pos + len(line) - len(line.lstrip())
+            _, offsets = blingfire.text_to_sentences_and_offsets(stripped)
+            pieces = [(a, b) for a, b in offsets if stripped[a:b].strip()]
+            # A list number ("1.") split off by the sentence splitter belongs to its item.
+            merged: list[tuple[int, int]] = []
+            for a, b in pieces:
+                if merged and len(stripped[merged[-1][0] : merged[-1][1]].strip()) <= 3:
+                    merged[-1] = (merged[-1][0], b)
+                else:
+                    merged.append((a, b))
+            spans.extend((lead + a, lead + b) for a, b in merged)
+        pos += len(line) + 1
+    return spans or [(start, end)]
 
 
 def _sentences(line: Line) -> list[tuple[int, int]]:
@@ -165,6 +188,11 @@ def split_document(doc: Document, count: TokenCounter,
 
     groups: list[list[_Unit]] = []
     cur: list[_Unit] = []
+    whole = sum(u.tokens for u in units) <= min(p.whole_document_tokens, hard_budget)
+    if whole and units and not any(u.barrier for u in units[1:]):
+        # A document that fits the window is one passage: an answer is not cut in two.
+        groups.append(list(units))
+        units = []
 
     def size(us: list[_Unit]) -> int:
         return sum(u.tokens for u in us)

@@ -1,9 +1,9 @@
 """The search engine: one question in, ranked and cited passages out.
 
 Used by the CLI, the HTTP API and the evaluation alike, so what is measured is
-what is served. Modes: ``dense`` (e5 vectors), ``lexical`` (BM25 over Swedish
-stems and compound parts) and ``hybrid`` (both, fused by weighted reciprocal
-rank).
+what is served. Modes: ``dense`` (e5 vectors of passages and of their
+sentences), ``lexical`` (BM25 over Swedish stems and compound parts) and
+``hybrid`` (the dense score plus a share of the relative BM25 score).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from qa.errors import QAError
 from qa.highlight import Highlighter
 from qa.index import Index
 from qa.model import Embedder
-from qa.passages import Passage
+from qa.passages import Passage, sentence_spans
 from qa.settings import SearchMode, Settings
 
 MODES: tuple[str, ...] = get_args(SearchMode)
@@ -114,14 +114,35 @@ class SearchEngine:
         lo, hi = self.settings.relevance_floor, self.settings.relevance_ceiling
         return float(min(1.0, max(0.0, (similarity - lo) / (hi - lo))))
 
+    def dense_scores(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """Cosine of each passage, mixed with that of its closest sentence."""
+        passage = np.asarray(self.index.embeddings[rows]) @ qvec
+        sentences = self.index.sentences
+        if sentences is None or len(rows) == 0:
+            return passage
+        w = self.settings.passage_weight
+        return w * passage + (1 - w) * sentences.best(rows, qvec)
+
+    def _dense(self, qvec: np.ndarray, pool: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) best first: nearest passages and passages of the nearest sentences."""
+        _, rows = self.index.vectors.search(qvec, pool)
+        sentences = self.index.sentences
+        if sentences is not None:
+            _, srows = sentences.index.search(qvec, pool)
+            rows = np.union1d(rows, sentences.parent[srows])
+        scores = self.dense_scores(rows, qvec)
+        order = np.argsort(-scores, kind="stable")
+        return scores[order], rows[order]
+
     def _rank(self, question: str, qvec: np.ndarray, mode: str, n: int,
               timings: dict[str, float]) -> list[tuple[int, float]]:
         s = self.settings
         pool = max(s.candidates, n)
         dense_rows = lex_rows = np.zeros(0, np.int64)
+        dense_scores = lex_scores = np.zeros(0, np.float32)
         if mode in ("dense", "hybrid"):
             t = time.perf_counter()
-            dense_scores, dense_rows = self.index.vectors.search(qvec, pool)
+            dense_scores, dense_rows = self._dense(qvec, pool)
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
             if mode == "dense":
                 return list(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
@@ -132,10 +153,25 @@ class SearchEngine:
             if mode == "lexical":
                 return list(zip(lex_rows.tolist(), lex_scores.tolist(), strict=True))
         t = time.perf_counter()
-        fused = fuse_rrf([(dense_rows, s.dense_weight), (lex_rows, s.lexical_weight)], s.rrf_k)
+        if s.fusion == "rrf":
+            fused = fuse_rrf([(dense_rows, 1.0), (lex_rows, s.lexical_weight)], s.rrf_k)
+        else:
+            fused = self._fuse_convex(qvec, dense_rows, dense_scores, lex_rows, lex_scores)
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         timings["fusion_ms"] = (time.perf_counter() - t) * 1000
         return ranked
+
+    def _fuse_convex(self, qvec: np.ndarray, dense_rows: np.ndarray, dense_scores: np.ndarray,
+                     lex_rows: np.ndarray, lex_scores: np.ndarray) -> dict[int, float]:
+        """Dense score plus weight x BM25 relative to the best BM25 hit, over both pools."""
+        extra = np.setdiff1d(lex_rows, dense_rows)
+        rows = np.concatenate([dense_rows, extra])
+        dense = np.concatenate([dense_scores, self.dense_scores(extra, qvec)])
+        lexical = dict(zip(lex_rows.tolist(), lex_scores.tolist(), strict=True))
+        top = max(lex_scores.max(initial=0.0), 1e-9)
+        w = self.settings.lexical_weight
+        return {int(r): float(d) + w * lexical.get(int(r), 0.0) / top
+                for r, d in zip(rows.tolist(), dense.tolist(), strict=True)}
 
     def _dedupe(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
         """Drop a passage that repeats a better one (overlapping span or near-identical text)."""
@@ -180,20 +216,27 @@ class SearchEngine:
             timings["rerank_ms"] = (time.perf_counter() - t) * 1000
         kept = self._dedupe(ranked, k)
         rows = [row for row, _ in kept]
-        sims = (np.asarray(self.index.embeddings[rows]) @ qvec).tolist() if rows else []
+        sims = self.dense_scores(np.asarray(rows, dtype=np.int64), qvec).tolist() if rows else []
         hits = []
         t = time.perf_counter()
         for rank, ((row, score), sim) in enumerate(zip(kept, sims, strict=True), start=1):
             p = self.passages[row]
             hl = []
             if highlights:
-                doc_text = self._doc_text(p.document_id)
-                hl = self.highlighter.highlight(question, doc_text, p.start, p.end)
+                hl = self._highlight(question, qvec, row, p)
             hits.append(Hit(rank, float(score), float(sim), self.relevance(sim), p, hl, row))
         timings["highlight_ms"] = (time.perf_counter() - t) * 1000
         best = max(sims) if sims else 0.0
         took = (time.perf_counter() - t0) * 1000
         return SearchResult(question, mode, hits, took, best < s.no_match_similarity, timings)
 
-    def _doc_text(self, doc_id: str) -> str:
-        return self._texts.get(doc_id, "")
+    def _highlight(self, question: str, qvec: np.ndarray, row: int, p: Passage
+                   ) -> list[tuple[int, int]]:
+        text = self._texts.get(p.document_id, "")
+        sentences = self.index.sentences
+        if sentences is None:
+            return self.highlighter.highlight(question, text, sentence_spans(text, p.start, p.end))
+        a, b = sentences.offsets[row], sentences.offsets[row + 1]
+        spans = [(int(x), int(y)) for x, y in sentences.spans[a:b]]
+        cosines = np.asarray(sentences.vectors[a:b]) @ qvec
+        return self.highlighter.highlight(question, text, spans, cosines)

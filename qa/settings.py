@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     source: Path = Field(Path("seeds"), description="Default corpus: folder or JSONL file.")
     index_dir: Path = Field(Path("var/index"), description="Default index directory.")
     passage_max_tokens: int = Field(
-        160, ge=16, le=512, description="Passage size in model tokens (prompt included)."
+        200, ge=16, le=512, description="Passage size in model tokens (prompt included)."
     )
     passage_min_tokens: int = Field(
         48, ge=0, description="Short paragraphs are merged until a passage has this many."
@@ -60,8 +60,14 @@ class Settings(BaseSettings):
     passage_overlap_tokens: int = Field(
         40, ge=0, description="Overlap when a long paragraph must be split."
     )
+    whole_document_tokens: int = Field(
+        512, ge=0, description="A document up to this many tokens stays one passage."
+    )
     embed_context: bool = Field(
-        True, description="Give the embedder the document title and section with each passage."
+        False, description="Give the embedder the document title and section with each passage."
+    )
+    sentence_vectors: bool = Field(
+        True, description="Also embed each sentence; a passage scores by its best sentence too."
     )
     exact_search_max: int = Field(
         50_000, description="Up to this many passages the vector index is exact; above, HNSW."
@@ -75,13 +81,21 @@ class Settings(BaseSettings):
     max_k: int = 50
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are rejected.")
     candidates: int = Field(50, ge=1, description="Candidates per ranker before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
-    lexical_weight: float = Field(1.0, ge=0, description="Weight of the lexical ranking in fusion.")
-    no_match_similarity: float = Field(
-        0.80, description="Below this cosine for the best passage, the answer is 'no good match'."
+    passage_weight: float = Field(
+        0.7, ge=0, le=1,
+        description="Dense score = w * passage cosine + (1 - w) * best sentence cosine.",
     )
-    relevance_floor: float = Field(0.76, description="Cosine shown as 0 % relevance.")
+    fusion: Literal["convex", "rrf"] = Field(
+        "convex", description="How hybrid combines dense and lexical rankings."
+    )
+    lexical_weight: float = Field(
+        0.03, ge=0, description="Convex fusion: weight of BM25 divided by the best BM25 score."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (fusion=rrf).")
+    no_match_similarity: float = Field(
+        0.815, description="Below this cosine for the best passage, the answer is 'no good match'."
+    )
+    relevance_floor: float = Field(0.80, description="Cosine shown as 0 % relevance.")
     relevance_ceiling: float = Field(0.90, description="Cosine shown as 100 % relevance.")
     reranker: str | None = Field(None, description="Optional cross-encoder name or path.")
     rerank_top: int = Field(20, ge=1, description="How many fused candidates the reranker sees.")
