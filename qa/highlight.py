@@ -25,11 +25,21 @@ class Highlighter:
         self.analyzer = lexical.analyzer
         n_docs = max(int(lexical.bm25.scores["num_docs"]), 1)
         df = _document_frequencies(lexical)
+        self._term_cache: dict[str, frozenset[str]] = {}
         self._idf = {term: math.log(1 + n_docs / (1 + df.get(tid, 0)))
                      for term, tid in lexical.bm25.vocab_dict.items()}
 
+    def _terms(self, sentence: str) -> frozenset[str]:
+        terms = self._term_cache.get(sentence)
+        if terms is None:
+            terms = frozenset(self.analyzer.tokens(sentence))
+            if len(self._term_cache) > 100_000:
+                self._term_cache.clear()
+            self._term_cache[sentence] = terms
+        return terms
+
     def _overlap(self, q_terms: set[str], sentence: str) -> float:
-        return sum(self._idf.get(t, 0.0) for t in q_terms & set(self.analyzer.tokens(sentence)))
+        return sum(self._idf.get(t, 0.0) for t in q_terms & self._terms(sentence))
 
     def highlight(self, question: str, text: str, spans: list[tuple[int, int]],
                   cosines: np.ndarray | None = None) -> list[tuple[int, int]]:

@@ -95,11 +95,15 @@ class SearchEngine:
 
     @classmethod
     def open(cls, settings: Settings, index_dir: str | None = None) -> SearchEngine:
+        """Load the model and the index; a missing index fails before the slow model load."""
         from pathlib import Path
 
+        from qa.index import read_manifest
+
+        where = Path(index_dir) if index_dir else settings.index_dir
+        read_manifest(where)
         embedder = Embedder(settings)
-        index = Index.open(Path(index_dir) if index_dir else settings.index_dir, embedder, settings)
-        return cls(index, embedder, settings)
+        return cls(Index.open(where, embedder, settings), embedder, settings)
 
     def warm_up(self) -> None:
         """Run one query so the first real one does not pay for lazy initialisation."""
