@@ -82,7 +82,7 @@ def test_serve_answers_with_jsonl_ids(jsonl_index):
             time.sleep(0.5)
         r = httpx.post(f"{base}/api/search", json={"question": "Hur sorterar jag matavfall?", "k": 3})
         assert r.status_code == 200
-        assert [h["document_id"] for h in r.json()["results"]][0] == "avfall-1"
+        assert r.json()["results"][0]["document_id"] == "avfall-1"
         assert {h["document_id"] for h in r.json()["results"]} <= {c["id"] for c in CORPUS}
     finally:
         server.terminate()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from qa.documents import make_document
@@ -68,7 +70,7 @@ def test_long_paragraph_is_split_with_overlap(embedder):
     params = SegmentationParams(max_tokens=120, min_tokens=30, overlap_tokens=30)
     passages = split_document(doc, embedder.count_tokens, params)
     assert len(passages) > 5
-    for a, b in zip(passages, passages[1:], strict=False):
+    for a, b in itertools.pairwise(passages):
         assert b.start < a.end, "consecutive pieces of one paragraph overlap"
     counts = embedder.count_tokens([p.text for p in passages])
     assert max(counts) <= 120 + 10
