@@ -98,10 +98,11 @@ def _sentences(line: Line) -> list[tuple[int, int]]:
     return spans or [(line.start, line.end)]
 
 
-def _is_intro(line: Line) -> bool:
-    return line.role in ("heading", "dateline") or (
-        line.text.endswith(":") and len(line.text.split()) <= _INTRO_MAX_WORDS
-    )
+def _is_intro(line: Line, next_line: Line | None) -> bool:
+    """A heading, a lead-in ending in ':' or a lone short line: it belongs with what follows."""
+    short = len(line.text.split()) <= _INTRO_MAX_WORDS
+    lone = line.paragraph_start and next_line is not None and next_line.paragraph_start
+    return line.role in ("heading", "dateline") or (short and (line.text.endswith(":") or lone))
 
 
 def _units(doc: Document, count: TokenCounter, overhead: int) -> list[_Unit]:
@@ -109,14 +110,15 @@ def _units(doc: Document, count: TokenCounter, overhead: int) -> list[_Unit]:
     posts = [s for s in doc.sections if s.title and WRITTEN_DATE.fullmatch(s.title)]
     raw: list[tuple[int, int, bool, bool, bool, bool, int]] = []
     barrier = False
-    for line in doc.layout.lines:
+    lines = doc.layout.lines
+    for n, line in enumerate(lines):
         if line.role == "furniture":
             barrier = True
             continue
         group = next((i for i, p in enumerate(posts) if p.start <= line.start < p.end), -1)
         if raw and raw[-1][6] != group:
             barrier = True
-        sticky = _is_intro(line)
+        sticky = _is_intro(line, lines[n + 1] if n + 1 < len(lines) else None)
         for i, (a, b) in enumerate(_sentences(line)):
             raw.append((a, b, i == 0, i == 0 and line.paragraph_start, barrier and i == 0,
                         sticky, group))
