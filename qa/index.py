@@ -300,7 +300,7 @@ class SentenceVectors:
     def load(cls, index_dir: Path, ef_search: int) -> SentenceVectors:
         offsets = np.load(index_dir / "sentence_offsets.npy")
         parent = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-        return cls(np.load(index_dir / "sentences.npy", mmap_mode="r"),
+        return cls(np.load(index_dir / "sentences.npy"),
                    np.load(index_dir / "sentence_spans.npy"), offsets,
                    VectorIndex.load(index_dir / "sentences.faiss", ef_search), parent)
 
@@ -346,7 +346,7 @@ class Index:
         try:
             store = PassageStore(index_dir / "passages.sqlite")
             vectors = VectorIndex.load(index_dir / "vectors.faiss", settings.hnsw_ef_search)
-            embeddings = np.load(index_dir / "embeddings.npy", mmap_mode="r")
+            embeddings = np.load(index_dir / "embeddings.npy")
             lexical = LexicalIndex.load(index_dir / "lexical")
             sentences = (SentenceVectors.load(index_dir, settings.hnsw_ef_search)
                          if manifest.get("sentence_vectors") else None)

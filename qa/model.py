@@ -74,10 +74,11 @@ class _LRU:
 class QueryBatcher:
     """Embeds questions that arrive together in one batch call.
 
-    One C-engine call for one short question uses both cores but leaves them
-    idle between layers; a batch of concurrent questions keeps them busy (8
-    questions cost about 5x one). A single waiting question is sent at once,
-    so a lone client pays no delay. The worker thread starts on first use.
+    One C-engine call for one short question leaves the cores partly idle; a
+    batch of concurrent questions keeps them busy (8 questions cost about 5x
+    one). No extra thread: the first caller to find the engine free embeds
+    everything waiting, its own question included, while later callers wait;
+    a lone question therefore goes straight to the engine with no hand-off.
     """
 
     def __init__(self, embed_batch: Callable[[list[str]], np.ndarray], max_batch: int = 32) -> None:
@@ -85,33 +86,37 @@ class QueryBatcher:
         self._max_batch = max_batch
         self._pending: list[tuple[str, Future[np.ndarray]]] = []
         self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._busy = False
 
     def embed(self, text: str) -> np.ndarray:
         future: Future[np.ndarray] = Future()
         with self._cond:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="query-batcher", daemon=True)
-                self._thread.start()
             self._pending.append((text, future))
-            self._cond.notify()
-        return future.result()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._pending:
+            while not future.done():
+                if self._busy:
                     self._cond.wait()
+                    continue
+                self._busy = True
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
-            try:
-                vectors = self._embed_batch([t for t, _ in batch])
-            except BaseException as exc:  # hand the failure to every waiting caller
-                for _, f in batch:
-                    f.set_exception(exc)
-                continue
-            for (_, f), v in zip(batch, vectors, strict=True):
-                f.set_result(v)
+                self._cond.release()
+                try:
+                    self._run(batch)
+                finally:
+                    self._cond.acquire()
+                    self._busy = False
+                    self._cond.notify_all()
+        return future.result()
+
+    def _run(self, batch: list[tuple[str, Future[np.ndarray]]]) -> None:
+        try:
+            vectors = self._embed_batch([t for t, _ in batch])
+        except BaseException as exc:  # every waiting caller gets the failure
+            for _, f in batch:
+                f.set_exception(exc)
+            return
+        for (_, f), v in zip(batch, vectors, strict=True):
+            f.set_result(v)
 
 
 class Embedder:
