@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa.documents import Document, make_document
+from qa.documents import Document, jsonl_records, make_document
 from qa.errors import QAError
 from qa.index import FORMAT, Index, build_index, build_key, corpus_fingerprint, read_manifest
 from qa.model import Embedder
@@ -55,18 +55,7 @@ def answer_id(text: str) -> str:
 def _jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     if not path.is_file():
         raise QAError(f"{path}: no such file")
-    with path.open(encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise QAError(f"{where}: invalid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise QAError(f"{where}: expected a JSON object")
-            yield where, record
+    return jsonl_records(path)
 
 
 def load_swefaq(path: Path) -> Benchmark:

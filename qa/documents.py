@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,11 +79,11 @@ def load_folder(folder: Path) -> list[Document]:
     return docs
 
 
-def load_jsonl(path: Path) -> list[Document]:
-    """One JSON object per line: ``id``, ``text``, optional ``title``/``date``, any metadata."""
-    docs: list[Document] = []
-    seen: set[str] = set()
-    for lineno, line in enumerate(_read_text(path).splitlines(), start=1):
+def jsonl_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(``file:line``, object) for each non-blank line; a bad line is a clear error."""
+    # JSON Lines are split on "\n" only: str.splitlines() would also cut at U+2028 and
+    # other separators that JSON strings may hold raw.
+    for lineno, line in enumerate(_read_text(path).split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
@@ -92,6 +93,14 @@ def load_jsonl(path: Path) -> list[Document]:
             raise CorpusError(f"{where}: invalid JSON ({exc.msg})") from None
         if not isinstance(record, dict):
             raise CorpusError(f"{where}: expected a JSON object")
+        yield where, record
+
+
+def load_jsonl(path: Path) -> list[Document]:
+    """One JSON object per line: ``id``, ``text``, optional ``title``/``date``, any metadata."""
+    docs: list[Document] = []
+    seen: set[str] = set()
+    for where, record in jsonl_records(path):
         doc_id, text = record.pop("id", None), record.pop("text", None)
         if isinstance(doc_id, int) and not isinstance(doc_id, bool):
             doc_id = str(doc_id)

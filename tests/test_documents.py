@@ -69,8 +69,12 @@ def test_jsonl_corpus(tmp_path):
         {"id": 7, "text": "Andra dokumentet utan titel."},
     ]
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n\n")
+    with path.open("a", encoding="utf-8") as fh:  # raw separators inside a JSON string
+        fh.write(json.dumps({"id": "sep", "text": "Rad ett\u2028rad två\x1c slut."},
+                            ensure_ascii=False) + "\r\n")
     docs = load_documents(path)
-    assert [d.id for d in docs] == ["a1", "7"]
+    assert [d.id for d in docs] == ["a1", "7", "sep"]
+    assert docs[2].text == "Rad ett\u2028rad två\x1c slut."
     assert docs[0].title == "Ett" and docs[0].metadata["källa"] == "x"
     assert docs[1].title == "Andra dokumentet utan titel."
 
