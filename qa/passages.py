@@ -166,13 +166,14 @@ def _hard_split(doc: Document, unit: _Unit, budget: int, count: TokenCounter,
     return pieces
 
 
-def _section_of(doc: Document, start: int, end: int) -> Section | None:
-    """The section a passage starts in, or the first one it enters (after a dateline)."""
+def _section_of(doc: Document, units: list[_Unit]) -> Section | None:
+    """The section of the passage's first real sentence: lead-in lines belong to what follows."""
     if doc.layout is None:
         return None
-    found = doc.layout.section_at(start)
+    body = next((u for u in units if not u.sticky), units[-1])
+    found = doc.layout.section_at(body.start)
     if found is None:
-        found = next((s for s in doc.sections if start <= s.start < end), None)
+        found = next((s for s in doc.sections if units[0].start <= s.start < units[-1].end), None)
     return found
 
 
@@ -236,7 +237,7 @@ def split_document(doc: Document, count: TokenCounter,
     passages = []
     for n, g in enumerate(groups):
         start, end = g[0].start, g[-1].end
-        section = _section_of(doc, start, end)
+        section = _section_of(doc, g)
         passages.append(Passage(
             id=f"{doc.id}#{n}",
             document_id=doc.id,
