@@ -122,6 +122,90 @@ def row(metric: str, value: float | str | None, unit: str = "", note: str = "") 
     return {"metric": metric, "value": value, "unit": unit, "note": note}
 
 
+def machine_busy(seconds: float = 1.0) -> float:
+    """Share of all cores busy over ``seconds`` (from /proc/stat), whoever uses them."""
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return sum(fields), idle
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    return round(1 - (idle1 - idle0) / max(total1 - total0, 1), 3)
+
+
+def wait_for_quiet(max_wait: float = 90.0, threshold: float = 0.25) -> float:
+    """Wait (at most ``max_wait`` s) until other work leaves the cores mostly idle.
+
+    Returns the last busy share seen; the benchmarks record it, because on two
+    shared cores any other process distorts OpenMP-threaded code a lot.
+    """
+    t0 = time.perf_counter()
+    busy = machine_busy()
+    while busy > threshold and time.perf_counter() - t0 < max_wait:
+        busy = machine_busy(2.0)
+    if busy > threshold:
+        print(f"warning: the machine is {busy:.0%} busy with other work; figures will be noisy",
+              flush=True)
+    return busy
+
+
+def _proc_ticks(pid: int | str) -> int:
+    """utime + stime (+ those of reaped children) of a process, in clock ticks; 0 if gone."""
+    try:
+        rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return sum(int(x) for x in rest[11:15])
+
+
+def _machine_ticks() -> tuple[int, int]:
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)
+
+
+class OtherLoad:
+    """Share of the machine that OTHER processes used during a ``with`` block.
+
+    Busy time of all cores (``/proc/stat``) minus the CPU time of this process,
+    its reaped children and the processes ``track``-ed (the servers under test).
+    On two shared cores this is what explains a noisy figure.
+    """
+
+    def __init__(self, pids: Sequence[int] = ()) -> None:
+        self.pids: dict[int, int] = {}
+        self.share = float("nan")
+        for pid in pids:
+            self.track(pid)
+
+    def track(self, pid: int) -> None:
+        self.pids.setdefault(pid, _proc_ticks(pid))
+
+    def _own(self) -> int:
+        return _proc_ticks("self")
+
+    def __enter__(self) -> OtherLoad:
+        try:
+            self._t0, self._idle0 = _machine_ticks()
+        except (OSError, ValueError):
+            self._t0 = self._idle0 = -1
+        self._own0 = self._own()
+        self.pids = {pid: _proc_ticks(pid) for pid in self.pids}
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._t0 < 0:
+            return
+        total, idle = _machine_ticks()
+        busy = (total - self._t0) - (idle - self._idle0)
+        own = self._own() - self._own0 + sum(_proc_ticks(p) - t0 for p, t0 in self.pids.items())
+        self.share = round(max(busy - own, 0) / max(total - self._t0, 1), 3)
+
+
 # ---------------------------------------------------------------- statistics
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -158,13 +242,19 @@ def ratio(a: float, b: float) -> float:
 
 def rss_mb() -> float:
     """Current resident set size of this process in MiB (from /proc; torch allocations included)."""
+    rss = process_rss_mb("self")
+    return rss if rss == rss else peak_rss_mb()
+
+
+def process_rss_mb(pid: int | str) -> float:
+    """Current resident set size of a process in MiB; nan if unknown."""
     try:
-        m = re.search(r"VmRSS:\s+(\d+)", Path("/proc/self/status").read_text())
+        m = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
         if m:
-            return int(m.group(1)) / 1024
+            return round(int(m.group(1)) / 1024, 1)
     except OSError:
         pass
-    return peak_rss_mb()
+    return float("nan")
 
 
 def peak_rss_mb() -> float:
@@ -216,7 +306,9 @@ def load_sentence_transformer() -> Any:
 
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
-    return SentenceTransformer(str(model_dir()), device="cpu")
+    model = SentenceTransformer(str(model_dir()), device="cpu")
+    model.eval()
+    return model
 
 
 # ---------------------------------------------------------------- servers
@@ -227,11 +319,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_process(cmd: list[str], log_name: str) -> subprocess.Popen[bytes]:
-    """Start a server process with its output in var/bench/<log_name>.log."""
+def start_process(cmd: list[str], log_name: str, env: dict[str, str] | None = None
+                  ) -> subprocess.Popen[bytes]:
+    """Start a server process with its output in var/bench/<log_name>.log; ``env`` adds variables."""
     SCRATCH.mkdir(parents=True, exist_ok=True)
     log = (SCRATCH / f"{log_name}.log").open("wb")
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
@@ -284,8 +378,8 @@ class HttpConnection:
     async def open(cls, port: int) -> HttpConnection:
         return cls(*await _connect(port), port)
 
-    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        """POST ``body``; reconnects once if the server closed the idle keep-alive connection."""
+    async def post(self, path: str, body: bytes | None) -> tuple[int, bytes]:
+        """POST ``body`` (GET when None); reconnects once if the server closed the idle connection."""
         try:
             return await self._post(path, body)
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
@@ -296,10 +390,13 @@ class HttpConnection:
             self.reconnects += 1
             return await self._post(path, body)
 
-    async def _post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
-        self.writer.write(head + body)
+    async def _post(self, path: str, body: bytes | None) -> tuple[int, bytes]:
+        if body is None:
+            self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n\r\n".encode())
+        else:
+            head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+            self.writer.write(head + body)
         raw = await self.reader.readuntil(b"\r\n\r\n")
         lines = raw.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])

