@@ -160,22 +160,20 @@ async def _measure(ports: dict[str, int], pids: list[int], questions: list[str],
     http: dict[str, list[float]] = {name: [] for name in conns}
     took: dict[str, list[float]] = {name: [] for name in conns}
     hits = 0
-    seq_load = OtherLoad(pids)
-    seq_load.__enter__()
-    # Interleave in chunks: every path sees the same questions under the same machine load.
-    for start in range(0, len(questions), CHUNK):
-        chunk = questions[start : start + CHUNK]
-        c_ms += _time_calls(c_embed, chunk)
-        await asyncio.sleep(0.01)
-        st_ms += _time_calls(st_embed, chunk)
-        await asyncio.sleep(0.01)
-        for name, conn in conns.items():
-            lat, tk, h = await _sequential(conn, chunk, cache if name == "qa" else None)
-            http[name] += lat
-            took[name] += tk
-            hits += h if name == "qa" else 0
+    with OtherLoad(pids) as seq_load:
+        # Interleave in chunks: every path sees the same questions under the same machine load.
+        for start in range(0, len(questions), CHUNK):
+            chunk = questions[start : start + CHUNK]
+            c_ms += _time_calls(c_embed, chunk)
             await asyncio.sleep(0.01)
-    seq_load.__exit__()
+            st_ms += _time_calls(st_embed, chunk)
+            await asyncio.sleep(0.01)
+            for name, conn in conns.items():
+                lat, tk, h = await _sequential(conn, chunk, cache if name == "qa" else None)
+                http[name] += lat
+                took[name] += tk
+                hits += h if name == "qa" else 0
+                await asyncio.sleep(0.01)
     health = []
     for _ in range(60):
         t = time.perf_counter()

@@ -73,13 +73,14 @@ class _LRU:
 
 
 class QueryBatcher:
-    """Embeds questions that arrive together in one batch call.
+    """Runs every question embedding on one worker thread, batching those that wait.
 
-    One C-engine call for one short question leaves the cores partly idle; a
-    batch of concurrent questions keeps them busy (8 questions cost about 5x
-    one). No extra thread: the first caller to find the engine free embeds
-    everything waiting, its own question included, while later callers wait;
-    a lone question therefore goes straight to the engine with no hand-off.
+    One thread, because the C engine parallelises with OpenMP, which keeps a
+    team of threads per calling thread: called from the web server's pool of
+    worker threads it would build a team per pool thread, and their spinning
+    doubled the latency of a question (measured in bench/). Batching, because a
+    batch of concurrent questions keeps both cores busy (8 cost about 5x one).
+    A question that finds the worker idle is sent at once, alone.
     """
 
     def __init__(self, embed_batch: Callable[[list[str]], np.ndarray], max_batch: int = 32) -> None:
@@ -87,37 +88,34 @@ class QueryBatcher:
         self._max_batch = max_batch
         self._pending: list[tuple[str, Future[np.ndarray]]] = []
         self._cond = threading.Condition()
-        self._busy = False
+        self._thread: threading.Thread | None = None
 
     def embed(self, text: str) -> np.ndarray:
         future: Future[np.ndarray] = Future()
         with self._cond:
+            if self._thread is None:  # started on first use: no work at import time
+                self._thread = threading.Thread(target=self._work, name="query-embedder",
+                                                daemon=True)
+                self._thread.start()
             self._pending.append((text, future))
-            while not future.done():
-                if self._busy:
-                    self._cond.wait()
-                    continue
-                self._busy = True
-                batch = self._pending[: self._max_batch]
-                del self._pending[: self._max_batch]
-                self._cond.release()
-                try:
-                    self._run(batch)
-                finally:
-                    self._cond.acquire()
-                    self._busy = False
-                    self._cond.notify_all()
+            self._cond.notify()
         return future.result()
 
-    def _run(self, batch: list[tuple[str, Future[np.ndarray]]]) -> None:
-        try:
-            vectors = self._embed_batch([t for t, _ in batch])
-        except BaseException as exc:  # every waiting caller gets the failure
-            for _, f in batch:
-                f.set_exception(exc)
-            return
-        for (_, f), v in zip(batch, vectors, strict=True):
-            f.set_result(v)
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending:
+                    self._cond.wait()
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+            try:
+                vectors = self._embed_batch([t for t, _ in batch])
+            except BaseException as exc:  # every waiting caller gets the failure
+                for _, f in batch:
+                    f.set_exception(exc)
+                continue
+            for (_, f), v in zip(batch, vectors, strict=True):
+                f.set_result(v)
 
 
 class Embedder:
