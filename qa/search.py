@@ -68,15 +68,6 @@ class SearchResult:
     timings: dict[str, float]
 
 
-def fuse_rrf(rankings: list[tuple[np.ndarray, float]], rrf_k: int) -> dict[int, float]:
-    """Weighted reciprocal rank fusion of several rankings of passage rows."""
-    fused: dict[int, float] = {}
-    for rows, weight in rankings:
-        for rank, row in enumerate(rows.tolist(), start=1):
-            fused[row] = fused.get(row, 0.0) + weight / (rrf_k + rank)
-    return fused
-
-
 class SearchEngine:
     """Holds the index and the model for the life of the process; thread-safe for reads."""
 
@@ -157,10 +148,7 @@ class SearchEngine:
             if mode == "lexical":
                 return list(zip(lex_rows.tolist(), lex_scores.tolist(), strict=True))
         t = time.perf_counter()
-        if s.fusion == "rrf":
-            fused = fuse_rrf([(dense_rows, 1.0), (lex_rows, s.lexical_weight)], s.rrf_k)
-        else:
-            fused = self._fuse_convex(qvec, dense_rows, dense_scores, lex_rows, lex_scores)
+        fused = self._fuse_convex(qvec, dense_rows, dense_scores, lex_rows, lex_scores)
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         timings["fusion_ms"] = (time.perf_counter() - t) * 1000
         return ranked

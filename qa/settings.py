@@ -90,13 +90,9 @@ class Settings(BaseSettings):
         0.7, ge=0, le=1,
         description="Dense score = w * passage cosine + (1 - w) * best sentence cosine.",
     )
-    fusion: Literal["convex", "rrf"] = Field(
-        "convex", description="How hybrid combines dense and lexical rankings."
-    )
     lexical_weight: float = Field(
         0.03, ge=0, description="Convex fusion: weight of BM25 divided by the best BM25 score."
     )
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (fusion=rrf).")
     no_match_similarity: float = Field(
         0.815, description="Below this cosine for the best passage, the answer is 'no good match'."
     )
