@@ -103,6 +103,16 @@ def _st_encode(model: Any, texts: list[str]) -> float:
     return time.perf_counter() - t
 
 
+def _passage_engine() -> str:
+    """The configured passage engine and whether ONNX Runtime is there to serve 'auto'."""
+    import importlib.util
+
+    from qa.settings import Settings
+
+    engine = getattr(Settings(), "passage_engine", "torch")
+    return f"{engine} (onnxruntime {'installed' if importlib.util.find_spec('onnxruntime') else 'absent'})"
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     n_synth = 200 if quick else 2000
     corpora = {"seeds": SEEDS,
@@ -148,7 +158,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             r["ratio_build_over_st_all_texts"] = ratio(r["texts_embedded_per_s"], r["st_all_texts_per_s"])
         results[name] = r
 
-    rows = []
+    rows = [row("passage embedding in qa build", _passage_engine(), "",
+                "QA_PASSAGE_ENGINE setting, and whether onnxruntime is installed")]
     for name, r in results.items():
         rows += [
             row(f"{name}: qa build passages/s (sentences/s)",
@@ -164,7 +175,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             rows.append(row(f"{name}: ST fp32 encode of all build texts", r["st_all_texts_per_s"], "texts/s",
                             f"build texts/s ÷ ST texts/s = {r['ratio_build_over_st_all_texts']}×"))
     others = max(r["others_cpu_share"] for r in results.values())
-    result = {"corpora": results, "synthetic_docs": n_synth, "machine_busy_before": busy,
+    result = {"corpora": results, "synthetic_docs": n_synth, "passage_engine": _passage_engine(),
+              "machine_busy_before": busy,
               "others_cpu_share": others, "summary": rows}
     print("\nBuild throughput")
     for r in rows:

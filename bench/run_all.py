@@ -18,6 +18,7 @@ from typing import Any
 from bench.common import ROOT, ensure_seeds_index, results_dir
 
 BENCHMARKS = ("search_breakdown", "http_latency", "cold_start", "build_throughput", "scale")
+NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
     "search_breakdown": "Search breakdown (in-process, seeds index)",
     "http_latency": "HTTP latency and throughput (seeds index)",
@@ -69,7 +70,12 @@ def write_summary(folder: Path, ran: dict[str, dict[str, Any]]) -> Path:
                   f"{_share(r.get('machine_busy_before'))} · used by other processes while measuring "
                   f"(max over phases): {_share(r.get('others_cpu_share'))}"
                   + (f" · took {status['seconds']:.0f} s" if "seconds" in status else ""),
-                  "", "| measure | value | unit | note |", "|---|---:|---|---|"]
+                  ""]
+        others = r.get("others_cpu_share")
+        if isinstance(others, int | float) and others > NOISY:
+            lines += [f"**Noisy run: other processes used {others:.0%} of the cores during a measured "
+                      "phase; repeat it on a quiet machine before trusting these figures.**", ""]
+        lines += ["| measure | value | unit | note |", "|---|---:|---|---|"]
         lines += [f"| {_cell(x['metric'])} | {_cell(x['value'])} | {_cell(x['unit'])} | {_cell(x['note'])} |"
                   for x in r.get("summary", [])]
         lines.append("")
