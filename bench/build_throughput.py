@@ -8,12 +8,14 @@ torch's allocations. Throughput uses the build time ``qa build`` prints (model
 load excluded) and, separately, the child's wall time. The seeds are built three
 times (medians), the synthetic corpus once.
 
-Side by side in the same run: sentence-transformers fp32 ``encode`` (batch 32,
+Side by side in the same run, in a child process too (on this VM an idle process
+holding a loaded model slows a sibling's compute by ~20 %, so neither side may
+hold the other's model): sentence-transformers fp32 ``encode`` (batch 32,
 ``"passage: "`` prompt, normalised) of the same passage texts, giving the ratio
 of our build's passages/s to ST's passages/s. A build also embeds every sentence
 of a multi-sentence passage, so on the seeds ST is also timed on all the texts
-the build embeds (passages + sentences): that ratio isolates the work that is
-not embedding.
+the build embeds (passages + sentences): that ratio compares the build's whole
+embedding path (ONNX Runtime when available) with plain ST on the same texts.
 
     python -m bench.build_throughput [--quick]
 """
@@ -28,6 +30,7 @@ import shutil
 import sqlite3
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -103,6 +106,25 @@ def _st_encode(model: Any, texts: list[str]) -> float:
     return time.perf_counter() - t
 
 
+def st_child(index_dir: Path, all_texts: bool) -> dict[str, float]:
+    """In a fresh process: ST fp32 encode time of the index's passages (and of all build texts)."""
+    passages, everything = _texts(index_dir)
+    model = load_sentence_transformer()
+    _st_encode(model, ["uppvärmning"] * 8)
+    out = {"passages_s": _st_encode(model, passages)}
+    if all_texts:
+        out["all_texts_s"] = _st_encode(model, everything)
+    return out
+
+
+def _st(index_dir: Path, all_texts: bool) -> dict[str, float]:
+    """Run ``st_child`` as a child process, like ``qa build``: neither holds the other's model."""
+    cmd = [sys.executable, "-m", "bench.build_throughput", "--st", str(index_dir),
+           *(["--all-texts"] if all_texts else [])]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def _passage_engine() -> str:
     """The configured passage engine and whether ONNX Runtime is there to serve 'auto'."""
     import importlib.util
@@ -119,8 +141,6 @@ def run(quick: bool = False) -> dict[str, Any]:
                f"synth-{n_synth}": write_corpus(SCRATCH / f"synth-{n_synth}.jsonl", n_synth)}
     busy = wait_for_quiet(10 if quick else 90)
     results: dict[str, Any] = {}
-    model = load_sentence_transformer()
-    _st_encode(model, ["uppvärmning"] * 8)
     for name, source in corpora.items():
         # The seeds are cheap: three rounds (build, then ST), medians; the synthetic corpus once.
         rounds = 3 if name == "seeds" and not quick else 1
@@ -130,10 +150,12 @@ def run(quick: bool = False) -> dict[str, Any]:
             print(f"qa build {name} ({i + 1}/{rounds}) …", flush=True)
             with OtherLoad() as load:
                 builds.append(_build(source, index_dir))
+                # All texts only on the seeds: on the synthetic corpus it would double the run time.
+                st = _st(index_dir, all_texts=name == "seeds")
                 passages, everything = _texts(index_dir)
-                st_p.append(_st_encode(model, passages))
-                if name == "seeds":  # on the synthetic corpus this would double the run time
-                    st_all.append(_st_encode(model, everything))
+                st_p.append(st["passages_s"])
+                if "all_texts_s" in st:
+                    st_all.append(st["all_texts_s"])
             others.append(load.share)
             shutil.rmtree(index_dir, ignore_errors=True)
         b = {**builds[0], "build_s": statistics.median(x["build_s"] for x in builds),
@@ -188,7 +210,13 @@ def run(quick: bool = False) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    run(parser.parse_args().quick)
+    parser.add_argument("--st", type=Path, metavar="INDEX", help=argparse.SUPPRESS)
+    parser.add_argument("--all-texts", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.st is not None:
+        print(json.dumps(st_child(args.st, args.all_texts)))
+        return
+    run(args.quick)
 
 
 if __name__ == "__main__":
