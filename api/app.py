@@ -21,7 +21,7 @@ from api.schemas import (
     SearchRequest,
     SearchResponse,
 )
-from qa.search import MODES, QuestionError, SearchEngine, clean_question
+from qa.search import MODES, QuestionError, SearchEngine, SearchResult, clean_question
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("qa.api")
@@ -41,6 +41,26 @@ def _describe(errors: list[Any]) -> str:
         else:
             parts.append(f"'{where}': {err.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
+
+
+def search_body(question: str, result: SearchResult) -> dict[str, Any]:
+    """The JSON body of ``POST /api/search`` (shape: ``api.schemas.SearchResponse``)."""
+    return {
+        "question": question,
+        "mode": result.mode,
+        "took_ms": round(result.took_ms, 2),
+        "no_good_match": result.no_good_match,
+        "results": [
+            {
+                "rank": h.rank, "score": h.score, "similarity": h.similarity,
+                "relevance": h.relevance, "passage_id": h.passage.id,
+                "document_id": h.passage.document_id, "title": h.passage.title,
+                "section": h.passage.section, "date": h.passage.date, "text": h.passage.text,
+                "start": h.passage.start, "end": h.passage.end, "highlights": h.highlights,
+            }
+            for h in result.hits
+        ],
+    }
 
 
 def create_app(engine: SearchEngine) -> FastAPI:
@@ -94,22 +114,7 @@ def create_app(engine: SearchEngine) -> FastAPI:
         result = engine.search(question, req.k, req.mode)
         # Built and encoded by hand: the schema above documents it, and skipping a second
         # validation pass keeps the service's cost small next to the embedding's.
-        body = {
-            "question": question,
-            "mode": result.mode,
-            "took_ms": round(result.took_ms, 2),
-            "no_good_match": result.no_good_match,
-            "results": [
-                {
-                    "rank": h.rank, "score": h.score, "similarity": h.similarity,
-                    "relevance": h.relevance, "passage_id": h.passage.id,
-                    "document_id": h.passage.document_id, "title": h.passage.title,
-                    "section": h.passage.section, "date": h.passage.date, "text": h.passage.text,
-                    "start": h.passage.start, "end": h.passage.end, "highlights": h.highlights,
-                }
-                for h in result.hits
-            ],
-        }
+        body = search_body(question, result)
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
 
     @app.get("/api/documents", response_model=DocumentList, tags=["documents"])

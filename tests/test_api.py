@@ -124,3 +124,11 @@ def test_odd_but_valid_questions_are_answered(client):
 def test_wrong_methods_and_paths(client):
     assert client.get("/api/search").status_code == 405
     assert client.get("/nope").status_code == 404
+
+
+def test_search_body_matches_the_documented_schema(client):
+    from api.schemas import SearchResponse
+
+    body = client.post("/api/search", json={"question": "Vem är Palle Lundberg?", "k": 3}).json()
+    parsed = SearchResponse.model_validate(body)
+    assert parsed.model_dump(mode="json") == body
