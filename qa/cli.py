@@ -38,7 +38,9 @@ def model() -> None:
     from qa.model import Embedder
 
     embedder = Embedder(_settings())
-    embedder.passage_encoder()  # export the ONNX passage path now, not in the first build
+    # Export (and quantise) the ONNX paths now, not in the first build or the first question.
+    embedder.passage_encoder()
+    embedder.query_encoder()
     typer.echo(str(embedder.location))
 
 
@@ -60,6 +62,7 @@ def build(
     index_dir = index or s.index_dir
     docs = load_documents(source)
     embedder = Embedder(s)
+    embedder.passage_encoder()  # loaded with the model, before the build's clock starts
     if add:
         try:
             old = Index.open(index_dir, embedder, s)

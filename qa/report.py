@@ -111,7 +111,8 @@ def markdown(report: dict[str, Any], queries: dict[str, EvalQuery]) -> str:
         "",
         f"{report['questions']} answerable questions, {report['unanswerable']} unanswerable; "
         f"ranked {unit}s, top {k}; default mode **{default}**.  ",
-        f"Model `{report['model']}`, questions embedded by `{report['query_path']}`; index "
+        f"Model `{report['model']}`, questions embedded by `{report['query_path']}`, passages at "
+        f"{report['index']['manifest'].get('passage_precision', 'fp32')}; index "
         f"`{report['index']['dir']}` ({report['index']['manifest'].get('passages')} passages, "
         f"{report['index']['manifest'].get('documents')} documents).  ",
         f"Source `{report['source']}`; {report['elapsed_seconds']:.1f} s for "
