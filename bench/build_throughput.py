@@ -52,12 +52,13 @@ from bench.common import (
 from bench.synth import write_corpus
 
 
-def _build(source: Path, index_dir: Path) -> dict[str, Any]:
+def _build(source: Path, index_dir: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``qa build`` from scratch; wall time, reported build time and the child's peak RSS."""
     shutil.rmtree(index_dir, ignore_errors=True)
     cmd = qa_command("build", "--source", str(source), "--index", str(index_dir), "--no-progress")
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
     assert proc.stdout is not None
     output = proc.stdout.read().decode()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -158,6 +159,12 @@ def run(quick: bool = False) -> dict[str, Any]:
                     st_all.append(st["all_texts_s"])
             others.append(load.share)
             shutil.rmtree(index_dir, ignore_errors=True)
+        # The opt-in int8 passage path, once, on the same corpus (same ST reference).
+        print(f"qa build {name} with QA_PASSAGE_PRECISION=int8 …", flush=True)
+        with OtherLoad() as load:
+            int8 = _build(source, index_dir, {"QA_PASSAGE_PRECISION": "int8"})
+        others.append(load.share)
+        shutil.rmtree(index_dir, ignore_errors=True)
         b = {**builds[0], "build_s": statistics.median(x["build_s"] for x in builds),
              "wall_s": statistics.median(x["wall_s"] for x in builds),
              "peak_rss_mb": max(x["peak_rss_mb"] for x in builds)}
@@ -174,6 +181,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             "others_cpu_share": max(others),
         }
         r["ratio_build_over_st_passages"] = ratio(r["passages_per_s"], r["st_passages_per_s"])
+        r["int8"] = {**int8, "passages_per_s": round(int8["passages"] / int8["build_s"], 2)}
+        r["int8"]["ratio_build_over_st_passages"] = ratio(r["int8"]["passages_per_s"], r["st_passages_per_s"])
         if st_all:
             r["st_all_texts_s"] = round(statistics.median(st_all), 2)
             r["st_all_texts_per_s"] = round(len(everything) / statistics.median(st_all), 2)
@@ -192,6 +201,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             row(f"{name}: peak RSS of qa build", r["peak_rss_mb"], "MiB"),
             row(f"{name}: ST fp32 encode of the passages", r["st_passages_per_s"], "passages/s",
                 f"build/ST ratio {r['ratio_build_over_st_passages']}×"),
+            row(f"{name}: qa build passages/s, QA_PASSAGE_PRECISION=int8", r["int8"]["passages_per_s"], "/s",
+                f"build/ST ratio {r['int8']['ratio_build_over_st_passages']}× (opt-in path; one build)"),
         ]
         if "st_all_texts_per_s" in r:
             rows.append(row(f"{name}: ST fp32 encode of all build texts", r["st_all_texts_per_s"], "texts/s",

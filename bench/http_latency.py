@@ -1,4 +1,4 @@
-"""HTTP latency and throughput of the real server, against its bare embedding and a naive service.
+"""HTTP latency and throughput of the real server, against a bare embedding engine and a naive service.
 
 Starts ``qa serve`` over the seeds index and the baseline ``bench.naive_service``
 (sentence-transformers fp32 + FAISS flat) on 127.0.0.1, then, in one run:
@@ -11,6 +11,11 @@ Starts ``qa serve`` over the seeds index and the baseline ``bench.naive_service`
   questions cycled (repeats hit the embedding cache; the hit share is reported)
   and with a unique suffix per request (" (variant N)", the embedding is always
   paid), and on the naive service with unique questions.
+
+The server embeds questions with ONNX Runtime at fp32 by default
+(``QA_QUERY_ENGINE=auto``), not with the C engine; the C engine stays here as
+the reference cost of a bare embedding engine (``bench.embedding_paths``
+compares the embedding paths themselves).
 
     python -m bench.http_latency [--quick]
 """

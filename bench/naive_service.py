@@ -4,7 +4,7 @@ What a first version would do: a FastAPI app that embeds each question with the
 sentence-transformers fp32 model (``"query: "`` prefix), searches a FAISS flat
 inner-product index of the same passages (the passage vectors of the given
 index directory, i.e. the same model's vectors) and returns the top k passages.
-No C engine, no query cache, no sentence vectors, no BM25, no highlights.
+No ONNX Runtime, no query cache, no sentence vectors, no BM25, no highlights.
 
     python -m bench.naive_service --index var/bench-index --port 8011
 """

@@ -1,6 +1,6 @@
 """Run every benchmark, each in its own process, and write ``bench/results/SUMMARY.md``.
 
-    python -m bench.run_all            # the full suite (≈ 15 min on two cores)
+    python -m bench.run_all            # the full suite (≈ 17 min on two cores)
     python -m bench.run_all --quick    # a short smoke run → bench/results/quick/
     python -m bench.run_all --only http_latency scale
 """
@@ -17,11 +17,13 @@ from typing import Any
 
 from bench.common import ROOT, ensure_seeds_index, results_dir
 
-BENCHMARKS = ("search_breakdown", "http_latency", "cold_start", "build_throughput", "scale")
+BENCHMARKS = ("search_breakdown", "http_latency", "embedding_paths", "cold_start", "build_throughput",
+              "scale")
 NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
     "search_breakdown": "Search breakdown (in-process, seeds index)",
     "http_latency": "HTTP latency and throughput (seeds index)",
+    "embedding_paths": "Embedding paths side by side: speed and fidelity to sentence-transformers",
     "cold_start": "Cold start",
     "build_throughput": "Index build throughput",
     "scale": "Scale: 100k passages and 1M vectors (synthetic)",
