@@ -42,6 +42,7 @@ from bench.common import (
     SCRATCH,
     SEEDS,
     OtherLoad,
+    bench_parser,
     load_sentence_transformer,
     qa_command,
     ratio,
@@ -219,8 +220,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser = bench_parser(__doc__)
     parser.add_argument("--st", type=Path, metavar="INDEX", help=argparse.SUPPRESS)
     parser.add_argument("--all-texts", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

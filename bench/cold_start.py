@@ -23,6 +23,7 @@ from typing import Any
 from bench.common import (
     ROOT,
     OtherLoad,
+    bench_parser,
     ensure_seeds_index,
     free_port,
     process_rss_mb,
@@ -129,8 +130,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser = bench_parser(__doc__)
     parser.add_argument("--phases", type=Path, metavar="INDEX", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phases is not None:

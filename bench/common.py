@@ -6,6 +6,7 @@ as they are installed.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -104,6 +105,13 @@ def results_dir(quick: bool) -> Path:
     path = RESULTS / "quick" if quick else RESULTS
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def bench_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The command line every benchmark shares: its docstring's first line and ``--quick``."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    return parser
 
 
 def write_result(name: str, data: dict[str, Any], quick: bool) -> Path:

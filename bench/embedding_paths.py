@@ -38,7 +38,6 @@ and 64 passages (one pass).
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -51,6 +50,7 @@ import numpy as np
 from bench.common import (
     SCRATCH,
     OtherLoad,
+    bench_parser,
     ratio,
     row,
     seed_questions,
@@ -317,8 +317,7 @@ def _print(result: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser = bench_parser(__doc__)
     run(parser.parse_args().quick)
 
 

@@ -22,7 +22,6 @@ compares the embedding paths themselves).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
 import json
@@ -35,6 +34,7 @@ from typing import Any
 from bench.common import (
     HttpConnection,
     OtherLoad,
+    bench_parser,
     cpu_seconds,
     ensure_seeds_index,
     free_port,
@@ -312,8 +312,7 @@ def _print(result: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser = bench_parser(__doc__)
     parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for qa serve (experiments, e.g. OMP_NUM_THREADS=1); "
                              "results go to http_latency+KEY=VALUE.json")

@@ -50,6 +50,7 @@ from bench.common import (
     ROOT,
     SCRATCH,
     OtherLoad,
+    bench_parser,
     ensure_seeds_index,
     row,
     rss_mb,
@@ -393,8 +394,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser = bench_parser(__doc__)
     parser.add_argument("--engine", type=Path, metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine is not None:

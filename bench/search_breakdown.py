@@ -13,7 +13,6 @@ model, dump JSON with pydantic's Rust core).
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from bench.common import (
     BENCH_INDEX,
     OtherLoad,
+    bench_parser,
     ensure_seeds_index,
     row,
     seed_questions,
@@ -89,8 +89,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser = bench_parser(__doc__)
     run(parser.parse_args().quick)
 
 

@@ -140,7 +140,6 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.path = path
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.dim = dim
