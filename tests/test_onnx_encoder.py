@@ -38,7 +38,7 @@ def test_default_question_path_is_fp32_onnx_with_the_models_vectors(embedder):
 
 
 def test_int8_stays_close_to_fp32_and_a_text_does_not_depend_on_its_batch(embedder, seed_passages):
-    assert embedder.passage_path == "onnxruntime-fp32"  # int8 is opt-in
+    assert embedder.precision("passage") == "fp32"  # int8 is opt-in
     int8 = embedder.onnx("int8")
     assert int8 is not None and int8.per_text
     texts = [embedder.passage_prompt + t for t in seed_passages]

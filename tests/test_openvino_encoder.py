@@ -1,0 +1,115 @@
+"""The build's embedding paths: OpenVINO fp32 gives the model's vectors, bf16 stays next to them,
+and the settings pick a path or fail with a clear message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.errors import ModelError
+from qa.index import build_index, read_manifest
+from qa.model import Machine, fp32_engine, path_name, vector_precision
+from qa.passages import split_document
+from qa.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def prompted_passages(embedder, seed_documents) -> list[str]:
+    texts = [p.text for d in seed_documents for p in split_document(d, embedder.count_tokens)]
+    return [embedder.passage_prompt + t for t in [*texts, "Kort.", "ord " * 600]]
+
+
+@pytest.fixture(scope="module")
+def reference(embedder, prompted_passages) -> np.ndarray:
+    return embedder.model.encode(prompted_passages, batch_size=16, normalize_embeddings=True,
+                                 convert_to_numpy=True)
+
+
+def _bf16_machine(embedder) -> None:
+    if not embedder.machine.cpu_bf16:
+        pytest.skip("this CPU has no native bfloat16, so the bf16 path is not offered here")
+
+
+def test_default_build_paths(embedder):
+    assert embedder.vector_path("passage") == "openvino-fp32"
+    expected = "openvino-bf16" if embedder.machine.cpu_bf16 else "openvino-fp32"
+    assert embedder.vector_path("sentence") == expected
+
+
+def test_openvino_fp32_passages_are_the_models_vectors(embedder, prompted_passages, reference):
+    fp32 = embedder.build_encoder("passage")
+    assert fp32 is not None and fp32.precision == "fp32"
+    vectors = fp32.encode(prompted_passages, batch_size=16)
+    cosines = (vectors * reference).sum(axis=1)
+    assert cosines.min() >= 0.9999, f"min cosine {cosines.min():.6f}"
+
+
+def test_bf16_sentences_stay_next_to_fp32_and_do_not_depend_on_their_batch(
+        embedder, prompted_passages, reference):
+    _bf16_machine(embedder)
+    bf16 = embedder.build_encoder("sentence")
+    assert bf16 is not None and bf16.precision == "bf16"
+    vectors = bf16.encode(prompted_passages, batch_size=16)
+    cosines = (vectors * reference).sum(axis=1)
+    assert cosines.min() >= 0.9995 and cosines.mean() >= 0.9999, (cosines.min(), cosines.mean())
+    assert not np.allclose(vectors, reference, atol=1e-6)  # really another precision
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+    alone = np.concatenate([bf16.embed([t]) for t in prompted_passages[:6]])
+    assert (alone * vectors[:6]).sum(axis=1).min() >= 0.9999
+
+
+def test_sentence_precision_is_part_of_the_build_key(embedder, settings, seed_documents, tmp_path):
+    from qa.model import Embedder
+
+    doc = seed_documents[1]
+    build_index([doc], embedder, settings, tmp_path / "idx", progress=False)
+    manifest = read_manifest(tmp_path / "idx")
+    assert manifest["passage_path"] == "openvino-fp32"
+    assert manifest["sentence_precision"] == embedder.precision("sentence")
+
+    other = "int8" if embedder.precision("sentence") != "int8" else "fp32"
+    changed = settings.model_copy(update={"sentence_precision": other})
+    report = build_index([doc], Embedder(changed), changed, tmp_path / "idx", progress=False)
+    assert report.reused == 0, "vectors of another precision are never reused"
+    assert read_manifest(tmp_path / "idx")["sentence_precision"] == other
+
+
+BF16 = Machine(exportable=True, has_openvino=True, cpu_bf16=True)
+NO_BF16 = Machine(exportable=True, has_openvino=True, cpu_bf16=False)
+NO_OPENVINO = Machine(exportable=True, has_openvino=False, cpu_bf16=False)
+CLS_MODEL = Machine(exportable=False, has_openvino=True, cpu_bf16=True)
+
+
+def _paths(machine: Machine, **settings: str) -> tuple[str, str]:
+    s = Settings(**settings)
+    engine = fp32_engine(s, machine)
+    return (path_name(vector_precision(s, "passage", machine), engine),
+            path_name(vector_precision(s, "sentence", machine), engine))
+
+
+@pytest.mark.parametrize(("machine", "settings", "expected"), [
+    (BF16, {}, ("openvino-fp32", "openvino-bf16")),
+    (NO_BF16, {}, ("openvino-fp32", "openvino-fp32")),
+    (NO_OPENVINO, {}, ("onnxruntime-fp32", "onnxruntime-fp32")),
+    (CLS_MODEL, {}, ("sentence-transformers-fp32", "sentence-transformers-fp32")),
+    (BF16, {"passage_engine": "onnx"}, ("onnxruntime-fp32", "openvino-bf16")),
+    (BF16, {"passage_precision": "bf16"}, ("openvino-bf16", "openvino-bf16")),
+    (BF16, {"sentence_precision": "fp32", "passage_engine": "torch"},
+     ("sentence-transformers-fp32", "sentence-transformers-fp32")),
+    (NO_BF16, {"passage_precision": "int8", "sentence_precision": "int8"},
+     ("onnxruntime-int8", "onnxruntime-int8")),
+])
+def test_settings_choose_the_paths(machine, settings, expected):
+    assert _paths(machine, **settings) == expected
+
+
+@pytest.mark.parametrize(("machine", "settings", "message"), [
+    (NO_BF16, {"passage_precision": "bf16"}, "QA_PASSAGE_PRECISION=bf16 needs"),
+    (NO_OPENVINO, {"sentence_precision": "bf16"}, "QA_SENTENCE_PRECISION=bf16 needs"),
+    (NO_OPENVINO, {"passage_engine": "openvino"}, "openvino package is not installed"),
+    (CLS_MODEL, {"passage_engine": "onnx"}, "not a mean-pooled model"),
+    (CLS_MODEL, {"sentence_precision": "int8"}, "not a mean-pooled model"),
+])
+def test_impossible_choices_are_clear_errors(machine, settings, message):
+    with pytest.raises(ModelError, match=message):
+        _paths(machine, **settings)
