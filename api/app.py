@@ -97,6 +97,8 @@ def create_app(engine: SearchEngine) -> FastAPI:
             passages=len(engine.passages),
             model=engine.embedder.model_id,
             query_path=engine.embedder.query_path,
+            passage_path=m.get("passage_path"),
+            sentence_path=m.get("sentence_path"),
             vector_index=engine.index.vectors.kind,
             built_at=m.get("built_at"),
             max_question_chars=settings.max_question_chars,

@@ -50,6 +50,8 @@ class Health(BaseModel):
     passages: int
     model: str
     query_path: str
+    passage_path: str | None = None  # how the index's vectors were embedded (older indexes: unknown)
+    sentence_path: str | None = None
     vector_index: str
     built_at: str | None
     max_question_chars: int

@@ -15,7 +15,9 @@ hold the other's model): sentence-transformers fp32 ``encode`` (batch 32,
 of our build's passages/s to ST's passages/s. A build also embeds every sentence
 of a multi-sentence passage, so on the seeds ST is also timed on all the texts
 the build embeds (passages + sentences): that ratio compares the build's whole
-embedding path (ONNX Runtime when available) with plain ST on the same texts.
+embedding path with plain ST on the same texts. The default paths (passages by
+OpenVINO fp32, sentences by OpenVINO bf16 where the CPU has it) are recorded,
+and each corpus is also built once with every other path in ``VARIANTS``.
 
     python -m bench.build_throughput [--quick]
 """

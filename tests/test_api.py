@@ -14,6 +14,8 @@ def test_health(client, engine):
     assert body["status"] == "ok"
     assert body["documents"] == 5 and body["passages"] == len(engine.passages)
     assert body["model"] == "intfloat/multilingual-e5-small"
+    assert body["passage_path"] == engine.embedder.vector_path("passage") == "openvino-fp32"
+    assert body["sentence_path"] == engine.embedder.vector_path("sentence")
     assert body["modes"] == ["hybrid", "dense", "lexical"]
 
 
