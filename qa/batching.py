@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 
 def encode_in_length_order(
@@ -14,19 +13,16 @@ def encode_in_length_order(
     texts: Sequence[str],
     dim: int,
     batch_size: int = 32,
-    progress: bool = False,
     on_batch: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Vectors of ``texts`` in their given order; ``on_batch(n)`` hears of each batch of ``n`` done."""
     order = np.argsort([len(t) for t in texts], kind="stable")
     out = np.zeros((len(texts), dim), dtype=np.float32)
-    with tqdm(total=len(texts), desc="embedding", unit="text", disable=not progress) as bar:
-        for i in range(0, len(texts), batch_size):
-            rows = order[i : i + batch_size]
-            out[rows] = embed([texts[j] for j in rows])
-            bar.update(len(rows))
-            if on_batch is not None:
-                on_batch(len(rows))
+    for i in range(0, len(texts), batch_size):
+        rows = order[i : i + batch_size]
+        out[rows] = embed([texts[j] for j in rows])
+        if on_batch is not None:
+            on_batch(len(rows))
     return out
 
 

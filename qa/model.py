@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from tqdm import tqdm
 
 from qa import openvino_encoder
+from qa.batching import encode_in_length_order
 from qa.errors import ModelError
 from qa.onnx_encoder import OnnxEncoder, Precision, export, export_path, is_mean_pooled, quantized
 from qa.openvino_encoder import OpenVinoEncoder
@@ -356,37 +356,25 @@ class Embedder:
     def location(self) -> str:
         return str(self._location)
 
-    @property
-    def passage_path(self) -> str:
-        return self.vector_path("passage")
-
-    def embed_passages(self, texts: Sequence[str], progress: bool = False,
-                       kind: VectorKind = "passage",
+    def embed_passages(self, texts: Sequence[str], kind: VectorKind = "passage",
                        on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Normalised float32 vectors of passages (or of sentences, ``kind``), prompt added.
 
-        ``on_batch(n)`` is told of every ``n`` texts done, for a caller's own progress bar.
+        ``on_batch(n)`` is told of every ``n`` texts done, for the caller's progress bar.
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         encoder = self.build_encoder(kind)
-        prompted = [self.passage_prompt + t for t in texts]
         if encoder is not None:
-            return encoder.encode(prompted, self.settings.batch_size, progress, on_batch)
-        bar = tqdm(total=len(texts), desc="embedding", unit="text", disable=not progress)
-        chunks = []
-        step = 16 * self.settings.batch_size  # ST sorts by length within each chunk
-        for i in range(0, len(texts), step):
-            chunks.append(self.model.encode(
-                list(texts[i : i + step]), prompt=self.passage_prompt,
-                batch_size=self.settings.batch_size, normalize_embeddings=True,
-                convert_to_numpy=True, show_progress_bar=False))
-            done = len(chunks[-1])
-            bar.update(done)
-            if on_batch is not None:
-                on_batch(done)
-        bar.close()
-        return np.ascontiguousarray(np.concatenate(chunks), dtype=np.float32)
+            return encoder.encode([self.passage_prompt + t for t in texts], self.settings.batch_size,
+                                  on_batch)
+
+        def embed(batch: list[str]) -> np.ndarray:
+            return self.model.encode(batch, prompt=self.passage_prompt, batch_size=len(batch),
+                                     normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
+
+        return encode_in_length_order(embed, texts, self.dim, self.settings.batch_size, on_batch)
 
     def embed_query(self, question: str) -> np.ndarray:
         """A normalised question vector, from the cache when the question was seen."""

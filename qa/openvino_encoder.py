@@ -91,7 +91,7 @@ class OpenVinoEncoder:
         self.request.infer(model_inputs(self.tokenizer, texts, self.max_length))
         return np.array(self.request.get_output_tensor(0).data, dtype=np.float32)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False,
+    def encode(self, texts: Sequence[str], batch_size: int = 32,
                on_batch: Callable[[int], None] | None = None) -> np.ndarray:
         """Many texts, in batches of similar length."""
-        return encode_in_length_order(self.embed, texts, self.dim, batch_size, progress, on_batch)
+        return encode_in_length_order(self.embed, texts, self.dim, batch_size, on_batch)

@@ -62,7 +62,9 @@ class Settings(BaseSettings):
         "computes bfloat16 natively (the evaluation figures of fp32, README, about twice as "
         "fast), else fp32."
     )
-    threads: int = Field(0, description="Torch CPU threads; 0 = all cores.")
+    threads: int = Field(
+        0, description="CPU threads of each embedding runtime (torch, ONNX Runtime, OpenVINO); "
+        "0 = all cores.")
     batch_size: int = Field(32, ge=1, description="Passages per embedding batch.")
     device: str = Field("cpu", description="Torch device for the sentence-transformers model.")
 
