@@ -78,3 +78,26 @@ def test_opening_with_another_model_is_a_clear_error(settings, embedder, tmp_pat
 def test_missing_index_is_a_clear_error(settings, embedder, tmp_path):
     with pytest.raises(IndexLoadError, match="no index at"):
         Index.open(tmp_path / "nothing", embedder, settings)
+
+
+def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(settings, embedder, tmp_path):
+    from qa.passages import collapse
+
+    small = settings.model_copy(update={"passage_max_tokens": 64, "passage_overlap_tokens": 24,
+                                        "whole_document_tokens": 0})
+    text = "Styrning\n\n" + " ".join(
+        f"Nämnd nummer {i} ansvarar för en egen del av den kommunala verksamheten i år." for i in range(12))
+    logged: list[str] = []
+    build_index([make_document("lang", text)], embedder, small, tmp_path / "idx", progress=False,
+                log=logged.append)
+    spans = np.load(tmp_path / "idx" / "sentence_spans.npy")
+    offsets = np.load(tmp_path / "idx" / "sentence_offsets.npy")
+    sentences = np.load(tmp_path / "idx" / "sentences.npy")
+    distinct = {tuple(s) for s in spans.tolist()}
+    assert len(offsets) > 2 and len(distinct) < len(spans), "the passages overlap"
+    assert f"and {len(distinct)} sentences" in logged[0]
+    # Every occurrence of a span carries that sentence's own vector.
+    fresh = dict(zip(sorted(distinct), embedder.embed_passages(
+        [collapse(text[a:b]) for a, b in sorted(distinct)], kind="sentence"), strict=True))
+    for row, (a, b) in enumerate(spans.tolist()):
+        assert (sentences[row] @ fresh[(a, b)]) >= 0.9999
