@@ -46,6 +46,7 @@ from bench.common import (
     OtherLoad,
     bench_parser,
     load_sentence_transformer,
+    print_rows,
     qa_command,
     ratio,
     row,
@@ -221,9 +222,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     result = {"corpora": results, "synthetic_docs": n_synth, "paths": first["paths"],
               "machine_busy_before": busy,
               "others_cpu_share": others, "summary": rows}
-    print("\nBuild throughput")
-    for r in rows:
-        print(f"  {r['metric']:<48} {r['value']!s:>16} {r['unit']:<10} {r['note']}")
+    print_rows("Build throughput", rows)
     write_result("build_throughput", result, quick)
     return result
 

@@ -130,6 +130,14 @@ def row(metric: str, value: float | str | None, unit: str = "", note: str = "") 
     return {"metric": metric, "value": value, "unit": unit, "note": note}
 
 
+def print_rows(title: str, rows: Sequence[dict[str, Any]], value_width: int = 16, unit_width: int = 10
+               ) -> None:
+    """A benchmark's summary rows on the terminal, under ``title``."""
+    print(f"\n{title}")
+    for r in rows:
+        print(f"  {r['metric']:<48} {r['value']!s:>{value_width}} {r['unit']:<{unit_width}} {r['note']}")
+
+
 def machine_busy(seconds: float = 1.0) -> float:
     """Share of all cores busy over ``seconds`` (from /proc/stat), whoever uses them."""
     def sample() -> tuple[int, int]:

@@ -39,6 +39,7 @@ from bench.common import (
     ensure_seeds_index,
     free_port,
     load_sentence_transformer,
+    print_rows,
     process_rss_mb,
     qa_command,
     ratio,
@@ -306,9 +307,7 @@ def _load_note(load: dict[str, Any]) -> str:
 
 
 def _print(result: dict[str, Any]) -> None:
-    print("\nHTTP latency (medians on a shared 2-core machine)")
-    for r in result["summary"]:
-        print(f"  {r['metric']:<48} {r['value']!s:>22} {r['unit']:<4} {r['note']}")
+    print_rows("HTTP latency (medians on a shared 2-core machine)", result["summary"], 22, 4)
 
 
 def main() -> None:

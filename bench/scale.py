@@ -52,6 +52,7 @@ from bench.common import (
     OtherLoad,
     bench_parser,
     ensure_seeds_index,
+    print_rows,
     row,
     rss_mb,
     seed_questions,
@@ -384,9 +385,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                                                       "copy of vectors.faiss)"},
               "at_100k": scale, "at_1m": million, "machine_busy_before": busy,
               "others_cpu_share": max(load_scale.share, load_million.share), "summary": rows}
-    print("\nScale (synthetic data; see the module docstring)")
-    for r in rows:
-        print(f"  {r['metric']:<48} {r['value']!s:>16} {r['unit']:<3} {r['note']}")
+    print_rows("Scale (synthetic data; see the module docstring)", rows, unit_width=3)
     print("  HNSW sweep at " + m + ": " + ", ".join(
         f"ef {r['ef_search']}: {r['p50_ms']} ms, R@10 {r['recall_at_10']}" for r in million["hnsw_sweep"]))
     write_result("scale", result, quick)
