@@ -21,7 +21,7 @@ from api.schemas import (
     SearchRequest,
     SearchResponse,
 )
-from qa.search import MODES, QuestionError, SearchEngine, SearchResult, clean_question
+from qa.search.engine import MODES, QuestionError, SearchEngine, SearchResult, clean_question
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("qa.api")

@@ -88,7 +88,7 @@ def _build(source: Path, index_dir: Path, env: dict[str, str] | None = None) -> 
 def _texts(index_dir: Path) -> tuple[list[str], list[str]]:
     """Passage texts, and every text the build embedded (passages + the distinct sentences of
     multi-sentence passages)."""
-    from qa.passages import collapse
+    from qa.ingest.passages import collapse
 
     con = sqlite3.connect(index_dir / "passages.sqlite")
     passages = con.execute('SELECT document_id, text FROM passages ORDER BY row').fetchall()

@@ -58,9 +58,9 @@ def phases(index_dir: Path) -> dict[str, dict[str, float]]:
     import uvicorn  # noqa: F401
 
     from api.app import create_app
-    from qa.index import Index
-    from qa.model import Embedder, prepare_model
-    from qa.search import SearchEngine
+    from qa.embed.model import Embedder, prepare_model
+    from qa.index.build import Index
+    from qa.search.engine import SearchEngine
     from qa.settings import Settings
 
     lap("import_qa_api_uvicorn")

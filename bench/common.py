@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 SEEDS = ROOT / "seeds"
-TESTSET = ROOT / "qa" / "testsets" / "seeds_sv.jsonl"
+TESTSET = ROOT / "qa" / "eval" / "testsets" / "seeds_sv.jsonl"
 SWEFAQ = ROOT.parent / "shared" / "benchmarks" / "swefaq" / "swefaq_dev.jsonl"
 BENCH_INDEX = ROOT / "var" / "bench-index"
 SCRATCH = ROOT / "var" / "bench"
@@ -313,7 +313,7 @@ def ensure_seeds_index(index_dir: Path = BENCH_INDEX, refresh: bool = False) -> 
 
 def model_dir() -> Path:
     """The sentence-transformers model directory the service uses (prepared offline)."""
-    from qa.model import prepare_model
+    from qa.embed.model import prepare_model
     from qa.settings import Settings
 
     return Path(prepare_model(Settings()))

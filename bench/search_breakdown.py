@@ -35,7 +35,7 @@ STAGES = ("embed_ms", "dense_ms", "lexical_ms", "fusion_ms", "highlight_ms")
 
 def run(quick: bool = False) -> dict[str, Any]:
     from api.app import search_body
-    from qa.search import SearchEngine, clean_question
+    from qa.search.engine import SearchEngine, clean_question
     from qa.settings import Settings
 
     ensure_seeds_index()

@@ -25,7 +25,7 @@ _MIN_WORDS, _MAX_WORDS = 4, 60
 @lru_cache(maxsize=1)
 def sentence_pool() -> tuple[str, ...]:
     """The seed and SweFAQ sentences (4-60 words, whitespace collapsed), in source order."""
-    from qa.passages import collapse, sentence_spans
+    from qa.ingest.passages import collapse, sentence_spans
 
     texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     if SWEFAQ.is_file():

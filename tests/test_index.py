@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from qa.documents import make_document
 from qa.errors import IndexLoadError
-from qa.index import Index, build_index, read_manifest
+from qa.index.build import Index, build_index, read_manifest
+from qa.ingest.documents import make_document
 
 DOCS = [
     make_document("kommun", "Kommunen\n\nKommunfullmäktige beslutar om budgeten varje år i november."),
@@ -56,7 +56,7 @@ def test_interrupted_build_leaves_previous_index_intact(settings, embedder, tmp_
     def interrupted(*_a, **_k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("qa.index.LexicalIndex.build", interrupted)
+    monkeypatch.setattr("qa.index.build.LexicalIndex.build", interrupted)
     changed = [make_document("kommun", "Helt ny text om kommunen och dess nämnder."), DOCS[1]]
     with pytest.raises(KeyboardInterrupt):
         build_index(changed, embedder, settings, target, progress=False)
@@ -81,7 +81,7 @@ def test_missing_index_is_a_clear_error(settings, embedder, tmp_path):
 
 
 def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(settings, embedder, tmp_path):
-    from qa.passages import collapse
+    from qa.ingest.passages import collapse
 
     small = settings.model_copy(update={"passage_max_tokens": 64, "passage_overlap_tokens": 24,
                                         "whole_document_tokens": 0})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.lexical import LexicalIndex, SwedishAnalyzer
+from qa.index.lexical import LexicalIndex, SwedishAnalyzer
 
 CORPUS = [
     "Den regionala utvecklingsstrategin förverkligas genom flera projekt.",

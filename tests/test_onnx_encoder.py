@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.index import build_index, read_manifest
-from qa.passages import split_document
+from qa.index.build import build_index, read_manifest
+from qa.ingest.passages import split_document
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_int8_stays_close_to_fp32_and_a_text_does_not_depend_on_its_batch(embedd
 
 
 def test_passage_precision_is_part_of_the_build_key(embedder, settings, seed_documents, tmp_path):
-    from qa.model import Embedder
+    from qa.embed.model import Embedder
 
     doc = seed_documents[1]
     build_index([doc], embedder, settings, tmp_path / "idx", progress=False)

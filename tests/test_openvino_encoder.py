@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from qa.embed.model import Machine, fp32_engine, path_name, vector_precision
 from qa.errors import ModelError
-from qa.index import build_index, read_manifest
-from qa.model import Machine, fp32_engine, path_name, vector_precision
-from qa.passages import split_document
+from qa.index.build import build_index, read_manifest
+from qa.ingest.passages import split_document
 from qa.settings import Settings
 
 
@@ -59,7 +59,7 @@ def test_bf16_sentences_stay_next_to_fp32_and_do_not_depend_on_their_batch(
 
 
 def test_sentence_precision_is_part_of_the_build_key(embedder, settings, seed_documents, tmp_path):
-    from qa.model import Embedder
+    from qa.embed.model import Embedder
 
     doc = seed_documents[1]
     build_index([doc], embedder, settings, tmp_path / "idx", progress=False)

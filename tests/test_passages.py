@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from qa.documents import make_document
-from qa.passages import SegmentationParams, collapse, split_document
+from qa.ingest.documents import make_document
+from qa.ingest.passages import SegmentationParams, collapse, split_document
 
 FURNITURE = (
     "Fler nyheter", "Relaterade nyheter", "Växel:", "Hade du nytta", "Senast uppdaterad",

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.model import prepare_model
-from qa.search import SearchEngine
+from qa.embed.model import prepare_model
+from qa.search.engine import SearchEngine
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Consistency checks for the Swedish retrieval test set qa/testsets/seeds_sv.jsonl.
+"""Consistency checks for the Swedish retrieval test set qa/eval/testsets/seeds_sv.jsonl.
 
 Plain standard library: the set must stay valid whatever happens to the service code.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TESTSET = ROOT / "qa" / "testsets" / "seeds_sv.jsonl"
+TESTSET = ROOT / "qa" / "eval" / "testsets" / "seeds_sv.jsonl"
 SEEDS = ROOT / "seeds"
 
 REQUIRED = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import QAError
-from qa.passages import Passage
+from qa.ingest.passages import Passage
 
 BUNDLED_TESTSET = Path(__file__).resolve().parent / "testsets" / "seeds_sv.jsonl"
 
@@ -78,7 +78,7 @@ def evidence_span(text: str, evidence: str, where: str = "") -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class TestItem:
-    """A raw line of a span-labelled test set (see ``qa/testsets/README.md``)."""
+    """A raw line of a span-labelled test set (see ``qa/eval/testsets/README.md``)."""
 
     __test__ = False  # not a pytest class despite the name
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from qa.lexical import LexicalIndex
+from qa.index.lexical import LexicalIndex
 
 _TERM_WEIGHT = 0.05
 _NEIGHBOUR_MARGIN = 0.01

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import CorpusError
-from qa.structure import Layout, Section, analyse
+from qa.ingest.structure import Layout, Section, analyse
 
 TEXT_SUFFIXES = (".txt", ".md")
 _ID = re.compile(r"^[\w.\-]{1,200}$")

@@ -1,7 +1,7 @@
 """Build-time vectors through OpenVINO: fp32, or bfloat16 where the CPU computes it natively.
 
 A build embeds every passage and every sentence, so its speed is set here.
-OpenVINO runs the same ONNX export as ``qa.onnx_encoder``. At fp32 it gives the
+OpenVINO runs the same ONNX export as ``qa.embed.onnx_encoder``. At fp32 it gives the
 model's own vectors (tested) a little faster than ONNX Runtime. On a CPU with
 AVX-512 BF16 (or AMX) it can run the matrix products in bfloat16 with float32
 accumulation: cosine 0.99997 or more against fp32 on the seed passages and
@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from qa.batching import encode_in_length_order, model_inputs
+from qa.embed.batching import encode_in_length_order, model_inputs
 
 OvPrecision = Literal["fp32", "bf16"]
 

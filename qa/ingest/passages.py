@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import blingfire
 
-from qa.dates import WRITTEN_DATE
-from qa.documents import Document
-from qa.structure import Line, Section
+from qa.ingest.dates import WRITTEN_DATE
+from qa.ingest.documents import Document
+from qa.ingest.structure import Line, Section
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 """Counts the model tokens of passage texts, prompt and special tokens included."""

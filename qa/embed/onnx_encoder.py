@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from qa.batching import encode_in_length_order, model_inputs
+from qa.embed.batching import encode_in_length_order, model_inputs
 
 Precision = Literal["fp32", "int8"]
 

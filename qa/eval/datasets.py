@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa.documents import Document, jsonl_records, make_document
+from qa.embed.model import Embedder
 from qa.errors import QAError
-from qa.index import FORMAT, Index, build_index, build_key, corpus_fingerprint, read_manifest
-from qa.model import Embedder
-from qa.search import SearchEngine
+from qa.eval.testset import EvalQuery, Target
+from qa.index.build import FORMAT, Index, build_index, build_key, corpus_fingerprint, read_manifest
+from qa.ingest.documents import Document, jsonl_records, make_document
+from qa.search.engine import SearchEngine
 from qa.settings import Settings
-from qa.testset import EvalQuery, Target
 
 BENCHMARKS = ("swefaq", "beir")
 _VALID_ID = re.compile(r"^[\w.\-]{1,200}$")

@@ -27,9 +27,9 @@ import ir_measures
 from ir_measures import RR, R, Success, nDCG
 from tqdm import tqdm
 
-from qa.passages import Passage
-from qa.search import MODES, SearchEngine
-from qa.testset import EvalQuery
+from qa.eval.testset import EvalQuery
+from qa.ingest.passages import Passage
+from qa.search.engine import MODES, SearchEngine
 
 Unit = Literal["passage", "document"]
 CUTOFFS = (1, 3, 5, 10)

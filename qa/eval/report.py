@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from qa.evaluation import DEFINITIONS, Evaluation, Outcome, latency, metric_names, summary
-from qa.testset import EvalQuery
+from qa.eval.runner import DEFINITIONS, Evaluation, Outcome, latency, metric_names, summary
+from qa.eval.testset import EvalQuery
 
 _SNIPPET = 300
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from qa.dates import WEEKDAYS, WRITTEN_DATE, find_date, find_year, parse_written
+from qa.ingest.dates import WEEKDAYS, WRITTEN_DATE, find_date, find_year, parse_written
 
 Role = Literal["text", "heading", "dateline", "furniture"]
 

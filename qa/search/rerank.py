@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qa.errors import ModelError
-from qa.passages import Passage
+from qa.ingest.passages import Passage
 
 
 class Reranker:
