@@ -313,7 +313,8 @@ def ensure_seeds_index(index_dir: Path = BENCH_INDEX, refresh: bool = False) -> 
 
 def model_dir() -> Path:
     """The sentence-transformers model directory the service uses (prepared offline)."""
-    from qa.embed.model import prepare_model
+    from qa.embed.model_files import prepare_model
+
     from qa.settings import Settings
 
     return Path(prepare_model(Settings()))

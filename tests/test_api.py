@@ -9,13 +9,13 @@ from qa.ingest.passages import collapse
 QUESTION = "Vad är tillitsbaserad styrning?"
 
 
-def test_health(client, engine):
+def test_health(client, engine, embedder):
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["documents"] == 5 and body["passages"] == len(engine.passages)
     assert body["model"] == "intfloat/multilingual-e5-small"
-    assert body["passage_path"] == engine.embedder.vector_path("passage") == "openvino-fp32"
-    assert body["sentence_path"] == engine.embedder.vector_path("sentence")
+    assert body["passage_path"] == embedder.vector_path("passage") == "openvino-fp32"
+    assert body["sentence_path"] == embedder.vector_path("sentence")
     assert body["modes"] == ["hybrid", "dense", "lexical"]
 
 

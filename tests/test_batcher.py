@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from qa.embed.model import QueryBatcher
+from qa.embed.question_batcher import QueryBatcher
 
 
 class Recorder:

@@ -166,7 +166,7 @@ def test_qa_eval_end_to_end(engine, seeds_index_dir, tmp_path, monkeypatch) -> N
     assert report["unanswerable"] >= 5
     assert report["modes"] == list(MODES)
     assert set(report["splits"]) == {"tune", "heldout"}
-    assert report["query_path"] == engine.embedder.query_path
+    assert report["query_path"] == engine.questions.path
     assert report["index"]["manifest"]["corpus_fingerprint"]
     assert report["elapsed_seconds"] < 120
     for mode in MODES:
@@ -210,7 +210,7 @@ def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_pa
     assert len(bench.queries) == 60 and len(bench.documents) == len(answers)
 
     local = settings.model_copy(update={"cache_dir": tmp_path / "cache"})
-    engine = open_engine(bench, embedder, local, progress=False)
+    engine = open_engine(bench, local, progress=False)
     assert engine.index.dir.parent == tmp_path / "cache" / "bench-indexes"
     ev = evaluate(engine, bench.queries, k=10, unit="document", progress=False)
     for mode, metrics in ev.metrics.items():
@@ -221,7 +221,7 @@ def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_pa
         assert len(docs) == len(set(docs)) == 10  # ranks are over distinct documents
 
     messages: list[str] = []
-    open_engine(bench, embedder, local, progress=False, log=messages.append)
+    open_engine(bench, local, progress=False, log=messages.append)
     assert any("reusing" in m for m in messages), messages
 
     exported = tmp_path / "answers.jsonl"
@@ -229,7 +229,7 @@ def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_pa
     docs = load_documents(exported)
     assert corpus_fingerprint(docs) == corpus_fingerprint(bench.documents)
     build_index(docs, embedder, local, tmp_path / "exported-index", progress=False)
-    again = open_engine(bench, embedder, local, tmp_path / "exported-index")
+    again = open_engine(bench, local, tmp_path / "exported-index")
     ev2 = evaluate(again, bench.queries, k=10, unit="document", progress=False)
     assert ev2.metrics == ev.metrics
 

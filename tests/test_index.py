@@ -17,7 +17,7 @@ DOCS = [
 ]
 
 
-def test_round_trip(settings, embedder, tmp_path):
+def test_round_trip(settings, embedder, questions, tmp_path):
     target = tmp_path / "idx"
     report = build_index(DOCS, embedder, settings, target, progress=False)
     assert (report.documents, report.embedded, report.reused) == (2, report.passages, 0)
@@ -27,7 +27,7 @@ def test_round_trip(settings, embedder, tmp_path):
     assert manifest["corpus_fingerprint"] and manifest["built_at"]
     index = Index.open(target, embedder, settings)
     assert len(index.store) == len(index.vectors) == report.passages
-    q = embedder.embed_query("Vem ansvarar för sjukvården?")
+    q = questions.embed("Vem ansvarar för sjukvården?")
     _, rows = index.vectors.search(q, 1)
     assert index.store.passages[rows[0]].document_id == "region"
     doc = index.store.get_document("kommun")

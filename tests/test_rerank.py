@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.embed.model import prepare_model
+from qa.embed.model_files import prepare_model
 from qa.search.engine import SearchEngine
 
 
@@ -31,7 +31,7 @@ def cross_encoder_dir(settings, tmp_path_factory) -> Path:
 
 def test_reranker_orders_top_candidates_by_cross_encoder(settings, engine, cross_encoder_dir):
     reranking = settings.model_copy(update={"reranker": str(cross_encoder_dir), "rerank_top": 8})
-    reranked = SearchEngine(engine.index, engine.embedder, reranking)
+    reranked = SearchEngine(engine.index, engine.questions, reranking)
     question = "Hur många länsstyrelser finns det?"
     result = reranked.search(question, k=5)
     assert "rerank_ms" in result.timings and len(result.hits) == 5
@@ -48,4 +48,4 @@ def test_unloadable_reranker_is_a_clear_error(settings, engine, tmp_path):
 
     broken = settings.model_copy(update={"reranker": str(tmp_path / "no-such-model")})
     with pytest.raises(ModelError, match="cannot load reranker"):
-        SearchEngine(engine.index, engine.embedder, broken)
+        SearchEngine(engine.index, engine.questions, broken)

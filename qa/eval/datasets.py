@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa.embed.model import Embedder
+from qa.embed.build_encoder import BuildEncoder
+from qa.embed.question_encoder import open_question_encoder
 from qa.errors import QAError
 from qa.eval.testset import EvalQuery, Target
 from qa.index.build import FORMAT, Index, build_index, build_key, corpus_fingerprint, read_manifest
@@ -147,7 +148,7 @@ def export_corpus(bench: Benchmark, path: Path) -> int:
     return len(bench.documents)
 
 
-def index_key(bench: Benchmark, embedder: Embedder, settings: Settings) -> str:
+def index_key(bench: Benchmark, embedder: BuildEncoder, settings: Settings) -> str:
     """Corpus fingerprint plus everything that changes what ``build_index`` writes."""
     key = {
         "corpus": corpus_fingerprint(bench.documents),
@@ -159,7 +160,7 @@ def index_key(bench: Benchmark, embedder: Embedder, settings: Settings) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def open_engine(bench: Benchmark, embedder: Embedder, settings: Settings, index_dir: Path | None = None,
+def open_engine(bench: Benchmark, settings: Settings, index_dir: Path | None = None,
                 progress: bool = True, log: Callable[[str], None] = lambda _m: None) -> SearchEngine:
     """The engine over the benchmark's index: the one given, or a cached one (built if missing)."""
     fingerprint = corpus_fingerprint(bench.documents)
@@ -171,6 +172,7 @@ def open_engine(bench: Benchmark, embedder: Embedder, settings: Settings, index_
                           "`qa eval --benchmark ... --export-corpus FILE` with `qa build --source FILE`, "
                           "or leave out --index")
     else:
+        embedder = BuildEncoder(settings)
         key = index_key(bench, embedder, settings)
         index_dir = settings.cache_dir / "bench-indexes" / f"{bench.name}-{key}"
         try:
@@ -182,7 +184,8 @@ def open_engine(bench: Benchmark, embedder: Embedder, settings: Settings, index_
         else:
             log(f"indexing {len(bench.documents)} documents into {index_dir}")
             build_index(bench.documents, embedder, settings, index_dir, progress=progress, log=log)
-    engine = SearchEngine(Index.open(index_dir, embedder, settings), embedder, settings)
+    questions = open_question_encoder(settings)
+    engine = SearchEngine(Index.open(index_dir, questions, settings), questions, settings)
     per_doc: dict[str, int] = {}
     for p in engine.passages:
         per_doc[p.document_id] = per_doc.get(p.document_id, 0) + 1

@@ -182,7 +182,7 @@ def run_query(engine: SearchEngine, q: EvalQuery, mode: str, k: int, unit: Unit,
     run of all modes within the time budget on two cores.
     """
     if cold:
-        engine.embedder.forget(q.question)
+        engine.questions.forget(q.question)
     result = engine.search(q.question, k=depth, mode=mode, highlights=False)
     retrieved: list[Retrieved] = []
     seen_docs: set[str] = set()

@@ -32,7 +32,8 @@ import numpy as np
 from tqdm import tqdm
 
 from qa import __version__
-from qa.embed.model import Embedder
+from qa.embed.build_encoder import BuildEncoder
+from qa.embed.question_encoder import QuestionEncoder
 from qa.errors import IndexLoadError
 from qa.index.lexical import LexicalIndex
 from qa.index.store import PassageStore, write_store
@@ -53,7 +54,7 @@ def corpus_fingerprint(documents: Sequence[Document]) -> str:
     return digest.hexdigest()[:16]
 
 
-def segmentation_params(settings: Settings, embedder: Embedder) -> SegmentationParams:
+def segmentation_params(settings: Settings, embedder: BuildEncoder) -> SegmentationParams:
     return SegmentationParams(
         max_tokens=min(settings.passage_max_tokens, embedder.max_tokens),
         min_tokens=settings.passage_min_tokens,
@@ -63,7 +64,7 @@ def segmentation_params(settings: Settings, embedder: Embedder) -> SegmentationP
     )
 
 
-def build_key(settings: Settings, embedder: Embedder) -> dict[str, Any]:
+def build_key(settings: Settings, embedder: BuildEncoder) -> dict[str, Any]:
     """What decides the passages and their vectors: equal keys make vectors reusable."""
     return {
         "model": embedder.model_id,
@@ -153,7 +154,7 @@ def _sentence_table(documents: Sequence[Document], per_doc: list[list[Passage]]
 
 def build_index(
     documents: Sequence[Document],
-    embedder: Embedder,
+    embedder: BuildEncoder,
     settings: Settings,
     index_dir: Path,
     *,
@@ -340,7 +341,7 @@ class Index:
         self.sentences = sentences
 
     @classmethod
-    def open(cls, index_dir: Path, embedder: Embedder | None = None,
+    def open(cls, index_dir: Path, embedder: QuestionEncoder | BuildEncoder | None = None,
              settings: Settings | None = None) -> Index:
         settings = settings or Settings()
         index_dir = index_dir.resolve()

@@ -183,69 +183,117 @@ def split_document(doc: Document, count: TokenCounter,
     p = params or SegmentationParams()
     overhead = count([""])[0]
     budget = max(p.max_tokens - overhead, 8)
-    hard_budget = p.model_max_tokens - overhead
+    window = p.model_max_tokens - overhead
+    units = _units_within(doc, count, overhead, min(budget, window))
+    if _stays_whole(units, min(p.whole_document_tokens, window)):
+        groups = [units]  # a document that fits the window is one passage: an answer is not cut in two
+    else:
+        groups = _group(units, budget, p)
+    return [_passage(doc, n, g) for n, g in enumerate(groups)]
+
+
+def _units_within(doc: Document, count: TokenCounter, overhead: int, limit: int) -> list[_Unit]:
+    """The document's sentences, an over-long one cut at word boundaries into pieces within ``limit``."""
     units: list[_Unit] = []
     for u in _units(doc, count, overhead):
-        units.extend(_hard_split(doc, u, min(budget, hard_budget), count, overhead)
-                     if u.tokens > min(budget, hard_budget) else [u])
+        units.extend(_hard_split(doc, u, limit, count, overhead) if u.tokens > limit else [u])
+    return units
 
+
+def _stays_whole(units: list[_Unit], whole_tokens: int) -> bool:
+    return bool(units) and _size(units) <= whole_tokens and not any(u.barrier for u in units[1:])
+
+
+def _size(units: list[_Unit]) -> int:
+    return sum(u.tokens for u in units)
+
+
+@dataclass(frozen=True)
+class _Break:
+    """Why a passage ends before a unit: a barrier, a soft boundary, or the budget."""
+
+    barrier: bool
+    soft: bool
+    overflow: bool
+
+    def __bool__(self) -> bool:
+        return self.barrier or self.soft or self.overflow
+
+
+def _break_before(cur: list[_Unit], u: _Unit, budget: int, p: SegmentationParams) -> _Break:
+    has_body = any(not c.sticky for c in cur)
+    soft = has_body and (
+        (u.paragraph_start and _size(cur) >= p.min_tokens)
+        or (u.line_start and _size(cur) >= (p.min_tokens + budget) // 2)
+        or (u.sticky and not cur[-1].sticky and u.paragraph_start)
+    )
+    return _Break(u.barrier, soft, _size(cur) + u.tokens > budget)
+
+
+def _group(units: list[_Unit], budget: int, p: SegmentationParams) -> list[list[_Unit]]:
+    """Units gathered into passages: paragraphs kept together, lead-ins carried forward."""
     groups: list[list[_Unit]] = []
     cur: list[_Unit] = []
-    whole = sum(u.tokens for u in units) <= min(p.whole_document_tokens, hard_budget)
-    if whole and units and not any(u.barrier for u in units[1:]):
-        # A document that fits the window is one passage: an answer is not cut in two.
-        groups.append(list(units))
-        units = []
-
-    def size(us: list[_Unit]) -> int:
-        return sum(u.tokens for u in us)
-
     for u in units:
         if cur:
-            has_body = any(not c.sticky for c in cur)
-            barrier = u.barrier
-            soft = has_body and (
-                (u.paragraph_start and size(cur) >= p.min_tokens)
-                or (u.line_start and size(cur) >= (p.min_tokens + budget) // 2)
-                or (u.sticky and not cur[-1].sticky and u.paragraph_start)
-            )
-            overflow = size(cur) + u.tokens > budget
-            if barrier or soft or overflow:
-                carry: list[_Unit] = []
-                while has_body and cur and cur[-1].sticky and not barrier:
-                    carry.insert(0, cur.pop())
-                if cur:
-                    groups.append(cur)
-                overlap: list[_Unit] = []
-                if overflow and not (barrier or soft or u.paragraph_start) and not carry:
-                    for prev in reversed(cur):
-                        if size(overlap) + prev.tokens > p.overlap_tokens or prev.sticky:
-                            break
-                        overlap.insert(0, prev)
-                    if size(overlap) + u.tokens > budget or len(overlap) == len(cur):
-                        overlap = []
-                cur = overlap + carry
+            why = _break_before(cur, u, budget, p)
+            if why:
+                cur = _close(groups, cur, u, why, budget, p.overlap_tokens)
         cur.append(u)
     if cur:
-        # A trailing heading with nothing after it joins the passage before it.
-        if all(c.sticky for c in cur) and groups and groups[-1][-1].group == cur[0].group \
-                and not cur[0].barrier and size(groups[-1]) + size(cur) <= budget:
-            groups[-1].extend(cur)
-        else:
-            groups.append(cur)
+        _close_last(groups, cur, budget)
+    return groups
 
-    passages = []
-    for n, g in enumerate(groups):
-        start, end = g[0].start, g[-1].end
-        section = _section_of(doc, g)
-        passages.append(Passage(
-            id=f"{doc.id}#{n}",
-            document_id=doc.id,
-            title=doc.title,
-            section=section.title if section else None,
-            date=(section.date if section and section.date else doc.date),
-            start=start,
-            end=end,
-            text=collapse(doc.text[start:end]),
-        ))
-    return passages
+
+def _close(groups: list[list[_Unit]], cur: list[_Unit], u: _Unit, why: _Break, budget: int,
+           overlap_tokens: int) -> list[_Unit]:
+    """End the passage ``cur`` before ``u``; returns what the next passage starts with.
+
+    Trailing lead-in lines move to the next passage (they introduce it); a passage
+    cut only by the budget inside a paragraph repeats its last sentences as overlap.
+    """
+    has_body = any(not c.sticky for c in cur)
+    carry: list[_Unit] = []
+    while has_body and cur and cur[-1].sticky and not why.barrier:
+        carry.insert(0, cur.pop())
+    if cur:
+        groups.append(cur)
+    if why.overflow and not (why.barrier or why.soft or u.paragraph_start) and not carry:
+        return _overlap(cur, u, budget, overlap_tokens)
+    return carry
+
+
+def _overlap(cur: list[_Unit], u: _Unit, budget: int, overlap_tokens: int) -> list[_Unit]:
+    """The last sentences of ``cur`` (up to ``overlap_tokens``) to repeat before ``u``."""
+    overlap: list[_Unit] = []
+    for prev in reversed(cur):
+        if _size(overlap) + prev.tokens > overlap_tokens or prev.sticky:
+            break
+        overlap.insert(0, prev)
+    if _size(overlap) + u.tokens > budget or len(overlap) == len(cur):
+        return []
+    return overlap
+
+
+def _close_last(groups: list[list[_Unit]], cur: list[_Unit], budget: int) -> None:
+    """The final passage; a trailing heading with nothing after it joins the passage before it."""
+    if all(c.sticky for c in cur) and groups and groups[-1][-1].group == cur[0].group \
+            and not cur[0].barrier and _size(groups[-1]) + _size(cur) <= budget:
+        groups[-1].extend(cur)
+    else:
+        groups.append(cur)
+
+
+def _passage(doc: Document, n: int, units: list[_Unit]) -> Passage:
+    start, end = units[0].start, units[-1].end
+    section = _section_of(doc, units)
+    return Passage(
+        id=f"{doc.id}#{n}",
+        document_id=doc.id,
+        title=doc.title,
+        section=section.title if section else None,
+        date=(section.date if section and section.date else doc.date),
+        start=start,
+        end=end,
+        text=collapse(doc.text[start:end]),
+    )

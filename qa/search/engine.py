@@ -15,7 +15,7 @@ from typing import get_args
 
 import numpy as np
 
-from qa.embed.model import Embedder
+from qa.embed.question_encoder import QuestionEncoder, open_question_encoder
 from qa.errors import QAError
 from qa.index.build import Index
 from qa.ingest.passages import Passage, sentence_spans
@@ -71,9 +71,9 @@ class SearchResult:
 class SearchEngine:
     """Holds the index and the model for the life of the process; thread-safe for reads."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: Index, questions: QuestionEncoder, settings: Settings) -> None:
         self.index = index
-        self.embedder = embedder
+        self.questions = questions
         self.settings = settings
         self.highlighter = Highlighter(index.lexical)
         # Highlights need document text on every query; keep it in memory, not in SQLite.
@@ -86,20 +86,24 @@ class SearchEngine:
 
     @classmethod
     def open(cls, settings: Settings, index_dir: str | None = None) -> SearchEngine:
-        """Load the model and the index; a missing index fails before the slow model load."""
+        """Load the question encoder and the index; a missing index fails before the model loads.
+
+        Neither torch nor sentence-transformers is imported unless the configured
+        question path is the model itself.
+        """
         from pathlib import Path
 
         from qa.index.build import read_manifest
 
         where = Path(index_dir) if index_dir else settings.index_dir
         read_manifest(where)
-        embedder = Embedder(settings)
-        return cls(Index.open(where, embedder, settings), embedder, settings)
+        questions = open_question_encoder(settings)
+        return cls(Index.open(where, questions, settings), questions, settings)
 
     def warm_up(self) -> None:
         """Run one query so the first real one does not pay for lazy initialisation."""
         self.search("uppvärmning", 1, highlights=True)
-        self.embedder.forget("uppvärmning")
+        self.questions.forget("uppvärmning")
 
     @property
     def passages(self) -> list[Passage]:
@@ -199,7 +203,7 @@ class SearchEngine:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
         timings: dict[str, float] = {}
         t = time.perf_counter()
-        qvec = self.embedder.embed_query(question)
+        qvec = self.questions.embed(question)
         timings["embed_ms"] = (time.perf_counter() - t) * 1000
         ranked = self._rank(question, qvec, mode, k, timings)
         if self.reranker is not None and ranked:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.embed.model import Machine, fp32_engine, path_name, vector_precision
+from qa.embed.build_encoder import BuildEncoder
+from qa.embed.encoder import encode_in_length_order
+from qa.embed.vector_paths import Machine, fp32_engine, path_name, vector_precision
 from qa.errors import ModelError
 from qa.index.build import build_index, read_manifest
 from qa.ingest.passages import split_document
@@ -20,9 +22,8 @@ def prompted_passages(embedder, seed_documents) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def reference(embedder, prompted_passages) -> np.ndarray:
-    return embedder.model.encode(prompted_passages, batch_size=16, normalize_embeddings=True,
-                                 convert_to_numpy=True)
+def reference(st_model, prompted_passages) -> np.ndarray:
+    return st_model.embed(prompted_passages)
 
 
 def _bf16_machine(embedder) -> None:
@@ -37,9 +38,9 @@ def test_default_build_paths(embedder):
 
 
 def test_openvino_fp32_passages_are_the_models_vectors(embedder, prompted_passages, reference):
-    fp32 = embedder.build_encoder("passage")
-    assert fp32 is not None and fp32.precision == "fp32"
-    vectors = fp32.encode(prompted_passages, batch_size=16)
+    fp32 = embedder.encoder("passage")
+    assert fp32.precision == "fp32"
+    vectors = encode_in_length_order(fp32, prompted_passages, 16)
     cosines = (vectors * reference).sum(axis=1)
     assert cosines.min() >= 0.9999, f"min cosine {cosines.min():.6f}"
 
@@ -47,9 +48,9 @@ def test_openvino_fp32_passages_are_the_models_vectors(embedder, prompted_passag
 def test_bf16_sentences_stay_next_to_fp32_and_do_not_depend_on_their_batch(
         embedder, prompted_passages, reference):
     _bf16_machine(embedder)
-    bf16 = embedder.build_encoder("sentence")
-    assert bf16 is not None and bf16.precision == "bf16"
-    vectors = bf16.encode(prompted_passages, batch_size=16)
+    bf16 = embedder.encoder("sentence")
+    assert bf16.precision == "bf16"
+    vectors = encode_in_length_order(bf16, prompted_passages, 16)
     cosines = (vectors * reference).sum(axis=1)
     assert cosines.min() >= 0.9995 and cosines.mean() >= 0.9999, (cosines.min(), cosines.mean())
     assert not np.allclose(vectors, reference, atol=1e-6)  # really another precision
@@ -59,8 +60,6 @@ def test_bf16_sentences_stay_next_to_fp32_and_do_not_depend_on_their_batch(
 
 
 def test_sentence_precision_is_part_of_the_build_key(embedder, settings, seed_documents, tmp_path):
-    from qa.embed.model import Embedder
-
     doc = seed_documents[1]
     build_index([doc], embedder, settings, tmp_path / "idx", progress=False)
     manifest = read_manifest(tmp_path / "idx")
@@ -69,7 +68,7 @@ def test_sentence_precision_is_part_of_the_build_key(embedder, settings, seed_do
 
     other = "int8" if embedder.precision("sentence") != "int8" else "fp32"
     changed = settings.model_copy(update={"sentence_precision": other})
-    report = build_index([doc], Embedder(changed), changed, tmp_path / "idx", progress=False)
+    report = build_index([doc], BuildEncoder(changed), changed, tmp_path / "idx", progress=False)
     assert report.reused == 0, "vectors of another precision are never reused"
     assert read_manifest(tmp_path / "idx")["sentence_precision"] == other
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 import atexit
 import os
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from qa.embed.batching import encode_in_length_order, model_inputs
+from qa.embed.tokenizer import TextTokenizer
 
 OvPrecision = Literal["fp32", "bf16"]
 
@@ -64,8 +64,8 @@ class OpenVinoEncoder:
     OpenVINO's threads.
     """
 
-    def __init__(self, path: Path, tokenizer: Any, max_length: int, dim: int,
-                 precision: OvPrecision, threads: int = 0) -> None:
+    def __init__(self, path: Path, tokenizer: TextTokenizer, dim: int, precision: OvPrecision,
+                 threads: int = 0) -> None:
         import openvino as ov
 
         core = ov.Core()
@@ -78,8 +78,8 @@ class OpenVinoEncoder:
         self.compiled: Any = core.compile_model(str(path), "CPU", config)
         self.request: Any = self.compiled.create_infer_request()
         self.tokenizer = tokenizer
-        self.max_length = max_length
         self.dim = dim
+        self.name = f"openvino-{precision}"
         self.precision = precision
         _LIVE.add(self)
 
@@ -88,10 +88,5 @@ class OpenVinoEncoder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One batch as given."""
-        self.request.infer(model_inputs(self.tokenizer, texts, self.max_length))
+        self.request.infer(self.tokenizer.batch(texts))
         return np.array(self.request.get_output_tensor(0).data, dtype=np.float32)
-
-    def encode(self, texts: Sequence[str], batch_size: int = 32,
-               on_batch: Callable[[int], None] | None = None) -> np.ndarray:
-        """Many texts, in batches of similar length."""
-        return encode_in_length_order(self.embed, texts, self.dim, batch_size, on_batch)

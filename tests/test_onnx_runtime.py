@@ -1,0 +1,99 @@
+"""The ONNX paths: fp32 gives the model's own vectors without torch; int8 stays close to them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.embed import onnx_export
+from qa.embed.build_encoder import BuildEncoder
+from qa.embed.onnx_runtime import OnnxRuntimeEncoder
+from qa.index.build import build_index, read_manifest
+from qa.ingest.passages import split_document
+
+QUESTIONS = ["Vad är tillitsbaserad styrning?", "Hur många regioner finns det i Sverige?", "Vem?",
+             "Vad kostar   ett\tbusskort 👍?", "x<s>y", "ord " * 600]
+
+
+@pytest.fixture(scope="module")
+def seed_passages(embedder, seed_documents) -> list[str]:
+    return [p.text for d in seed_documents for p in split_document(d, embedder.count_tokens)]
+
+
+def _reference(st_model, texts: list[str], prompt: str) -> np.ndarray:
+    return st_model.embed([prompt + t for t in texts])
+
+
+def test_fp32_passage_vectors_match_sentence_transformers(settings, embedder, st_model, seed_passages):
+    onnx = BuildEncoder(settings.model_copy(update={"passage_engine": "onnx"}))
+    assert onnx.vector_path("passage") == "onnxruntime-fp32"
+    texts = [*seed_passages, "Kort.", "Hur många länsstyrelser finns det?", "ord " * 600]  # past the window
+    fast = onnx.embed_passages(texts)
+    cosines = (fast * _reference(st_model, texts, embedder.passage_prompt)).sum(axis=1)
+    assert cosines.min() >= 0.9999, f"min cosine {cosines.min():.5f}"
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-4)
+
+
+def test_default_question_path_is_fp32_onnx_with_the_models_vectors(questions, st_model):
+    assert questions.path == "onnxruntime-fp32"
+    fast = questions.embed_many(QUESTIONS)
+    cosines = (fast * _reference(st_model, QUESTIONS, questions.prompt)).sum(axis=1)
+    assert cosines.min() >= 0.9999, f"min cosine {cosines.min():.5f}"
+
+
+def test_question_graph_without_its_word_table_gives_the_full_graphs_vectors(settings, embedder):
+    """The question graph looks words up in a memory-mapped table: exactly the full graph's result."""
+    files = embedder.files
+    cache = settings.model_cache
+    split = OnnxRuntimeEncoder(onnx_export.export(cache, files, onnx_export.QUESTION_GRAPH),
+                               embedder.tokenizer, files.dim,
+                               word_table=onnx_export.export(cache, files, onnx_export.WORD_TABLE))
+    full = OnnxRuntimeEncoder(onnx_export.export(cache, files), embedder.tokenizer, files.dim)
+    texts = [files.query_prompt + q for q in QUESTIONS]
+    assert np.allclose(split.embed(texts), full.embed(texts), atol=1e-6)
+    table = np.load(onnx_export.export(cache, files, onnx_export.WORD_TABLE), mmap_mode="r")
+    assert table.shape[1] == files.dim and table.shape[0] > 250_000
+
+
+def test_tokenizer_gives_sentence_transformers_token_ids(embedder, st_model, seed_passages):
+    """The torch-free tokenizer reads the same tokenizer.json as transformers: same ids."""
+    hf = st_model.model.tokenizer
+    texts = [embedder.passage_prompt + t for t in [*seed_passages, *QUESTIONS, "<mask>", "\u00a0\u0301x",
+                                                   "🫠🫠🫠", "  both  ", "a" * 3000]]
+    ours = embedder.tokenizer.batch(texts)
+    theirs = hf(texts, padding=True, truncation=True, max_length=embedder.max_tokens, return_tensors="np")
+    assert np.array_equal(ours["input_ids"], theirs["input_ids"])
+    assert np.array_equal(ours["attention_mask"], theirs["attention_mask"])
+    counts = [len(ids) for ids in hf(texts, truncation=False)["input_ids"]]
+    assert embedder.tokenizer.count(texts) == counts
+
+
+def test_int8_stays_close_to_fp32_and_a_text_does_not_depend_on_its_batch(settings, embedder,
+                                                                           seed_passages):
+    assert embedder.precision("passage") == "fp32"  # int8 is opt-in
+    int8 = BuildEncoder(settings.model_copy(update={"passage_precision": "int8"}))
+    quick_encoder = int8.encoder("passage")
+    assert isinstance(quick_encoder, OnnxRuntimeEncoder) and quick_encoder.per_text
+    exact = embedder.embed_passages(seed_passages)
+    quick = int8.embed_passages(seed_passages)
+    cosines = (exact * quick).sum(axis=1)
+    assert cosines.min() >= 0.98 and cosines.mean() >= 0.99, (cosines.min(), cosines.mean())
+    assert not np.allclose(exact, quick, atol=1e-4)  # it is another path, not the fp32 graph again
+    # Activations are quantised per call, so each text goes alone: its vector is its own.
+    alone = np.concatenate([quick_encoder.embed([embedder.passage_prompt + t]) for t in seed_passages[:6]])
+    assert np.allclose(quick[:6], alone, atol=1e-6)
+
+
+def test_passage_precision_is_part_of_the_build_key(embedder, settings, seed_documents, tmp_path):
+    doc = seed_documents[1]
+    build_index([doc], embedder, settings, tmp_path / "idx", progress=False)
+    exact = np.load(tmp_path / "idx" / "embeddings.npy")
+    assert read_manifest(tmp_path / "idx")["passage_precision"] == "fp32"
+
+    # Vectors of another precision are never reused: the int8 build embeds everything again.
+    int8 = settings.model_copy(update={"passage_precision": "int8"})
+    report = build_index([doc], BuildEncoder(int8), int8, tmp_path / "idx", progress=False)
+    assert report.reused == 0 and read_manifest(tmp_path / "idx")["passage_precision"] == "int8"
+    quick = np.load(tmp_path / "idx" / "embeddings.npy")
+    assert quick.shape == exact.shape and not np.allclose(exact, quick, atol=1e-4)
+    assert (exact * quick).sum(axis=1).min() >= 0.98
