@@ -61,7 +61,7 @@ def build(
     """Build (or update) an index; unchanged documents are not embedded again."""
     from qa.embed.build_encoder import BuildEncoder
     from qa.index.build import Index, build_index, reload_documents
-    from qa.ingest.documents import load_documents
+    from qa.ingest.sources import load_documents
 
     s = _settings()
     source = source or s.source

@@ -55,7 +55,7 @@ def st_model(embedder):
 
 @pytest.fixture(scope="session")
 def seed_documents():
-    from qa.ingest.documents import load_documents
+    from qa.ingest.sources import load_documents
 
     return load_documents(SEEDS)
 

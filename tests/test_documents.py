@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import CorpusError
-from qa.ingest.documents import load_documents
+from qa.ingest.sources import load_documents
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

@@ -200,7 +200,7 @@ def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_pa
         pytest.skip(f"SweFAQ dev split not found at {SWEFAQ_DEV}")
     from qa.eval.datasets import export_corpus, load_swefaq, open_engine
     from qa.index.build import build_index, corpus_fingerprint
-    from qa.ingest.documents import load_documents
+    from qa.ingest.sources import load_documents
 
     data = tmp_path / "swefaq_head.jsonl"
     lines = SWEFAQ_DEV.read_text(encoding="utf-8").splitlines(keepends=True)[:60]

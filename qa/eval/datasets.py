@@ -18,8 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,12 +28,12 @@ from qa.embed.question_encoder import open_question_encoder
 from qa.errors import QAError
 from qa.eval.testset import EvalQuery, Target
 from qa.index.build import FORMAT, Index, build_index, build_key, corpus_fingerprint, read_manifest
-from qa.ingest.documents import Document, jsonl_records, make_document
+from qa.ingest.documents import Document, is_valid_id, make_document
+from qa.ingest.jsonl import jsonl_records
 from qa.search.engine import SearchEngine
 from qa.settings import Settings
 
 BENCHMARKS = ("swefaq", "beir")
-_VALID_ID = re.compile(r"^[\w.\-]{1,200}$")
 # Characters str.splitlines() breaks on that json.dumps(ensure_ascii=False) leaves raw.
 _LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -53,17 +52,11 @@ def answer_id(text: str) -> str:
     return "a" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    if not path.is_file():
-        raise QAError(f"{path}: no such file")
-    return jsonl_records(path)
-
-
 def load_swefaq(path: Path) -> Benchmark:
     """SweFAQ: every distinct answer is a document; each question's relevant one is its label."""
     docs: dict[str, Document] = {}
     queries: list[EvalQuery] = []
-    for n, (where, rec) in enumerate(_jsonl(path), start=1):
+    for n, (where, rec) in enumerate(jsonl_records(path), start=1):
         question, answers, label = rec.get("question"), rec.get("candidate_answers"), rec.get("label")
         if not isinstance(question, str) or not question.strip():
             raise QAError(f"{where}: 'question' must be a non-empty string")
@@ -86,7 +79,7 @@ def load_swefaq(path: Path) -> Benchmark:
 
 
 def _beir_id(raw: str, taken: dict[str, str]) -> str:
-    doc_id = raw if _VALID_ID.match(raw) else "d" + hashlib.sha256(raw.encode()).hexdigest()[:16]
+    doc_id = raw if is_valid_id(raw) else "d" + hashlib.sha256(raw.encode()).hexdigest()[:16]
     taken[raw] = doc_id
     return doc_id
 
@@ -97,14 +90,15 @@ def load_beir(folder: Path, split: str = "test") -> Benchmark:
         raise QAError(f"{folder}: expected a BEIR folder with corpus.jsonl, queries.jsonl, qrels/")
     ids: dict[str, str] = {}
     docs: list[Document] = []
-    for where, rec in _jsonl(folder / "corpus.jsonl"):
+    for where, rec in jsonl_records(folder / "corpus.jsonl"):
         raw, title, text = str(rec.get("_id", "")), rec.get("title") or None, rec.get("text") or ""
         if not raw or raw in ids:
             raise QAError(f"{where}: '_id' missing or repeated")
         text = text if text.strip() else (title or "")
         if text.strip():
             docs.append(make_document(_beir_id(raw, ids), text, title))
-    questions = {str(rec.get("_id")): str(rec.get("text", "")) for _, rec in _jsonl(folder / "queries.jsonl")}
+    questions = {str(rec.get("_id")): str(rec.get("text", ""))
+                 for _, rec in jsonl_records(folder / "queries.jsonl")}
     qrels_path = folder / "qrels" / f"{split}.tsv"
     if not qrels_path.is_file():
         raise QAError(f"{qrels_path}: no such file")

@@ -8,12 +8,12 @@ Benchmarks with whole-document labels use a target without a span.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import QAError
+from qa.ingest.jsonl import jsonl_records
 from qa.ingest.passages import Passage
 
 BUNDLED_TESTSET = Path(__file__).resolve().parent / "testsets" / "seeds_sv.jsonl"
@@ -95,16 +95,12 @@ def load_testset(path: Path) -> list[TestItem]:
     if not path.is_file():
         raise QAError(f"{path}: no such test set file")
     items: list[TestItem] = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
+    for where, rec in jsonl_records(path):
         try:
-            rec = json.loads(line)
             item = TestItem(str(rec["id"]), str(rec["question"]), rec.get("document_id"),
                             rec.get("evidence"), str(rec.get("kind", "")), str(rec.get("split", "")))
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise QAError(f"{where}: not a test set line ({exc})") from None
+        except KeyError as exc:
+            raise QAError(f"{where}: not a test set line (missing {exc})") from None
         if (item.document_id is None) != (item.evidence is None):
             raise QAError(f"{where}: document_id and evidence must both be set or both be null")
         items.append(item)
