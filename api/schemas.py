@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from qa.settings import SearchMode
+
 
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -13,7 +15,7 @@ class SearchRequest(BaseModel):
     question: str = Field(..., description="The question, in Swedish. Not blank; length limit in /health.",
                           examples=["Vad är tillitsbaserad styrning?"])
     k: StrictInt = Field(5, ge=1, le=50, description="How many passages to return (1-50).")
-    mode: Literal["hybrid", "dense", "lexical"] | None = Field(
+    mode: SearchMode | None = Field(
         None, description="Ranking: hybrid (default), dense (vectors only) or lexical (BM25 only)."
     )
 

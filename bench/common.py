@@ -224,26 +224,18 @@ class OtherLoad:
 
 # ---------------------------------------------------------------- statistics
 
-def pct(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0-100), linear interpolation; nan when empty."""
-    if not values:
-        return float("nan")
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
-
-
 def summary(values: Sequence[float], digits: int = 2) -> dict[str, float | int]:
     """n, median, p95, p99, mean, min and max of a list of timings."""
+    # Imported here, not at the top: bench.cold_start times its imports after importing this module.
+    from qa.eval.stats import percentile
+
     if not values:
         return {"n": 0}
     return {
         "n": len(values),
         "p50": round(statistics.median(values), digits),
-        "p95": round(pct(values, 95), digits),
-        "p99": round(pct(values, 99), digits),
+        "p95": round(percentile(values, 95), digits),
+        "p99": round(percentile(values, 99), digits),
         "mean": round(statistics.fmean(values), digits),
         "min": round(min(values), digits),
         "max": round(max(values), digits),
@@ -314,7 +306,6 @@ def ensure_seeds_index(index_dir: Path = BENCH_INDEX, refresh: bool = False) -> 
 def model_dir() -> Path:
     """The sentence-transformers model directory the service uses (prepared offline)."""
     from qa.embed.model_files import prepare_model
-
     from qa.settings import Settings
 
     return Path(prepare_model(Settings()))
@@ -451,7 +442,8 @@ async def _one_post(port: int, body: bytes) -> tuple[int, bytes]:
         await conn.close()
 
 
-def search_body(question: str, k: int = 5) -> bytes:
+def search_request(question: str, k: int = 5) -> bytes:
+    """The JSON body of a ``POST /api/search`` request."""
     return json.dumps({"question": question, "k": k}, ensure_ascii=False).encode()
 
 

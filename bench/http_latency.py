@@ -44,7 +44,7 @@ from bench.common import (
     qa_command,
     ratio,
     row,
-    search_body,
+    search_request,
     seed_questions,
     start_process,
     stop_process,
@@ -82,7 +82,7 @@ async def _sequential(conn: HttpConnection, questions: list[str], cache: CacheMo
         if cache is not None:
             hits += cache.see(q)
         t = time.perf_counter()
-        status, data = await conn.post("/api/search", search_body(q))
+        status, data = await conn.post("/api/search", search_request(q))
         lat.append((time.perf_counter() - t) * 1000)
         if status != 200:
             raise RuntimeError(f"status {status} for {q!r}: {data[:200]!r}")
@@ -109,7 +109,7 @@ async def _load(port: int, question: Callable[[int], str], clients: int, duratio
             if cache is not None:
                 hits += cache.see(q)
             t = time.perf_counter()
-            status, _ = await conn.post("/api/search", search_body(q))
+            status, _ = await conn.post("/api/search", search_request(q))
             latencies.append((time.perf_counter() - t) * 1000)
             errors += status != 200
 

@@ -60,6 +60,7 @@ from bench.common import (
     wait_for_quiet,
     write_result,
 )
+from qa.eval.stats import percentile
 
 NOISE = 1.0  # × the covariance of the real vectors: cosine to the nearest centre ≈ 0.91
 PER_DOC = 5
@@ -270,7 +271,8 @@ def engine_child(folder: Path) -> dict[str, Any]:
         for k, v in r.timings.items():
             stages.setdefault(k, []).append(v)
     rss2 = rss_mb()
-    n = len(engine.passages)
+    info = engine.health()
+    n = info.passages
     return {
         "open_s": round(open_s, 2),
         "search_ms": summary(took, 3),
@@ -280,7 +282,7 @@ def engine_child(folder: Path) -> dict[str, Any]:
         "rss_after_open_mb": round(rss1, 1),
         "rss_after_search_mb": round(rss2, 1),
         "bytes_per_passage": round((rss2 - rss0) * 2**20 / n),
-        "vector_index": index.vectors.kind,
+        "vector_index": info.vector_index,
     }
 
 
@@ -321,7 +323,7 @@ def at_million(n: int, mix: Mixture, queries: np.ndarray, n_real: int, exact_run
             found.append(rows[0])
         got = np.stack(found)
         sweep.append({"ef_search": ef, "p50_ms": round(float(np.median(lat)), 3),
-                      "p95_ms": round(float(np.percentile(lat, 95)), 3),
+                      "p95_ms": round(percentile(lat, 95), 3),
                       "recall_at_10": round(_recall(got, truth), 4),
                       "recall_at_10_questions": round(_recall(got[:n_real], truth[:n_real]), 4),
                       "recall_at_10_mixture": round(_recall(got[n_real:], truth[n_real:]), 4)})

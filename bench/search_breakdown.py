@@ -4,9 +4,9 @@ In-process ``SearchEngine.search`` (default mode, k=5) over the seeds index, eac
 seed test-set question once (so every question pays its embedding). Reported per
 stage, median and p95: ``result.timings`` (embed, dense, lexical, fusion,
 highlight), the rest of ``took_ms`` (dedupe, final similarities), and the
-serialisation the API adds: building ``api.schemas.SearchResponse`` as
-``api.app`` does, then FastAPI's response path (validate against the response
-model, dump JSON with pydantic's Rust core).
+serialisation the API adds: building the response body with
+``qa.search.results.result_json``, as ``POST /api/search`` does, then encoding
+it as JSON.
 
     python -m bench.search_breakdown [--quick]
 """
@@ -34,8 +34,8 @@ STAGES = ("embed_ms", "dense_ms", "lexical_ms", "fusion_ms", "highlight_ms")
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from api.app import search_body
     from qa.search.engine import SearchEngine, clean_question
+    from qa.search.results import result_json
     from qa.settings import Settings
 
     ensure_seeds_index()
@@ -45,7 +45,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     engine.warm_up()
     questions = seed_questions()[: 24 if quick else None]
     for q in warmup_questions(10):
-        json.dumps(search_body(q, engine.search(q, 5)), ensure_ascii=False)
+        json.dumps(result_json(engine.search(q, 5)), ensure_ascii=False)
 
     stages: dict[str, list[float]] = {s: [] for s in (*STAGES, "other_ms", "took_ms", "build_response_ms",
                                                       "encode_json_ms", "total_ms")}
@@ -56,7 +56,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             question = clean_question(q, settings.max_question_chars)
             result = engine.search(question, 5)
             t1 = time.perf_counter()
-            response = search_body(question, result)
+            response = result_json(result)
             t2 = time.perf_counter()
             blob = json.dumps(response, ensure_ascii=False).encode()
             t3 = time.perf_counter()
@@ -76,8 +76,9 @@ def run(quick: bool = False) -> dict[str, Any]:
             for s in (*STAGES, "other_ms", "build_response_ms", "encode_json_ms")]
     rows.append(row("total (search + serialisation) p50 / p95", f"{total} / {table['total_ms']['p95']}",
                     "ms", f"{len(questions)} questions, mode {settings.default_mode}, k=5"))
+    info = engine.health()
     result = {"questions": len(questions), "mode": settings.default_mode, "k": 5,
-              "query_path": engine.questions.path, "passages": len(engine.passages),
+              "query_path": info.query_path, "passages": info.passages,
               "machine_busy_before": busy, "others_cpu_share": load.share, "stages_ms": table,
               "response_bytes": summary([float(x) for x in sizes], 0), "summary": rows}
     print("\nSearch breakdown (in-process, ms)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +40,59 @@ def _settings() -> Settings:
 
 def _err(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+# The packages' loggers (every module logs below one of them) and the server's, so that
+# all `qa serve` writes has one format.
+_APP_LOGGERS = ("qa", "api", "uvicorn")
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> object:  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
+def _configure_logging(level: str) -> None:
+    """The application's logging: one stderr handler on the ``qa``, ``api`` and ``uvicorn`` loggers.
+
+    Only those loggers are touched (the root logger and other libraries' loggers
+    stay as they are); calling it again replaces the handler instead of adding one.
+    """
+    for name in _APP_LOGGERS:
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+            logger.removeHandler(old)
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(level.upper())
+
+
+@app.callback()
+def _application(
+    ctx: typer.Context,
+    log_level: Annotated[str | None, typer.Option(
+        "--log-level", help="Messages on stderr from this level up: debug, info, warning or error "
+        "(QA_LOG_LEVEL).")] = None,
+) -> None:
+    """Swedish semantic question answering: cited passages from your documents."""
+    if log_level is not None and log_level.lower() not in LOG_LEVELS:
+        raise typer.BadParameter(f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}",
+                                 param_hint="--log-level")
+    level = (log_level or _settings().log_level).lower()
+    _configure_logging(level)
+    ctx.obj = level
 
 
 @app.command()
@@ -96,32 +150,28 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Ask a question; print the ranked passages with citations, the answer marked »like this«."""
-    from qa.search.engine import MODES, SearchEngine, clean_question
+    from qa.search.engine import SearchEngine, clean_question
+    from qa.search.modes import check_mode
+    from qa.search.results import result_json
 
     s = _settings()
     question = clean_question(question, s.max_question_chars)
-    if mode is not None and mode not in MODES:
-        raise QAError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    checked = check_mode(mode) if mode is not None else None
     engine = SearchEngine.open(s, str(index) if index else None)
-    result = engine.search(question, k, mode)
+    result = engine.search(question, k, checked)
     if as_json:
-        typer.echo(json.dumps({
-            "question": question, "mode": result.mode, "no_good_match": result.no_good_match,
-            "results": [{"rank": h.rank, "score": h.score, "document_id": h.passage.document_id,
-                         "title": h.passage.title, "start": h.passage.start, "end": h.passage.end,
-                         "text": h.passage.text, "highlights": h.highlights} for h in result.hits],
-        }, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(result_json(result), ensure_ascii=False, indent=2))
         return
     if result.no_good_match:
         typer.echo("(no passage matches the question well; the best ones follow)\n")
-    texts = engine.index.store.document_texts()
     for h in result.hits:
         p = h.passage
         where = " · ".join(x for x in (p.section if p.section != p.title else None, p.date) if x)
         typer.secho(f"{h.rank}. {p.title}" + (f" ({where})" if where else ""), bold=True)
         typer.echo(f"   [{p.document_id} {p.start}:{p.end}] score {h.score:.3f}, "
                    f"similarity {h.similarity:.3f}")
-        typer.echo("   " + _marked(texts[p.document_id], p.start, p.end, h.highlights) + "\n")
+        typer.echo("   " + _marked(engine.document_text(p.document_id), p.start, p.end, h.highlights)
+                   + "\n")
 
 
 def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
@@ -135,9 +185,13 @@ def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> st
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     index: IndexOpt = None,
     host: Annotated[str | None, typer.Option(help="Interface to bind (QA_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (QA_PORT).")] = None,
+    access_log: Annotated[bool | None, typer.Option(
+        "--access-log/--no-access-log",
+        help="Log one line per request: method, path, status, time (QA_ACCESS_LOG).")] = None,
 ) -> None:
     """Serve the HTTP API and the chat page."""
     import uvicorn
@@ -148,8 +202,11 @@ def serve(
     s = _settings()
     engine = SearchEngine.open(s, str(index) if index else None)
     engine.warm_up()
-    uvicorn.run(create_app(engine), host=host or s.host, port=port or s.port, log_level="info",
-                access_log=False)
+    app_ = create_app(engine, access_log=s.access_log if access_log is None else access_log)
+    # uvicorn logs through the handler _configure_logging gave it (log_config=None), and its
+    # own access log is off: it has no duration, and api.access logs each request instead.
+    uvicorn.run(app_, host=host or s.host, port=port or s.port, log_config=None,
+                log_level=ctx.obj or s.log_level, access_log=False)
 
 
 @app.command("eval")
@@ -173,17 +230,12 @@ def eval_(
     """Measure retrieval (Hit/Recall@k, MRR, nDCG) for every mode through the serving engine."""
     from qa.eval.report import build_report, write_report
     from qa.eval.runner import evaluate
-    from qa.search.engine import MODES, SearchEngine
+    from qa.search.engine import SearchEngine
+    from qa.search.modes import MODES, check_mode
 
     s = _settings()
-    modes = list(dict.fromkeys(mode or MODES))
-    unknown = [m for m in modes if m not in MODES]
-    if unknown:
-        raise QAError(f"unknown mode {unknown[0]!r}; expected one of {', '.join(MODES)}")
+    modes = [check_mode(m) for m in dict.fromkeys(mode or MODES)]
     show = progress and sys.stderr.isatty()
-
-    def log(message: str) -> None:
-        typer.echo(message, err=True)
 
     extra: dict[str, object] = {}
     if benchmark is not None:
@@ -201,7 +253,7 @@ def eval_(
                        f"{export_corpus} --index DIR`, then `qa eval --benchmark {benchmark} --data {data} "
                        "--index DIR` gives the same figures")
             return
-        engine = open_engine(bench, s, index, progress=show, log=log)
+        engine = open_engine(bench, s, index, progress=show)
         queries, name, source, unit = bench.queries, bench.name, str(data), "document"
         extra["benchmark"] = bench.info
     else:
@@ -212,17 +264,17 @@ def eval_(
         path = questions or BUNDLED_TESTSET
         items = load_testset(path)
         engine = SearchEngine.open(s, str(index) if index else None)
-        queries = resolve(items, engine.index.store.document_texts())
+        queries = resolve(items, engine.document_texts())
         name, source, unit = path.stem, str(path), "passage"
-    ev = evaluate(engine, queries, modes, k, unit, progress=show, log=log)
+    ev = evaluate(engine, queries, modes, k, unit, progress=show)
+    info = engine.health()
     report = build_report(
-        ev, name=name, source=source, default_mode=s.default_mode, manifest=engine.index.manifest,
-        index_dir=str(engine.index.dir), model=engine.questions.model_id,
-        query_path=engine.questions.path, no_match_similarity=s.no_match_similarity, extra=extra,
+        ev, name=name, source=source, default_mode=s.default_mode, engine=info,
+        manifest=engine.manifest, no_match_similarity=s.no_match_similarity, extra=extra,
     )
     write_report(report, ev, out)
     typer.echo(f"{report['questions']} questions ({report['unanswerable']} unanswerable), "
-               f"{ev.elapsed_s:.1f} s, queries embedded by {engine.questions.path}")
+               f"{ev.elapsed_s:.1f} s, queries embedded by {info.query_path}")
     for m in modes:
         typer.echo(f"{m:>8}: " + "  ".join(f"{n} {v:.3f}" for n, v in ev.metrics[m].items()))
     typer.echo(f"report: {out / 'report.md'}")

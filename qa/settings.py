@@ -98,7 +98,6 @@ class Settings(BaseSettings):
     # Search
     default_mode: SearchMode = "hybrid"
     default_k: int = Field(5, ge=1, le=50)
-    max_k: int = 50
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are rejected.")
     candidates: int = Field(50, ge=1, description="Candidates per ranker before fusion.")
     passage_weight: float = Field(
@@ -117,9 +116,16 @@ class Settings(BaseSettings):
     rerank_top: int = Field(20, ge=1, description="How many fused candidates the reranker sees.")
     query_cache_size: int = Field(1024, ge=0, description="Cached question embeddings.")
 
-    # Server
+    # Server and logging
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    access_log: bool = Field(
+        True, description="`qa serve` logs one line per request: method, path, status, time in ms."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Level of the messages the `qa` command prints on stderr (the `qa` and "
+        "`api` loggers; access lines are at info)."
+    )
 
     @property
     def model_cache(self) -> Path:

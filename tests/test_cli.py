@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -61,34 +62,113 @@ def test_build_and_ask_a_jsonl_corpus(jsonl_index):
     assert text.returncode == 0 and "1. Sophämtning" in text.stdout and "»" in text.stdout
 
 
-def test_serve_answers_with_jsonl_ids(jsonl_index):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "serve", "--index", str(jsonl_index), "--port", str(port)],
-        cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
+class Served:
+    """``qa serve`` as a real process on a free port: ``with Served(index) as base_url: ...``.
+
+    Its stderr (the log) is in ``self.log`` once the block has ended.
+    """
+
+    def __init__(self, index: Path, *args: str) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.args = ["serve", "--index", str(index), "--port", str(self.port), *args]
+        self.log = ""
+
+    def __enter__(self) -> str:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "qa.cli", *self.args], cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.5)
+        try:
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                        return base
+                except httpx.TransportError:
+                    pass
+                assert self.proc.poll() is None, self.proc.communicate()[1]
+                assert time.monotonic() < deadline, "server did not come up"
+                time.sleep(0.5)
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __exit__(self, *_: object) -> None:
+        self.proc.terminate()
+        self.log = self.proc.communicate(timeout=30)[1]
+
+
+def test_serve_answers_with_jsonl_ids(jsonl_index):
+    with Served(jsonl_index) as base:
         r = httpx.post(f"{base}/api/search", json={"question": "Hur sorterar jag matavfall?", "k": 3})
         assert r.status_code == 200
         assert r.json()["results"][0]["document_id"] == "avfall-1"
         assert {h["document_id"] for h in r.json()["results"]} <= {c["id"] for c in CORPUS}
+
+
+ACCESS_LINE = re.compile(r" INFO api\.access: (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) "
+                         r"(?P<ms>\d+\.\d) ms$")
+
+
+def test_serve_logs_one_access_line_per_request(jsonl_index):
+    server = Served(jsonl_index)
+    with server as base:
+        assert httpx.post(f"{base}/api/search", json={"question": "När hämtas soporna?"}).status_code == 200
+        assert httpx.post(f"{base}/api/search", json={"question": " "}).status_code == 422
+        assert httpx.get(f"{base}/api/documents/finns-inte").status_code == 404
+        assert httpx.get(f"{base}/static/app.js").status_code == 200
+    lines = [m.groupdict() for m in map(ACCESS_LINE.search, server.log.splitlines()) if m]
+    seen = [(x["method"], x["path"], x["status"]) for x in lines]
+    for request in [("POST", "/api/search", "200"), ("POST", "/api/search", "422"),
+                    ("GET", "/api/documents/finns-inte", "404"), ("GET", "/static/app.js", "200")]:
+        assert seen.count(request) == 1, (request, server.log)
+    assert ("GET", "/health", "200") in seen  # the start-up probe
+    assert all(float(x["ms"]) >= 0 for x in lines)
+    assert "HTTP/1.1\"" not in server.log, "uvicorn's own access log is off (no doubled lines)"
+
+
+def test_serve_without_access_log(jsonl_index):
+    server = Served(jsonl_index, "--no-access-log")
+    with server as base:
+        assert httpx.post(f"{base}/api/search", json={"question": "När hämtas soporna?"}).status_code == 200
+    assert "api.access" not in server.log and "/api/search" not in server.log, server.log
+    assert "Uvicorn running" in server.log  # the log itself is there, only the access lines are not
+
+
+def test_ask_json_is_the_api_search_body(jsonl_index):
+    from api.schemas import SearchResponse
+
+    proc = qa("ask", "Hur sorterar jag matavfall?", "-k", "2", "--index", str(jsonl_index), "--json")
+    assert proc.returncode == 0, proc.stderr
+    body = json.loads(proc.stdout)
+    assert SearchResponse.model_validate(body).model_dump(mode="json") == body
+    assert body["question"] == "Hur sorterar jag matavfall?" and len(body["results"]) == 2
+
+
+def test_logging_setup_touches_only_the_application_loggers():
+    import logging
+
+    from qa import cli
+
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    loggers = [logging.getLogger(name) for name in ("qa", "api")]
+    saved = [(list(x.handlers), x.level) for x in loggers]
+    try:
+        cli._configure_logging("warning")
+        cli._configure_logging("debug")
+        assert (list(root.handlers), root.level) == before
+        for logger in loggers:
+            assert logger.propagate  # records still reach whatever the root logger has
+            assert logger.level == logging.DEBUG
+            assert sum(isinstance(h, cli._StderrHandler) for h in logger.handlers) == 1
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for logger, (handlers, level) in zip(loggers, saved, strict=True):
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
 
 
 def test_errors_are_one_line(tmp_path):

@@ -8,6 +8,7 @@ fails here, and ``test_gate_bites`` proves the gate would notice.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import sys
 from pathlib import Path
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from qa.errors import QAError
-from qa.eval.runner import Evaluation, Retrieved, check_gate, compute_metrics, evaluate
+from qa.eval.metrics import Retrieved, check_gate, compute_metrics
+from qa.eval.runner import Evaluation, evaluate
 from qa.eval.testset import (
     BUNDLED_TESTSET,
     EvalQuery,
@@ -42,7 +44,7 @@ GATE = {
 
 @pytest.fixture(scope="module")
 def seed_queries(engine) -> list[EvalQuery]:
-    return resolve(load_testset(BUNDLED_TESTSET), engine.index.store.document_texts())
+    return resolve(load_testset(BUNDLED_TESTSET), engine.document_texts())
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +61,9 @@ def _retrieved(q: EvalQuery, p: Passage) -> Retrieved:
 
 
 def test_every_evidence_resolves_to_a_span(engine, seed_queries) -> None:
-    from qa.eval.runner import relevant_items
+    from qa.eval.metrics import relevant_items
 
-    texts = engine.index.store.document_texts()
+    texts = engine.document_texts()
     relevant = relevant_items(seed_queries, engine.passages, "passage")
     answerable = [q for q in seed_queries if q.answerable]
     assert len(answerable) >= 80
@@ -150,7 +152,8 @@ def test_qa_eval_end_to_end(engine, seeds_index_dir, tmp_path, monkeypatch) -> N
     from typer.testing import CliRunner
 
     from qa import cli
-    from qa.search.engine import MODES, SearchEngine
+    from qa.search.engine import SearchEngine
+    from qa.search.modes import MODES
 
     def open_session_engine(settings, index_dir=None):
         assert Path(index_dir) == seeds_index_dir
@@ -166,7 +169,7 @@ def test_qa_eval_end_to_end(engine, seeds_index_dir, tmp_path, monkeypatch) -> N
     assert report["unanswerable"] >= 5
     assert report["modes"] == list(MODES)
     assert set(report["splits"]) == {"tune", "heldout"}
-    assert report["query_path"] == engine.questions.path
+    assert report["query_path"] == engine.health().query_path
     assert report["index"]["manifest"]["corpus_fingerprint"]
     assert report["elapsed_seconds"] < 120
     for mode in MODES:
@@ -195,7 +198,7 @@ def test_qa_eval_errors_are_one_line(monkeypatch, capsys) -> None:
 
 
 @pytest.mark.slow
-def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_path) -> None:
+def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_path, caplog) -> None:
     if not SWEFAQ_DEV.is_file():
         pytest.skip(f"SweFAQ dev split not found at {SWEFAQ_DEV}")
     from qa.eval.datasets import export_corpus, load_swefaq, open_engine
@@ -211,7 +214,7 @@ def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_pa
 
     local = settings.model_copy(update={"cache_dir": tmp_path / "cache"})
     engine = open_engine(bench, local, progress=False)
-    assert engine.index.dir.parent == tmp_path / "cache" / "bench-indexes"
+    assert engine.health().index_dir.parent == tmp_path / "cache" / "bench-indexes"
     ev = evaluate(engine, bench.queries, k=10, unit="document", progress=False)
     for mode, metrics in ev.metrics.items():
         assert metrics["nDCG@10"] > 0.3, (mode, metrics)
@@ -220,9 +223,9 @@ def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_pa
         docs = [r.document_id for r in outcome.retrieved]
         assert len(docs) == len(set(docs)) == 10  # ranks are over distinct documents
 
-    messages: list[str] = []
-    open_engine(bench, local, progress=False, log=messages.append)
-    assert any("reusing" in m for m in messages), messages
+    with caplog.at_level(logging.INFO, logger="qa.eval.datasets"):
+        open_engine(bench, local, progress=False)
+    assert any("reusing" in r.getMessage() for r in caplog.records), caplog.text
 
     exported = tmp_path / "answers.jsonl"
     assert export_corpus(bench, exported) == len(bench.documents)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ from qa.ingest.documents import Document, is_valid_id, make_document
 from qa.ingest.jsonl import jsonl_records
 from qa.search.engine import SearchEngine
 from qa.settings import Settings
+
+log = logging.getLogger(__name__)
 
 BENCHMARKS = ("swefaq", "beir")
 # Characters str.splitlines() breaks on that json.dumps(ensure_ascii=False) leaves raw.
@@ -155,7 +157,7 @@ def index_key(bench: Benchmark, embedder: BuildEncoder, settings: Settings) -> s
 
 
 def open_engine(bench: Benchmark, settings: Settings, index_dir: Path | None = None,
-                progress: bool = True, log: Callable[[str], None] = lambda _m: None) -> SearchEngine:
+                progress: bool = True) -> SearchEngine:
     """The engine over the benchmark's index: the one given, or a cached one (built if missing)."""
     fingerprint = corpus_fingerprint(bench.documents)
     if index_dir is not None:
@@ -174,19 +176,17 @@ def open_engine(bench: Benchmark, settings: Settings, index_dir: Path | None = N
         except QAError:
             reuse = False
         if reuse:
-            log(f"reusing the benchmark index {index_dir}")
+            log.info("reusing the benchmark index %s", index_dir)
         else:
-            log(f"indexing {len(bench.documents)} documents into {index_dir}")
-            build_index(bench.documents, embedder, settings, index_dir, progress=progress, log=log)
+            log.info("indexing %d documents into %s", len(bench.documents), index_dir)
+            build_index(bench.documents, embedder, settings, index_dir, progress=progress, log=log.info)
     questions = open_question_encoder(settings)
     engine = SearchEngine(Index.open(index_dir, questions, settings), questions, settings)
-    per_doc: dict[str, int] = {}
-    for p in engine.passages:
-        per_doc[p.document_id] = per_doc.get(p.document_id, 0) + 1
+    per_doc = [d.passages for d in engine.documents() if d.passages]
     bench.info.update({
         "documents": len(per_doc),
-        "passages": len(engine.passages),
-        "documents_in_several_passages": sum(1 for n in per_doc.values() if n > 1),
-        "max_passages_per_document": max(per_doc.values(), default=0),
+        "passages": engine.health().passages,
+        "documents_in_several_passages": sum(1 for n in per_doc if n > 1),
+        "max_passages_per_document": max(per_doc, default=0),
     })
     return engine

@@ -10,8 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from qa.eval.runner import DEFINITIONS, Evaluation, Outcome, latency, metric_names, summary
+from qa.eval.metrics import DEFINITIONS, metric_names
+from qa.eval.runner import Evaluation, Outcome, latency, summary
 from qa.eval.testset import EvalQuery
+from qa.search.engine import EngineInfo
 
 _SNIPPET = 300
 
@@ -46,10 +48,13 @@ def _per_question(ev: Evaluation, default: str) -> list[dict[str, Any]]:
     return rows
 
 
-def build_report(ev: Evaluation, *, name: str, source: str, default_mode: str,
-                 manifest: dict[str, Any], index_dir: str, model: str, query_path: str,
-                 no_match_similarity: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything ``report.json`` holds; ``report.md`` and the plots are drawn from it."""
+def build_report(ev: Evaluation, *, name: str, source: str, default_mode: str, engine: EngineInfo,
+                 manifest: dict[str, Any], no_match_similarity: float,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything ``report.json`` holds; ``report.md`` and the plots are drawn from it.
+
+    ``engine`` and ``manifest`` are the evaluated engine's ``health()`` and ``manifest``.
+    """
     default = default_mode if default_mode in ev.modes else ev.modes[0]
     return {
         "name": name,
@@ -63,9 +68,9 @@ def build_report(ev: Evaluation, *, name: str, source: str, default_mode: str,
         "splits": {s: {"questions": sum(1 for q in ev.answerable if q.split == s), "metrics": per}
                    for s, per in ev.splits.items()},
         "definitions": DEFINITIONS,
-        "model": model,
-        "query_path": query_path,
-        "index": {"dir": index_dir, "manifest": manifest},
+        "model": engine.model,
+        "query_path": engine.query_path,
+        "index": {"dir": str(engine.index_dir), "manifest": manifest},
         "no_match_similarity": no_match_similarity,
         "elapsed_seconds": round(ev.elapsed_s, 2),
         "latency": latency(ev),

@@ -4,25 +4,34 @@ Used by the CLI, the HTTP API and the evaluation alike, so what is measured is
 what is served. Modes: ``dense`` (e5 vectors of passages and of their
 sentences), ``lexical`` (BM25 over Swedish stems and compound parts) and
 ``hybrid`` (the dense score plus a share of the relative BM25 score).
+
+Besides ``search``, the engine answers what it holds (``health``, ``documents``,
+``document``, ``document_text``, ``manifest``: the read API at the end of the
+class), so no caller needs the index's or the embedder's internals.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
-from typing import get_args
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
 from qa.embed.question_encoder import QuestionEncoder, open_question_encoder
 from qa.errors import QAError
 from qa.index.build import Index
+from qa.ingest.documents import Document
 from qa.ingest.passages import Passage, sentence_spans
 from qa.search.highlight import Highlighter
-from qa.settings import SearchMode, Settings
+from qa.search.modes import check_mode
+from qa.search.results import Hit, SearchResult
+from qa.settings import Settings
 
-MODES: tuple[str, ...] = get_args(SearchMode)
 _DUPLICATE_COSINE = 0.97
 
 
@@ -47,25 +56,34 @@ def clean_question(question: str, max_chars: int) -> str:
     return question
 
 
-@dataclass
-class Hit:
-    rank: int
-    score: float
-    similarity: float
-    relevance: float
-    passage: Passage
-    highlights: list[tuple[int, int]] = field(default_factory=list)
-    row: int = -1
+class UnknownDocumentError(QAError):
+    """A document id the index does not hold."""
 
 
-@dataclass
-class SearchResult:
-    question: str
-    mode: str
-    hits: list[Hit]
-    took_ms: float
-    no_good_match: bool
-    timings: dict[str, float]
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the engine serves: counts, the model, how vectors were made, the index's identity."""
+
+    documents: int
+    passages: int
+    model: str
+    query_path: str  # how questions are embedded now
+    passage_path: str | None  # how the index's passage vectors were embedded (older indexes: None)
+    sentence_path: str | None  # same for sentence vectors; None without sentence vectors
+    vector_index: str  # the kind of vector index: exact or HNSW
+    built_at: str | None
+    index_dir: Path
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One indexed document as listed: id, title, date, length in characters, passage count."""
+
+    id: str
+    title: str
+    date: str | None
+    chars: int
+    passages: int
 
 
 class SearchEngine:
@@ -91,8 +109,6 @@ class SearchEngine:
         Neither torch nor sentence-transformers is imported unless the configured
         question path is the model itself.
         """
-        from pathlib import Path
-
         from qa.index.build import read_manifest
 
         where = Path(index_dir) if index_dir else settings.index_dir
@@ -104,10 +120,6 @@ class SearchEngine:
         """Run one query so the first real one does not pay for lazy initialisation."""
         self.search("uppvärmning", 1, highlights=True)
         self.questions.forget("uppvärmning")
-
-    @property
-    def passages(self) -> list[Passage]:
-        return self.index.store.passages
 
     def relevance(self, similarity: float) -> float:
         lo, hi = self.settings.relevance_floor, self.settings.relevance_ceiling
@@ -199,8 +211,7 @@ class SearchEngine:
         s = self.settings
         k = k or s.default_k
         mode = mode or s.default_mode
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+        mode = check_mode(mode)
         timings: dict[str, float] = {}
         t = time.perf_counter()
         qvec = self.questions.embed(question)
@@ -221,7 +232,7 @@ class SearchEngine:
             hl = []
             if highlights:
                 hl = self._highlight(question, qvec, row, p)
-            hits.append(Hit(rank, float(score), float(sim), self.relevance(sim), p, hl, row))
+            hits.append(Hit(rank, float(score), float(sim), self.relevance(sim), p, hl))
         timings["highlight_ms"] = (time.perf_counter() - t) * 1000
         best = max(sims) if sims else 0.0
         took = (time.perf_counter() - t0) * 1000
@@ -237,3 +248,63 @@ class SearchEngine:
         spans = [(int(x), int(y)) for x, y in sentences.spans[a:b]]
         cosines = np.asarray(sentences.vectors[a:b]) @ qvec
         return self.highlighter.highlight(question, text, spans, cosines)
+
+    # ------------------------------------------------------------------ read API
+    # What the engine holds, for the HTTP API, the CLI and the evaluation: they ask
+    # here and never reach into the index or the embedder, so those can change
+    # shape without their readers noticing.
+
+    def health(self) -> EngineInfo:
+        """Counts, model, embedding paths and the identity of the opened index."""
+        m = self.index.manifest
+        return EngineInfo(
+            documents=int(m["documents"]),
+            passages=len(self.passages),
+            model=self.questions.model_id,
+            query_path=self.questions.path,
+            passage_path=m.get("passage_path"),
+            sentence_path=m.get("sentence_path"),
+            vector_index=self.index.vectors.kind,
+            built_at=m.get("built_at"),
+            index_dir=self.index.dir,
+        )
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The index's manifest (model, build settings, counts, fingerprint), as a copy."""
+        return dict(self.index.manifest)
+
+    @property
+    def passages(self) -> list[Passage]:
+        """Every indexed passage; position ``i`` is row ``i`` of the vectors. Do not modify."""
+        return self.index.store.passages
+
+    def documents(self) -> list[DocumentInfo]:
+        """The indexed documents in index order, each with its passage count."""
+        return [DocumentInfo(d["id"], d["title"], d["date"], d["chars"], d["passages"])
+                for d in self.index.store.list_documents()]
+
+    def document(self, doc_id: str) -> Document:
+        """One document: full original text, title, date, sections and metadata.
+
+        Raises ``UnknownDocumentError`` for an id the index does not hold.
+        """
+        doc = self.index.store.get_document(doc_id)
+        if doc is None:
+            raise UnknownDocumentError(f"no document with id '{doc_id}'")
+        return doc
+
+    def document_text(self, doc_id: str) -> str:
+        """A document's original text, which every citation span indexes into (from memory)."""
+        try:
+            return self._texts[doc_id]
+        except KeyError:
+            raise UnknownDocumentError(f"no document with id '{doc_id}'") from None
+
+    def document_texts(self) -> Mapping[str, str]:
+        """Every document's original text by id, read-only (held in memory for highlights)."""
+        return MappingProxyType(self._texts)
+
+    def forget(self, question: str) -> None:
+        """Drop the cached embedding of ``question``: the next search embeds it afresh."""
+        self.questions.forget(question)

@@ -1,0 +1,71 @@
+"""Error responses: every failure is ``{"detail": "<one readable sentence>"}``, never a traceback.
+
+Validation errors are 422 with pydantic's error list turned into one sentence;
+a question the engine cannot take is 422, an unknown document 404; anything
+unexpected is logged with its traceback and answered 500 ``internal error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qa.search.engine import QuestionError, UnknownDocumentError
+
+log = logging.getLogger(__name__)
+
+
+def describe(errors: list[Any]) -> str:
+    """One readable sentence from pydantic's error list."""
+    parts = []
+    for err in errors:
+        where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
+        if err.get("type") == "json_invalid":
+            parts.append("the request body is not valid JSON")
+        elif err.get("type") == "missing":
+            parts.append(f"'{where}' is required")
+        elif err.get("type") == "extra_forbidden":
+            parts.append(f"unknown field '{where}'")
+        else:
+            parts.append(f"'{where}': {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _detail(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": message}, headers=headers)
+
+
+async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    return _detail(422, describe(list(exc.errors())))
+
+
+async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    return _detail(exc.status_code, detail, getattr(exc, "headers", None))
+
+
+async def _bad_question(_: Request, exc: QuestionError) -> JSONResponse:
+    return _detail(422, str(exc))
+
+
+async def _unknown_document(_: Request, exc: UnknownDocumentError) -> JSONResponse:
+    return _detail(404, str(exc))
+
+
+async def _crash(_: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", exc_info=exc)
+    return _detail(500, "internal error")
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Register the handlers above on ``app``."""
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(QuestionError, _bad_question)
+    app.add_exception_handler(UnknownDocumentError, _unknown_document)
+    app.add_exception_handler(Exception, _crash)

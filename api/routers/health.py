@@ -1,0 +1,31 @@
+"""``GET /health``: is the service up, what does it serve, and its limits."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import EngineDep
+from api.schemas import Health
+from qa.search.modes import MODES
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/health", response_model=Health)
+def health(engine: EngineDep) -> Health:
+    info = engine.health()
+    settings = engine.settings
+    return Health(
+        status="ok",
+        documents=info.documents,
+        passages=info.passages,
+        model=info.model,
+        query_path=info.query_path,
+        passage_path=info.passage_path,
+        sentence_path=info.sentence_path,
+        vector_index=info.vector_index,
+        built_at=info.built_at,
+        max_question_chars=settings.max_question_chars,
+        modes=list(MODES),
+        default_mode=settings.default_mode,
+    )

@@ -1,0 +1,25 @@
+"""``POST /api/search``: a question in, ranked and cited passages out."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Response
+
+from api.deps import EngineDep
+from api.schemas import ErrorOut, SearchRequest, SearchResponse
+from qa.search.engine import clean_question
+from qa.search.results import result_json
+
+router = APIRouter(tags=["search"])
+
+
+@router.post("/api/search", response_model=SearchResponse, responses={422: {"model": ErrorOut}})
+def search(req: SearchRequest, engine: EngineDep) -> Response:
+    """Search; a blank or too long question is a 422 (``QuestionError``, see ``api.errors``)."""
+    question = clean_question(req.question, engine.settings.max_question_chars)
+    result = engine.search(question, req.k, req.mode)
+    # Encoded by hand: the schema above documents the body, and skipping a second
+    # validation pass keeps the service's cost small next to the embedding's.
+    body = json.dumps(result_json(result), ensure_ascii=False)
+    return Response(body, media_type="application/json")

@@ -1,0 +1,61 @@
+"""What a search returns, and its one JSON form.
+
+``result_json`` is the body of ``POST /api/search`` and the output of
+``qa ask --json``, so a program reading either gets the same fields; the API
+documents that shape as ``api.schemas.SearchResponse``. The dicts are built by
+hand rather than through pydantic because the API encodes them on every
+request and the service's own cost should stay small next to the embedding's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa.ingest.passages import Passage
+
+
+@dataclass
+class Hit:
+    """One ranked passage: its scores, its citation (the passage) and highlight spans."""
+
+    rank: int
+    score: float  # the mode's ranking score; not comparable across modes
+    similarity: float  # cosine of question and passage (mixed with its best sentence)
+    relevance: float  # similarity mapped to 0-1 for display
+    passage: Passage
+    highlights: list[tuple[int, int]] = field(default_factory=list)  # document spans [start, end)
+
+
+@dataclass
+class SearchResult:
+    """The hits of one question, best first, with the mode used and the engine's timings."""
+
+    question: str
+    mode: str
+    hits: list[Hit]
+    took_ms: float
+    no_good_match: bool  # even the best hit is below the configured similarity
+    timings: dict[str, float]
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """One hit as JSON: scores, citation (document, title, section, date, span), text, highlights."""
+    p = hit.passage
+    return {
+        "rank": hit.rank, "score": hit.score, "similarity": hit.similarity,
+        "relevance": hit.relevance, "passage_id": p.id, "document_id": p.document_id,
+        "title": p.title, "section": p.section, "date": p.date, "text": p.text,
+        "start": p.start, "end": p.end, "highlights": hit.highlights,
+    }
+
+
+def result_json(result: SearchResult) -> dict[str, Any]:
+    """A search result as JSON: the question as searched, the mode, the time and the hits."""
+    return {
+        "question": result.question,
+        "mode": result.mode,
+        "took_ms": round(result.took_ms, 2),
+        "no_good_match": result.no_good_match,
+        "results": [hit_json(h) for h in result.hits],
+    }

@@ -1,0 +1,86 @@
+"""The engine's read API, the one JSON form of a search result, mode checks and the access log.
+
+Real engine over the real seeds index (the session fixtures); the app is the real
+one driven in-process.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from qa.errors import QAError
+from qa.search.engine import UnknownDocumentError
+from qa.search.modes import MODES, UnknownModeError, check_mode
+from qa.search.results import hit_json, result_json
+
+
+def test_health_describes_the_opened_index(engine):
+    info = engine.health()
+    assert info.documents == len(engine.documents()) == 5
+    assert info.passages == len(engine.passages) == engine.manifest["passages"]
+    assert info.model == engine.manifest["model"]
+    assert info.passage_path == engine.manifest["passage_path"]
+    assert info.vector_index == engine.manifest["vector_index"] == "flat"  # few passages: exact search
+    assert (info.index_dir / "manifest.json").is_file()
+
+
+def test_documents_and_their_texts(engine):
+    listed = engine.documents()
+    assert sum(d.passages for d in listed) == len(engine.passages)
+    for d in listed:
+        doc = engine.document(d.id)
+        assert doc.id == d.id and doc.title == d.title and len(doc.text) == d.chars
+        assert engine.document_text(d.id) == doc.text == engine.document_texts()[d.id]
+    with pytest.raises(UnknownDocumentError, match="no document with id 'finns-inte'"):
+        engine.document("finns-inte")
+    with pytest.raises(UnknownDocumentError):
+        engine.document_text("finns-inte")
+    with pytest.raises(TypeError):
+        engine.document_texts()["x"] = "read-only"  # type: ignore[index]
+
+
+def test_manifest_is_a_copy(engine):
+    engine.manifest["passages"] = -1
+    assert engine.manifest["passages"] == engine.health().passages
+
+
+def test_modes_are_checked_once_with_one_message(engine):
+    assert [check_mode(m) for m in MODES] == list(MODES)
+    with pytest.raises(UnknownModeError, match="unknown mode 'magic'; expected one of hybrid, dense, "
+                       "lexical") as exc:
+        check_mode("magic")
+    assert isinstance(exc.value, QAError)
+    with pytest.raises(UnknownModeError):
+        engine.search("Vad är en region?", 3, "magic")
+
+
+def test_result_json_has_exactly_the_documented_fields(engine):
+    from api.schemas import SearchHit, SearchResponse
+
+    result = engine.search("Hur många länsstyrelser finns det?", 3)
+    body = result_json(result)
+    assert set(body) == set(SearchResponse.model_fields)
+    assert body["question"] == result.question and body["mode"] == result.mode
+    assert [set(h) for h in body["results"]] == [set(SearchHit.model_fields)] * 3
+    assert body["results"] == [hit_json(h) for h in result.hits]
+    assert SearchResponse.model_validate(body).results[0].document_id == result.hits[0].passage.document_id
+
+
+def test_access_log_follows_the_setting(engine, monkeypatch, caplog):
+    from fastapi.testclient import TestClient
+
+    from api.access import AccessLog
+    from api.app import create_app
+
+    assert any(m.cls is AccessLog for m in create_app(engine).user_middleware)
+    monkeypatch.setattr(engine.settings, "access_log", False)
+    assert not any(m.cls is AccessLog for m in create_app(engine).user_middleware)
+    with TestClient(create_app(engine, access_log=True)) as client, \
+            caplog.at_level(logging.INFO, logger="api.access"):
+        assert client.get("/api/documents/finns-inte").status_code == 404
+    (record,) = [r for r in caplog.records if r.name == "api.access"]
+    method, path, status, ms, unit = record.getMessage().split()
+    assert (method, path, status, unit) == ("GET", "/api/documents/finns-inte", "404", "ms")
+    assert float(ms) >= 0
