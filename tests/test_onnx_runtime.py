@@ -97,3 +97,30 @@ def test_passage_precision_is_part_of_the_build_key(embedder, settings, seed_doc
     quick = np.load(tmp_path / "idx" / "embeddings.npy")
     assert quick.shape == exact.shape and not np.allclose(exact, quick, atol=1e-4)
     assert (exact * quick).sum(axis=1).min() >= 0.98
+
+
+def test_compact_question_tokenizer_gives_the_librarys_ids(settings, embedder, seed_passages):
+    """The serving tokenizer (SentencePiece's Viterbi over the same pieces) equals the library's."""
+    import json
+    import random
+
+    from qa.embed.tokenizer import TextTokenizer
+    from qa.eval.testset import BUNDLED_TESTSET
+
+    compact = TextTokenizer(embedder.files.location, embedder.max_tokens,
+                            compact_cache=settings.model_cache)
+    assert compact.compact and not embedder.tokenizer.compact
+    rng = random.Random(0)
+    alphabet = [chr(c) for c in [*range(32, 127), *range(0xA0, 0x250), 0x301, 0x308, 0x200B, 0x200D,
+                                 0xFEFF, 0x2028, 0x3000, 0x1F44D, 0x1F3FD, 0x1FAE0, 0x4E2D, 0xAC00, 0x5D0,
+                                 0x627, 0x3B1, 0x43F, 9, 10, 13, 1, 0x7F, 0x2581]]
+    fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(1500)]
+    questions = [json.loads(line)["question"] for line in BUNDLED_TESTSET.read_text().splitlines()]
+    texts = [*seed_passages, *questions, *QUESTIONS, *fuzz, "<s> <mask> </s> <pad>", "🫠🫠🫠", "  both  ",
+             "\u200bzero\u200cwidth\ufeff", "ｶﾞｷﾞ", "ﬁ\u0301", "\x01"]
+    for prompt in ("query: ", ""):
+        prompted = [prompt + t for t in texts]
+        assert compact.ids(prompted) == embedder.tokenizer.ids(prompted)
+    batch = [embedder.query_prompt + q for q in QUESTIONS]
+    assert all(np.array_equal(a, b) for a, b in zip(compact.batch(batch).values(),
+                                                    embedder.tokenizer.batch(batch).values(), strict=True))

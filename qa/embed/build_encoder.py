@@ -120,4 +120,5 @@ def prepare(settings: Settings) -> ModelFiles:
             onnx_export.QUESTION_GRAPH, onnx_export.WORD_TABLE]
         for name in names:
             onnx_export.export(cache, encoder.files, name)
+        TextTokenizer(encoder.files.location, encoder.max_tokens, compact_cache=cache)  # made once
     return encoder.files

@@ -111,7 +111,7 @@ def _onnx_encoder(settings: Settings, files: ModelFiles) -> tuple[TextEncoder, s
         raise ModelError(f"{files.model_id!r} is not a mean-pooled model, so it has no ONNX path; "
                          "use QA_QUERY_ENGINE=model")
     cache = settings.model_cache
-    tokenizer = TextTokenizer(files.location, files.max_tokens)
+    tokenizer = TextTokenizer(files.location, files.max_tokens, compact_cache=cache)
     if settings.query_precision == "int8":
         graph, table = onnx_export.exported(cache, files, onnx_export.INT8_GRAPH), None
         if graph is None:
