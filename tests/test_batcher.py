@@ -74,3 +74,17 @@ def test_a_failure_reaches_every_caller_in_the_batch_and_the_batcher_recovers():
     with pytest.raises(RuntimeError, match="engine failed"):
         batcher.embed("trasig")
     assert batcher.embed("hel").tolist() == expected("hel")
+
+
+def test_a_cancelled_question_is_skipped_and_the_worker_keeps_going():
+    """A caller that went away (an HTTP client that hung up) must not stop the embedding thread."""
+    recorder = Recorder(delay=0.2)
+    batcher = QueryBatcher(recorder)
+    first = batcher.submit("först")  # occupies the worker
+    time.sleep(0.05)
+    gone = batcher.submit("borta")
+    assert gone.cancel()
+    kept = batcher.submit("kvar")
+    assert first.result(timeout=5).shape == kept.result(timeout=5).shape
+    assert all("borta" not in call for call in recorder.calls)
+    assert batcher.embed("igen") is not None

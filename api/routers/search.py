@@ -15,10 +15,14 @@ router = APIRouter(tags=["search"])
 
 
 @router.post("/api/search", response_model=SearchResponse, responses={422: {"model": ErrorOut}})
-def search(req: SearchRequest, engine: EngineDep) -> Response:
-    """Search; a blank or too long question is a 422 (``QuestionError``, see ``api.errors``)."""
+async def search(req: SearchRequest, engine: EngineDep) -> Response:
+    """Search; a blank or too long question is a 422 (``QuestionError``, see ``api.errors``).
+
+    Async: the request awaits its question's vector from the embedding thread
+    instead of holding a worker thread while it waits.
+    """
     question = clean_question(req.question, engine.settings.max_question_chars)
-    result = engine.search(question, req.k, req.mode)
+    result = await engine.search_async(question, req.k, req.mode)
     # Encoded by hand: the schema above documents the body, and skipping a second
     # validation pass keeps the service's cost small next to the embedding's.
     body = json.dumps(result_json(result), ensure_ascii=False)

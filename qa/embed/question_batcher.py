@@ -29,6 +29,10 @@ class QueryBatcher:
         self._thread: threading.Thread | None = None
 
     def embed(self, text: str) -> np.ndarray:
+        return self.submit(text).result()
+
+    def submit(self, text: str) -> Future[np.ndarray]:
+        """Queue ``text``; the future holds its vector once the worker has embedded it."""
         future: Future[np.ndarray] = Future()
         with self._cond:
             if self._thread is None:  # started on first use: no work at import time
@@ -37,7 +41,7 @@ class QueryBatcher:
                 self._thread.start()
             self._pending.append((text, future))
             self._cond.notify()
-        return future.result()
+        return future
 
     def _work(self) -> None:
         while True:
@@ -46,6 +50,10 @@ class QueryBatcher:
                     self._cond.wait()
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
+            # A question whose caller went away (its future cancelled) is not embedded.
+            batch = [(t, f) for t, f in batch if f.set_running_or_notify_cancel()]
+            if not batch:
+                continue
             try:
                 vectors = self._embed_batch([t for t, _ in batch])
             except BaseException as exc:  # every waiting caller gets the failure

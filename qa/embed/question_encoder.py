@@ -8,6 +8,7 @@ process imports neither unless the configuration asks for the model itself
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import OrderedDict
@@ -72,6 +73,15 @@ class QuestionEncoder:
         if cached is not None:
             return cached
         vector = self._batcher.embed(question)
+        self._cache.put(question, vector)
+        return vector
+
+    async def embed_async(self, question: str) -> np.ndarray:
+        """``embed`` for an event loop: awaits the batcher instead of blocking a thread."""
+        cached = self._cache.get(question)
+        if cached is not None:
+            return cached
+        vector = await asyncio.wrap_future(self._batcher.submit(question))
         self._cache.put(question, vector)
         return vector
 

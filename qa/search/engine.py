@@ -208,35 +208,56 @@ class SearchEngine:
                highlights: bool = True) -> SearchResult:
         """Ranked passages for ``question``; ``mode`` defaults to the configured best."""
         t0 = time.perf_counter()
-        s = self.settings
-        k = k or s.default_k
-        mode = mode or s.default_mode
-        mode = check_mode(mode)
-        timings: dict[str, float] = {}
-        t = time.perf_counter()
+        mode = check_mode(mode or self.settings.default_mode)
         qvec = self.questions.embed(question)
-        timings["embed_ms"] = (time.perf_counter() - t) * 1000
+        return self._answer(question, qvec, k or self.settings.default_k, mode, highlights, t0)
+
+    async def search_async(self, question: str, k: int | None = None,
+                           mode: str | None = None) -> SearchResult:
+        """``search`` for an event loop: the question's vector is awaited, not waited for.
+
+        The web server's requests then need no thread each while the embedding
+        thread works; ranking itself is short and runs on the loop.
+        """
+        t0 = time.perf_counter()
+        mode = check_mode(mode or self.settings.default_mode)
+        qvec = await self.questions.embed_async(question)
+        return self._answer(question, qvec, k or self.settings.default_k, mode, True, t0)
+
+    def _answer(self, question: str, qvec: np.ndarray, k: int, mode: str, highlights: bool,
+                t0: float) -> SearchResult:
+        """Rank, rerank, de-duplicate and highlight, given the question's vector."""
+        timings = {"embed_ms": (time.perf_counter() - t0) * 1000}
         ranked = self._rank(question, qvec, mode, k, timings)
-        if self.reranker is not None and ranked:
-            t = time.perf_counter()
-            top = self.reranker.rerank(question, ranked[: s.rerank_top], self.passages)
-            ranked = top + ranked[s.rerank_top :]
-            timings["rerank_ms"] = (time.perf_counter() - t) * 1000
-        kept = self._dedupe(ranked, k)
+        ranked = self._reranked(question, ranked, timings)
+        hits = self._hits(question, qvec, self._dedupe(ranked, k), highlights, timings)
+        best = max((h.similarity for h in hits), default=0.0)
+        took = (time.perf_counter() - t0) * 1000
+        return SearchResult(question, mode, hits, took, best < self.settings.no_match_similarity,
+                            timings)
+
+    def _reranked(self, question: str, ranked: list[tuple[int, float]],
+                  timings: dict[str, float]) -> list[tuple[int, float]]:
+        top_n = self.settings.rerank_top
+        if self.reranker is None or not ranked:
+            return ranked
+        t = time.perf_counter()
+        top = self.reranker.rerank(question, ranked[:top_n], self.passages)
+        timings["rerank_ms"] = (time.perf_counter() - t) * 1000
+        return top + ranked[top_n:]
+
+    def _hits(self, question: str, qvec: np.ndarray, kept: list[tuple[int, float]], highlights: bool,
+              timings: dict[str, float]) -> list[Hit]:
         rows = [row for row, _ in kept]
         sims = self.dense_scores(np.asarray(rows, dtype=np.int64), qvec).tolist() if rows else []
         hits = []
         t = time.perf_counter()
         for rank, ((row, score), sim) in enumerate(zip(kept, sims, strict=True), start=1):
             p = self.passages[row]
-            hl = []
-            if highlights:
-                hl = self._highlight(question, qvec, row, p)
+            hl = self._highlight(question, qvec, row, p) if highlights else []
             hits.append(Hit(rank, float(score), float(sim), self.relevance(sim), p, hl))
         timings["highlight_ms"] = (time.perf_counter() - t) * 1000
-        best = max(sims) if sims else 0.0
-        took = (time.perf_counter() - t0) * 1000
-        return SearchResult(question, mode, hits, took, best < s.no_match_similarity, timings)
+        return hits
 
     def _highlight(self, question: str, qvec: np.ndarray, row: int, p: Passage
                    ) -> list[tuple[int, int]]:
