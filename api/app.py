@@ -93,14 +93,14 @@ def create_app(engine: SearchEngine) -> FastAPI:
         m = engine.index.manifest
         return Health(
             status="ok",
-            documents=int(m["documents"]),
+            documents=m.documents,
             passages=len(engine.passages),
             model=engine.embedder.model_id,
             query_path=engine.embedder.query_path,
-            passage_path=m.get("passage_path"),
-            sentence_path=m.get("sentence_path"),
+            passage_path=m.passage_path,
+            sentence_path=m.sentence_path,
             vector_index=engine.index.vectors.kind,
-            built_at=m.get("built_at"),
+            built_at=m.built_at,
             max_question_chars=settings.max_question_chars,
             modes=list(MODES),
             default_mode=settings.default_mode,

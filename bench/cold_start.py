@@ -59,7 +59,7 @@ def phases(index_dir: Path) -> dict[str, dict[str, float]]:
 
     from api.app import create_app
     from qa.embed.model import Embedder, prepare_model
-    from qa.index.build import Index
+    from qa.index.snapshot import Snapshot
     from qa.search.engine import SearchEngine
     from qa.settings import Settings
 
@@ -69,7 +69,7 @@ def phases(index_dir: Path) -> dict[str, dict[str, float]]:
     lap("prepare_model")
     embedder = Embedder(settings)
     lap("embedder_total (prepare + sentence-transformers)")
-    index = Index.open(index_dir, embedder, settings)
+    index = Snapshot.open(index_dir, settings, model_id=embedder.model_id, dim=embedder.dim)
     lap("index_open")
     engine = SearchEngine(index, embedder, settings)
     lap("search_engine_init")

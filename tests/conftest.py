@@ -53,10 +53,11 @@ def seeds_index_dir(settings, embedder, seed_documents) -> Path:
 
 @pytest.fixture(scope="session")
 def engine(settings, embedder, seeds_index_dir):
-    from qa.index.build import Index
+    from qa.index.snapshot import Snapshot
     from qa.search.engine import SearchEngine
 
-    return SearchEngine(Index.open(seeds_index_dir, embedder, settings), embedder, settings)
+    snapshot = Snapshot.open(seeds_index_dir, settings, model_id=embedder.model_id, dim=embedder.dim)
+    return SearchEngine(snapshot, embedder, settings)
 
 
 @pytest.fixture(scope="session")

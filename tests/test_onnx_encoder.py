@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.index.build import build_index, read_manifest
+from qa.index.build import build_index
+from qa.index.manifest import read_manifest
+from qa.index.snapshot import Snapshot
 from qa.ingest.passages import split_document
 
 
@@ -57,13 +59,13 @@ def test_passage_precision_is_part_of_the_build_key(embedder, settings, seed_doc
 
     doc = seed_documents[1]
     build_index([doc], embedder, settings, tmp_path / "idx", progress=False)
-    exact = np.load(tmp_path / "idx" / "embeddings.npy")
-    assert read_manifest(tmp_path / "idx")["passage_precision"] == "fp32"
+    exact = Snapshot.open(tmp_path / "idx", settings).embeddings
+    assert read_manifest(tmp_path / "idx").passage_precision == "fp32"
 
     # Vectors of another precision are never reused: the int8 build embeds everything again.
     int8 = settings.model_copy(update={"passage_precision": "int8"})
     report = build_index([doc], Embedder(int8), int8, tmp_path / "idx", progress=False)
-    assert report.reused == 0 and read_manifest(tmp_path / "idx")["passage_precision"] == "int8"
-    quick = np.load(tmp_path / "idx" / "embeddings.npy")
+    assert report.reused == 0 and read_manifest(tmp_path / "idx").passage_precision == "int8"
+    quick = Snapshot.open(tmp_path / "idx", settings).embeddings
     assert quick.shape == exact.shape and not np.allclose(exact, quick, atol=1e-4)
     assert (exact * quick).sum(axis=1).min() >= 0.98

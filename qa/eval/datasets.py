@@ -20,14 +20,17 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qa.embed.model import Embedder
 from qa.errors import QAError
 from qa.eval.testset import EvalQuery, Target
-from qa.index.build import FORMAT, Index, build_index, build_key, corpus_fingerprint, read_manifest
+from qa.index.build import build_index
+from qa.index.manifest import FORMAT, read_manifest
+from qa.index.plan import build_key, corpus_fingerprint
+from qa.index.snapshot import Snapshot
 from qa.ingest.documents import Document, jsonl_records, make_document
 from qa.search.engine import SearchEngine
 from qa.settings import Settings
@@ -151,7 +154,7 @@ def index_key(bench: Benchmark, embedder: Embedder, settings: Settings) -> str:
     """Corpus fingerprint plus everything that changes what ``build_index`` writes."""
     key = {
         "corpus": corpus_fingerprint(bench.documents),
-        **build_key(settings, embedder),
+        **asdict(build_key(settings, embedder)),
         "exact_search_max": settings.exact_search_max,
         "hnsw_m": settings.hnsw_m,
         "format": FORMAT,
@@ -164,7 +167,7 @@ def open_engine(bench: Benchmark, embedder: Embedder, settings: Settings, index_
     """The engine over the benchmark's index: the one given, or a cached one (built if missing)."""
     fingerprint = corpus_fingerprint(bench.documents)
     if index_dir is not None:
-        found = read_manifest(index_dir).get("corpus_fingerprint")
+        found = read_manifest(index_dir).corpus_fingerprint
         if found != fingerprint:
             raise QAError(f"the index at {index_dir} does not hold the {bench.name} corpus "
                           f"(fingerprint {found}, expected {fingerprint}); build it from "
@@ -174,7 +177,7 @@ def open_engine(bench: Benchmark, embedder: Embedder, settings: Settings, index_
         key = index_key(bench, embedder, settings)
         index_dir = settings.cache_dir / "bench-indexes" / f"{bench.name}-{key}"
         try:
-            reuse = read_manifest(index_dir).get("corpus_fingerprint") == fingerprint
+            reuse = read_manifest(index_dir).corpus_fingerprint == fingerprint
         except QAError:
             reuse = False
         if reuse:
@@ -182,10 +185,9 @@ def open_engine(bench: Benchmark, embedder: Embedder, settings: Settings, index_
         else:
             log(f"indexing {len(bench.documents)} documents into {index_dir}")
             build_index(bench.documents, embedder, settings, index_dir, progress=progress, log=log)
-    engine = SearchEngine(Index.open(index_dir, embedder, settings), embedder, settings)
-    per_doc: dict[str, int] = {}
-    for p in engine.passages:
-        per_doc[p.document_id] = per_doc.get(p.document_id, 0) + 1
+    snapshot = Snapshot.open(index_dir, settings, model_id=embedder.model_id, dim=embedder.dim)
+    engine = SearchEngine(snapshot, embedder, settings)
+    per_doc = snapshot.store.passages_per_document()
     bench.info.update({
         "documents": len(per_doc),
         "passages": len(engine.passages),

@@ -165,10 +165,7 @@ def _fetch_depth(engine: SearchEngine, k: int, unit: Unit) -> int:
     """
     if unit == "passage":
         return k
-    per_doc: dict[str, int] = {}
-    for p in engine.passages:
-        per_doc[p.document_id] = per_doc.get(p.document_id, 0) + 1
-    most = max(per_doc.values(), default=1)
+    most = max(engine.index.store.passages_per_document().values(), default=1)
     return k if most == 1 else max(k, min(engine.settings.candidates, k * most, len(engine.passages)))
 
 

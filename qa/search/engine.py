@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.embed.model import Embedder
 from qa.errors import QAError
-from qa.index.build import Index
+from qa.index.snapshot import Snapshot
 from qa.ingest.passages import Passage, sentence_spans
 from qa.search.highlight import Highlighter
 from qa.settings import SearchMode, Settings
@@ -71,7 +71,7 @@ class SearchResult:
 class SearchEngine:
     """Holds the index and the model for the life of the process; thread-safe for reads."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: Snapshot, embedder: Embedder, settings: Settings) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
@@ -89,12 +89,13 @@ class SearchEngine:
         """Load the model and the index; a missing index fails before the slow model load."""
         from pathlib import Path
 
-        from qa.index.build import read_manifest
+        from qa.index.manifest import read_manifest
 
         where = Path(index_dir) if index_dir else settings.index_dir
         read_manifest(where)
         embedder = Embedder(settings)
-        return cls(Index.open(where, embedder, settings), embedder, settings)
+        return cls(Snapshot.open(where, settings, model_id=embedder.model_id, dim=embedder.dim),
+                   embedder, settings)
 
     def warm_up(self) -> None:
         """Run one query so the first real one does not pay for lazy initialisation."""
