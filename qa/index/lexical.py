@@ -128,8 +128,9 @@ class LexicalIndex:
         """
         n_docs = max(int(self.bm25.scores["num_docs"]), 1)
         indptr = self.bm25.scores["indptr"]  # bm25s: one column of the sparse matrix per term
-        return {term: math.log(1 + n_docs / (1 + int(indptr[tid + 1] - indptr[tid])))
-                for term, tid in self._vocab.items()}
+        # bm25s also lists the empty term, which has no column: it is in no passage.
+        held = {tid: int(indptr[tid + 1] - indptr[tid]) for tid in range(len(indptr) - 1)}
+        return {term: math.log(1 + n_docs / (1 + held.get(tid, 0))) for term, tid in self._vocab.items()}
 
     def search(self, question: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows) of the best ``n`` passages with a positive score, best first."""
