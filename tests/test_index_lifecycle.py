@@ -207,6 +207,20 @@ def test_add_keeps_the_indexed_documents_and_refuses_a_damaged_index(settings, e
     assert published_corpus(index_dir, settings) == corpus(OLD)
 
 
+def test_a_broken_pointer_is_a_clear_error_and_the_next_build_repairs_it(settings, embedder, tmp_path):
+    index_dir = tmp_path / "idx"
+    build_index(OLD, embedder, settings, index_dir, progress=False)
+    (index_dir / "CURRENT").write_text("../../etc\n")
+    with pytest.raises(IndexLoadError, match="CURRENT names no generation"):
+        Snapshot.open(index_dir, settings)
+    (index_dir / "CURRENT").write_text("000007\n")
+    with pytest.raises(IndexLoadError, match="names generation 000007, which is missing"):
+        read_manifest(index_dir)
+    report = build_index(NEW, embedder, settings, index_dir, progress=False)
+    assert report.generation == 2 and published_corpus(index_dir, settings) == corpus(NEW)
+    assert_clean(index_dir)
+
+
 def _qa_build(source: Path, index_dir: Path, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "QA_THREADS": "1", "QA_BUILD_LOCK_TIMEOUT": "600"}
     return subprocess.Popen([sys.executable, "-m", "qa.cli", "build", "--source", str(source),

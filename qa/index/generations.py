@@ -124,8 +124,7 @@ def clean_leftovers(index_dir: Path) -> None:
 
 def next_number(index_dir: Path) -> int:
     """The number of the next generation: above every existing one. Call after cleaning."""
-    now = current(index_dir)
-    return max([now.number if now else 0, *_numbers(index_dir)]) + 1
+    return max([0, *_numbers(index_dir)]) + 1
 
 
 def staging_dir(index_dir: Path, number: int) -> Path:
