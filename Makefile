@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 INDEX := var/index
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where pip takes torch from. Empty: pip's own configuration. On a machine whose pip reaches only
+# the public package index, torch==2.13.0 resolves to the CUDA build (about 15 nvidia-* packages,
+# several GB); set TORCH_INDEX to PyTorch's CPU wheel index there (see README, "Set-up").
+TORCH_INDEX ?=
+TORCH_PIN := torch==2.13.0
 
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -18,8 +23,8 @@ setup: $(STAMP) model
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
-	$(PY) -m pip install -q torch==2.13.0
+	# torch first, so that sentence-transformers finds it and does not pull another build.
+	$(PY) -m pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH_PIN)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 

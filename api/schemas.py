@@ -56,6 +56,7 @@ class Health(BaseModel):
     sentence_path: str | None = None
     vector_index: str
     built_at: str | None
+    generation: int = Field(..., description="The published index generation being served.")
     max_question_chars: int
     modes: list[str]
     default_mode: str

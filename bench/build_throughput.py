@@ -29,15 +29,12 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from bench.common import (
     ROOT,
@@ -72,13 +69,15 @@ def _build(source: Path, index_dir: Path, env: dict[str, str] | None = None) -> 
         raise RuntimeError(f"qa build failed:\n{output}")
     m = re.search(r"in ([\d.]+) s", output)
     counts = re.search(r"embedding (\d+) passages and (\d+) sentences", output)
-    manifest = json.loads((index_dir / "manifest.json").read_text())
+    from qa.index.manifest import read_manifest
+
+    manifest = read_manifest(index_dir)
     return {
-        "documents": manifest["documents"],
-        "passages": manifest["passages"],
-        "sentences": manifest["sentences"],
+        "documents": manifest.documents,
+        "passages": manifest.passages,
+        "sentences": manifest.sentences,
         "texts_embedded": int(counts.group(1)) + int(counts.group(2)) if counts else None,
-        "paths": f"{manifest.get('passage_path')} + {manifest.get('sentence_path')}",
+        "paths": f"{manifest.passage_path} + {manifest.sentence_path}",
         "build_s": float(m.group(1)) if m else float("nan"),
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
@@ -88,14 +87,15 @@ def _build(source: Path, index_dir: Path, env: dict[str, str] | None = None) -> 
 def _texts(index_dir: Path) -> tuple[list[str], list[str]]:
     """Passage texts, and every text the build embedded (passages + the distinct sentences of
     multi-sentence passages)."""
+    from qa.index.snapshot import Snapshot
     from qa.ingest.passages import collapse
+    from qa.settings import Settings
 
-    con = sqlite3.connect(index_dir / "passages.sqlite")
-    passages = con.execute('SELECT document_id, text FROM passages ORDER BY row').fetchall()
-    docs = dict(con.execute("SELECT id, text FROM documents"))
-    con.close()
-    spans = np.load(index_dir / "sentence_spans.npy")
-    offsets = np.load(index_dir / "sentence_offsets.npy")
+    with Snapshot.open(index_dir, Settings()) as snapshot:
+        passages = [(p.document_id, p.text) for p in snapshot.passages]
+        docs = snapshot.document_texts()
+        assert snapshot.sentences is not None, "the build benchmark indexes sentence vectors"
+        spans, offsets = snapshot.sentences.spans, snapshot.sentences.offsets
     texts = [t for _, t in passages]
     sentences: dict[tuple[str, int, int], str] = {}  # distinct spans, as the build embeds them
     for i, (doc, _) in enumerate(passages):

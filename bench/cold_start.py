@@ -53,7 +53,7 @@ def phases(index_dir: Path) -> dict[str, dict[str, float]]:
 
     from api.app import create_app
     from qa.embed.question_encoder import open_question_encoder
-    from qa.index.build import Index
+    from qa.index.snapshot import Snapshot
     from qa.search.engine import SearchEngine
     from qa.settings import Settings
 
@@ -61,7 +61,7 @@ def phases(index_dir: Path) -> dict[str, dict[str, float]]:
     settings = Settings()
     questions = open_question_encoder(settings)
     lap("question_encoder (ONNX Runtime, tokenizer)")
-    index = Index.open(index_dir, questions, settings)
+    index = Snapshot.open(index_dir, settings, model_id=questions.model_id, dim=questions.dim)
     lap("index_open")
     engine = SearchEngine(index, questions, settings)
     lap("search_engine_init")

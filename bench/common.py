@@ -296,7 +296,9 @@ def ensure_seeds_index(index_dir: Path = BENCH_INDEX, refresh: bool = False) -> 
     ``qa build`` reuses the vectors of unchanged passages, so a refresh costs
     little when nothing changed, and the index always follows the current code.
     """
-    if refresh or not (index_dir / "manifest.json").is_file():
+    from qa.index.generations import current
+
+    if refresh or current(index_dir) is None:
         print(f"qa build --source seeds --index {index_dir.relative_to(ROOT)} …", flush=True)
         subprocess.run(qa_command("build", "--source", str(SEEDS), "--index", str(index_dir),
                                   "--no-progress"), cwd=ROOT, check=True)

@@ -51,12 +51,17 @@ def create_app(index_dir: Path) -> Any:
     from fastapi import FastAPI
 
     from bench.common import load_sentence_transformer
+    from qa.index.generations import current
 
     model = load_sentence_transformer()
-    vectors = np.load(index_dir / "embeddings.npy")
+    published = current(index_dir)
+    if published is None:
+        raise SystemExit(f"no index at {index_dir}")
+    files = published.files  # read directly: this baseline shares nothing with the engine
+    vectors = np.load(files.embeddings)
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    con = sqlite3.connect(index_dir / "passages.sqlite")
+    con = sqlite3.connect(files.store)
     passages = con.execute('SELECT id, document_id, title, start, "end", text FROM passages '
                            "ORDER BY row").fetchall()
     con.close()

@@ -18,9 +18,9 @@ At 100k: time to write the passage store, build the lexical index
 (``LexicalIndex.build``) and the vector index (``make_vector_index`` with the
 project's ``exact_search_max``, which picks HNSW here, and the exact flat index
 too), then search latency of each. An index directory is assembled from those
-parts with the same layout ``qa.index.build.build_index`` writes (sentence level: one
+parts with the files of one generation (``qa.index.layout``; sentence level: one
 sentence per passage, so ``sentences.faiss`` is a copy of ``vectors.faiss``) and
-a child process opens it with ``Index.open`` and times ``SearchEngine.search``
+a child process opens it with ``Snapshot.open`` and times ``SearchEngine.search``
 and the resident memory per passage.
 
 At 1M (dim 384): exact ``IndexFlatIP`` against HNSW (M=32, efConstruction 80,
@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -170,8 +171,9 @@ def at_100k(n: int, mix: Mixture, queries: np.ndarray, questions: list[str]) -> 
     """Build the parts of an n-passage index, time their searches, then the full engine in a child."""
     import faiss
 
-    from qa.index.build import FORMAT, corpus_fingerprint
     from qa.index.lexical import LexicalIndex
+    from qa.index.manifest import FORMAT
+    from qa.index.plan import corpus_fingerprint
     from qa.index.store import write_store
     from qa.index.vectors import VectorIndex, kind_of, make_vector_index
     from qa.settings import Settings
@@ -215,7 +217,7 @@ def at_100k(n: int, mix: Mixture, queries: np.ndarray, questions: list[str]) -> 
     out["hnsw_ef_search"] = s.hnsw_ef_search
     out["lexical_search_ms"] = summary(_latencies(lambda q: lexical.search(q, pool), questions), 3)
 
-    # The index directory, laid out as qa.index.build.build_index writes it.
+    # One generation's files (qa.index.layout), in the flat layout that Snapshot.open still reads.
     np.save(folder / "embeddings.npy", vectors)
     faiss.write_index(default, str(folder / "vectors.faiss"))
     np.save(folder / "sentences.npy", vectors)
@@ -243,21 +245,23 @@ def engine_child(folder: Path) -> dict[str, Any]:
     from qa import __version__
     from qa.embed.build_encoder import BuildEncoder
     from qa.embed.question_encoder import open_question_encoder
-    from qa.index.build import MANIFEST, Index, build_key
+    from qa.index.manifest import Manifest
+    from qa.index.plan import build_key
+    from qa.index.snapshot import Snapshot
     from qa.search.engine import SearchEngine
     from qa.settings import Settings
 
     s = Settings()
     questions = open_question_encoder(s)
     questions.embed("uppvärmning")
-    manifest = {**json.loads((folder / "manifest.partial.json").read_text()),
-                **build_key(s, BuildEncoder(s, questions.files)),
-                "query_prompt": questions.prompt, "qa_version": __version__}
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    key = build_key(s, BuildEncoder(s, questions.files))
+    Manifest(**json.loads((folder / "manifest.partial.json").read_text()),
+             **{f.name: getattr(key, f.name) for f in fields(key)},
+             query_prompt=questions.prompt, qa_version=__version__).write(folder)
     gc.collect()
     rss0 = rss_mb()
     t = time.perf_counter()
-    index = Index.open(folder, questions, s)
+    index = Snapshot.open(folder, s, model_id=questions.model_id, dim=questions.dim)
     engine = SearchEngine(index, questions, s)
     open_s = time.perf_counter() - t
     rss1 = rss_mb()

@@ -114,7 +114,7 @@ def build(
 ) -> None:
     """Build (or update) an index; unchanged documents are not embedded again."""
     from qa.embed.build_encoder import BuildEncoder
-    from qa.index.build import Index, build_index, reload_documents
+    from qa.index.build import build_index
     from qa.ingest.sources import load_documents
 
     s = _settings()
@@ -123,16 +123,7 @@ def build(
     docs = load_documents(source)
     embedder = BuildEncoder(s)
     embedder.load()  # loaded with the model, before the build's clock starts
-    if add:
-        try:
-            old = Index.open(index_dir, embedder, s)
-        except QAError:
-            old = None
-        if old is not None:
-            new_ids = {d.id for d in docs}
-            docs = [d for d in reload_documents(old) if d.id not in new_ids] + list(docs)
-            old.close()
-    report = build_index(docs, embedder, s, index_dir, progress=progress and sys.stderr.isatty(),
+    report = build_index(docs, embedder, s, index_dir, add=add, progress=progress and sys.stderr.isatty(),
                          log=lambda m: typer.echo(m, err=True))
     typer.echo(
         f"indexed {report.documents} documents, {report.passages} passages "

@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     )
     hnsw_m: int = Field(32, description="HNSW graph degree for large indexes.")
     hnsw_ef_search: int = Field(128, description="HNSW search breadth for large indexes.")
+    build_lock_timeout: float = Field(
+        600, ge=0, description="Seconds a build waits for another build of the same index "
+        "directory to finish before it gives up."
+    )
 
     # Search
     default_mode: SearchMode = "hybrid"

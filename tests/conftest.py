@@ -69,10 +69,11 @@ def seeds_index_dir(settings, embedder, seed_documents) -> Path:
 
 @pytest.fixture(scope="session")
 def engine(settings, questions, seeds_index_dir):
-    from qa.index.build import Index
+    from qa.index.snapshot import Snapshot
     from qa.search.engine import SearchEngine
 
-    return SearchEngine(Index.open(seeds_index_dir, questions, settings), questions, settings)
+    snapshot = Snapshot.open(seeds_index_dir, settings, model_id=questions.model_id, dim=questions.dim)
+    return SearchEngine(snapshot, questions, settings)
 
 
 @pytest.fixture(scope="session")

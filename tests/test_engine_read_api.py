@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from pydantic import ValidationError
 
 from qa.errors import QAError
 from qa.search.engine import UnknownDocumentError
@@ -19,11 +20,11 @@ from qa.search.results import hit_json, result_json
 def test_health_describes_the_opened_index(engine):
     info = engine.health()
     assert info.documents == len(engine.documents()) == 5
-    assert info.passages == len(engine.passages) == engine.manifest["passages"]
-    assert info.model == engine.manifest["model"]
-    assert info.passage_path == engine.manifest["passage_path"]
-    assert info.vector_index == engine.manifest["vector_index"] == "flat"  # few passages: exact search
-    assert (info.index_dir / "manifest.json").is_file()
+    assert info.passages == len(engine.passages) == engine.manifest.passages
+    assert info.model == engine.manifest.model
+    assert info.passage_path == engine.manifest.passage_path
+    assert info.vector_index == engine.manifest.vector_index == "flat"  # few passages: exact search
+    assert (info.index_dir / "CURRENT").is_file() and info.generation >= 1
 
 
 def test_documents_and_their_texts(engine):
@@ -41,9 +42,10 @@ def test_documents_and_their_texts(engine):
         engine.document_texts()["x"] = "read-only"  # type: ignore[index]
 
 
-def test_manifest_is_a_copy(engine):
-    engine.manifest["passages"] = -1
-    assert engine.manifest["passages"] == engine.health().passages
+def test_manifest_is_read_only(engine):
+    with pytest.raises(ValidationError):
+        engine.manifest.passages = -1
+    assert engine.manifest.passages == engine.health().passages
 
 
 def test_modes_are_checked_once_with_one_message(engine):

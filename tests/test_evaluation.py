@@ -202,7 +202,8 @@ def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_pa
     if not SWEFAQ_DEV.is_file():
         pytest.skip(f"SweFAQ dev split not found at {SWEFAQ_DEV}")
     from qa.eval.datasets import export_corpus, load_swefaq, open_engine
-    from qa.index.build import build_index, corpus_fingerprint
+    from qa.index.build import build_index
+    from qa.index.plan import corpus_fingerprint
     from qa.ingest.sources import load_documents
 
     data = tmp_path / "swefaq_head.jsonl"

@@ -1,4 +1,8 @@
-"""The index directory: round trip, reuse of unchanged embeddings, atomic builds, model checks."""
+"""The index directory: round trip, reuse of unchanged embeddings, atomic builds, model checks.
+
+The lifecycle (generations, the pointer, the lock, crashes at each system call) is tested in
+``test_index_lifecycle.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ import numpy as np
 import pytest
 
 from qa.errors import IndexLoadError
-from qa.index.build import Index, build_index, read_manifest
+from qa.index.build import build_index
+from qa.index.generations import current
+from qa.index.manifest import read_manifest
+from qa.index.snapshot import Snapshot
 from qa.ingest.documents import make_document
 
 DOCS = [
@@ -22,16 +29,20 @@ def test_round_trip(settings, embedder, questions, tmp_path):
     report = build_index(DOCS, embedder, settings, target, progress=False)
     assert (report.documents, report.embedded, report.reused) == (2, report.passages, 0)
     manifest = read_manifest(target)
-    assert manifest["model"] == embedder.model_id and manifest["dim"] == embedder.dim
-    assert manifest["passages"] == report.passages and manifest["documents"] == 2
-    assert manifest["corpus_fingerprint"] and manifest["built_at"]
-    index = Index.open(target, embedder, settings)
+    assert manifest.model == embedder.model_id and manifest.dim == embedder.dim
+    assert manifest.passages == report.passages and manifest.documents == 2
+    assert manifest.corpus_fingerprint and manifest.built_at
+    assert manifest.generation == report.generation == 1
+    index = Snapshot.open(target, settings, model_id=embedder.model_id, dim=embedder.dim)
+    assert index.generation == 1 and index.manifest == manifest
     assert len(index.store) == len(index.vectors) == report.passages
     q = questions.embed("Vem ansvarar för sjukvården?")
     _, rows = index.vectors.search(q, 1)
     assert index.store.passages[rows[0]].document_id == "region"
-    doc = index.store.get_document("kommun")
+    doc = index.document("kommun")
     assert doc is not None and doc.text == DOCS[0].text
+    assert [(d.id, d.chars) for d in index.documents()] == [(d.id, len(d.text)) for d in DOCS]
+    assert sum(d.passages for d in index.documents()) == report.passages
     stored = np.asarray(index.embeddings)
     assert np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-4)
 
@@ -42,7 +53,7 @@ def test_rebuild_reuses_unchanged_documents(settings, embedder, tmp_path):
     added = make_document("skola", "Skolan\n\nGrundskolan är obligatorisk för alla barn i Sverige.")
     report = build_index([*DOCS, added], embedder, settings, target, progress=False)
     assert report.reused == 2 and report.embedded == report.passages - 2
-    index = Index.open(target, embedder, settings)
+    index = Snapshot.open(target, settings)
     fresh = embedder.embed_passages([p.embedding_text(settings.embed_context)
                                      for p in index.store.passages])
     assert np.allclose(np.asarray(index.embeddings), fresh, atol=1e-4)
@@ -61,23 +72,28 @@ def test_interrupted_build_leaves_previous_index_intact(settings, embedder, tmp_
     with pytest.raises(KeyboardInterrupt):
         build_index(changed, embedder, settings, target, progress=False)
     assert read_manifest(target) == before
-    assert Index.open(target, embedder, settings).store.get_document("kommun").text == DOCS[0].text
-    assert [p.name for p in tmp_path.iterdir()] == ["idx"], "no temporary directory is left behind"
+    assert Snapshot.open(target, settings).document("kommun").text == DOCS[0].text
+    assert [p.name for p in tmp_path.iterdir()] == ["idx"], "nothing is written beside the index"
+    assert [p.name for p in (target / "generations").iterdir()] == ["000001"], "no staging is left"
+    monkeypatch.undo()
+    build_index(changed, embedder, settings, target, progress=False)
+    assert Snapshot.open(target, settings).document("kommun").text == changed[0].text
 
 
 def test_opening_with_another_model_is_a_clear_error(settings, embedder, tmp_path):
     target = tmp_path / "idx"
     build_index(DOCS, embedder, settings, target, progress=False)
-    manifest = json.loads((target / "manifest.json").read_text())
+    path = current(target).files.manifest
+    manifest = json.loads(path.read_text())
     manifest["model"] = "some/other-model"
-    (target / "manifest.json").write_text(json.dumps(manifest))
+    path.write_text(json.dumps(manifest))
     with pytest.raises(IndexLoadError, match="built with model 'some/other-model'"):
-        Index.open(target, embedder, settings)
+        Snapshot.open(target, settings, model_id=embedder.model_id, dim=embedder.dim)
 
 
 def test_missing_index_is_a_clear_error(settings, embedder, tmp_path):
     with pytest.raises(IndexLoadError, match="no index at"):
-        Index.open(tmp_path / "nothing", embedder, settings)
+        Snapshot.open(tmp_path / "nothing", settings)
 
 
 def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(settings, embedder, tmp_path):
@@ -90,9 +106,9 @@ def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(settings, em
     logged: list[str] = []
     build_index([make_document("lang", text)], embedder, small, tmp_path / "idx", progress=False,
                 log=logged.append)
-    spans = np.load(tmp_path / "idx" / "sentence_spans.npy")
-    offsets = np.load(tmp_path / "idx" / "sentence_offsets.npy")
-    sentences = np.load(tmp_path / "idx" / "sentences.npy")
+    stored = Snapshot.open(tmp_path / "idx", small).sentences
+    assert stored is not None
+    spans, offsets, sentences = stored.spans, stored.offsets, stored.vectors
     distinct = {tuple(s) for s in spans.tolist()}
     assert len(offsets) > 2 and len(distinct) < len(spans), "the passages overlap"
     assert f"and {len(distinct)} sentences" in logged[0]

@@ -51,3 +51,12 @@ def test_nothing_to_match_returns_nothing():
     index = LexicalIndex.build(CORPUS)
     scores, rows = index.search("och det är", 5)
     assert len(rows) == 0 and len(scores) == 0
+
+
+def test_idf_weighs_every_indexed_term_by_its_rarity(analyzer):
+    index = LexicalIndex.build(CORPUS)
+    idf = index.idf()
+    assert set(idf) == set(index.bm25.vocab_dict)  # the empty term too, as held by no passage
+    [rare] = analyzer.tokens("länsstyrelserna")  # in one passage
+    common = analyzer.tokens("utveckling")[0]  # in three (two of them inside compounds)
+    assert idf[rare] > idf[common] > 0

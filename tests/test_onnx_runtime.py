@@ -8,7 +8,9 @@ import pytest
 from qa.embed import onnx_export
 from qa.embed.build_encoder import BuildEncoder
 from qa.embed.onnx_runtime import OnnxRuntimeEncoder
-from qa.index.build import build_index, read_manifest
+from qa.index.build import build_index
+from qa.index.generations import current
+from qa.index.manifest import read_manifest
 from qa.ingest.passages import split_document
 
 QUESTIONS = ["Vad är tillitsbaserad styrning?", "Hur många regioner finns det i Sverige?", "Vem?",
@@ -87,14 +89,14 @@ def test_int8_stays_close_to_fp32_and_a_text_does_not_depend_on_its_batch(settin
 def test_passage_precision_is_part_of_the_build_key(embedder, settings, seed_documents, tmp_path):
     doc = seed_documents[1]
     build_index([doc], embedder, settings, tmp_path / "idx", progress=False)
-    exact = np.load(tmp_path / "idx" / "embeddings.npy")
-    assert read_manifest(tmp_path / "idx")["passage_precision"] == "fp32"
+    exact = np.load(current(tmp_path / "idx").files.embeddings)
+    assert read_manifest(tmp_path / "idx").passage_precision == "fp32"
 
     # Vectors of another precision are never reused: the int8 build embeds everything again.
     int8 = settings.model_copy(update={"passage_precision": "int8"})
     report = build_index([doc], BuildEncoder(int8), int8, tmp_path / "idx", progress=False)
-    assert report.reused == 0 and read_manifest(tmp_path / "idx")["passage_precision"] == "int8"
-    quick = np.load(tmp_path / "idx" / "embeddings.npy")
+    assert report.reused == 0 and read_manifest(tmp_path / "idx").passage_precision == "int8"
+    quick = np.load(current(tmp_path / "idx").files.embeddings)
     assert quick.shape == exact.shape and not np.allclose(exact, quick, atol=1e-4)
     assert (exact * quick).sum(axis=1).min() >= 0.98
 

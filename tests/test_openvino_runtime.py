@@ -10,7 +10,8 @@ from qa.embed.build_encoder import BuildEncoder
 from qa.embed.encoder import encode_in_length_order
 from qa.embed.vector_paths import Machine, fp32_engine, path_name, vector_precision
 from qa.errors import ModelError
-from qa.index.build import build_index, read_manifest
+from qa.index.build import build_index
+from qa.index.manifest import read_manifest
 from qa.ingest.passages import split_document
 from qa.settings import Settings
 
@@ -63,14 +64,14 @@ def test_sentence_precision_is_part_of_the_build_key(embedder, settings, seed_do
     doc = seed_documents[1]
     build_index([doc], embedder, settings, tmp_path / "idx", progress=False)
     manifest = read_manifest(tmp_path / "idx")
-    assert manifest["passage_path"] == "openvino-fp32"
-    assert manifest["sentence_precision"] == embedder.precision("sentence")
+    assert manifest.passage_path == "openvino-fp32"
+    assert manifest.sentence_precision == embedder.precision("sentence")
 
     other = "int8" if embedder.precision("sentence") != "int8" else "fp32"
     changed = settings.model_copy(update={"sentence_precision": other})
     report = build_index([doc], BuildEncoder(changed), changed, tmp_path / "idx", progress=False)
     assert report.reused == 0, "vectors of another precision are never reused"
-    assert read_manifest(tmp_path / "idx")["sentence_precision"] == other
+    assert read_manifest(tmp_path / "idx").sentence_precision == other
 
 
 BF16 = Machine(exportable=True, has_openvino=True, cpu_bf16=True)

@@ -25,6 +25,7 @@ def health(engine: EngineDep) -> Health:
         sentence_path=info.sentence_path,
         vector_index=info.vector_index,
         built_at=info.built_at,
+        generation=info.generation,
         max_question_chars=settings.max_question_chars,
         modes=list(MODES),
         default_mode=settings.default_mode,

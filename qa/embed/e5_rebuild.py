@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from qa import durable
+
 MODEL_ID = "intfloat/multilingual-e5-small"
 MARKER_FILE = "qa_model.json"
 QUERY_PROMPT = "query: "
@@ -101,7 +103,7 @@ def rebuild_e5_small(target: Path, *, source: Path | None = None) -> Path:
         return target
     if target.exists() and not _replaceable(target):
         raise FileExistsError(f"{target} exists and is not a rebuilt e5 model; refusing to replace")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    durable.make_dirs(target.parent)
     _remove_stale_temp_dirs(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
@@ -170,7 +172,7 @@ def _move_into_place(tmp: Path, target: Path, digest: str) -> None:
         with contextlib.suppress(FileNotFoundError):  # a concurrent rebuild moved it already
             os.rename(target, trash / "old")
     try:
-        os.rename(tmp, target)  # atomic; also replaces an empty directory
+        durable.publish_directory(tmp, target)  # on disk, then atomic; replaces an empty directory
     except OSError:
         if not is_complete(target, sha256=digest):
             raise
@@ -186,21 +188,10 @@ def _apply_umask(root: Path) -> None:
         path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
-
-
 def _write_json(path: Path, obj: Any) -> None:
-    _write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    """A file of the directory being built; ``durable.publish_directory`` flushes them all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- bundle parsing
@@ -590,10 +581,8 @@ def _write_model_dir(source: Path, out: Path, digest: str) -> None:
 
     bundle = _parse_bundle(source)
     save_file(_state_dict(bundle), str(out / "model.safetensors"), metadata={"format": "pt"})
-    _fsync(out / "model.safetensors")
     _write_json(out / "config.json", _model_config(bundle))
     _build_tokenizer(bundle).save(str(out / "tokenizer.json"))
-    _fsync(out / "tokenizer.json")
     files = {**_tokenizer_files(bundle), **_sentence_transformers_files(bundle)}
     for name, obj in files.items():
         _write_json(out / name, obj)

@@ -19,7 +19,7 @@ import csv
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,10 @@ from qa.embed.build_encoder import BuildEncoder
 from qa.embed.question_encoder import open_question_encoder
 from qa.errors import QAError
 from qa.eval.testset import EvalQuery, Target
-from qa.index.build import FORMAT, Index, build_index, build_key, corpus_fingerprint, read_manifest
+from qa.index.build import build_index
+from qa.index.manifest import FORMAT, read_manifest
+from qa.index.plan import build_key, corpus_fingerprint
+from qa.index.snapshot import Snapshot
 from qa.ingest.documents import Document, is_valid_id, make_document
 from qa.ingest.jsonl import jsonl_records
 from qa.search.engine import SearchEngine
@@ -148,7 +151,7 @@ def index_key(bench: Benchmark, embedder: BuildEncoder, settings: Settings) -> s
     """Corpus fingerprint plus everything that changes what ``build_index`` writes."""
     key = {
         "corpus": corpus_fingerprint(bench.documents),
-        **build_key(settings, embedder),
+        **asdict(build_key(settings, embedder)),
         "exact_search_max": settings.exact_search_max,
         "hnsw_m": settings.hnsw_m,
         "format": FORMAT,
@@ -161,7 +164,7 @@ def open_engine(bench: Benchmark, settings: Settings, index_dir: Path | None = N
     """The engine over the benchmark's index: the one given, or a cached one (built if missing)."""
     fingerprint = corpus_fingerprint(bench.documents)
     if index_dir is not None:
-        found = read_manifest(index_dir).get("corpus_fingerprint")
+        found = read_manifest(index_dir).corpus_fingerprint
         if found != fingerprint:
             raise QAError(f"the index at {index_dir} does not hold the {bench.name} corpus "
                           f"(fingerprint {found}, expected {fingerprint}); build it from "
@@ -172,7 +175,7 @@ def open_engine(bench: Benchmark, settings: Settings, index_dir: Path | None = N
         key = index_key(bench, embedder, settings)
         index_dir = settings.cache_dir / "bench-indexes" / f"{bench.name}-{key}"
         try:
-            reuse = read_manifest(index_dir).get("corpus_fingerprint") == fingerprint
+            reuse = read_manifest(index_dir).corpus_fingerprint == fingerprint
         except QAError:
             reuse = False
         if reuse:
@@ -181,8 +184,9 @@ def open_engine(bench: Benchmark, settings: Settings, index_dir: Path | None = N
             log.info("indexing %d documents into %s", len(bench.documents), index_dir)
             build_index(bench.documents, embedder, settings, index_dir, progress=progress, log=log.info)
     questions = open_question_encoder(settings)
-    engine = SearchEngine(Index.open(index_dir, questions, settings), questions, settings)
-    per_doc = [d.passages for d in engine.documents() if d.passages]
+    snapshot = Snapshot.open(index_dir, settings, model_id=questions.model_id, dim=questions.dim)
+    engine = SearchEngine(snapshot, questions, settings)
+    per_doc = list(engine.passages_per_document().values())
     bench.info.update({
         "documents": len(per_doc),
         "passages": engine.health().passages,

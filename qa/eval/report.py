@@ -13,6 +13,7 @@ from typing import Any
 from qa.eval.metrics import DEFINITIONS, metric_names
 from qa.eval.runner import Evaluation, Outcome, latency, summary
 from qa.eval.testset import EvalQuery
+from qa.index.manifest import Manifest
 from qa.search.engine import EngineInfo
 
 _SNIPPET = 300
@@ -49,7 +50,7 @@ def _per_question(ev: Evaluation, default: str) -> list[dict[str, Any]]:
 
 
 def build_report(ev: Evaluation, *, name: str, source: str, default_mode: str, engine: EngineInfo,
-                 manifest: dict[str, Any], no_match_similarity: float,
+                 manifest: Manifest, no_match_similarity: float,
                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything ``report.json`` holds; ``report.md`` and the plots are drawn from it.
 
@@ -70,7 +71,7 @@ def build_report(ev: Evaluation, *, name: str, source: str, default_mode: str, e
         "definitions": DEFINITIONS,
         "model": engine.model,
         "query_path": engine.query_path,
-        "index": {"dir": str(engine.index_dir), "manifest": manifest},
+        "index": {"dir": str(engine.index_dir), "manifest": manifest.model_dump(mode="json")},
         "no_match_similarity": no_match_similarity,
         "elapsed_seconds": round(ev.elapsed_s, 2),
         "latency": latency(ev),
@@ -106,10 +107,10 @@ def _rank_text(rank: int | None, k: int) -> str:
     return f"not in top {k}" if rank is None else str(rank)
 
 
-def _vector_paths(manifest: dict[str, Any]) -> str:
+def _vector_paths(manifest: Manifest) -> str:
     """How the index's passage (and sentence) vectors were embedded; older manifests name less."""
-    passages = manifest.get("passage_path") or manifest.get("passage_precision", "fp32")
-    sentences = manifest.get("sentence_path")
+    passages = manifest.passage_path or manifest.passage_precision
+    sentences = manifest.sentence_path
     return f"`{passages}`" + (f", sentences by `{sentences}`" if sentences else "")
 
 
@@ -118,15 +119,15 @@ def markdown(report: dict[str, Any], queries: dict[str, EvalQuery]) -> str:
     modes, k, default = report["modes"], report["k"], report["default_mode"]
     names = metric_names(k)
     unit = report["unit"]
+    manifest = Manifest.model_validate(report["index"]["manifest"])
     lines = [
         f"# Retrieval evaluation: {report['name']}",
         "",
         f"{report['questions']} answerable questions, {report['unanswerable']} unanswerable; "
         f"ranked {unit}s, top {k}; default mode **{default}**.  ",
         f"Model `{report['model']}`, questions embedded by `{report['query_path']}`, passages by "
-        f"{_vector_paths(report['index']['manifest'])}; index "
-        f"`{report['index']['dir']}` ({report['index']['manifest'].get('passages')} passages, "
-        f"{report['index']['manifest'].get('documents')} documents).  ",
+        f"{_vector_paths(manifest)}; index "
+        f"`{report['index']['dir']}` ({manifest.passages} passages, {manifest.documents} documents).  ",
         f"Source `{report['source']}`; {report['elapsed_seconds']:.1f} s for "
         f"{len(report['per_question']) * len(modes)} searches.",
         "",

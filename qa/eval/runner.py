@@ -69,7 +69,7 @@ def _fetch_depth(engine: SearchEngine, k: int, unit: Unit) -> int:
     """
     if unit == "passage":
         return k
-    most = max((d.passages for d in engine.documents()), default=1)
+    most = max(engine.passages_per_document().values(), default=1)
     return k if most == 1 else max(k, min(engine.settings.candidates, k * most, len(engine.passages)))
 
 

@@ -1,5 +1,8 @@
-"""Index: documents and their vectors written as one published generation, opened read-only.
+"""Index: documents and their vectors, published as generations of an index directory.
 
-In: documents and an encoder. Out: an index directory (FAISS vectors, SQLite passage store, BM25),
-published atomically, and read-only snapshots of it for searching.
+In: documents (``qa.ingest``) and an encoder (``plan.PassageEncoder``). ``build.build_index``
+plans the passages, embeds what is new, writes a generation (SQLite passage store, FAISS
+vectors, BM25) and publishes it atomically under a build lock (``generations``). Out: the
+published generation, opened read-only as a ``snapshot.Snapshot`` with its typed
+``manifest.Manifest``.
 """

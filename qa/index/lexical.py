@@ -9,6 +9,7 @@ made of, found by a greedy split against the corpus's own vocabulary.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -118,6 +119,18 @@ class LexicalIndex:
         bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
         vocab = json.loads((folder / _VOCAB_FILE).read_text(encoding="utf-8"))
         return cls(bm25, SwedishAnalyzer(vocab))
+
+    def idf(self) -> dict[str, float]:
+        """Each indexed term's rarity, ``log(1 + passages / (1 + passages holding it))``.
+
+        A smoothed inverse document frequency for weighting term overlap (the highlighter's);
+        BM25's own weights stay inside ``search``.
+        """
+        n_docs = max(int(self.bm25.scores["num_docs"]), 1)
+        indptr = self.bm25.scores["indptr"]  # bm25s: one column of the sparse matrix per term
+        # bm25s also lists the empty term, which has no column: it is in no passage.
+        held = {tid: int(indptr[tid + 1] - indptr[tid]) for tid in range(len(indptr) - 1)}
+        return {term: math.log(1 + n_docs / (1 + held.get(tid, 0))) for term, tid in self._vocab.items()}
 
     def search(self, question: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows) of the best ``n`` passages with a positive score, best first."""

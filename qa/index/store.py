@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.ingest.documents import Document
+from qa.ingest.documents import Document, make_document
 from qa.ingest.passages import Passage
 from qa.ingest.structure import Section
 
@@ -50,6 +51,17 @@ def write_store(path: Path, documents: Sequence[Document], passages: Sequence[Pa
         con.close()
 
 
+@dataclass(frozen=True)
+class DocumentSummary:
+    """What a list of the indexed documents shows of each."""
+
+    id: str
+    title: str
+    date: str | None
+    chars: int
+    passages: int
+
+
 class PassageStore:
     """Read access to a store; passages are held in memory (a few hundred bytes each)."""
 
@@ -62,17 +74,16 @@ class PassageStore:
             "ORDER BY row"
         ).fetchall()
         self.passages: list[Passage] = [Passage(*r) for r in rows]
-        self._docs: list[dict[str, Any]] = [
-            {"id": i, "title": t, "date": d, "fingerprint": f, "chars": n}
-            for i, t, d, f, n in self._con.execute(
-                "SELECT id, title, date, fingerprint, length(text) FROM documents ORDER BY rowid"
-            )
-        ]
-        counts: dict[str, int] = {}
-        for p in self.passages:
-            counts[p.document_id] = counts.get(p.document_id, 0) + 1
-        for d in self._docs:
-            d["passages"] = counts.get(d["id"], 0)
+        self._rows: dict[str, list[int]] = {}
+        for row, p in enumerate(self.passages):
+            self._rows.setdefault(p.document_id, []).append(row)
+        self._fingerprints: dict[str, str] = {}
+        self._summaries: list[DocumentSummary] = []
+        for i, t, d, f, n in self._con.execute(
+            "SELECT id, title, date, fingerprint, length(text) FROM documents ORDER BY rowid"
+        ):
+            self._fingerprints[i] = f
+            self._summaries.append(DocumentSummary(i, t, d, n, len(self._rows.get(i, ()))))
 
     def close(self) -> None:
         self._con.close()
@@ -80,11 +91,26 @@ class PassageStore:
     def __len__(self) -> int:
         return len(self.passages)
 
+    def passages_per_document(self) -> dict[str, int]:
+        """How many passages each document was cut into (documents without text are absent)."""
+        return {doc: len(rows) for doc, rows in self._rows.items()}
+
+    def rows_of(self, doc_id: str) -> list[int]:
+        """The rows of the document's passages, in document order."""
+        return list(self._rows.get(doc_id, ()))
+
+    def fingerprint(self, doc_id: str) -> str | None:
+        """The content hash the document had when stored; None if it is not stored."""
+        return self._fingerprints.get(doc_id)
+
+    def summaries(self) -> list[DocumentSummary]:
+        return list(self._summaries)
+
     def list_documents(self) -> list[dict[str, Any]]:
-        return [dict(d) for d in self._docs]
+        return [asdict(s) for s in self._summaries]
 
     def document_ids(self) -> list[str]:
-        return [d["id"] for d in self._docs]
+        return [s.id for s in self._summaries]
 
     def document_texts(self) -> dict[str, str]:
         return dict(self._con.execute("SELECT id, text FROM documents"))
@@ -103,3 +129,8 @@ class PassageStore:
     def documents(self, ids: Iterable[str] | None = None) -> list[Document]:
         wanted = list(ids) if ids is not None else self.document_ids()
         return [d for d in (self.get_document(i) for i in wanted) if d is not None]
+
+
+def reanalyse(documents: Iterable[Document]) -> list[Document]:
+    """Stored documents analysed again from their text and metadata, as a new build sees them."""
+    return [make_document(d.id, d.text, d.title, d.date, **d.metadata) for d in documents]

@@ -18,13 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 
 from qa.embed.question_encoder import QuestionEncoder, open_question_encoder
 from qa.errors import QAError
-from qa.index.build import Index
+from qa.index.manifest import Manifest
+from qa.index.snapshot import Snapshot
+from qa.index.store import DocumentSummary
 from qa.ingest.documents import Document
 from qa.ingest.passages import Passage, sentence_spans
 from qa.search.highlight import Highlighter
@@ -73,29 +74,19 @@ class EngineInfo:
     vector_index: str  # the kind of vector index: exact or HNSW
     built_at: str | None
     index_dir: Path
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    """One indexed document as listed: id, title, date, length in characters, passage count."""
-
-    id: str
-    title: str
-    date: str | None
-    chars: int
-    passages: int
+    generation: int  # the published generation of the index being served
 
 
 class SearchEngine:
     """Holds the index and the model for the life of the process; thread-safe for reads."""
 
-    def __init__(self, index: Index, questions: QuestionEncoder, settings: Settings) -> None:
+    def __init__(self, index: Snapshot, questions: QuestionEncoder, settings: Settings) -> None:
         self.index = index
         self.questions = questions
         self.settings = settings
         self.highlighter = Highlighter(index.lexical)
         # Highlights need document text on every query; keep it in memory, not in SQLite.
-        self._texts = index.store.document_texts()
+        self._texts = index.document_texts()
         self.reranker = None
         if settings.reranker:
             from qa.search.rerank import Reranker
@@ -109,12 +100,13 @@ class SearchEngine:
         Neither torch nor sentence-transformers is imported unless the configured
         question path is the model itself.
         """
-        from qa.index.build import read_manifest
+        from qa.index.manifest import read_manifest
 
         where = Path(index_dir) if index_dir else settings.index_dir
         read_manifest(where)
         questions = open_question_encoder(settings)
-        return cls(Index.open(where, questions, settings), questions, settings)
+        snapshot = Snapshot.open(where, settings, model_id=questions.model_id, dim=questions.dim)
+        return cls(snapshot, questions, settings)
 
     def warm_up(self) -> None:
         """Run one query so the first real one does not pay for lazy initialisation."""
@@ -279,38 +271,42 @@ class SearchEngine:
         """Counts, model, embedding paths and the identity of the opened index."""
         m = self.index.manifest
         return EngineInfo(
-            documents=int(m["documents"]),
+            documents=m.documents,
             passages=len(self.passages),
             model=self.questions.model_id,
             query_path=self.questions.path,
-            passage_path=m.get("passage_path"),
-            sentence_path=m.get("sentence_path"),
+            passage_path=m.passage_path,
+            sentence_path=m.sentence_path,
             vector_index=self.index.vectors.kind,
-            built_at=m.get("built_at"),
+            built_at=m.built_at,
             index_dir=self.index.dir,
+            generation=self.index.generation,
         )
 
     @property
-    def manifest(self) -> dict[str, Any]:
-        """The index's manifest (model, build settings, counts, fingerprint), as a copy."""
-        return dict(self.index.manifest)
+    def manifest(self) -> Manifest:
+        """The index's manifest (model, build settings, counts, fingerprint); immutable."""
+        return self.index.manifest
 
     @property
     def passages(self) -> list[Passage]:
         """Every indexed passage; position ``i`` is row ``i`` of the vectors. Do not modify."""
-        return self.index.store.passages
+        return self.index.passages
 
-    def documents(self) -> list[DocumentInfo]:
+    def documents(self) -> list[DocumentSummary]:
         """The indexed documents in index order, each with its passage count."""
-        return [DocumentInfo(d["id"], d["title"], d["date"], d["chars"], d["passages"])
-                for d in self.index.store.list_documents()]
+        return self.index.documents()
+
+    def passages_per_document(self) -> dict[str, int]:
+        """How many passages each document was cut into."""
+        return self.index.store.passages_per_document()
 
     def document(self, doc_id: str) -> Document:
         """One document: full original text, title, date, sections and metadata.
 
         Raises ``UnknownDocumentError`` for an id the index does not hold.
         """
-        doc = self.index.store.get_document(doc_id)
+        doc = self.index.document(doc_id)
         if doc is None:
             raise UnknownDocumentError(f"no document with id '{doc_id}'")
         return doc

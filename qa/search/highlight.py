@@ -8,8 +8,6 @@ vectors the term overlap alone decides.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from qa.index.lexical import LexicalIndex
@@ -23,11 +21,8 @@ class Highlighter:
 
     def __init__(self, lexical: LexicalIndex) -> None:
         self.analyzer = lexical.analyzer
-        n_docs = max(int(lexical.bm25.scores["num_docs"]), 1)
-        df = _document_frequencies(lexical)
         self._term_cache: dict[str, frozenset[str]] = {}
-        self._idf = {term: math.log(1 + n_docs / (1 + df.get(tid, 0)))
-                     for term, tid in lexical.bm25.vocab_dict.items()}
+        self._idf = lexical.idf()
 
     def _terms(self, sentence: str) -> frozenset[str]:
         terms = self._term_cache.get(sentence)
@@ -66,8 +61,3 @@ class Highlighter:
 def _is_bare_heading(sentence: str) -> bool:
     return len(sentence.split()) <= 12 and not sentence.rstrip().endswith((".", "!", "…", ":", "?"))
 
-
-def _document_frequencies(lexical: LexicalIndex) -> dict[int, int]:
-    """Passages containing each term, read from the BM25 sparse matrix."""
-    indptr = lexical.bm25.scores["indptr"]
-    return {tid: int(indptr[tid + 1] - indptr[tid]) for tid in range(len(indptr) - 1)}

@@ -1,0 +1,72 @@
+"""The files of one generation: the only place that names them.
+
+A generation directory holds::
+
+    manifest.json      model, dimension, counts, corpus fingerprint, build time, settings
+    passages.sqlite    documents and passages (row i = vector i)
+    embeddings.npy     normalised passage vectors, float32
+    vectors.faiss      FAISS index over those vectors (flat or HNSW)
+    sentences.npy      normalised vectors of each passage's sentences (when enabled)
+    sentence_spans.npy their [start, end) in the document; sentence_offsets.npy: passage i
+                       owns sentences offsets[i]:offsets[i+1]
+    sentences.faiss    FAISS index over the sentence vectors
+    lexical/           BM25 index (bm25s) and the compound vocabulary
+
+Until now these files lay at the top of the index directory itself (the "flat" layout); such a
+directory is still read (see ``generations``), so the names must not change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class GenerationFiles:
+    """Paths of the files of the generation stored in ``root``."""
+
+    root: Path
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / MANIFEST
+
+    @property
+    def store(self) -> Path:
+        return self.root / "passages.sqlite"
+
+    @property
+    def embeddings(self) -> Path:
+        return self.root / "embeddings.npy"
+
+    @property
+    def vectors(self) -> Path:
+        return self.root / "vectors.faiss"
+
+    @property
+    def sentences(self) -> Path:
+        return self.root / "sentences.npy"
+
+    @property
+    def sentence_spans(self) -> Path:
+        return self.root / "sentence_spans.npy"
+
+    @property
+    def sentence_offsets(self) -> Path:
+        return self.root / "sentence_offsets.npy"
+
+    @property
+    def sentence_index(self) -> Path:
+        return self.root / "sentences.faiss"
+
+    @property
+    def lexical(self) -> Path:
+        return self.root / "lexical"
+
+    def all(self) -> list[Path]:
+        """Every path a generation may hold, the manifest first."""
+        return [self.manifest, self.store, self.embeddings, self.vectors, self.sentences,
+                self.sentence_spans, self.sentence_offsets, self.sentence_index, self.lexical]

@@ -1,0 +1,125 @@
+"""A snapshot: one published generation of an index, opened read-only for searching."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import IndexLoadError
+from qa.index.generations import Generation, current
+from qa.index.lexical import LexicalIndex
+from qa.index.manifest import Manifest, load_manifest
+from qa.index.sentences import SentenceVectors
+from qa.index.store import DocumentSummary, PassageStore, reanalyse
+from qa.index.vectors import VectorIndex
+from qa.ingest.documents import Document
+from qa.ingest.passages import Passage
+from qa.settings import Settings
+
+_ATTEMPTS = 3
+
+
+class Snapshot:
+    """Passages, vectors and the lexical index of one generation, checked against the model.
+
+    A snapshot stays what it was opened as: builds publish new generations beside it and keep
+    the previous one on disk, so a process that opened this one can keep reading it until it
+    opens the index again.
+    """
+
+    def __init__(self, index_dir: Path, generation: Generation, manifest: Manifest,
+                 store: PassageStore, vectors: VectorIndex, embeddings: np.ndarray,
+                 lexical: LexicalIndex, sentences: SentenceVectors | None) -> None:
+        self.dir = index_dir
+        self.generation = generation.number
+        self.path = generation.path
+        self.manifest = manifest
+        self.store = store
+        self.vectors = vectors
+        self.embeddings = embeddings
+        self.lexical = lexical
+        self.sentences = sentences
+
+    @classmethod
+    def open(cls, index_dir: Path, settings: Settings, *, model_id: str | None = None,
+             dim: int | None = None) -> Snapshot:
+        """Open the published generation of ``index_dir``; it must match ``model_id``/``dim``.
+
+        Opening only reads. Should a build publish twice while this runs, the generation
+        being read may be removed under it; the pointer has then moved and the newer one is
+        opened instead.
+        """
+        index_dir = Path(index_dir).resolve()
+        for attempt in range(_ATTEMPTS):
+            generation = current(index_dir)
+            if generation is None:
+                raise IndexLoadError(
+                    f"no index at {index_dir}: build one with `qa build --index {index_dir}`")
+            try:
+                return cls._open(index_dir, generation, settings, model_id, dim)
+            except IndexLoadError:
+                if attempt == _ATTEMPTS - 1 or current(index_dir) == generation:
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _open(cls, index_dir: Path, generation: Generation, settings: Settings,
+              model_id: str | None, dim: int | None) -> Snapshot:
+        manifest = load_manifest(generation.path)
+        if (model_id is not None and manifest.model != model_id) or (dim is not None and manifest.dim != dim):
+            raise IndexLoadError(
+                f"the index at {index_dir} was built with model {manifest.model!r} "
+                f"(dimension {manifest.dim}), but the service uses {model_id!r} (dimension {dim}). "
+                f"Rebuild it with `qa build --index {index_dir}` or set QA_MODEL={manifest.model}"
+            )
+        files = generation.files
+        try:
+            store = PassageStore(files.store)
+        except Exception as exc:
+            raise IndexLoadError(f"{index_dir}: damaged index ({exc}); rebuild it") from None
+        try:
+            vectors = VectorIndex.load(files.vectors, settings.hnsw_ef_search)
+            embeddings = np.load(files.embeddings)
+            lexical = LexicalIndex.load(files.lexical)
+            sentences = (SentenceVectors.load(files, settings.hnsw_ef_search)
+                         if manifest.sentence_vectors else None)
+        except Exception as exc:
+            store.close()
+            raise IndexLoadError(f"{index_dir}: damaged index ({exc}); rebuild it") from None
+        if not (len(store) == len(vectors) == len(embeddings) == manifest.passages):
+            store.close()
+            raise IndexLoadError(f"{index_dir}: passage counts disagree; rebuild the index")
+        return cls(index_dir, generation, manifest, store, vectors, embeddings, lexical, sentences)
+
+    @property
+    def passages(self) -> list[Passage]:
+        """All passages; row ``i`` is vector ``i``."""
+        return self.store.passages
+
+    def documents(self) -> list[DocumentSummary]:
+        """The indexed documents in indexing order: id, title, date, length, passage count."""
+        return self.store.summaries()
+
+    def document(self, doc_id: str) -> Document | None:
+        """One document with its full original text and sections; None if it is not indexed."""
+        return self.store.get_document(doc_id)
+
+    def document_texts(self) -> dict[str, str]:
+        """Every document's text by id."""
+        return self.store.document_texts()
+
+    def reload_documents(self) -> list[Document]:
+        """The indexed documents, analysed again, as a build takes them (``--add``)."""
+        return reanalyse(self.store.documents())
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.store.close()
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
