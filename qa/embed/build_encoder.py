@@ -1,6 +1,6 @@
 """Passages and sentences → vectors for ``qa build``, each kind through its chosen path.
 
-``qa.embed.vector_paths`` decides the runtime and precision of each kind; this
+``qa.embed.build_runtimes`` decides the runtime and precision of each kind; this
 class loads those runtimes once (exporting the ONNX graph on first use) and
 counts tokens for the passage builder with the model's own tokenizer.
 """
@@ -14,17 +14,17 @@ from typing import Literal
 import numpy as np
 
 from qa.embed import onnx_export, openvino_runtime
-from qa.embed.encoder import TextEncoder, encode_in_length_order
-from qa.embed.model_files import ModelFiles, read_model_files
-from qa.embed.tokenizer import TextTokenizer
-from qa.embed.vector_paths import (
+from qa.embed.build_runtimes import (
     Machine,
     VectorKind,
     VectorPrecision,
     fp32_engine,
-    path_name,
+    runtime_name,
     vector_precision,
 )
+from qa.embed.encoder import TextEncoder, encode_in_length_order
+from qa.embed.model_files import ModelFiles, read_model_files
+from qa.embed.tokenizer import TextTokenizer
 from qa.errors import ModelError
 from qa.settings import Settings
 
@@ -62,16 +62,16 @@ class BuildEncoder:
         """Precision of the passage or the sentence vectors a build writes (decided, not loaded)."""
         return vector_precision(self.settings, kind, self.machine)
 
-    def vector_path(self, kind: VectorKind) -> str:
+    def runtime(self, kind: VectorKind) -> str:
         """E.g. 'openvino-bf16': named in the index manifest and the evaluation report."""
-        return path_name(self.precision(kind), fp32_engine(self.settings, self.machine))
+        return runtime_name(self.precision(kind), fp32_engine(self.settings, self.machine))
 
     def encoder(self, kind: VectorKind) -> TextEncoder:
         """The runtime that embeds ``kind`` (loaded, and exported if needed, on first use)."""
-        path = self.vector_path(kind)
-        if path not in self._encoders:
-            self._encoders[path] = self._load(path)
-        return self._encoders[path]
+        runtime = self.runtime(kind)
+        if runtime not in self._encoders:
+            self._encoders[runtime] = self._load(runtime)
+        return self._encoders[runtime]
 
     def load(self) -> None:
         """Load every runtime a build will use, before its clock starts."""
@@ -79,14 +79,14 @@ class BuildEncoder:
         if self.settings.sentence_vectors:
             self.encoder("sentence")
 
-    def _load(self, path: str) -> TextEncoder:
+    def _load(self, runtime: str) -> TextEncoder:
         s, cache = self.settings, self.settings.model_cache
-        if path == "sentence-transformers-fp32":
+        if runtime == "sentence-transformers-fp32":
             from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
 
             return SentenceTransformerEncoder(self.files, s.device, s.threads)
-        if path.startswith("openvino-"):
-            precision: Literal["fp32", "bf16"] = "bf16" if path.endswith("bf16") else "fp32"
+        if runtime.startswith("openvino-"):
+            precision: Literal["fp32", "bf16"] = "bf16" if runtime.endswith("bf16") else "fp32"
             graph = onnx_export.export(cache, self.files)
             try:
                 return openvino_runtime.OpenVinoEncoder(graph, self.tokenizer, self.dim, precision,
@@ -95,11 +95,11 @@ class BuildEncoder:
                 raise ModelError(f"cannot compile {self.model_id!r} with OpenVINO: {exc}") from None
         from qa.embed.onnx_runtime import OnnxRuntimeEncoder
 
-        int8 = path == "onnxruntime-int8"
+        int8 = runtime == "onnxruntime-int8"
         graph = onnx_export.export(cache, self.files, onnx_export.INT8_GRAPH if int8 else
                                    onnx_export.FULL_GRAPH)
         return OnnxRuntimeEncoder(graph, self.tokenizer, self.dim, threads=s.threads, per_text=int8,
-                                  name=path)
+                                  name=runtime)
 
     def embed_passages(self, texts: Sequence[str], kind: VectorKind = "passage",
                        on_batch: Callable[[int], None] | None = None) -> np.ndarray:

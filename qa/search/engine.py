@@ -274,7 +274,7 @@ class SearchEngine:
             documents=m.documents,
             passages=len(self.passages),
             model=self.questions.model_id,
-            query_path=self.questions.path,
+            query_path=self.questions.runtime,
             passage_path=m.passage_path,
             sentence_path=m.sentence_path,
             vector_index=self.index.vectors.kind,

@@ -24,7 +24,7 @@ from qa.index.plan import corpus_fingerprint
 from qa.index.snapshot import Snapshot
 from qa.ingest.documents import Document, make_document
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 KOMMUN = make_document("kommun", "Kommunen\n\nKommunfullmäktige beslutar om budgeten varje år i november.")
 REGION = make_document("region", "Regionen\n\nRegionen ansvarar för hälso- och sjukvård och kollektivtrafik.")

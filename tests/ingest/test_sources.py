@@ -10,7 +10,7 @@ import pytest
 from qa.errors import CorpusError
 from qa.ingest.sources import load_documents
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 EXPECTED = {
     "000_ce65c358d56e68d5": ("Att leda i och för utveckling", "2020-01-31"),

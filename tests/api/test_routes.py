@@ -14,8 +14,8 @@ def test_health(client, engine, embedder):
     assert body["status"] == "ok"
     assert body["documents"] == 5 and body["passages"] == len(engine.passages)
     assert body["model"] == "intfloat/multilingual-e5-small"
-    assert body["passage_path"] == embedder.vector_path("passage") == "openvino-fp32"
-    assert body["sentence_path"] == embedder.vector_path("sentence")
+    assert body["passage_path"] == embedder.runtime("passage") == "openvino-fp32"
+    assert body["sentence_path"] == embedder.runtime("sentence")
     assert body["modes"] == ["hybrid", "dense", "lexical"]
 
 

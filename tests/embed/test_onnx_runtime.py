@@ -28,7 +28,7 @@ def _reference(st_model, texts: list[str], prompt: str) -> np.ndarray:
 
 def test_fp32_passage_vectors_match_sentence_transformers(settings, embedder, st_model, seed_passages):
     onnx = BuildEncoder(settings.model_copy(update={"passage_engine": "onnx"}))
-    assert onnx.vector_path("passage") == "onnxruntime-fp32"
+    assert onnx.runtime("passage") == "onnxruntime-fp32"
     texts = [*seed_passages, "Kort.", "Hur många länsstyrelser finns det?", "ord " * 600]  # past the window
     fast = onnx.embed_passages(texts)
     cosines = (fast * _reference(st_model, texts, embedder.passage_prompt)).sum(axis=1)
@@ -37,7 +37,7 @@ def test_fp32_passage_vectors_match_sentence_transformers(settings, embedder, st
 
 
 def test_default_question_path_is_fp32_onnx_with_the_models_vectors(questions, st_model):
-    assert questions.path == "onnxruntime-fp32"
+    assert questions.runtime == "onnxruntime-fp32"
     fast = questions.embed_many(QUESTIONS)
     cosines = (fast * _reference(st_model, QUESTIONS, questions.prompt)).sum(axis=1)
     assert cosines.min() >= 0.9999, f"min cosine {cosines.min():.5f}"

@@ -65,7 +65,7 @@ def vector_precision(settings: Settings, kind: VectorKind, machine: Machine) -> 
     return requested
 
 
-def path_name(precision: VectorPrecision, engine: Fp32Engine) -> str:
+def runtime_name(precision: VectorPrecision, engine: Fp32Engine) -> str:
     """bf16 always runs on OpenVINO, int8 on ONNX Runtime, fp32 on the configured engine."""
     if precision == "bf16":
         return "openvino-bf16"

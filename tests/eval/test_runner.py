@@ -29,7 +29,7 @@ from qa.eval.testset import (
 )
 from qa.ingest.passages import Passage
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SWEFAQ_DEV = ROOT.parent / "shared" / "benchmarks" / "swefaq" / "swefaq_dev.jsonl"
 
 # Measured on the seeds index (default settings: questions by ONNX Runtime fp32, passages by

@@ -41,7 +41,7 @@ from qa.embed.e5_rebuild import (
 
 pytestmark = pytest.mark.slow
 
-SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))
 MIN_COSINE = 0.99
 
 QUESTIONS = [

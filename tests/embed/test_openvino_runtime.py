@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from qa.embed.build_encoder import BuildEncoder
+from qa.embed.build_runtimes import Machine, fp32_engine, runtime_name, vector_precision
 from qa.embed.encoder import encode_in_length_order
-from qa.embed.vector_paths import Machine, fp32_engine, path_name, vector_precision
 from qa.errors import ModelError
 from qa.index.build import build_index
 from qa.index.manifest import read_manifest
@@ -33,9 +33,9 @@ def _bf16_machine(embedder) -> None:
 
 
 def test_default_build_paths(embedder):
-    assert embedder.vector_path("passage") == "openvino-fp32"
+    assert embedder.runtime("passage") == "openvino-fp32"
     expected = "openvino-bf16" if embedder.machine.cpu_bf16 else "openvino-fp32"
-    assert embedder.vector_path("sentence") == expected
+    assert embedder.runtime("sentence") == expected
 
 
 def test_openvino_fp32_passages_are_the_models_vectors(embedder, prompted_passages, reference):
@@ -83,8 +83,8 @@ CLS_MODEL = Machine(exportable=False, has_openvino=True, cpu_bf16=True)
 def _paths(machine: Machine, **settings: str) -> tuple[str, str]:
     s = Settings(**settings)
     engine = fp32_engine(s, machine)
-    return (path_name(vector_precision(s, "passage", machine), engine),
-            path_name(vector_precision(s, "sentence", machine), engine))
+    return (runtime_name(vector_precision(s, "passage", machine), engine),
+            runtime_name(vector_precision(s, "sentence", machine), engine))
 
 
 @pytest.mark.parametrize(("machine", "settings", "expected"), [
