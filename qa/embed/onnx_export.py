@@ -7,8 +7,8 @@ vectors (tested). Models with another pipeline keep the sentence-transformers pa
 
 Two derived files serve questions with little memory: ``question.onnx`` is the
 same graph with its word-embedding lookup taken out, and ``word_embeddings.npy``
-holds that table, memory-mapped by the question encoder, which looks up only the
-rows of the tokens it sees. The lookup is exact, so the vectors are identical
+holds that table, from which the question encoder reads only the rows of the
+tokens it sees (``qa.embed.word_table``). The lookup is exact, so the vectors are identical
 (tested); the table is most of the model's size. ``model.int8.onnx`` is the
 opt-in int8 copy. Exporting needs torch (``qa model`` does it once); running does not.
 """

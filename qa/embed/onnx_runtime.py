@@ -1,7 +1,7 @@
 """The exported model run by ONNX Runtime: the model's own vectors at fp32, without torch.
 
-Questions go through ``question.onnx`` with the word-embedding table memory-mapped
-(see ``qa.embed.onnx_export``); passages can go through the full graph. The int8
+Questions go through ``question.onnx``, their words looked up in the table file
+(``qa.embed.word_table``, see ``qa.embed.onnx_export``); passages can go through the full graph. The int8
 copy quantises activations with one scale per call, so a text's vector would move
 with its neighbours and their padding; ``per_text`` embeds each text alone, which
 makes its vector depend on the text only.
@@ -17,6 +17,7 @@ import numpy as np
 
 from qa.embed.onnx_export import WORD_TABLE_INPUT
 from qa.embed.tokenizer import TextTokenizer
+from qa.embed.word_table import WordTable
 
 
 class OnnxRuntimeEncoder:
@@ -36,12 +37,12 @@ class OnnxRuntimeEncoder:
         self.dim = dim
         self.per_text = per_text
         self.name = name
-        self._table = np.load(word_table, mmap_mode="r") if word_table is not None else None
+        self._table = WordTable(word_table) if word_table is not None else None
 
     def _run(self, texts: Sequence[str]) -> np.ndarray:
         inputs = self.tokenizer.batch(texts)
         if self._table is not None:
-            inputs[WORD_TABLE_INPUT] = np.asarray(self._table[inputs["input_ids"]])
+            inputs[WORD_TABLE_INPUT] = self._table.lookup(inputs["input_ids"])
         return self.session.run(["embedding"], inputs)[0]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

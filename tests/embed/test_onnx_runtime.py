@@ -8,6 +8,7 @@ import pytest
 from qa.embed import onnx_export
 from qa.embed.build_encoder import BuildEncoder
 from qa.embed.onnx_runtime import OnnxRuntimeEncoder
+from qa.embed.word_table import WordTable
 from qa.index.build import build_index
 from qa.index.generations import current
 from qa.index.manifest import read_manifest
@@ -44,7 +45,7 @@ def test_default_question_path_is_fp32_onnx_with_the_models_vectors(questions, s
 
 
 def test_question_graph_without_its_word_table_gives_the_full_graphs_vectors(settings, embedder):
-    """The question graph looks words up in a memory-mapped table: exactly the full graph's result."""
+    """The question graph looks words up in the table file: exactly the full graph's result."""
     files = embedder.files
     cache = settings.model_cache
     split = OnnxRuntimeEncoder(onnx_export.export(cache, files, onnx_export.QUESTION_GRAPH),
@@ -53,8 +54,13 @@ def test_question_graph_without_its_word_table_gives_the_full_graphs_vectors(set
     full = OnnxRuntimeEncoder(onnx_export.export(cache, files), embedder.tokenizer, files.dim)
     texts = [files.query_prompt + q for q in QUESTIONS]
     assert np.allclose(split.embed(texts), full.embed(texts), atol=1e-6)
-    table = np.load(onnx_export.export(cache, files, onnx_export.WORD_TABLE), mmap_mode="r")
+    table_file = onnx_export.export(cache, files, onnx_export.WORD_TABLE)
+    table = np.load(table_file, mmap_mode="r")
     assert table.shape[1] == files.dim and table.shape[0] > 250_000
+    ids = np.array([[0, 5, 250_000, 5], [17, 17, 2, 1]])
+    assert np.array_equal(WordTable(table_file).lookup(ids), table[ids])
+    with pytest.raises(IndexError):
+        WordTable(table_file).lookup(np.array([table.shape[0]]))
 
 
 def test_tokenizer_gives_sentence_transformers_token_ids(embedder, st_model, seed_passages):
