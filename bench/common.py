@@ -333,12 +333,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_process(cmd: list[str], log_name: str, env: dict[str, str] | None = None
-                  ) -> subprocess.Popen[bytes]:
+def start_process(cmd: list[str], log_name: str, env: dict[str, str] | None = None,
+                  cwd: Path = ROOT) -> subprocess.Popen[bytes]:
     """Start a server process with its output in var/bench/<log_name>.log; ``env`` adds variables."""
     SCRATCH.mkdir(parents=True, exist_ok=True)
     log = (SCRATCH / f"{log_name}.log").open("wb")
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    return subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, **(env or {})})
 
 

@@ -271,7 +271,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     settings = Settings()
     build = BuildEncoder(settings)
-    service = {"query_path": open_question_encoder(settings).path,
+    service = {"query_path": open_question_encoder(settings).runtime,
                "passage_path": build.runtime("passage"), "sentence_path": build.runtime("sentence")}
     q_paths, p_paths = _paths(settings)
     warm = warmup_questions(8)

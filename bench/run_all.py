@@ -17,12 +17,13 @@ from typing import Any
 
 from bench.common import ROOT, ensure_seeds_index, results_dir
 
-BENCHMARKS = ("search_breakdown", "http_latency", "embedding_paths", "cold_start", "build_throughput",
-              "scale")
+BENCHMARKS = ("search_breakdown", "http_latency", "versus_revision", "embedding_paths", "cold_start",
+              "build_throughput", "scale")
 NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
     "search_breakdown": "Search breakdown (in-process, seeds index)",
     "http_latency": "HTTP latency and throughput (seeds index)",
+    "versus_revision": "This revision against the one before the stage layout, side by side",
     "embedding_paths": "Embedding paths side by side: speed and fidelity to sentence-transformers",
     "cold_start": "Cold start",
     "build_throughput": "Index build throughput",

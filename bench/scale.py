@@ -76,10 +76,14 @@ TARGET_RECALL = 0.95
 
 def centres(index_dir: Path = BENCH_INDEX) -> np.ndarray:
     """Real e5 vectors (passages and sentences of the seeds index): the mixture's centres."""
-    parts = [np.load(index_dir / "embeddings.npy")]
-    if (index_dir / "sentences.npy").is_file():
-        parts.append(np.load(index_dir / "sentences.npy"))
-    return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+    from qa.index.snapshot import Snapshot
+    from qa.settings import Settings
+
+    with Snapshot.open(index_dir, Settings()) as snapshot:
+        parts = [np.asarray(snapshot.embeddings)]
+        if snapshot.sentences is not None:
+            parts.append(np.asarray(snapshot.sentences.vectors))
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
 
 class Mixture:

@@ -79,7 +79,7 @@ def _export_full(files: ModelFiles, target: Path) -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(files.location), device="cpu")
+    model = SentenceTransformer(str(files.location), device="cpu", local_files_only=True)
     hf = model[0].auto_model.eval()
 
     class Pipeline(torch.nn.Module):

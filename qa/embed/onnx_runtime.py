@@ -24,14 +24,16 @@ class OnnxRuntimeEncoder:
     """One ONNX Runtime session over an exported graph; implements ``TextEncoder``."""
 
     def __init__(self, graph: Path, tokenizer: TextTokenizer, dim: int, *, threads: int = 0,
-                 per_text: bool = False, word_table: Path | None = None, name: str = "") -> None:
+                 per_text: bool = False, word_table: Path | None = None, name: str = "",
+                 memory_arena: bool = True) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # The arena keeps the largest batch's buffers for the life of the process.
-        options.enable_cpu_mem_arena = False
+        # The arena keeps the largest batch's buffers for the life of the process: faster for
+        # builds, but a serving process would keep the memory of its largest question batch.
+        options.enable_cpu_mem_arena = memory_arena
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer
         self.dim = dim

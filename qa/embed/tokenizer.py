@@ -93,7 +93,10 @@ class _Library:
         self.pad_id = int(self._tokenizer.token_to_id(pad) or 0)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        return [list(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+        # One text at a time: the library's batch call runs a thread pool of its own, whose
+        # threads compete with the model runtime's for the same cores (unless the process
+        # environment says TOKENIZERS_PARALLELISM=false, which library code must not set).
+        return [self._tokenizer.encode(t).ids for t in texts]
 
 
 class CompactUnigram:
