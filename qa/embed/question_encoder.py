@@ -138,4 +138,4 @@ def _onnx_encoder(settings: Settings, files: ModelFiles) -> tuple[TextEncoder, s
     runtime = f"onnxruntime-{settings.query_precision}"
     return OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=settings.threads,
                               per_text=settings.query_precision == "int8", word_table=table,
-                              name=runtime, memory_arena=False), runtime
+                              name=runtime), runtime
