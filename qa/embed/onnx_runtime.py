@@ -24,16 +24,12 @@ class OnnxRuntimeEncoder:
     """One ONNX Runtime session over an exported graph; implements ``TextEncoder``."""
 
     def __init__(self, graph: Path, tokenizer: TextTokenizer, dim: int, *, threads: int = 0,
-                 per_text: bool = False, word_table: Path | None = None, name: str = "",
-                 memory_arena: bool = True) -> None:
+                 per_text: bool = False, word_table: Path | None = None, name: str = "") -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # The arena keeps the buffers of the largest batch for reuse: faster, at the memory of
-        # that batch (small for questions, which come at most 32 at a time).
-        options.enable_cpu_mem_arena = memory_arena
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer
         self.dim = dim
