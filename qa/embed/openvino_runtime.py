@@ -1,18 +1,14 @@
-"""Build-time vectors through OpenVINO: fp32, or bfloat16 where the CPU computes it natively.
+"""The exported model run by OpenVINO: fp32, or bfloat16 where the CPU computes it natively.
 
-A build embeds every passage and every sentence, so its speed is set here.
-OpenVINO runs the same ONNX export as ``qa.embed.onnx_encoder``. At fp32 it gives the
-model's own vectors (tested) a little faster than ONNX Runtime. On a CPU with
-AVX-512 BF16 (or AMX) it can run the matrix products in bfloat16 with float32
-accumulation: cosine 0.99997 or more against fp32 on the seed passages and
-about twice the fp32 speed. Unlike dynamic int8 there is no per-batch
-activation scale, so a text's vector does not depend on its batch (tested).
-By default sentences take bf16 and passages fp32: that keeps every evaluation
-figure of the fp32 model, while bf16 passages flipped one near-tie per test
-set in dense mode (README). Questions stay on ONNX Runtime: at fp32 it is a
-little faster for one question (6.5 ms against 7.0 ms, ``bench/embedding_paths.py``);
-bf16 questions (5.7 ms) would move the question vectors for a gain the service
-does not need (it already answers in 0.9x the C engine's embedding time).
+Builds embed every passage and every sentence through it. It runs the same ONNX
+export as ``qa.embed.onnx_runtime`` and gives the model's own vectors at fp32
+(tested). On a CPU with AVX-512 BF16 (or AMX) it can run the matrix products in
+bfloat16 with float32 accumulation: vectors stay next to fp32 and, unlike
+dynamic int8, do not depend on their batch (tested). By default sentences take
+bf16 and passages fp32, which keeps every evaluation figure of the fp32 model;
+bf16 passages flipped one near-tie per test set (README). Questions take this
+path only when asked for (``QA_QUERY_PRECISION=bf16``): more questions per
+second for more memory, and one near-tie per test set moves (README).
 """
 
 from __future__ import annotations
