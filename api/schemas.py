@@ -33,6 +33,10 @@ class SearchHit(BaseModel):
     text: str = Field(..., description="The passage: document text[start:end], whitespace collapsed.")
     start: int = Field(..., description="Start offset (characters) in the document's original text.")
     end: int = Field(..., description="End offset (exclusive).")
+    page: int | None = Field(None, description="Page the passage starts on (documents with pages, "
+                             "such as PDF), numbered as a PDF viewer shows them.")
+    page_end: int | None = Field(None, description="Last page, when the passage runs over a page "
+                                 "break; else null.")
     highlights: list[tuple[int, int]] = Field(
         ..., description="Document spans [start, end) of the sentences that best answer."
     )
@@ -81,12 +85,38 @@ class SectionOut(BaseModel):
     end: int
 
 
+class BlockOut(BaseModel):
+    kind: Literal["heading", "paragraph", "list_item", "table_row", "preformatted"]
+    start: int
+    end: int
+    level: int = Field(..., description="Heading level (1-6) or list depth (1 = top); else 0.")
+
+
+class PageOut(BaseModel):
+    number: int
+    start: int
+    end: int
+
+
+class OriginalOut(BaseModel):
+    filename: str = Field(..., description="The file's path as found in the folder that was read.")
+    media_type: str
+    size: int = Field(..., description="Bytes.")
+    url: str = Field(..., description="Where to download it.")
+
+
 class DocumentOut(BaseModel):
     id: str
     title: str
     date: str | None
-    text: str
+    format: str = Field(..., description="What it was read from: pdf, docx, odt, html, md, txt or "
+                        "jsonl.")
+    text: str = Field(..., description="The text every citation span indexes into.")
     sections: list[SectionOut]
+    blocks: list[BlockOut] = Field(..., description="Headings, paragraphs, list items, table rows: "
+                                   "spans of text in document order.")
+    pages: list[PageOut] = Field(..., description="Page spans of documents that have pages.")
+    original: OriginalOut | None = Field(..., description="The original file, if kept.")
     metadata: dict[str, object]
 
 

@@ -6,12 +6,15 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from qa.errors import QAError
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from qa.ingest.sources import Corpus
 
 app = typer.Typer(
     name="qa",
@@ -106,30 +109,59 @@ def model() -> None:
 
 @app.command()
 def build(
-    source: Annotated[Path | None, typer.Option(help="Folder of .txt/.md files or a .jsonl file.")] = None,
+    source: Annotated[Path | None, typer.Option(
+        help="Folder (read recursively), one file, or a .jsonl file. Formats: PDF, DOCX, ODT, "
+        "HTML, Markdown, text in any common encoding, JSONL.")] = None,
     index: IndexOpt = None,
     add: Annotated[bool, typer.Option("--add", help="Keep the documents already indexed; add or "
                                       "replace those in SOURCE.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail, and build nothing, when any file "
+                                         "is skipped.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Build (or update) an index; unchanged documents are not embedded again."""
+    """Build (or update) an index; unchanged documents are not embedded again.
+
+    Ends with a summary: documents per format and every file skipped, with its reason. Exits
+    non-zero only when nothing could be indexed, or with --strict when anything was skipped.
+    """
     from qa.embed.build_encoder import BuildEncoder
     from qa.index.build import build_index
-    from qa.ingest.sources import load_documents
+    from qa.ingest.sources import read_corpus, read_options
 
     s = _settings()
     source = source or s.source
     index_dir = index or s.index_dir
-    docs = load_documents(source)
+    tty = sys.stderr.isatty()
+    say = lambda m: typer.echo(m, err=True)  # noqa: E731
+    corpus = read_corpus(source, read_options(s), progress=None if tty else say)
+    if not corpus.documents or (strict and corpus.skipped):
+        _report_skipped(corpus)
+        why = "nothing to index" if not corpus.documents else "files were skipped (--strict)"
+        raise QAError(f"{source}: {why}; the index was not changed")
     embedder = BuildEncoder(s)
     embedder.load()  # loaded with the model, before the build's clock starts
-    report = build_index(docs, embedder, s, index_dir, add=add, progress=progress and sys.stderr.isatty(),
-                         log=lambda m: typer.echo(m, err=True))
+    report = build_index(corpus.documents, embedder, s, index_dir, add=add,
+                         progress=progress and tty, log=say)
+    per_format = ", ".join(f"{fmt} {n}" for fmt, n in sorted(corpus.formats().items()))
     typer.echo(
-        f"indexed {report.documents} documents, {report.passages} passages "
-        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s "
-        f"→ {report.index_dir} [{report.vector_index}]"
+        f"indexed {report.documents} documents ({len(corpus.documents)} read: {per_format}), "
+        f"{report.passages} passages ({report.embedded} embedded, {report.reused} reused) in "
+        f"{report.seconds:.1f} s → {report.index_dir} [{report.vector_index}, generation "
+        f"{report.generation}]"
     )
+    _report_skipped(corpus)
+
+
+def _report_skipped(corpus: Corpus) -> None:
+    """Every skipped file with its reason, and every warning, on stdout after the summary."""
+    if corpus.skipped:
+        typer.echo(f"skipped {len(corpus.skipped)} file(s):")
+        for skipped in corpus.skipped:
+            typer.echo(f"  {skipped}")
+    if corpus.warnings:
+        typer.echo(f"{len(corpus.warnings)} warning(s):")
+        for warning in corpus.warnings:
+            typer.echo(f"  {warning}")
 
 
 @app.command()

@@ -96,6 +96,22 @@ class Settings(BaseSettings):
     )
     hnsw_m: int = Field(32, description="HNSW graph degree for large indexes.")
     hnsw_ef_search: int = Field(128, description="HNSW search breadth for large indexes.")
+    max_file_mb: float = Field(
+        100, gt=0, description="Files larger than this (MB) are skipped as too large, unread."
+    )
+    max_document_chars: int = Field(
+        10_000_000, ge=1, description="A document whose text is longer (characters, after "
+        "conversion) is skipped as too large; reading stops there."
+    )
+    max_unzipped_mb: float = Field(
+        200, gt=0, description="DOCX/ODT files that would unpack to more than this (MB) are "
+        "skipped as too large (zip bombs), before they are unpacked."
+    )
+    ocr: Literal["auto", "off"] = Field(
+        "auto", description="PDF pages without a text layer: 'auto' = read them with Tesseract "
+        "when it and its language model are installed; 'off' = report the file as needing OCR."
+    )
+    ocr_language: str = Field("swe", description="Tesseract language model(s), e.g. 'swe+eng'.")
     build_lock_timeout: float = Field(
         600, ge=0, description="Seconds a build waits for another build of the same index "
         "directory to finish before it gives up."

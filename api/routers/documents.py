@@ -1,15 +1,36 @@
-"""``GET /api/documents`` and ``GET /api/documents/{id}``: what the index holds, in full."""
+"""``GET /api/documents``, ``GET /api/documents/{id}`` and ``GET /api/documents/{id}/original``.
+
+Ids may hold ``/`` (documents read from subfolders: ``kommun/bygglov/taxa``), so the id is a
+path parameter. A document whose id itself ends in ``/original`` is still reachable: when
+``{id}`` is not a document but ``{id}/original`` is, that document is returned.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from urllib.parse import quote
 
 from fastapi import APIRouter
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api.deps import EngineDep
-from api.schemas import DocumentList, DocumentOut, DocumentSummary, ErrorOut, SectionOut
+from api.schemas import (
+    BlockOut,
+    DocumentList,
+    DocumentOut,
+    DocumentSummary,
+    ErrorOut,
+    OriginalOut,
+    PageOut,
+    SectionOut,
+)
+from qa.ingest.documents import Document
+from qa.search.engine import SearchEngine, UnknownDocumentError
 
 router = APIRouter(tags=["documents"])
+
+# Originals that a browser would run as part of this site are downloaded, never shown inline.
+_INLINE = ("application/pdf", "text/plain")
 
 
 @router.get("/api/documents", response_model=DocumentList)
@@ -17,12 +38,54 @@ def documents(engine: EngineDep) -> DocumentList:
     return DocumentList(documents=[DocumentSummary(**asdict(d)) for d in engine.documents()])
 
 
-@router.get("/api/documents/{doc_id}", response_model=DocumentOut, responses={404: {"model": ErrorOut}})
+@router.get("/api/documents/{doc_id:path}/original", response_class=FileResponse,
+            responses={200: {"content": {"application/octet-stream": {}},
+                             "description": "The file as it was read, with its content type."},
+                       404: {"model": ErrorOut}})
+def original(doc_id: str, engine: EngineDep) -> Response:
+    """The original file of a document; 404 for an unknown id or one without a file."""
+    try:
+        found = engine.original(doc_id)
+    except UnknownDocumentError:
+        if _exists(engine, f"{doc_id}/original"):
+            return JSONResponse(_document_out(engine.document(f"{doc_id}/original")).model_dump())
+        raise
+    inline = found.media_type.split(";")[0] in _INLINE
+    return FileResponse(
+        found.path, media_type=found.media_type, filename=found.filename.rsplit("/", 1)[-1],
+        content_disposition_type="inline" if inline else "attachment",
+        # Shown inline or not, the file never runs scripts in this site's origin.
+        headers={"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/api/documents/{doc_id:path}", response_model=DocumentOut,
+            responses={404: {"model": ErrorOut}})
 def document(doc_id: str, engine: EngineDep) -> DocumentOut:
-    """One document's full original text; an unknown id is a 404 (see ``api.errors``)."""
-    doc = engine.document(doc_id)
+    """One document's full text with its structure; an unknown id is a 404 (see ``api.errors``)."""
+    return _document_out(engine.document(doc_id))
+
+
+def _exists(engine: SearchEngine, doc_id: str) -> bool:
+    try:
+        engine.document(doc_id)
+    except UnknownDocumentError:
+        return False
+    return True
+
+
+def _document_out(doc: Document) -> DocumentOut:
+    original = None
+    if doc.original is not None:
+        original = OriginalOut(filename=doc.original.filename, media_type=doc.original.media_type,
+                               size=doc.original.size,
+                               url=f"/api/documents/{quote(doc.id)}/original")
     return DocumentOut(
-        id=doc.id, title=doc.title, date=doc.date, text=doc.text,
-        sections=[SectionOut(title=s.title, date=s.date, start=s.start, end=s.end) for s in doc.sections],
-        metadata=doc.metadata,
+        id=doc.id, title=doc.title, date=doc.date, format=doc.format, text=doc.text,
+        sections=[SectionOut(title=s.title, date=s.date, start=s.start, end=s.end)
+                  for s in doc.sections],
+        blocks=[BlockOut(kind=b.kind, start=b.start, end=b.end, level=b.level)
+                for b in doc.outline()],
+        pages=[PageOut(number=p.number, start=p.start, end=p.end) for p in doc.pages],
+        original=original, metadata=doc.metadata,
     )

@@ -25,6 +25,7 @@ from qa.index import generations
 from qa.index.layout import GenerationFiles
 from qa.index.lexical import LexicalIndex
 from qa.index.manifest import FORMAT, Manifest
+from qa.index.originals import write_originals
 from qa.index.plan import PassageEncoder, Plan, Previous, corpus_fingerprint, make_plan
 from qa.index.sentences import write_sentence_vectors
 from qa.index.store import reanalyse, write_store
@@ -109,7 +110,8 @@ def stage(documents: Sequence[Document], encoder: PassageEncoder, settings: Sett
     number = generations.next_number(index_dir)
     path = generations.staging_dir(index_dir, number)
     try:
-        manifest = write_generation(plan, encoder, settings, path, number)
+        manifest = write_generation(plan, encoder, settings, path, number,
+                                    previous=_previous_files(index_dir))
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)  # else the next build removes it
         raise
@@ -128,6 +130,30 @@ def _open_previous(index_dir: Path, *, required: bool) -> Previous | None:
         return None
 
 
+def _previous_files(index_dir: Path) -> GenerationFiles | None:
+    """The published generation's files (originals are linked from there), if any."""
+    try:
+        generation = generations.current(index_dir)
+    except IndexLoadError:
+        return None
+    return generation.files if generation is not None else None
+
+
+class _ProgressLines:
+    """Progress as a line every few seconds, for a log that is not a terminal."""
+
+    def __init__(self, total: int, log: Callable[[str], None], every: float = 10.0) -> None:
+        self.total, self.log, self.every = total, log, every
+        self.done = 0
+        self.last = time.monotonic()
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if time.monotonic() - self.last >= self.every:
+            self.log(f"embedded {self.done}/{self.total} texts ({100 * self.done // self.total} %)")
+            self.last = time.monotonic()
+
+
 def embed(plan: Plan, encoder: PassageEncoder, *, progress: bool,
           log: Callable[[str], None]) -> None:
     """Compute the vectors the plan still lacks, in place."""
@@ -135,12 +161,13 @@ def embed(plan: Plan, encoder: PassageEncoder, *, progress: bool,
         return
     log(f"embedding {len(plan.todo)} passages and {len(plan.sentences_todo)} sentences "
         f"({plan.reused} passages reused)")
-    with tqdm(total=len(plan.todo) + len(plan.sentences_todo), desc="embedding", unit="text",
-              disable=not progress) as bar:
-        plan.vectors[plan.todo] = encoder.embed_passages(plan.passage_texts(), on_batch=bar.update)
+    total = len(plan.todo) + len(plan.sentences_todo)
+    with tqdm(total=total, desc="embedding", unit="text", disable=not progress) as bar:
+        advance = bar.update if progress else _ProgressLines(total, log)
+        plan.vectors[plan.todo] = encoder.embed_passages(plan.passage_texts(), on_batch=advance)
         if plan.sentences_todo:
             embedded = encoder.embed_passages(plan.sentence_texts(), kind="sentence",
-                                              on_batch=bar.update)
+                                              on_batch=advance)
             for rows, vector in zip(plan.sentences_todo.values(), embedded, strict=True):
                 plan.sentence_vectors[rows] = vector
     for row in plan.single_sentence_rows():
@@ -148,9 +175,13 @@ def embed(plan: Plan, encoder: PassageEncoder, *, progress: bool,
 
 
 def write_generation(plan: Plan, encoder: PassageEncoder, settings: Settings, folder: Path,
-                     number: int) -> Manifest:
-    """Write every file of generation ``number`` into ``folder``, the manifest last."""
+                     number: int, previous: GenerationFiles | None = None) -> Manifest:
+    """Write every file of generation ``number`` into ``folder``, the manifest last.
+
+    Original files come from ``previous`` (linked) where it holds them, else from their source.
+    """
     files = GenerationFiles(folder)
+    plan.documents = write_originals(plan.documents, files, previous)
     write_store(files.store, plan.documents, plan.passages)
     np.save(files.embeddings, plan.vectors)
     vindex = make_vector_index(plan.vectors, settings.exact_search_max, settings.hnsw_m)

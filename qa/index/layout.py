@@ -11,6 +11,7 @@ A generation directory holds::
                        owns sentences offsets[i]:offsets[i+1]
     sentences.faiss    FAISS index over the sentence vectors
     lexical/           BM25 index (bm25s) and the compound vocabulary
+    originals/         the files documents were read from, named by their SHA-256
 
 Until now these files lay at the top of the index directory itself (the "flat" layout); such a
 directory is still read (see ``generations``), so the names must not change.
@@ -66,7 +67,15 @@ class GenerationFiles:
     def lexical(self) -> Path:
         return self.root / "lexical"
 
+    @property
+    def originals(self) -> Path:
+        return self.root / "originals"
+
+    def original(self, sha256: str) -> Path:
+        return self.originals / sha256
+
     def all(self) -> list[Path]:
         """Every path a generation may hold, the manifest first."""
         return [self.manifest, self.store, self.embeddings, self.vectors, self.sentences,
-                self.sentence_spans, self.sentence_offsets, self.sentence_index, self.lexical]
+                self.sentence_spans, self.sentence_offsets, self.sentence_index, self.lexical,
+                self.originals]

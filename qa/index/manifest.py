@@ -19,7 +19,7 @@ from qa.index.generations import current
 from qa.index.layout import GenerationFiles
 from qa.ingest.passages import SegmentationParams
 
-FORMAT = 1
+FORMAT = 2  # 2: documents carry format, structure and original; passages pages
 
 
 @dataclass(frozen=True)

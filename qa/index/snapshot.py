@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qa.errors import IndexLoadError
 from qa.index.generations import Generation, current
+from qa.index.layout import GenerationFiles
 from qa.index.lexical import LexicalIndex
 from qa.index.manifest import Manifest, load_manifest
 from qa.index.sentences import SentenceVectors
@@ -19,6 +21,16 @@ from qa.ingest.passages import Passage
 from qa.settings import Settings
 
 _ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class OriginalFile:
+    """Where a document's original file lies in a generation, and what it is."""
+
+    path: Path
+    filename: str  # as it was found, relative to the folder that was read
+    media_type: str
+    size: int
 
 
 class Snapshot:
@@ -105,6 +117,16 @@ class Snapshot:
     def document(self, doc_id: str) -> Document | None:
         """One document with its full original text and sections; None if it is not indexed."""
         return self.store.get_document(doc_id)
+
+    def original(self, doc_id: str) -> OriginalFile | None:
+        """The document's original file as kept in this generation; None if there is none."""
+        found = self.store.original(doc_id)
+        if found is None:
+            return None
+        path = GenerationFiles(self.path).original(found.sha256)
+        if not path.is_file():
+            return None
+        return OriginalFile(path, found.filename, found.media_type, found.size)
 
     def document_texts(self) -> dict[str, str]:
         """Every document's text by id."""

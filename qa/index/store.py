@@ -9,19 +9,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.ingest.documents import Document, make_document
+from qa.ingest.converted import Block, PageSpan
+from qa.ingest.documents import Document, Original, make_document
 from qa.ingest.passages import Passage
 from qa.ingest.structure import Section
 
 _SCHEMA = """
 CREATE TABLE documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, text TEXT NOT NULL,
-    fingerprint TEXT NOT NULL, metadata TEXT NOT NULL, sections TEXT NOT NULL
+    fingerprint TEXT NOT NULL, metadata TEXT NOT NULL, sections TEXT NOT NULL,
+    format TEXT NOT NULL, structure TEXT NOT NULL, original TEXT
 );
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, document_id TEXT NOT NULL,
     title TEXT NOT NULL, section TEXT, date TEXT, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL, page INTEGER, page_end INTEGER
 );
 CREATE INDEX passages_by_document ON passages(document_id);
 """
@@ -33,17 +35,20 @@ def write_store(path: Path, documents: Sequence[Document], passages: Sequence[Pa
     try:
         con.executescript(_SCHEMA)
         con.executemany(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (d.id, d.title, d.date, d.text, d.fingerprint,
                  json.dumps(d.metadata, ensure_ascii=False, default=str),
-                 json.dumps([s.__dict__ for s in d.sections], ensure_ascii=False))
+                 json.dumps([s.__dict__ for s in d.sections], ensure_ascii=False),
+                 d.format, _structure_json(d),
+                 json.dumps(d.original.to_json(), ensure_ascii=False) if d.original else None)
                 for d in documents
             ),
         )
         con.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((row, p.id, p.document_id, p.title, p.section, p.date, p.start, p.end, p.text)
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((row, p.id, p.document_id, p.title, p.section, p.date, p.start, p.end, p.text,
+              p.page, p.page_end)
              for row, p in enumerate(passages)),
         )
         con.commit()
@@ -70,8 +75,8 @@ class PassageStore:
         # Read-only, shareable across the server's threads.
         self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         rows = self._con.execute(
-            'SELECT id, document_id, title, section, date, start, "end", text FROM passages '
-            "ORDER BY row"
+            'SELECT id, document_id, title, section, date, start, "end", text, page, page_end '
+            "FROM passages ORDER BY row"
         ).fetchall()
         self.passages: list[Passage] = [Passage(*r) for r in rows]
         self._rows: dict[str, list[int]] = {}
@@ -117,20 +122,38 @@ class PassageStore:
 
     def get_document(self, doc_id: str) -> Document | None:
         row = self._con.execute(
-            "SELECT id, title, date, text, metadata, sections FROM documents WHERE id = ?",
+            "SELECT id, title, date, text, metadata, sections, format, structure, original "
+            "FROM documents WHERE id = ?",
             (doc_id,),
         ).fetchone()
         if row is None:
             return None
+        structure = json.loads(row[7])
         return Document(id=row[0], title=row[1], date=row[2], text=row[3],
                         metadata=json.loads(row[4]),
-                        sections=[Section(**s) for s in json.loads(row[5])])
+                        sections=[Section(**s) for s in json.loads(row[5])],
+                        format=row[6],
+                        blocks=[Block(*b) for b in structure["blocks"]],
+                        pages=[PageSpan(*p) for p in structure["pages"]],
+                        original=Original(**json.loads(row[8])) if row[8] else None)
+
+    def original(self, doc_id: str) -> Original | None:
+        """What is known of the document's original file; None if it has none or is unknown."""
+        row = self._con.execute("SELECT original FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return Original(**json.loads(row[0])) if row and row[0] else None
 
     def documents(self, ids: Iterable[str] | None = None) -> list[Document]:
         wanted = list(ids) if ids is not None else self.document_ids()
         return [d for d in (self.get_document(i) for i in wanted) if d is not None]
 
 
+def _structure_json(doc: Document) -> str:
+    return json.dumps({"blocks": [[b.kind, b.start, b.end, b.level] for b in doc.blocks],
+                       "pages": [[p.number, p.start, p.end] for p in doc.pages]})
+
+
 def reanalyse(documents: Iterable[Document]) -> list[Document]:
-    """Stored documents analysed again from their text and metadata, as a new build sees them."""
-    return [make_document(d.id, d.text, d.title, d.date, **d.metadata) for d in documents]
+    """Stored documents analysed again from their text, structure and metadata, as a new build
+    sees them."""
+    return [make_document(d.id, d.text, d.title, d.date, format=d.format, blocks=d.blocks,
+                          pages=d.pages, original=d.original, metadata=d.metadata) for d in documents]

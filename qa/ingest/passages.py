@@ -7,6 +7,7 @@ introduces, and stays within the model's token window (prompt included).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 """Counts the model tokens of passage texts, prompt and special tokens included."""
 
 _INTRO_MAX_WORDS = 12
+# Sentences counted per call of the token counter: memory stays bounded for any document size.
+_COUNT_CHUNK = 2048
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class Passage:
     start: int
     end: int
     text: str
+    page: int | None = None  # first page the passage lies on (documents with pages)
+    page_end: int | None = None  # last page, when it runs over a page break
 
     def embedding_text(self, with_context: bool) -> str:
         """What the embedder sees: the text, optionally after title and section."""
@@ -105,9 +110,23 @@ def _is_intro(line: Line, next_line: Line | None) -> bool:
     return line.role in ("heading", "dateline") or (short and (line.text.endswith(":") or lone))
 
 
+def _post_of(posts: list[Section], starts: list[int], offset: int) -> int:
+    """Index of the dated post (sorted, not nested) holding ``offset``, or -1."""
+    i = bisect.bisect_right(starts, offset) - 1
+    return i if i >= 0 and offset < posts[i].end else -1
+
+
+def _count_all(texts: list[str], count: TokenCounter) -> list[int]:
+    counts: list[int] = []
+    for i in range(0, len(texts), _COUNT_CHUNK):
+        counts.extend(count(texts[i:i + _COUNT_CHUNK]))
+    return counts
+
+
 def _units(doc: Document, count: TokenCounter, overhead: int) -> list[_Unit]:
     assert doc.layout is not None
     posts = [s for s in doc.sections if s.title and WRITTEN_DATE.fullmatch(s.title)]
+    post_starts = [p.start for p in posts]
     raw: list[tuple[int, int, bool, bool, bool, bool, int]] = []
     barrier = False
     lines = doc.layout.lines
@@ -115,7 +134,7 @@ def _units(doc: Document, count: TokenCounter, overhead: int) -> list[_Unit]:
         if line.role == "furniture":
             barrier = True
             continue
-        group = next((i for i, p in enumerate(posts) if p.start <= line.start < p.end), -1)
+        group = _post_of(posts, post_starts, line.start)
         if raw and raw[-1][6] != group:
             barrier = True
         sticky = _is_intro(line, lines[n + 1] if n + 1 < len(lines) else None)
@@ -123,7 +142,7 @@ def _units(doc: Document, count: TokenCounter, overhead: int) -> list[_Unit]:
             raw.append((a, b, i == 0, i == 0 and line.paragraph_start, barrier and i == 0,
                         sticky, group))
         barrier = False
-    counts = count([doc.text[a:b] for a, b, *_ in raw]) if raw else []
+    counts = _count_all([doc.text[a:b] for a, b, *_ in raw], count)
     return [
         _Unit(a, b, max(n - overhead, 1), ls, ps, br, st, g)
         for (a, b, ls, ps, br, st, g), n in zip(raw, counts, strict=True)
@@ -287,6 +306,7 @@ def _close_last(groups: list[list[_Unit]], cur: list[_Unit], budget: int) -> Non
 def _passage(doc: Document, n: int, units: list[_Unit]) -> Passage:
     start, end = units[0].start, units[-1].end
     section = _section_of(doc, units)
+    pages = doc.pages_of(start, end)
     return Passage(
         id=f"{doc.id}#{n}",
         document_id=doc.id,
@@ -296,4 +316,6 @@ def _passage(doc: Document, n: int, units: list[_Unit]) -> Passage:
         start=start,
         end=end,
         text=collapse(doc.text[start:end]),
+        page=pages[0] if pages else None,
+        page_end=pages[1] if pages and pages[1] != pages[0] else None,
     )

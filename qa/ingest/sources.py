@@ -1,42 +1,228 @@
-"""Reading a corpus: a folder of text files, one text file, or a JSONL file, into documents."""
+"""Reading a corpus: a folder (read recursively), one file, or a JSONL file, into documents.
+
+Each file goes through the reader of its format (``qa.ingest.formats``). A file that cannot be
+indexed is never dropped silently: it is listed in ``Corpus.skipped`` with its reason, and the
+other files are read on. A document's id is the file's path relative to the folder without its
+extension (``kommun/bygglov/taxa``; a top-level file keeps its stem), with every run of
+characters an id cannot hold (spaces, for one) turned into ``_``. Two files that would get the
+same id are both skipped, each naming the other: which one was meant is not ours to guess.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qa.errors import CorpusError
-from qa.ingest.documents import Document, make_document
-from qa.ingest.jsonl import jsonl_records, read_text
+from qa.ingest import formats
+from qa.ingest.converted import Skip, SkipReason
+from qa.ingest.documents import Document, Original, is_valid_id, make_document
+from qa.ingest.formats import ReadOptions
+from qa.ingest.jsonl import jsonl_records
+from qa.settings import Settings
 
-TEXT_SUFFIXES = (".txt", ".md")
+logger = logging.getLogger(__name__)
+
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+_NOT_IN_ID = re.compile(r"[^\w.\-]+")
+_PROGRESS_SECONDS = 5.0
+_HASH_CHUNK = 1 << 20
 
 
-def load_documents(source: Path) -> list[Document]:
-    """Load a corpus from a folder of text files, a ``.txt``/``.md`` file or a ``.jsonl`` file."""
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file (or folder) that was not indexed: its path as found, the reason, and detail."""
+
+    path: str
+    reason: SkipReason | str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass
+class Corpus:
+    """What reading a source gave: the documents, and every file that was skipped or warned of."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def formats(self) -> Counter[str]:
+        """Documents per format (pdf, docx, odt, html, md, txt, jsonl)."""
+        return Counter(d.format for d in self.documents)
+
+
+def read_corpus(source: Path, options: ReadOptions | None = None, *,
+                progress: Callable[[str], None] | None = None) -> Corpus:
+    """Read a folder (recursively), one file of a supported format, or a JSONL file.
+
+    A missing source, or a JSONL file with a bad line, is a ``CorpusError``; a bad file in a
+    folder is a ``SkippedFile``. ``progress`` gets a line now and then while files are read.
+    """
+    options = options or ReadOptions()
     if not source.exists():
         raise CorpusError(f"{source}: no such file or folder")
     if source.is_dir():
-        return load_folder(source)
+        return _read_folder(source, options, progress)
+    corpus = Corpus()
     if source.suffix.lower() in JSONL_SUFFIXES:
-        return load_jsonl(source)
-    if source.suffix.lower() in TEXT_SUFFIXES:
-        return [make_document(source.stem, read_text(source), source=source.name)]
-    raise CorpusError(f"{source}: expected a folder, a .jsonl file, or a .txt/.md file")
+        corpus.documents = load_jsonl(source)
+        return corpus
+    if source.suffix.lower() not in formats.SUFFIXES:
+        raise CorpusError(f"{source}: expected a folder, a .jsonl file, or a file of a supported "
+                          f"type ({', '.join(sorted(formats.SUFFIXES))})")
+    _read_file(source, source.name, _document_id(source.stem), options, corpus)
+    return corpus
 
 
-def load_folder(folder: Path) -> list[Document]:
-    """Every ``.txt``/``.md`` file directly in ``folder``; the id is the file stem."""
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
-    if not files:
-        raise CorpusError(f"{folder}: no .txt or .md files found")
-    docs = []
-    for path in files:
-        text = read_text(path)
-        if text.strip():
-            docs.append(make_document(path.stem, text, source=path.name))
-    return docs
+def read_options(settings: Settings) -> ReadOptions:
+    """The readers' limits and OCR choice from the service's settings."""
+    return ReadOptions(max_bytes=int(settings.max_file_mb * 1e6),
+                       max_chars=settings.max_document_chars,
+                       max_unzipped_bytes=int(settings.max_unzipped_mb * 1e6),
+                       ocr=settings.ocr, ocr_language=settings.ocr_language)
+
+
+def load_documents(source: Path, options: ReadOptions | None = None) -> list[Document]:
+    """The documents of ``source`` (see ``read_corpus``); none at all is a ``CorpusError``."""
+    corpus = read_corpus(source, options)
+    if not corpus.documents:
+        reasons = "; ".join(str(s) for s in corpus.skipped[:5])
+        raise CorpusError(f"{source}: no documents to index" + (f" ({reasons})" if reasons else ""))
+    return corpus.documents
+
+
+def _document_id(relative: str) -> str:
+    """The id of a file at ``relative`` (without extension, '/'-separated)."""
+    return "/".join(_NOT_IN_ID.sub("_", part).strip("_") or "_" for part in relative.split("/"))
+
+
+def _walk(folder: Path, corpus: Corpus) -> Iterator[tuple[Path, str]]:
+    """(path, relative path) of every file below ``folder``, sorted; hidden entries are listed
+    as skipped, symbolic links to folders are not followed."""
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        here = Path(root)
+        for name in sorted(dirs):
+            rel = (here / name).relative_to(folder).as_posix()
+            if name.startswith("."):
+                corpus.skipped.append(SkippedFile(rel + "/", "hidden", "hidden folder, not read"))
+            elif (here / name).is_symlink():
+                corpus.skipped.append(SkippedFile(rel + "/", "unsupported type",
+                                                  "link to a folder, not followed"))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (here / d).is_symlink())
+        for name in sorted(files):
+            path = here / name
+            rel = path.relative_to(folder).as_posix()
+            if name.startswith("."):
+                corpus.skipped.append(SkippedFile(rel, "hidden", "hidden file"))
+            else:
+                yield path, rel
+
+
+def _read_folder(folder: Path, options: ReadOptions,
+                 progress: Callable[[str], None] | None) -> Corpus:
+    corpus = Corpus()
+    found = list(_walk(folder, corpus))
+    ids: dict[str, list[str]] = {}
+    for _, rel in found:
+        ids.setdefault(_file_id(rel), []).append(rel)
+    last = time.monotonic()
+    for n, (path, rel) in enumerate(found, start=1):
+        doc_id = _file_id(rel)
+        others = [r for r in ids[doc_id] if r != rel]
+        if others:
+            corpus.skipped.append(SkippedFile(rel, "duplicate id", f"{doc_id!r} is also the id of "
+                                              + ", ".join(others)))
+        else:
+            _read_file(path, rel, doc_id, options, corpus)
+        if progress is not None and time.monotonic() - last >= _PROGRESS_SECONDS:
+            progress(f"read {n}/{len(found)} files ({len(corpus.documents)} documents, "
+                     f"{len(corpus.skipped)} skipped)")
+            last = time.monotonic()
+    _drop_duplicate_records(corpus)
+    return corpus
+
+
+def _drop_duplicate_records(corpus: Corpus) -> None:
+    """A JSONL record whose id is already taken (by a file or another JSONL file) is skipped."""
+    seen: dict[str, str] = {}
+    kept: list[Document] = []
+    for doc in corpus.documents:
+        source = str(doc.metadata.get("source", doc.id))
+        if doc.id in seen:
+            corpus.skipped.append(SkippedFile(source, "duplicate id",
+                                              f"{doc.id!r} is also the id of {seen[doc.id]}"))
+        else:
+            seen[doc.id] = source
+            kept.append(doc)
+    corpus.documents = kept
+
+
+def _file_id(rel: str) -> str:
+    parent, _, name = rel.rpartition("/")
+    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+    return _document_id(f"{parent}/{stem}" if parent else stem)
+
+
+def _read_file(path: Path, rel: str, doc_id: str, options: ReadOptions, corpus: Corpus) -> None:
+    """Convert one file into a document of ``corpus``, or list it as skipped."""
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        _read_jsonl_in_folder(path, rel, corpus)
+        return
+    if not is_valid_id(doc_id):
+        corpus.skipped.append(SkippedFile(rel, "invalid id", f"{doc_id!r}: over 200 characters"))
+        return
+    try:
+        converted = formats.convert(path, options)
+        if not converted.text.strip():
+            raise Skip("empty", "no text")
+        original = _original(path, rel, converted.format)
+        doc = make_document(doc_id, converted.text, converted.title, converted.date,
+                            format=converted.format, blocks=converted.blocks,
+                            pages=converted.pages, original=original,
+                            metadata={"source": rel, **converted.metadata})
+    except Skip as skip:
+        corpus.skipped.append(SkippedFile(rel, skip.reason, skip.detail))
+        return
+    except (CorpusError, OSError) as exc:
+        corpus.skipped.append(SkippedFile(rel, "unreadable", str(exc)))
+        return
+    except Exception as exc:  # a reader's bug must not stop the other files
+        logger.exception("%s: unexpected error while reading", rel)
+        corpus.skipped.append(SkippedFile(rel, "corrupt", f"{type(exc).__name__}: {exc}"))
+        return
+    corpus.documents.append(doc)
+    corpus.warnings.extend(f"{rel}: {w}" for w in converted.warnings)
+
+
+def _original(path: Path, rel: str, fmt: str) -> Original:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(_HASH_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return Original(rel, formats.media_type(path), size, digest.hexdigest(), source=path)
+
+
+def _read_jsonl_in_folder(path: Path, rel: str, corpus: Corpus) -> None:
+    try:
+        docs = load_jsonl(path)
+        for doc in docs:
+            doc.metadata.setdefault("source", f"{rel} (id {doc.id})")
+        corpus.documents.extend(docs)
+    except CorpusError as exc:
+        corpus.skipped.append(SkippedFile(rel, "unreadable", str(exc).removeprefix(f"{path}:").strip()))
 
 
 def load_jsonl(path: Path) -> list[Document]:
@@ -69,6 +255,7 @@ def _record_document(where: str, record: dict[str, Any], seen: set[str]) -> Docu
     if not text.strip():
         return None
     try:
-        return make_document(doc_id, text, fields["title"], fields["date"], **record)
+        return make_document(doc_id, text, fields["title"], fields["date"], format="jsonl",
+                             metadata=record)
     except CorpusError as exc:
         raise CorpusError(f"{where}: {exc}") from None

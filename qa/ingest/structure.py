@@ -7,11 +7,13 @@ recognised here once, and the passage builder only ever sees content lines.
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from qa.ingest.converted import Block
 from qa.ingest.dates import WEEKDAYS, WRITTEN_DATE, find_date, find_year, parse_written
 
 Role = Literal["text", "heading", "dateline", "furniture"]
@@ -84,14 +86,26 @@ class Layout:
     date: str | None
     sections: list[Section] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
+    _starts: list[int] | None = field(default=None, repr=False)
+
+    def blocks(self) -> list[Block]:
+        """The lines as blocks, for showing plain text with its structure: a heading line is a
+        heading, a line that starts with a list marker a list item, any other a paragraph."""
+        return [Block("heading", ln.start, ln.end, 2) if ln.role == "heading"
+                else Block("list_item", ln.start, ln.end, 1) if _LIST_ITEM.match(ln.text)
+                else Block("paragraph", ln.start, ln.end) for ln in self.lines]
 
     def section_at(self, offset: int) -> Section | None:
-        """The innermost section holding ``offset``."""
-        found = None
-        for section in self.sections:
-            if section.start <= offset < section.end:
-                found = section
-        return found
+        """The innermost section holding ``offset`` (sections are sorted by start, outer first)."""
+        if self._starts is None:
+            self._starts = [section.start for section in self.sections]
+        i = bisect.bisect_right(self._starts, offset)
+        while i > 0:  # the nearest section starting before offset is the innermost, if it holds it
+            i -= 1
+            section = self.sections[i]
+            if offset < section.end:
+                return section
+        return None
 
 
 def _raw_lines(text: str) -> Iterator[tuple[int, int, bool]]:
@@ -227,9 +241,42 @@ def _sections(text: str, lines: list[Line], doc_date: str | None) -> list[Sectio
     return sections
 
 
-def analyse(text: str) -> Layout:
-    """Classify every line and derive title, date and sections."""
-    lines = _classify(text, list(_raw_lines(text)))
+# Formats whose text may still carry site or page furniture after conversion.
+_FURNITURE_FORMATS = ("html", "pdf")
+
+
+def _block_lines(text: str, blocks: Sequence[Block], fmt: str) -> list[Line]:
+    """Lines of a converted document: the reader's blocks say what is a heading.
+
+    No heading is guessed and no tail is cut: a document with explicit structure is taken
+    at its word. Datelines are still recognised, furniture only where conversion leaves some.
+    """
+    lines: list[Line] = []
+    for block in blocks:
+        pos = block.start
+        for n, body in enumerate(text[block.start:block.end].split("\n")):
+            start, end = pos, pos + len(body)
+            pos = end + 1
+            if not body.strip():
+                continue
+            role: Role = "text"
+            if block.kind == "heading":
+                role = "heading"
+            elif fmt in _FURNITURE_FORMATS and (_FURNITURE_LINES.match(body.lower())
+                                                or _REPEATED.match(body)):
+                role = "furniture"
+            elif _DATELINE.match(body):
+                role = "dateline"
+            lines.append(Line(start, end, body, role, n == 0))
+    return lines
+
+
+def analyse(text: str, blocks: Sequence[Block] | None = None, fmt: str = "txt") -> Layout:
+    """Classify every line and derive title, date and sections.
+
+    Plain text is analysed line by line; a converted document's ``blocks`` decide instead.
+    """
+    lines = _block_lines(text, blocks, fmt) if blocks else _classify(text, list(_raw_lines(text)))
     title = _title_of(lines)
     date, meta = _date_of(lines, title)
     return Layout(lines, title, date, _sections(text, lines, date), meta)

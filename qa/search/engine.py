@@ -24,7 +24,7 @@ import numpy as np
 from qa.embed.question_encoder import QuestionEncoder, open_question_encoder
 from qa.errors import QAError
 from qa.index.manifest import Manifest
-from qa.index.snapshot import Snapshot
+from qa.index.snapshot import OriginalFile, Snapshot
 from qa.index.store import DocumentSummary
 from qa.ingest.documents import Document
 from qa.ingest.passages import Passage, sentence_spans
@@ -310,6 +310,19 @@ class SearchEngine:
         if doc is None:
             raise UnknownDocumentError(f"no document with id '{doc_id}'")
         return doc
+
+    def original(self, doc_id: str) -> OriginalFile:
+        """The file the document was read from, as it was then.
+
+        Raises ``UnknownDocumentError`` for an unknown id or a document without one (a JSONL
+        record, or a file that changed while it was indexed).
+        """
+        found = self.index.original(doc_id)
+        if found is None:
+            self.document(doc_id)  # an unknown id says so
+            raise UnknownDocumentError(f"document '{doc_id}' has no original file (it did not "
+                                       "come from a file, or the file changed while it was indexed)")
+        return found
 
     def document_text(self, doc_id: str) -> str:
         """A document's original text, which every citation span indexes into (from memory)."""

@@ -40,13 +40,15 @@ class SearchResult:
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
-    """One hit as JSON: scores, citation (document, title, section, date, span), text, highlights."""
+    """One hit as JSON: scores, citation (document, title, section, date, span, pages), text,
+    highlights."""
     p = hit.passage
     return {
         "rank": hit.rank, "score": hit.score, "similarity": hit.similarity,
         "relevance": hit.relevance, "passage_id": p.id, "document_id": p.document_id,
         "title": p.title, "section": p.section, "date": p.date, "text": p.text,
-        "start": p.start, "end": p.end, "highlights": hit.highlights,
+        "start": p.start, "end": p.end, "page": p.page, "page_end": p.page_end,
+        "highlights": hit.highlights,
     }
 
 

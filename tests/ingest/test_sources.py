@@ -86,7 +86,7 @@ def test_jsonl_corpus(tmp_path):
         ('{"text": "x"}\n', "'id' must be a non-empty string"),
         ('{"id": "a"}\n', "'text' must be a string"),
         ('{"id": "a", "text": "x"}\n{"id": "a", "text": "y"}\n', "duplicate id 'a'"),
-        ('{"id": "a/b", "text": "x"}\n', "invalid document id"),
+        ('{"id": "a/../b", "text": "x"}\n', "invalid document id"),
         ("[1, 2]\n", "expected a JSON object"),
         ("\n\n", "no documents with text"),
     ],
