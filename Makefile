@@ -16,7 +16,7 @@ TORCH_PIN := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup model index serve test lint bench browser clean
+.PHONY: setup model index serve test lint bench system clean
 
 setup: $(STAMP) model
 
@@ -39,16 +39,25 @@ index: model $(INDEX)/CURRENT
 serve: setup index
 	$(PY) -m qa.cli serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
-# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
-browser:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "install Debian's chromium (apt-get install chromium) for the browser tests"; fi; }
+# Debian packages the tests need: Chromium for the browser tests (Playwright cannot download
+# browsers here), Tesseract with its Swedish model for the OCR tests.
+DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe
+system:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr"; \
+	{ command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx swe; } \
+	  || missing="$$missing tesseract-ocr-swe"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "install the Debian packages$$missing (apt-get install -y$$missing) for the browser and OCR tests"; fi; \
+	fi
 
 lint: $(STAMP)
 	$(PY) -m ruff check qa api tests bench
 
-test: setup browser lint
+test: setup system lint
 	$(PY) -m pytest -q -rs
 
 bench: setup index

@@ -72,6 +72,24 @@
   var MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli",
     "augusti", "september", "oktober", "november", "december"];
 
+  // "s. 3" or "s. 3–4": the page citation of a passage of a document with pages.
+  function pageLabel(result) {
+    var first = Number(result.page);
+    if (!(first > 0)) return "";
+    var last = Number(result.page_end);
+    return last > first ? "s. " + first + "–" + last : "s. " + first;
+  }
+
+  var FORMAT_NAMES = { pdf: "PDF", docx: "Word", odt: "OpenDocument", html: "webbsida",
+    md: "Markdown", txt: "text" };
+
+  function sizeLabel(bytes) {
+    var n = Number(bytes) || 0;
+    if (n < 1000) return n + " byte";
+    if (n < 1e6) return Math.round(n / 1000) + " kB";
+    return (n / 1e6).toFixed(1).replace(".", ",") + " MB";
+  }
+
   function formatDate(iso) {
     if (!iso) return "";
     var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(iso));
@@ -374,6 +392,8 @@
 
     var metaParts = [];
     if (result.section) metaParts.push(String(result.section));
+    var pages = pageLabel(result);
+    if (pages) metaParts.push(pages);
     if (result.date) metaParts.push(formatDate(result.date));
 
     var relNode = el("span", {
@@ -632,8 +652,18 @@
       var meta = [];
       if (doc.date) meta.push(formatDate(doc.date));
       if (result.section) meta.push("Avsnitt: " + String(result.section));
+      var pages = pageLabel(result);
+      if (pages) meta.push("Sida: " + pages.slice(3));
       els.docMeta.textContent = meta.join(" · ");
-      var target = renderDocumentText(doc.text, result);
+      if (doc.original && doc.original.url) {
+        var kind = FORMAT_NAMES[doc.format] || String(doc.format || "fil");
+        els.docMeta.appendChild(document.createTextNode(meta.length ? " · " : ""));
+        els.docMeta.appendChild(el("a", { class: "doc-original", href: String(doc.original.url),
+          download: String(doc.original.filename || "").split("/").pop() || null },
+          ["Ladda ner originalet (" + kind + ", " + sizeLabel(doc.original.size) + ")"]));
+      }
+      var target = Array.isArray(doc.blocks) && doc.blocks.length
+        ? renderDocumentBlocks(doc, result) : renderDocumentText(doc.text, result);
       els.docBody.setAttribute("aria-busy", "false");
       if (target) {
         requestAnimationFrame(function () { scrollPassageIntoView(target); });
@@ -658,11 +688,7 @@
       .filter(function (h) { return h[1] > h[0]; })
       .sort(function (a, b) { return a[0] - b[0]; });
 
-    body.appendChild(el("p", { class: "doc-legend" }, [
-      el("span", { class: "legend-swatch legend-passage", "aria-hidden": "true" }), "Citerat stycke",
-      hs.length ? el("span", { class: "legend-swatch legend-answer", "aria-hidden": "true" }) : null,
-      hs.length ? "Meningen som besvarar frågan" : null
-    ]));
+    body.appendChild(legend(hs.length > 0));
 
     var pre = el("div", { class: "doc-text" });
     if (start > 0) pre.appendChild(document.createTextNode(text.slice(0, start)));
@@ -682,6 +708,90 @@
     body.appendChild(pre);
     body.scrollTop = 0;
     return passage;
+  }
+
+  // The document with its structure: each block (heading, paragraph, list
+  // item, table row, preformatted text) becomes its element, pages are marked,
+  // and the cited passage and the answering sentences are marked inside the
+  // blocks they cover. Offsets are the API's document offsets.
+  function renderDocumentBlocks(doc, result) {
+    var body = els.docBody;
+    var text = String(doc.text);
+    body.textContent = "";
+    var len = text.length;
+    var start = Math.max(0, Math.min(len, Number(result.start) || 0));
+    var end = Math.max(start, Math.min(len, Number(result.end) || start));
+    var hs = cleanSpans({ start: start, end: end, highlights: result.highlights }, end);
+    body.appendChild(legend(hs.length > 0));
+
+    var pages = (Array.isArray(doc.pages) ? doc.pages : []).slice().sort(function (a, b) { return a.start - b.start; });
+    var nextPage = 0;
+    var root = el("div", { class: "doc-text doc-structured" });
+    var list = null;
+    var first = null;
+    doc.blocks.forEach(function (b) {
+      var bs = Number(b.start), be = Number(b.end);
+      if (!(be > bs) || be > len) return;
+      while (nextPage < pages.length && Number(pages[nextPage].start) <= bs) {
+        root.appendChild(el("p", { class: "doc-page" }, ["Sida " + pages[nextPage].number]));
+        list = null;
+        nextPage++;
+      }
+      var node;
+      if (b.kind === "heading") {
+        node = el("h" + Math.min(6, Math.max(3, Number(b.level || 1) + 2)), { class: "doc-heading" });
+      } else if (b.kind === "list_item") {
+        if (!list) { list = el("ul", { class: "doc-list" }); root.appendChild(list); }
+        node = el("li", { class: "doc-li depth-" + Math.min(4, Math.max(1, Number(b.level) || 1)) });
+      } else if (b.kind === "preformatted") {
+        node = el("pre", { class: "doc-pre" });
+      } else if (b.kind === "table_row") {
+        node = el("p", { class: "doc-row" });
+      } else {
+        node = el("p", { class: "doc-p" });
+      }
+      if (b.kind !== "list_item") list = null;
+      var mark = fillBlock(node, text, bs, be, start, end, hs);
+      if (mark && !first) first = mark;
+      if (b.kind === "list_item") list.appendChild(node); else root.appendChild(node);
+    });
+    if (first) {
+      first.id = "doc-passage";
+      first.setAttribute("tabindex", "-1");
+      first.insertBefore(srOnly("Början på citerat stycke. "), first.firstChild);
+    }
+    body.appendChild(root);
+    body.scrollTop = 0;
+    return first;
+  }
+
+  // Text of [bs, be) into node; the part inside the passage [ps, pe) goes in
+  // a passage mark, highlights inside it in answer marks. Returns that mark.
+  function fillBlock(node, text, bs, be, ps, pe, hs) {
+    var a = Math.max(bs, ps), b = Math.min(be, pe);
+    if (a > bs) node.appendChild(document.createTextNode(text.slice(bs, b > a ? a : be)));
+    if (!(b > a)) return null;
+    var mark = el("mark", { class: "passage-mark" });
+    var pos = a;
+    hs.forEach(function (h) {
+      var x = Math.max(h[0], pos), y = Math.min(h[1], b);
+      if (y <= x) return;
+      if (x > pos) mark.appendChild(document.createTextNode(text.slice(pos, x)));
+      mark.appendChild(el("mark", { class: "answer-mark", text: text.slice(x, y) }));
+      pos = y;
+    });
+    if (pos < b) mark.appendChild(document.createTextNode(text.slice(pos, b)));
+    node.appendChild(mark);
+    if (b < be) node.appendChild(document.createTextNode(text.slice(b, be)));
+    return mark;
+  }
+
+  function legend(withAnswer) {
+    return el("p", { class: "doc-legend" }, [
+      el("span", { class: "legend-swatch legend-passage", "aria-hidden": "true" }), "Citerat stycke",
+      withAnswer ? el("span", { class: "legend-swatch legend-answer", "aria-hidden": "true" }) : null,
+      withAnswer ? "Meningen som besvarar frågan" : null
+    ]);
   }
 
   // Scroll only the dialog's text area (scrollIntoView would also move the
