@@ -18,7 +18,7 @@ from typing import Any
 from bench.common import ROOT, ensure_seeds_index, results_dir
 
 BENCHMARKS = ("search_breakdown", "http_latency", "versus_revision", "embedding_paths", "cold_start",
-              "build_throughput", "scale")
+              "build_throughput", "conversion", "scale")
 NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
     "search_breakdown": "Search breakdown (in-process, seeds index)",
@@ -27,6 +27,7 @@ TITLES = {
     "embedding_paths": "Embedding paths side by side: speed and fidelity to sentence-transformers",
     "cold_start": "Cold start",
     "build_throughput": "Index build throughput",
+    "conversion": "Document conversion (PDF, DOCX, OCR) beside the embedding of the same text",
     "scale": "Scale: 100k passages and 1M vectors (synthetic)",
 }
 

@@ -97,15 +97,15 @@ class Settings(BaseSettings):
     hnsw_m: int = Field(32, description="HNSW graph degree for large indexes.")
     hnsw_ef_search: int = Field(128, description="HNSW search breadth for large indexes.")
     max_file_mb: float = Field(
-        100, gt=0, description="Files larger than this (MB) are skipped as too large, unread."
+        100, gt=0, description="Files larger than this (MiB) are skipped as too large, unread."
     )
     max_document_chars: int = Field(
         10_000_000, ge=1, description="A document whose text is longer (characters, after "
         "conversion) is skipped as too large; reading stops there."
     )
     max_unzipped_mb: float = Field(
-        200, gt=0, description="DOCX/ODT files that would unpack to more than this (MB) are "
-        "skipped as too large (zip bombs), before they are unpacked."
+        200, gt=0, description="DOCX/ODT files that would unpack to more than this are "
+        "skipped as too large (zip bombs), before they are unpacked (MiB)."
     )
     ocr: Literal["auto", "off"] = Field(
         "auto", description="PDF pages without a text layer: 'auto' = read them with Tesseract "

@@ -78,18 +78,18 @@ def read_corpus(source: Path, options: ReadOptions | None = None, *,
     if source.suffix.lower() in JSONL_SUFFIXES:
         corpus.documents = load_jsonl(source)
         return corpus
-    if source.suffix.lower() not in formats.SUFFIXES:
-        raise CorpusError(f"{source}: expected a folder, a .jsonl file, or a file of a supported "
-                          f"type ({', '.join(sorted(formats.SUFFIXES))})")
+    if formats.format_of(source) is None:
+        raise CorpusError(f"{source}: expected a folder, a .jsonl file, or a PDF, DOCX, ODT, "
+                          "HTML, Markdown or text file")
     _read_file(source, source.name, _document_id(source.stem), options, corpus)
     return corpus
 
 
 def read_options(settings: Settings) -> ReadOptions:
     """The readers' limits and OCR choice from the service's settings."""
-    return ReadOptions(max_bytes=int(settings.max_file_mb * 1e6),
+    return ReadOptions(max_bytes=int(settings.max_file_mb * 2**20),
                        max_chars=settings.max_document_chars,
-                       max_unzipped_bytes=int(settings.max_unzipped_mb * 1e6),
+                       max_unzipped_bytes=int(settings.max_unzipped_mb * 2**20),
                        ocr=settings.ocr, ocr_language=settings.ocr_language)
 
 

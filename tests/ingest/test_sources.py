@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import CorpusError
-from qa.ingest.sources import load_documents
+from qa.ingest.sources import load_documents, read_corpus
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -98,13 +98,84 @@ def test_bad_jsonl_is_a_clear_error(tmp_path, content, message):
         load_documents(path)
 
 
-def test_missing_and_unreadable_sources(tmp_path):
+def test_missing_source_and_nothing_to_index(tmp_path):
     with pytest.raises(CorpusError, match="no such file"):
         load_documents(tmp_path / "nope")
-    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00bad")
-    with pytest.raises(CorpusError, match="not UTF-8"):
-        load_documents(tmp_path)
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(CorpusError, match=r"no \.txt or \.md files"):
+    with pytest.raises(CorpusError, match="no documents to index"):
         load_documents(empty)
+    (empty / "tom.txt").write_bytes(b"")
+    with pytest.raises(CorpusError, match=r"no documents to index \(tom.txt: empty"):
+        load_documents(empty)
+    program = tmp_path / "x.exe"
+    program.write_bytes(b"MZ")
+    with pytest.raises(CorpusError, match="expected a folder, a .jsonl file"):
+        load_documents(program)
+
+
+def _write(folder, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+def test_folders_are_read_recursively_with_path_ids(tmp_path):
+    _write(tmp_path, {
+        "taxa.txt": "Taxa\n\nAvgiften är 100 kronor.",
+        "kommun/bygglov/taxa.md": "# Bygglovstaxa\n\nBygglov kostar **24 000** kronor.",
+        "kommun/Mitt dokument.v2.txt": "Ett dokument med mellanslag i namnet.",
+        "a/rapport.txt": "Rapport A om äldreomsorgen.",
+        "b/rapport.txt": "Rapport B om vattnet.",
+        "poster.jsonl": '{"id": "p1", "text": "En post i en JSONL-fil."}\n',
+    })
+    corpus = read_corpus(tmp_path)
+    ids = sorted(d.id for d in corpus.documents)
+    assert ids == ["a/rapport", "b/rapport", "kommun/Mitt_dokument.v2", "kommun/bygglov/taxa",
+                   "p1", "taxa"]
+    assert corpus.skipped == []
+    md = next(d for d in corpus.documents if d.id == "kommun/bygglov/taxa")
+    assert md.format == "md" and "#" not in md.text and "**" not in md.text
+    assert md.title == "Bygglovstaxa" and md.metadata["source"] == "kommun/bygglov/taxa.md"
+    assert md.original is not None and md.original.filename == "kommun/bygglov/taxa.md"
+    assert corpus.formats() == {"txt": 4, "md": 1, "jsonl": 1}
+
+
+def test_every_file_not_indexed_is_listed_with_its_reason(tmp_path):
+    _write(tmp_path, {
+        "ok.txt": "Det här dokumentet indexeras.",
+        "tom.txt": "",
+        "blank.md": "   \n\n  ",
+        "okänd.xyz": "Okänt format.",
+        "dup.txt": "Ett.",
+        "dup.md": "Två.",
+        ".dold.txt": "Dold fil.",
+        ".git/config": "[core]",
+        "trasig.jsonl": "{inte json}\n",
+        "krock.jsonl": '{"id": "ok", "text": "Samma id som ok.txt."}\n',
+    })
+    corpus = read_corpus(tmp_path)
+    assert [d.id for d in corpus.documents] == ["ok"]
+    listed = {s.path: s for s in corpus.skipped}
+    assert listed["tom.txt"].reason == "empty"
+    assert listed["blank.md"].reason == "empty"
+    assert listed["okänd.xyz"].reason == "unsupported type"
+    assert listed["dup.txt"].reason == "duplicate id" and "dup.md" in listed["dup.txt"].detail
+    assert listed["dup.md"].reason == "duplicate id" and "dup.txt" in listed["dup.md"].detail
+    assert listed[".dold.txt"].reason == "hidden" and listed[".git/"].reason == "hidden"
+    assert listed["trasig.jsonl"].reason == "unreadable" and "invalid JSON" in listed["trasig.jsonl"].detail
+    assert any(s.reason == "duplicate id" and "ok.txt" in s.detail for s in corpus.skipped
+               if s.path.startswith("krock.jsonl"))
+    assert len(corpus.skipped) == 9
+
+
+def test_a_single_file_is_read_with_its_stem_as_id(tmp_path):
+    path = tmp_path / "Parkering.md"
+    path.write_text("# Parkering\n\n## Avgifter och zoner\n\nZon A kostar 25 kronor.", encoding="utf-8")
+    (doc,) = load_documents(path)
+    assert doc.id == "Parkering" and doc.format == "md"
+    assert [s.title for s in doc.sections][-1] == "Avgifter och zoner"
