@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import zipfile
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 Blocks = Sequence[tuple[str, str]]
@@ -127,6 +128,7 @@ def make_docx(path: Path, blocks: Blocks, title: str | None = None) -> Path:
             doc.add_paragraph(text)
     if title is not None:
         doc.core_properties.title = title
+    doc.core_properties.created = datetime.now(UTC).replace(microsecond=0)
     doc.save(str(path))
     return path
 
@@ -142,7 +144,9 @@ def make_zip_bomb_docx(path: Path, inflated_bytes: int = 210 * 2**20) -> Path:
                 dst.writestr(item, src.read(item))
                 continue
             body = src.read(item)
-            with dst.open(zipfile.ZipInfo(item.filename), "w", force_zip64=True) as out:
+            info = zipfile.ZipInfo(item.filename, date_time=item.date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with dst.open(info, "w", force_zip64=True) as out:
                 out.write(body[:-len(b"</w:document>")])
                 for _ in range(inflated_bytes // len(chunk)):
                     out.write(chunk)

@@ -3,7 +3,8 @@
 trafilatura (Apache-2.0) finds the main content of a page and drops menus, cookie banners,
 "related links" boxes and footers; its XML output keeps the structure (``head`` with
 ``rend="h2"``, ``p``, ``list/item``, ``table/row/cell``), which becomes blocks. Title and date
-come from its metadata (``<title>``, meta tags, dates in the page). Nothing is fetched: it is
+come from its metadata (``<title>``, meta tags, dates in the markup; a year in the prose is
+not taken for the page's date). Nothing is fetched: it is
 given the page's text, never a URL. When it finds no main content (a very small page, or a
 page it cannot make sense of), the visible text of the whole body is taken instead, so a page
 with text is never lost.
@@ -92,14 +93,16 @@ def _main_content(page: str, options):
     """trafilatura's XML of the main content as an element, or None when it finds none."""
     import trafilatura
     from lxml import etree
-    from trafilatura.settings import use_config
+    from trafilatura.settings import set_date_params, use_config
 
     config = use_config()
     config.set("DEFAULT", "MAX_FILE_SIZE", str(max(options.max_bytes, 1)))
     config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
     xml = trafilatura.extract(page, output_format="xml", include_tables=True, include_comments=False,
                               include_formatting=False, include_links=False, include_images=False,
-                              with_metadata=True, deduplicate=False, config=config)
+                              with_metadata=True, deduplicate=False, config=config,
+                              # dates the page states in its markup, not years guessed from prose
+                              date_extraction_params=set_date_params(extensive=False))
     if not xml:
         return None
     return etree.fromstring(xml)
