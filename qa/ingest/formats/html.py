@@ -21,7 +21,7 @@ from pathlib import Path
 
 from qa.ingest.converted import Converted
 from qa.ingest.formats.bounded import BoundedAssembler
-from qa.ingest.formats.text import decode, too_long_for
+from qa.ingest.formats.text import check_length, decode, too_long_for
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -48,6 +48,7 @@ def from_bytes(data: bytes, options) -> Converted:
     """A web page from its bytes."""
     too_long_for(data, options.max_chars)
     page, encoding = decode_page(data)
+    check_length(page, options.max_chars * 20)  # markup included: a page's text is far shorter
     page = _XML_DECLARATION.sub("", page, count=1)
     title = date = None
     assembler = BoundedAssembler(options.max_chars)

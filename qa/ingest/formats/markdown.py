@@ -15,7 +15,7 @@ from pathlib import Path
 
 from qa.ingest.converted import Converted
 from qa.ingest.formats.bounded import BoundedAssembler
-from qa.ingest.formats.text import decode, reject_binary, too_long_for
+from qa.ingest.formats.text import check_length, decode, reject_binary, too_long_for
 
 _FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)",
                            re.DOTALL)
@@ -36,6 +36,7 @@ def from_bytes(data: bytes, options) -> Converted:
 
     too_long_for(data, options.max_chars)
     decoded = decode(data)
+    check_length(decoded.text, options.max_chars)  # before the parser builds its tokens
     source, meta = split_front_matter(decoded.text)
     tokens = MarkdownIt("commonmark").enable("table").parse(source)
     assembler = BoundedAssembler(options.max_chars)

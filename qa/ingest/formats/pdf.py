@@ -155,7 +155,9 @@ def _lines(textpage) -> list[_Line]:
     lines: list[_Line] = []
     x, y = ctypes.c_double(), ctypes.c_double()
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    for match in re.finditer(r"[^\r\n]+", text):
+    # PDFium joins a word hyphenated at a line end into one line, the hyphen turned into
+    # U+FFFE (U+0002 in older versions): such a line is split again, the joining is ours.
+    for match in re.finditer(r"[^\r\n\ufffe\x02]+[\ufffe\x02]?", text):
         raw = match.group()
         stripped = raw.strip()
         if not stripped:
@@ -172,7 +174,7 @@ def _lines(textpage) -> list[_Line]:
         x0, baseline = x.value, y.value
         pdfium_c.FPDFText_GetCharBox(textpage, last_char, left, right, bottom, top)
         size = pdfium_c.FPDFText_GetFontSize(textpage, letter_char)
-        line = _Line(stripped.replace("\x02", "-"), x0, max(right.value, x0), baseline,
+        line = _Line(re.sub(r"[\ufffe\x02]$", "-", stripped), x0, max(right.value, x0), baseline,
                      round(size * 2) / 2, _is_bold(textpage, letter_char) and _is_bold(textpage, last_char))
         previous = lines[-1] if lines else None
         if previous and abs(previous.y - line.y) < 0.3 * line.size and line.x0 >= previous.x1 - 1:

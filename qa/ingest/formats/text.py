@@ -73,11 +73,18 @@ def from_bytes(data: bytes, options) -> Converted:
     """Plain text from the bytes of a file already checked by ``reject_binary``."""
     too_long_for(data, options.max_chars)
     decoded = decode(data)
+    check_length(decoded.text, options.max_chars)
     warnings = []
     if decoded.removed_nuls:
         warnings.append(f"{decoded.removed_nuls} NUL bytes removed")
     return Converted(text=decoded.text, format="txt",
                      metadata={"encoding": decoded.encoding}, warnings=warnings)
+
+
+def check_length(text: str, max_chars: int) -> None:
+    """``Skip("too large")`` when decoded text is already longer than ``max_chars``."""
+    if len(text) > max_chars:
+        raise Skip("too large", f"more than {max_chars:,} characters of text")
 
 
 def too_long_for(data: bytes, max_chars: int) -> None:
