@@ -5,8 +5,8 @@ text of a page line by line; each line's position and font size come from its ch
 From them:
 
 - running headers and footers (a line in the top or bottom margin that recurs, digits aside,
-  on at least half of the pages) and bare page numbers there ("3", "Sida 3 av 12", "- 3 -")
-  are dropped;
+  on at least half of the pages, or that carries a number running with the page number) and
+  bare page numbers there ("3", "Sida 3 av 12", "- 3 -") are dropped;
 - lines are joined into paragraphs: a new paragraph starts after a gap larger than the usual
   line spacing, after a short line that ends a sentence, at a first-line indent, at a change
   of font size, at a bullet or a number that starts a list item; words hyphenated at a line
@@ -256,10 +256,13 @@ def _assemble(pages: list[_Page], options, title: str | None, date: str | None) 
 
 
 def _furniture(pages: list[_Page]) -> set[int]:
-    """``id``s of the header and footer lines: in the top or bottom margin (the two outermost
-    lines there), a bare page number or a line that recurs (digits aside) on half the pages."""
+    """``id``s of the header and footer lines, among the two outermost lines in the top and
+    bottom margins of each page: a bare page number; a line that recurs (digits aside) on
+    half the pages; a line that starts or ends with a number that runs with the page number
+    on half the pages ("Kapitel 2: Avgifter 14" on page 16, "... 15" on page 17)."""
     edges: dict[int, list[_Line]] = {}
     keys: Counter[str] = Counter()
+    offsets: Counter[int] = Counter()
     text_pages = [page for page in pages if page.lines]
     for page in text_pages:
         ordered = sorted(page.lines, key=lambda line: -line.y)
@@ -268,10 +271,20 @@ def _furniture(pages: list[_Page]) -> set[int]:
         edge = top + [line for line in bottom if line not in top]
         edges[page.number] = edge
         keys.update({_furniture_key(line.text) for line in edge})
+        offsets.update({number - page.number for line in edge
+                        for number in _edge_numbers(line.text)})
     needed = max(2, math.ceil(len(text_pages) / 2))
     repeated = {key for key, count in keys.items() if count >= needed}
-    return {id(line) for edge in edges.values() for line in edge
-            if _PAGE_NUMBER.match(line.text) or _furniture_key(line.text) in repeated}
+    running = {offset for offset, count in offsets.items() if count >= needed}
+    return {id(line) for number, edge in edges.items() for line in edge
+            if _PAGE_NUMBER.match(line.text) or _furniture_key(line.text) in repeated
+            or any(value - number in running for value in _edge_numbers(line.text))}
+
+
+def _edge_numbers(text: str) -> set[int]:
+    """The numbers a line starts or ends with (where a printed page number sits)."""
+    found = re.findall(r"^\d{1,4}\b|\b\d{1,4}$", text.strip())
+    return {int(value) for value in found}
 
 
 def _drop_ocr_furniture(pages: list[_Page]) -> None:
