@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.ingest.converted import Converted
 from qa.ingest.formats.bounded import BoundedAssembler
 from qa.ingest.formats.zipped import check_zip
+
+if TYPE_CHECKING:
+    from qa.ingest.formats import ReadOptions
 
 _HEADING_NAME = re.compile(r"^(?:heading|rubrik|überschrift|titre)\s*(\d)$", re.IGNORECASE)
 _TITLE_NAMES = {"title", "rubrik", "titel"}
@@ -26,7 +30,7 @@ _LIST_NAME = re.compile(r"^(?:list|lista|liststycke|punktlista|numrerad lista)",
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def read(path: Path, options) -> Converted:
+def read(path: Path, options: ReadOptions) -> Converted:
     """A DOCX file (see the module docstring)."""
     check_zip(path, options.max_unzipped_bytes, "DOCX")
     import docx

@@ -18,10 +18,14 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.ingest.converted import Converted
 from qa.ingest.formats.bounded import BoundedAssembler
 from qa.ingest.formats.text import check_length, decode, too_long_for
+
+if TYPE_CHECKING:
+    from qa.ingest.formats import ReadOptions
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -39,12 +43,12 @@ _BLOCK_TAGS = frozenset({
 })
 
 
-def read(path: Path, options) -> Converted:
+def read(path: Path, options: ReadOptions) -> Converted:
     """A web page file (see the module docstring)."""
     return from_bytes(path.read_bytes(), options)
 
 
-def from_bytes(data: bytes, options) -> Converted:
+def from_bytes(data: bytes, options: ReadOptions) -> Converted:
     """A web page from its bytes."""
     too_long_for(data, options.max_chars)
     page, encoding = decode_page(data)
@@ -90,7 +94,7 @@ def decode_page(data: bytes) -> tuple[str, str]:
     return decoded.text, decoded.encoding
 
 
-def _main_content(page: str, options):
+def _main_content(page: str, options: ReadOptions):
     """trafilatura's XML of the main content as an element, or None when it finds none."""
     import trafilatura
     from lxml import etree

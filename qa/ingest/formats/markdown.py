@@ -12,10 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.ingest.converted import Converted
 from qa.ingest.formats.bounded import BoundedAssembler
 from qa.ingest.formats.text import check_length, decode, reject_binary, too_long_for
+
+if TYPE_CHECKING:
+    from qa.ingest.formats import ReadOptions
 
 _FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)",
                            re.DOTALL)
@@ -23,14 +27,14 @@ _TAG = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def read(path: Path, options) -> Converted:
+def read(path: Path, options: ReadOptions) -> Converted:
     """A Markdown file (see the module docstring)."""
     data = path.read_bytes()
     reject_binary(data)
     return from_bytes(data, options)
 
 
-def from_bytes(data: bytes, options) -> Converted:
+def from_bytes(data: bytes, options: ReadOptions) -> Converted:
     """Markdown from the bytes of a file."""
     from markdown_it import MarkdownIt
 

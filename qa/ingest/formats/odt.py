@@ -13,10 +13,14 @@ The zip archive is checked (``zipped.check_zip``) before odfpy opens it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.ingest.converted import Converted
 from qa.ingest.formats.bounded import BoundedAssembler
 from qa.ingest.formats.zipped import check_zip
+
+if TYPE_CHECKING:
+    from qa.ingest.formats import ReadOptions
 
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -29,7 +33,7 @@ _INLINE_SKIPPED = {(_TEXT, "note"), (_OFFICE, "annotation"), (_OFFICE, "annotati
                    (_DRAW, "frame"), (_TEXT, "tracked-changes")}
 
 
-def read(path: Path, options) -> Converted:
+def read(path: Path, options: ReadOptions) -> Converted:
     """An ODT file (see the module docstring)."""
     check_zip(path, options.max_unzipped_bytes, "ODT")
     from odf.opendocument import load

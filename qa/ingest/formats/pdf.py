@@ -30,10 +30,14 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.ingest.converted import Converted, Skip
 from qa.ingest.formats.bounded import BoundedAssembler
 from qa.ingest.formats.lines import join_lines
+
+if TYPE_CHECKING:
+    from qa.ingest.formats import ReadOptions
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +77,7 @@ class _Page:
     scanned: bool = False  # no text layer, but an image
 
 
-def read(path: Path, options) -> Converted:
+def read(path: Path, options: ReadOptions) -> Converted:
     """A PDF file (see the module docstring)."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
@@ -94,7 +98,7 @@ def read(path: Path, options) -> Converted:
     return _assemble(pages, options, title, date)
 
 
-def _read_pages(pdf, options) -> list[_Page]:
+def _read_pages(pdf, options: ReadOptions) -> list[_Page]:
     """Every page's lines (or OCR paragraphs), stopping once the text passes ``max_chars``."""
     from qa.ingest.formats import ocr
 
@@ -216,7 +220,7 @@ def _metadata(pdf) -> tuple[str | None, str | None]:
     return (title if title.lower() not in _BLANK_TITLES else None), date
 
 
-def _assemble(pages: list[_Page], options, title: str | None, date: str | None) -> Converted:
+def _assemble(pages: list[_Page], options: ReadOptions, title: str | None, date: str | None) -> Converted:
     from qa.ingest.formats import ocr
 
     furniture = _furniture(pages)

@@ -18,9 +18,12 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from qa.ingest.converted import Converted, Skip
+
+if TYPE_CHECKING:
+    from qa.ingest.formats import ReadOptions
 
 _BOMS: tuple[tuple[bytes, str, str], ...] = (  # (mark, codec, recorded name); UTF-32 first
     (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
@@ -62,14 +65,14 @@ class Decoded(NamedTuple):
     removed_nuls: int
 
 
-def read(path: Path, options) -> Converted:
+def read(path: Path, options: ReadOptions) -> Converted:
     """A plain-text file (see the module docstring)."""
     data = path.read_bytes()
     reject_binary(data)
     return from_bytes(data, options)
 
 
-def from_bytes(data: bytes, options) -> Converted:
+def from_bytes(data: bytes, options: ReadOptions) -> Converted:
     """Plain text from the bytes of a file already checked by ``reject_binary``."""
     too_long_for(data, options.max_chars)
     decoded = decode(data)
