@@ -91,8 +91,8 @@ QUESTIONS = [
     ("När plogar kommunen gatorna?", "anteckningar/snöröjning", None, None),
     ("Vem kan beviljas färdtjänst?", "kollektivtrafik", None, "Färdtjänst"),
     ("Vad beslutade kommunstyrelsen om förskolan i Norrby?", "skannat/protokoll", 1, None),
-    ("Hur nöjda är brukarna med äldreomsorgen?", "a/rapport", None, None),
-    ("Hur höga är nitrathalterna i dricksvattnet?", "b/rapport", None, None),
+    ("Hur nöjda är brukarna med äldreomsorgen?", "a/rapport", 1, None),
+    ("Hur höga är nitrathalterna i dricksvattnet?", "b/rapport", 1, None),
 ]
 
 # (file, reason): every bad file is listed with its reason.
@@ -109,7 +109,8 @@ BAD = [
 ]
 
 
-def _make_corpus(folder: Path) -> None:
+def _make_corpus(root: Path) -> None:
+    folder = _Folder(root)
     mk.make_pdf(folder / "kommun/parkering/policy.pdf", POLICY, title="Parkeringspolicy")
     mk.make_docx(folder / "kommun/bygglov/taxa.docx", TAXA, title="Bygglovstaxa 2025")
     mk.make_odt(folder / "region/kultur/bibliotek.odt", BIBLIOTEK, title="Biblioteksplan")
@@ -135,6 +136,18 @@ def _make_corpus(folder: Path) -> None:
         "Bibliotekets\x00 magasin rymmer fyrtio\x00tusen böcker.\n".encode())
     (folder / "dubbel.txt").write_text("Dubbel text.", encoding="utf-8")
     (folder / "dubbel.md").write_text("# Dubbel\n\nDubbel text.", encoding="utf-8")
+
+
+class _Folder:
+    """``folder / "a/b.pdf"`` is a path whose parent folders exist."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __truediv__(self, name: str) -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
 
 
 @pytest.fixture(scope="module")

@@ -743,6 +743,8 @@
       } else if (b.kind === "list_item") {
         if (!list) { list = el("ul", { class: "doc-list" }); root.appendChild(list); }
         node = el("li", { class: "doc-li depth-" + Math.min(4, Math.max(1, Number(b.level) || 1)) });
+        // Plain text keeps its own list markers ("– ", "1. "): no second bullet then.
+        if (/^(?:[-–•*·]|\d{1,2}[.)])\s/.test(text.slice(bs, be))) node.classList.add("has-marker");
       } else if (b.kind === "preformatted") {
         node = el("pre", { class: "doc-pre" });
       } else if (b.kind === "table_row") {
@@ -769,8 +771,11 @@
   // a passage mark, highlights inside it in answer marks. Returns that mark.
   function fillBlock(node, text, bs, be, ps, pe, hs) {
     var a = Math.max(bs, ps), b = Math.min(be, pe);
-    if (a > bs) node.appendChild(document.createTextNode(text.slice(bs, b > a ? a : be)));
-    if (!(b > a)) return null;
+    if (!(b > a)) {
+      node.appendChild(document.createTextNode(text.slice(bs, be)));
+      return null;
+    }
+    if (a > bs) node.appendChild(document.createTextNode(text.slice(bs, a)));
     var mark = el("mark", { class: "passage-mark" });
     var pos = a;
     hs.forEach(function (h) {

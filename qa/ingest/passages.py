@@ -103,10 +103,14 @@ def _sentences(line: Line) -> list[tuple[int, int]]:
     return spans or [(line.start, line.end)]
 
 
-def _is_intro(line: Line, next_line: Line | None) -> bool:
-    """A heading, a lead-in ending in ':' or a lone short line: it belongs with what follows."""
+def _is_intro(line: Line, next_line: Line | None, structured: bool) -> bool:
+    """A heading, a lead-in ending in ':' or a lone short line: it belongs with what follows.
+
+    In a ``structured`` document (a reader marked its blocks) a short paragraph is just that.
+    """
     short = len(line.text.split()) <= _INTRO_MAX_WORDS
-    lone = line.paragraph_start and next_line is not None and next_line.paragraph_start
+    lone = (not structured and line.paragraph_start and next_line is not None
+            and next_line.paragraph_start)
     return line.role in ("heading", "dateline") or (short and (line.text.endswith(":") or lone))
 
 
@@ -137,7 +141,7 @@ def _units(doc: Document, count: TokenCounter, overhead: int) -> list[_Unit]:
         group = _post_of(posts, post_starts, line.start)
         if raw and raw[-1][6] != group:
             barrier = True
-        sticky = _is_intro(line, lines[n + 1] if n + 1 < len(lines) else None)
+        sticky = _is_intro(line, lines[n + 1] if n + 1 < len(lines) else None, bool(doc.blocks))
         for i, (a, b) in enumerate(_sentences(line)):
             raw.append((a, b, i == 0, i == 0 and line.paragraph_start, barrier and i == 0,
                         sticky, group))
@@ -204,10 +208,10 @@ def split_document(doc: Document, count: TokenCounter,
     budget = max(p.max_tokens - overhead, 8)
     window = p.model_max_tokens - overhead
     units = _units_within(doc, count, overhead, min(budget, window))
-    if _stays_whole(units, min(p.whole_document_tokens, window)):
+    if not _has_parts(doc) and _stays_whole(units, min(p.whole_document_tokens, window)):
         groups = [units]  # a document that fits the window is one passage: an answer is not cut in two
     else:
-        groups = _group(units, budget, p)
+        groups = _group(units, budget, p, frozenset(page.start for page in doc.pages[1:]))
     return [_passage(doc, n, g) for n, g in enumerate(groups)]
 
 
@@ -217,6 +221,12 @@ def _units_within(doc: Document, count: TokenCounter, overhead: int, limit: int)
     for u in _units(doc, count, overhead):
         units.extend(_hard_split(doc, u, limit, count, overhead) if u.tokens > limit else [u])
     return units
+
+
+def _has_parts(doc: Document) -> bool:
+    """Pages or headings that a reader marked: each passage is cited by its own page and
+    section, so such a document is not kept as one passage however short it is."""
+    return len(doc.pages) > 1 or sum(b.kind == "heading" for b in doc.blocks) > 1
 
 
 def _stays_whole(units: list[_Unit], whole_tokens: int) -> bool:
@@ -239,23 +249,26 @@ class _Break:
         return self.barrier or self.soft or self.overflow
 
 
-def _break_before(cur: list[_Unit], u: _Unit, budget: int, p: SegmentationParams) -> _Break:
+def _break_before(cur: list[_Unit], u: _Unit, budget: int, p: SegmentationParams,
+                  page_starts: frozenset[int]) -> _Break:
     has_body = any(not c.sticky for c in cur)
     soft = has_body and (
-        (u.paragraph_start and _size(cur) >= p.min_tokens)
+        u.start in page_starts  # a passage keeps to its page where it can
+        or (u.paragraph_start and _size(cur) >= p.min_tokens)
         or (u.line_start and _size(cur) >= (p.min_tokens + budget) // 2)
         or (u.sticky and not cur[-1].sticky and u.paragraph_start)
     )
     return _Break(u.barrier, soft, _size(cur) + u.tokens > budget)
 
 
-def _group(units: list[_Unit], budget: int, p: SegmentationParams) -> list[list[_Unit]]:
+def _group(units: list[_Unit], budget: int, p: SegmentationParams,
+           page_starts: frozenset[int] = frozenset()) -> list[list[_Unit]]:
     """Units gathered into passages: paragraphs kept together, lead-ins carried forward."""
     groups: list[list[_Unit]] = []
     cur: list[_Unit] = []
     for u in units:
         if cur:
-            why = _break_before(cur, u, budget, p)
+            why = _break_before(cur, u, budget, p, page_starts)
             if why:
                 cur = _close(groups, cur, u, why, budget, p.overlap_tokens)
         cur.append(u)

@@ -154,17 +154,20 @@ def _read_folder(folder: Path, options: ReadOptions,
 
 
 def _drop_duplicate_records(corpus: Corpus) -> None:
-    """A JSONL record whose id is already taken (by a file or another JSONL file) is skipped."""
-    seen: dict[str, str] = {}
+    """Ids taken twice across files and JSONL records: every document with such an id is
+    skipped, each naming the others (file ids clash earlier, before anything is read)."""
+    sources: dict[str, list[str]] = {}
+    for doc in corpus.documents:
+        sources.setdefault(doc.id, []).append(str(doc.metadata.get("source", doc.id)))
     kept: list[Document] = []
     for doc in corpus.documents:
-        source = str(doc.metadata.get("source", doc.id))
-        if doc.id in seen:
-            corpus.skipped.append(SkippedFile(source, "duplicate id",
-                                              f"{doc.id!r} is also the id of {seen[doc.id]}"))
-        else:
-            seen[doc.id] = source
+        names = sources[doc.id]
+        if len(names) == 1:
             kept.append(doc)
+            continue
+        mine = str(doc.metadata.get("source", doc.id))
+        corpus.skipped.append(SkippedFile(mine, "duplicate id", f"{doc.id!r} is also the id of "
+                                          + ", ".join(n for n in names if n != mine)))
     corpus.documents = kept
 
 

@@ -237,7 +237,7 @@ def test_conversation_answers_reload_and_document_view(session, api_info):
     dialog = page.locator("#doc-dialog")
     expect(dialog).to_be_visible()
     expect(dialog.locator("#doc-title")).to_have_text("Att bygga utvecklingskapacitet")
-    passage = dialog.locator(".passage-mark")
+    passage = dialog.locator("#doc-passage")
     expect(passage).to_be_visible(timeout=WAIT_MS)
 
     doc_id = next(d["id"] for d in api_info["documents"] if d["title"] == "Att bygga utvecklingskapacitet")
@@ -246,26 +246,34 @@ def test_conversation_answers_reload_and_document_view(session, api_info):
         """() => {
             const c = document.querySelector('#doc-body .doc-text').cloneNode(true);
             c.querySelectorAll('.sr-only').forEach(n => n.remove());
-            const p = c.querySelector('.passage-mark');
-            return {full: c.textContent, passage: p.textContent};
+            const marks = [...c.querySelectorAll('.passage-mark')].map(m => m.textContent);
+            const blocks = [...c.children].map(n => [n.tagName, n.textContent]);
+            return {full: c.textContent, passage: marks.join(' '), blocks: blocks};
         }"""
     )
-    assert shown["full"] == document["text"], "the dialog shows the document's full original text"
+    # Every character of the document is shown, in its blocks (headings, paragraphs, lists).
+    assert "".join(shown["full"].split()) == "".join(document["text"].split())
+    headings = [document["text"][b["start"]:b["end"]] for b in document["blocks"]
+                if b["kind"] == "heading"]
+    assert headings and [t for tag, t in shown["blocks"] if tag.startswith("H")] == headings
     card_text = card.locator(".passage").text_content()
-    assert " ".join(shown["passage"].split()) == " ".join(card_text.split())
+    assert "".join(shown["passage"].split()) == "".join(card_text.split())
     assert "Helsingborg" in shown["passage"]
-    expect(passage.locator(".answer-mark").first).to_be_visible()
+    expect(dialog.locator(".passage-mark .answer-mark").first).to_be_visible()
 
     # The highlighted passage is scrolled into view inside the dialog's text area.
     in_view = page.evaluate(
         """() => {
             const body = document.getElementById('doc-body').getBoundingClientRect();
-            const mark = document.querySelector('#doc-body .passage-mark').getBoundingClientRect();
+            const mark = document.querySelector('#doc-body #doc-passage').getBoundingClientRect();
             return mark.top >= body.top - 1 && mark.top < body.bottom && mark.bottom > body.top;
         }"""
     )
     assert in_view, "the passage is not scrolled into view"
-    assert page.evaluate("document.getElementById('doc-body').scrollTop") > 0
+    below_fold = page.evaluate("""() => document.getElementById('doc-passage').offsetTop >
+                                        document.getElementById('doc-body').clientHeight""")
+    if below_fold:  # it had to be scrolled to
+        assert page.evaluate("document.getElementById('doc-body').scrollTop") > 0
     shot(page, "desktop-document.png")
 
     # Escape closes the dialog and focus returns to the button that opened it.
@@ -441,9 +449,9 @@ def test_mobile_layout(mobile):
     box = card.bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= MOBILE["width"]
     card.locator(".card-open").click()
-    expect(page.locator("#doc-dialog .passage-mark")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#doc-dialog #doc-passage")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#doc-close")).to_be_in_viewport()
-    expect(page.locator("#doc-dialog .passage-mark")).to_be_in_viewport()
+    expect(page.locator("#doc-dialog #doc-passage")).to_be_in_viewport()
     assert no_horizontal_scroll(page) <= MOBILE["width"]
     shot(page, "mobile-document.png")
     page.locator("#doc-close").click()
@@ -486,3 +494,70 @@ def test_keyboard_only(session):
     page.keyboard.press("Escape")
     expect(page.locator("#doc-dialog")).to_be_hidden()
     assert "card-open" in page.evaluate("document.activeElement.className")
+
+
+# ---------- converted documents: pages, structure, the original ----------
+
+
+@pytest.fixture(scope="module")
+def documents_server(tmp_path_factory, settings, embedder, questions):
+    """A PDF and a DOCX made in the test, indexed and served by the real app."""
+    from api.app import create_app
+    from qa.index.build import build_index
+    from qa.index.snapshot import Snapshot
+    from qa.ingest.sources import read_corpus
+    from qa.search.engine import SearchEngine
+    from tests.ingest.make_files import make_docx, make_pdf
+    from tests.live import serve
+    from tests.test_real_documents import POLICY, TAXA
+
+    folder = tmp_path_factory.mktemp("page-corpus")
+    make_pdf(folder / "policy.pdf", POLICY, title="Parkeringspolicy")
+    make_docx(folder / "taxa.docx", TAXA, title="Bygglovstaxa 2025")
+    index_dir = tmp_path_factory.mktemp("page-index") / "docs"
+    build_index(read_corpus(folder).documents, embedder, settings, index_dir, progress=False)
+    snapshot = Snapshot.open(index_dir, settings, model_id=questions.model_id, dim=questions.dim)
+    with serve(create_app(SearchEngine(snapshot, questions, settings))) as url:
+        yield url
+
+
+def test_converted_documents_cite_pages_and_show_their_structure(browser, documents_server):
+    session = Session(browser, documents_server, DESKTOP)
+    try:
+        page = session.open()
+        turn = session.ask("Hur mycket kostar tillstånd för boendeparkering per månad?")
+        card = turn.locator(".card").first
+        expect(card.locator(".card-title")).to_have_text("Parkeringspolicy")
+        expect(card.locator(".card-meta")).to_contain_text("Boendeparkering")
+        expect(card.locator(".card-meta")).to_contain_text("s. 3")
+
+        card.locator(".card-open").click()
+        dialog = page.locator("#doc-dialog")
+        expect(dialog.locator("#doc-passage")).to_be_visible(timeout=WAIT_MS)
+        expect(dialog.locator("#doc-meta")).to_contain_text("Sida: 3")
+        headings = dialog.locator(".doc-heading")
+        expect(headings.first).to_have_text("Parkeringspolicy för Exempelby kommun")
+        expect(dialog.locator("h4.doc-heading", has_text="Boendeparkering")).to_be_visible()
+        assert dialog.locator(".doc-page").all_text_contents() == ["Sida 1", "Sida 2", "Sida 3"]
+        assert "#" not in dialog.locator(".doc-text").text_content()
+        expect(dialog.locator(".passage-mark", has_text="600 kronor per månad")).to_be_visible()
+        link = dialog.locator("a.doc-original")
+        expect(link).to_contain_text("Ladda ner originalet (PDF")
+        res = page.request.get(documents_server + link.get_attribute("href"))
+        assert res.status == 200 and res.headers["content-type"] == "application/pdf"
+        assert res.body()[:5] == b"%PDF-"
+        shot(page, "desktop-document-pdf.png")
+        page.keyboard.press("Escape")
+
+        turn = session.ask("Vad kostar bygglov för ett nytt enbostadshus?")
+        card = turn.locator(".card").first
+        expect(card.locator(".card-meta")).to_contain_text("Avgift för bygglov")
+        expect(card.locator(".card-meta")).not_to_contain_text("s. ")
+        card.locator(".card-open").click()
+        expect(dialog.locator("#doc-passage")).to_be_visible(timeout=WAIT_MS)
+        items = dialog.locator(".doc-list .doc-li")
+        assert items.all_text_contents() == ["Avgiften tas ut även om ansökan avslås.",
+                                             "Startbesked ingår i avgiften."]
+        expect(dialog.locator("a.doc-original")).to_contain_text("Word")
+    finally:
+        session.close()

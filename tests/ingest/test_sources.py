@@ -110,7 +110,7 @@ def test_missing_source_and_nothing_to_index(tmp_path):
         load_documents(empty)
     program = tmp_path / "x.exe"
     program.write_bytes(b"MZ")
-    with pytest.raises(CorpusError, match="expected a folder, a .jsonl file"):
+    with pytest.raises(CorpusError, match=r"expected a folder, a \.jsonl file"):
         load_documents(program)
 
 
@@ -148,6 +148,7 @@ def test_folders_are_read_recursively_with_path_ids(tmp_path):
 def test_every_file_not_indexed_is_listed_with_its_reason(tmp_path):
     _write(tmp_path, {
         "ok.txt": "Det här dokumentet indexeras.",
+        "krockar.txt": "Det här dokumentet har samma id som en post.",
         "tom.txt": "",
         "blank.md": "   \n\n  ",
         "okänd.xyz": "Okänt format.",
@@ -156,7 +157,7 @@ def test_every_file_not_indexed_is_listed_with_its_reason(tmp_path):
         ".dold.txt": "Dold fil.",
         ".git/config": "[core]",
         "trasig.jsonl": "{inte json}\n",
-        "krock.jsonl": '{"id": "ok", "text": "Samma id som ok.txt."}\n',
+        "krock.jsonl": '{"id": "krockar", "text": "Samma id som krockar.txt."}\n',
     })
     corpus = read_corpus(tmp_path)
     assert [d.id for d in corpus.documents] == ["ok"]
@@ -168,9 +169,10 @@ def test_every_file_not_indexed_is_listed_with_its_reason(tmp_path):
     assert listed["dup.md"].reason == "duplicate id" and "dup.txt" in listed["dup.md"].detail
     assert listed[".dold.txt"].reason == "hidden" and listed[".git/"].reason == "hidden"
     assert listed["trasig.jsonl"].reason == "unreadable" and "invalid JSON" in listed["trasig.jsonl"].detail
-    assert any(s.reason == "duplicate id" and "ok.txt" in s.detail for s in corpus.skipped
-               if s.path.startswith("krock.jsonl"))
-    assert len(corpus.skipped) == 9
+    assert listed["krockar.txt"].reason == "duplicate id"
+    assert "krock.jsonl" in listed["krockar.txt"].detail
+    assert listed["krock.jsonl (id krockar)"].reason == "duplicate id"
+    assert len(corpus.skipped) == 10
 
 
 def test_a_single_file_is_read_with_its_stem_as_id(tmp_path):
