@@ -162,4 +162,4 @@ def _short_reason(fmt: str, exc: BaseException) -> str:
 
 
 def _mb(size: int) -> str:
-    return f"{size / 2**20:.1f} MB"
+    return f"{size / 2**20:.1f} MiB"

@@ -38,8 +38,8 @@ def check_zip(path: Path, max_unzipped_bytes: int, kind: str) -> None:
         raise Skip("too large", f"{len(members):,} files inside the {kind} archive (zip bomb?)")
     total = sum(member.file_size for member in members)
     if total > max_unzipped_bytes:
-        raise Skip("too large", f"unzips to {total / 2**20:,.0f} MB, the limit is "
-                   f"{max_unzipped_bytes / 2**20:,.0f} MB (zip bomb?)")
+        raise Skip("too large", f"unzips to {total / 2**20:,.0f} MiB, the limit is "
+                   f"{max_unzipped_bytes / 2**20:,.0f} MiB (zip bomb?)")
     for member in members:
         ratio = member.file_size // max(member.compress_size, 1)
         if member.file_size > RATIO_FLOOR and ratio > MAX_RATIO:

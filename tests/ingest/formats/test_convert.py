@@ -34,7 +34,7 @@ def test_a_file_over_the_size_limit_is_skipped_unread(tmp_path):
         out.truncate(200 * 2**20)
     skip = skip_of(huge)
     assert skip.reason == "too large"
-    assert "200.0 MB" in skip.detail and "100.0 MB" in skip.detail
+    assert "200.0 MiB" in skip.detail and "100.0 MiB" in skip.detail
 
 
 def test_empty_and_unsupported_files(tmp_path):
