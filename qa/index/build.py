@@ -139,11 +139,14 @@ def _previous_files(index_dir: Path) -> GenerationFiles | None:
     return generation.files if generation is not None else None
 
 
+_PROGRESS_SECONDS = 10.0
+
+
 class _ProgressLines:
     """Progress as a line every few seconds, for a log that is not a terminal."""
 
-    def __init__(self, total: int, log: Callable[[str], None], every: float = 10.0) -> None:
-        self.total, self.log, self.every = total, log, every
+    def __init__(self, total: int, log: Callable[[str], None]) -> None:
+        self.total, self.log, self.every = total, log, _PROGRESS_SECONDS
         self.done = 0
         self.last = time.monotonic()
 

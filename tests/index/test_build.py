@@ -117,3 +117,15 @@ def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(settings, em
         [collapse(text[a:b]) for a, b in sorted(distinct)], kind="sentence"), strict=True))
     for row, (a, b) in enumerate(spans.tolist()):
         assert (sentences[row] @ fresh[(a, b)]) >= 0.9999
+
+
+def test_without_a_terminal_progress_is_logged_as_lines(settings, embedder, tmp_path, monkeypatch):
+    import qa.index.build
+
+    monkeypatch.setattr(qa.index.build, "_PROGRESS_SECONDS", 0.0)
+    logged: list[str] = []
+    build_index(DOCS, embedder, settings, tmp_path / "idx", progress=False, log=logged.append)
+    lines = [m for m in logged if m.startswith("embedded ")]
+    assert lines and lines[-1].endswith("(100 %)")
+    done, total = lines[-1].split()[1].split("/")
+    assert done == total

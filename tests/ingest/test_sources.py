@@ -181,3 +181,13 @@ def test_a_single_file_is_read_with_its_stem_as_id(tmp_path):
     (doc,) = load_documents(path)
     assert doc.id == "Parkering" and doc.format == "md"
     assert [s.title for s in doc.sections][-1] == "Avgifter och zoner"
+
+
+def test_reading_many_files_reports_progress(tmp_path, monkeypatch):
+    import qa.ingest.sources
+
+    monkeypatch.setattr(qa.ingest.sources, "_PROGRESS_SECONDS", 0.0)
+    _write(tmp_path, {f"del{i}/text.txt": f"Dokument nummer {i}." for i in range(3)})
+    lines: list[str] = []
+    read_corpus(tmp_path, progress=lines.append)
+    assert lines[-1] == "read 3/3 files (3 documents, 0 skipped)"

@@ -255,7 +255,9 @@ def _assemble(pages: list[_Page], options: ReadOptions, title: str | None, date:
         why = "OCR is off" if options.ocr == "off" else ocr.install_hint(options.ocr_language)
         if not assembler.blocks:
             raise Skip("no text layer", f"{len(unread)} pages need OCR: {why}")
-        warnings.append(f"pages {_ranges(unread)} have no text layer and were not indexed ({why})")
+        pages = f"pages {_ranges(unread)} have" if len(unread) > 1 else f"page {_ranges(unread)} has"
+        warnings.append(f"{pages} no text layer and {'were' if len(unread) > 1 else 'was'} not "
+                        f"indexed ({why})")
     return assembler.result("pdf", title=title, date=date, metadata=metadata, warnings=warnings)
 
 

@@ -109,7 +109,7 @@ def test_scanned_pages_in_a_text_pdf_are_named_in_a_warning(tmp_path):
     merged.close()
     converted = convert(tmp_path / "blandad.pdf", ReadOptions(ocr="off"))
     assert [page.number for page in converted.pages] == [1, 2]
-    assert converted.warnings == ["pages 3 have no text layer and were not indexed (OCR is off)"]
+    assert converted.warnings == ["page 3 has no text layer and was not indexed (OCR is off)"]
     assert "bygglov" in converted.text
 
 
