@@ -129,3 +129,36 @@ def test_without_a_terminal_progress_is_logged_as_lines(settings, embedder, tmp_
     assert lines and lines[-1].endswith("(100 %)")
     done, total = lines[-1].split()[1].split("/")
     assert done == total
+
+
+def test_add_keeps_structure_pages_and_originals_of_converted_documents(settings, embedder,
+                                                                        tmp_path):
+    from qa.index.layout import GenerationFiles
+    from qa.ingest.sources import read_corpus
+    from tests.ingest.make_files import make_pdf
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    make_pdf(folder / "policy.pdf", [[("h1", "Parkeringspolicy"), ("p", "Policyn gäller alla "
+              "kommunens gator och torg i centrum.")], [("h2", "Avgifter"), ("p", "I zon A "
+              "kostar det 25 kronor per timme att parkera.")]])
+    index_dir = tmp_path / "idx"
+    build_index(read_corpus(folder).documents, embedder, settings, index_dir, progress=False)
+    first = Snapshot.open(index_dir, settings)
+    before = first.document("policy")
+    pages_before = [(p.page, p.section) for p in first.store.passages]
+    build_index([DOCS[0]], embedder, settings, index_dir, add=True, progress=False)
+
+    after = Snapshot.open(index_dir, settings)
+    assert after.generation == first.generation + 1
+    kept = after.document("policy")
+    assert (kept.format, kept.blocks, kept.pages, kept.original) == (
+        before.format, before.blocks, before.pages, before.original)
+    assert [(p.page, p.section) for p in after.store.passages if p.document_id == "policy"] == \
+        pages_before == [(1, "Parkeringspolicy"), (2, "Avgifter")]
+    copy = after.original("policy")
+    assert copy is not None and copy.path.read_bytes() == (folder / "policy.pdf").read_bytes()
+    # The unchanged file is linked from the generation before, not copied again.
+    assert copy.path.stat().st_ino == GenerationFiles(first.path).original(
+        kept.original.sha256).stat().st_ino
+    assert after.original(DOCS[0].id) is None  # built from text, not from a file
