@@ -141,6 +141,24 @@ class Settings(BaseSettings):
     # Server and logging
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    reload_seconds: float = Field(
+        1.0, ge=0, description="How often `qa serve` looks for a newer published generation of "
+        "its index (a `qa build` by another process); 0 = only after its own writes."
+    )
+    admin_token: str | None = Field(
+        None, description="Bearer token that the write endpoints (POST, PUT, DELETE "
+        "/api/documents) require; unset = writing over HTTP is off."
+    )
+    read_token: str | None = Field(
+        None, description="Bearer token that every read endpoint requires; unset = reads are open."
+    )
+    max_request_mb: float = Field(
+        100, gt=0, description="Largest request body (MiB) the write endpoints take; larger is 413."
+    )
+    examples_file: Path | None = Field(
+        None, description="Example questions for the page, one per line; only those the served "
+        "index answers well are shown. Unset: drawn from the index's own headings."
+    )
     access_log: bool = Field(
         True, description="`qa serve` logs one line per request: method, path, status, time in ms."
     )
