@@ -4,9 +4,18 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-INDEX := var/index
-HOST ?= 127.0.0.1
-PORT ?= 8000
+# The index `make serve` serves, and where: QA_INDEX_DIR, QA_HOST and QA_PORT are honoured,
+# INDEX, HOST and PORT override them. Only the default index is (re)built from seeds/; another
+# index is served as it is, or first updated from SOURCE when that is given:
+#   make serve INDEX=var/mine SOURCE=~/dokument
+SEEDS_INDEX := var/index
+INDEX ?= $(or $(QA_INDEX_DIR),$(SEEDS_INDEX))
+HOST ?= $(or $(QA_HOST),127.0.0.1)
+PORT ?= $(or $(QA_PORT),8000)
+SOURCE ?=
+IS_SEEDS := $(and $(if $(SOURCE),,1),$(filter $(abspath $(SEEDS_INDEX)),$(abspath $(INDEX))))
+# The seed index comes with example questions for the page; others draw theirs from the index.
+EXAMPLES := $(or $(QA_EXAMPLES_FILE),$(if $(IS_SEEDS),examples/seeds_sv.txt))
 # Where pip takes torch from. Empty: pip's own configuration. On a machine whose pip reaches only
 # the public package index, torch==2.13.0 resolves to the CUDA build (about 15 nvidia-* packages,
 # several GB); set TORCH_INDEX to PyTorch's CPU wheel index there (see README, "Set-up").
@@ -31,13 +40,23 @@ $(STAMP): pyproject.toml
 model: $(STAMP)
 	$(PY) -m qa.cli model
 
-$(INDEX)/CURRENT: $(STAMP) $(wildcard seeds/*)
-	$(PY) -m qa.cli build --source seeds --index $(INDEX)
+$(SEEDS_INDEX)/CURRENT: $(STAMP) $(wildcard seeds/*)
+	$(PY) -m qa.cli build --source seeds --index $(SEEDS_INDEX)
 
-index: model $(INDEX)/CURRENT
+index: model
+ifneq ($(SOURCE),)
+	$(PY) -m qa.cli build --source $(SOURCE) --index $(INDEX)
+else ifneq ($(IS_SEEDS),)
+	$(MAKE) --no-print-directory $(SEEDS_INDEX)/CURRENT
+else
+	@test -e $(INDEX)/CURRENT -o -e $(INDEX)/manifest.json || { \
+	  echo "no index at $(INDEX): build it with 'make index INDEX=$(INDEX) SOURCE=<folder>'" \
+	       "(or .venv/bin/qa build --source <folder> --index $(INDEX))"; exit 1; }
+endif
 
 serve: setup index
-	$(PY) -m qa.cli serve --index $(INDEX) --host $(HOST) --port $(PORT)
+	$(if $(EXAMPLES),QA_EXAMPLES_FILE=$(EXAMPLES)) $(PY) -m qa.cli serve --index $(INDEX) \
+	  --host $(HOST) --port $(PORT)
 
 # Debian packages the tests need: Chromium for the browser tests (Playwright cannot download
 # browsers here), Tesseract with its Swedish model for the OCR tests.

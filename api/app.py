@@ -11,7 +11,8 @@ from fastapi import FastAPI
 
 from api.access import AccessLog
 from api.errors import add_error_handlers
-from api.routers import documents, health, page, search
+from api.limits import add_body_limit
+from api.routers import document_writes, documents, examples, health, page, search
 from qa import __version__
 from qa.search.engine import SearchEngine
 
@@ -30,8 +31,9 @@ def create_app(engine: SearchEngine, *, access_log: bool | None = None) -> FastA
     )
     app.state.engine = engine
     add_error_handlers(app)
-    for module in (health, search, documents, page):
+    for module in (health, search, documents, document_writes, examples, page):
         app.include_router(module.router)
+    add_body_limit(app, int(engine.settings.max_request_mb * 2**20))
     page.mount_static(app)
     if engine.settings.access_log if access_log is None else access_log:
         app.add_middleware(AccessLog)

@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qa.errors import CorpusError, QAError
+from qa.index.changes import EmptyIndexError, UnknownIdError
 from qa.search.engine import QuestionError, UnknownDocumentError
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,23 @@ async def _bad_question(_: Request, exc: QuestionError) -> JSONResponse:
     return _detail(422, str(exc))
 
 
-async def _unknown_document(_: Request, exc: UnknownDocumentError) -> JSONResponse:
+async def _unknown_document(_: Request, exc: UnknownDocumentError | UnknownIdError) -> JSONResponse:
     return _detail(404, str(exc))
+
+
+async def _bad_document(_: Request, exc: CorpusError) -> JSONResponse:
+    return _detail(422, str(exc))
+
+
+async def _conflict(_: Request, exc: EmptyIndexError) -> JSONResponse:
+    return _detail(409, str(exc))
+
+
+async def _busy(_: Request, exc: QAError) -> JSONResponse:
+    """A failure the user can act on that no other handler names: another build held the
+    index past the lock timeout, an index that cannot be read; nothing was changed."""
+    log.warning("%s", exc)
+    return _detail(503, str(exc), {"Retry-After": "10"})
 
 
 async def _crash(_: Request, exc: Exception) -> JSONResponse:
@@ -68,4 +85,8 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(QuestionError, _bad_question)
     app.add_exception_handler(UnknownDocumentError, _unknown_document)
+    app.add_exception_handler(UnknownIdError, _unknown_document)
+    app.add_exception_handler(CorpusError, _bad_document)
+    app.add_exception_handler(EmptyIndexError, _conflict)
+    app.add_exception_handler(QAError, _busy)
     app.add_exception_handler(Exception, _crash)

@@ -72,6 +72,8 @@ class DocumentSummary(BaseModel):
     date: str | None
     chars: int
     passages: int
+    format: str = Field(..., description="pdf, docx, odt, html, md, txt or jsonl.")
+    pages: int | None = Field(..., description="Number of pages (documents with pages).")
 
 
 class DocumentList(BaseModel):
@@ -122,3 +124,35 @@ class DocumentOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class DocumentIn(BaseModel):
+    """A document given as JSON (``POST /api/documents``, ``PUT /api/documents/{id}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(None, description="Required for POST; PUT takes the id from the path.")
+    text: str = Field(..., description="The text, as it should be cited.")
+    title: str | None = None
+    date: str | None = Field(None, description="ISO date (YYYY, YYYY-MM or YYYY-MM-DD).")
+    metadata: dict[str, str | int | float | bool | list[str]] | None = Field(
+        None, description="Any fields to filter by (search filters, metadata).")
+
+
+class DocumentChange(BaseModel):
+    id: str | None = Field(..., description="The document's id (from the file name, the JSON or "
+                           "the path).")
+    file: str | None = Field(None, description="The uploaded file it came from.")
+    status: Literal["added", "replaced", "unchanged", "skipped", "deleted"]
+    reason: str | None = Field(None, description="Why a file was skipped.")
+
+
+class ChangesOut(BaseModel):
+    documents: list[DocumentChange]
+    generation: int | None = Field(..., description="The index generation that holds the change "
+                                   "(the one served before, when nothing changed).")
+
+
+class Examples(BaseModel):
+    questions: list[str] = Field(..., description="Questions the served index answers well "
+                                 "(each checked against it), for the page's empty state.")

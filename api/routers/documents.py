@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from api.auth import require_reader
 from api.deps import EngineDep
 from api.schemas import (
     BlockOut,
@@ -27,7 +28,7 @@ from api.schemas import (
 from qa.ingest.documents import Document
 from qa.search.engine import SearchEngine, UnknownDocumentError
 
-router = APIRouter(tags=["documents"])
+router = APIRouter(tags=["documents"], dependencies=[Depends(require_reader)])
 
 # Originals that a browser would run as part of this site are downloaded, never shown inline.
 _INLINE = ("application/pdf", "text/plain")

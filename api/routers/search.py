@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
+from api.auth import require_reader
 from api.deps import EngineDep
 from api.schemas import ErrorOut, SearchRequest, SearchResponse
 from qa.search.engine import clean_question
 from qa.search.results import result_json
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)])
 
 
 @router.post("/api/search", response_model=SearchResponse, responses={422: {"model": ErrorOut}})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,22 +64,27 @@ def build_index(
     index_dir: Path,
     *,
     add: bool = False,
+    remove: Collection[str] = (),
     progress: bool = True,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> BuildReport:
     """Index ``documents`` into ``index_dir`` and publish them as its new generation.
 
-    With ``add``, documents already indexed whose id is not among ``documents`` are kept;
-    they are read inside the build lock, so concurrent ``add`` builds each add to what the
-    other published. A second build of the same directory waits for the lock up to
-    ``settings.build_lock_timeout`` seconds, then fails with a ``QAError``.
+    With ``add``, documents already indexed whose id is not among ``documents`` (nor in
+    ``remove``, which needs ``add``) are kept; they are read inside the build lock, so
+    concurrent ``add`` builds each add to what the other published. A second build of the
+    same directory waits for the lock up to ``settings.build_lock_timeout`` seconds, then
+    fails with a ``QAError``.
     """
+    if remove and not add:
+        raise ValueError("remove= keeps the other documents: it needs add=True")
     t0 = time.perf_counter()
     index_dir = Path(index_dir).resolve()
     if index_dir.exists() and not index_dir.is_dir():
         raise IndexLoadError(f"{index_dir} is not a directory")
     with generations.build_lock(index_dir, settings.build_lock_timeout):
-        staged = stage(documents, encoder, settings, index_dir, add=add, progress=progress, log=log)
+        staged = stage(documents, encoder, settings, index_dir, add=add, remove=remove,
+                       progress=progress, log=log)
         published = generations.publish(index_dir, staged.path)
     logger.info("published generation %d of %s", published.number, index_dir)
     plan = staged.plan
@@ -89,8 +94,8 @@ def build_index(
 
 
 def stage(documents: Sequence[Document], encoder: PassageEncoder, settings: Settings,
-          index_dir: Path, *, add: bool = False, progress: bool = False,
-          log: Callable[[str], None] = lambda _msg: None) -> Staged:
+          index_dir: Path, *, add: bool = False, remove: Collection[str] = (),
+          progress: bool = False, log: Callable[[str], None] = lambda _msg: None) -> Staged:
     """Plan, embed and write the next generation into a staging directory; do not publish.
 
     The caller holds the build lock. Leftovers of interrupted builds are removed first.
@@ -99,8 +104,8 @@ def stage(documents: Sequence[Document], encoder: PassageEncoder, settings: Sett
     previous = _open_previous(index_dir, required=add)
     try:
         if add and previous is not None:
-            new_ids = {d.id for d in documents}
-            kept = [d for d in reanalyse(previous.store.documents()) if d.id not in new_ids]
+            dropped = {d.id for d in documents} | set(remove)
+            kept = [d for d in reanalyse(previous.store.documents()) if d.id not in dropped]
             documents = [*kept, *documents]
         plan = make_plan(documents, encoder, settings, previous)
     finally:

@@ -65,6 +65,8 @@ class DocumentSummary:
     date: str | None
     chars: int
     passages: int
+    format: str
+    pages: int | None  # documents with pages (PDF); None for the others
 
 
 class PassageStore:
@@ -84,11 +86,13 @@ class PassageStore:
             self._rows.setdefault(p.document_id, []).append(row)
         self._fingerprints: dict[str, str] = {}
         self._summaries: list[DocumentSummary] = []
-        for i, t, d, f, n in self._con.execute(
-            "SELECT id, title, date, fingerprint, length(text) FROM documents ORDER BY rowid"
+        for i, t, d, f, n, fmt, pages in self._con.execute(
+            "SELECT id, title, date, fingerprint, length(text), format, "
+            "json_array_length(structure, '$.pages') FROM documents ORDER BY rowid"
         ):
             self._fingerprints[i] = f
-            self._summaries.append(DocumentSummary(i, t, d, n, len(self._rows.get(i, ()))))
+            self._summaries.append(DocumentSummary(i, t, d, n, len(self._rows.get(i, ())), fmt,
+                                                   pages or None))
 
     def close(self) -> None:
         self._con.close()

@@ -171,6 +171,11 @@ def _drop_duplicate_records(corpus: Corpus) -> None:
     corpus.documents = kept
 
 
+def document_id_of(name: str) -> str:
+    """The document id a file at ``name`` (relative path or file name) gets."""
+    return _file_id(name)
+
+
 def _file_id(rel: str) -> str:
     parent, _, name = rel.rpartition("/")
     stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
@@ -182,40 +187,54 @@ def _read_file(path: Path, rel: str, doc_id: str, options: ReadOptions, corpus: 
     if path.suffix.lower() in JSONL_SUFFIXES:
         _read_jsonl_in_folder(path, rel, corpus)
         return
-    if not is_valid_id(doc_id):
-        corpus.skipped.append(SkippedFile(rel, "invalid id", f"{doc_id!r}: over 200 characters"))
+    read = read_file(path, rel, doc_id, options)
+    if isinstance(read, SkippedFile):
+        corpus.skipped.append(read)
         return
+    doc, warnings = read
+    corpus.documents.append(doc)
+    corpus.warnings.extend(f"{rel}: {w}" for w in warnings)
+
+
+def read_file(path: Path, name: str, doc_id: str | None = None,
+              options: ReadOptions | None = None) -> tuple[Document, list[str]] | SkippedFile:
+    """One file as a document (with the reader's warnings), or why it is skipped.
+
+    ``name`` is how the file is named to the user (its path in the folder read, or an
+    uploaded file's name); ``doc_id`` defaults to the id ``name`` gives (see the module).
+    """
+    doc_id = doc_id if doc_id is not None else _file_id(name)
+    if not is_valid_id(doc_id):
+        return SkippedFile(name, "invalid id", f"{doc_id!r}: over 200 characters or not a path "
+                           "of letters, digits, '.', '_' and '-'")
     try:
-        converted = formats.convert(path, options)
+        converted = formats.convert(path, options or ReadOptions())
         if not converted.text.strip():
             raise Skip("empty", "no text")
-        original = _original(path, rel, converted.format)
+        original = _original(path, name, converted.metadata.get("encoding"))
         doc = make_document(doc_id, converted.text, converted.title, converted.date,
                             format=converted.format, blocks=converted.blocks,
                             pages=converted.pages, original=original,
-                            metadata={"source": rel, **converted.metadata})
+                            metadata={"source": name, **converted.metadata})
     except Skip as skip:
-        corpus.skipped.append(SkippedFile(rel, skip.reason, skip.detail))
-        return
+        return SkippedFile(name, skip.reason, skip.detail)
     except (CorpusError, OSError) as exc:
-        corpus.skipped.append(SkippedFile(rel, "unreadable", str(exc)))
-        return
+        return SkippedFile(name, "unreadable", str(exc))
     except Exception as exc:  # a reader's bug must not stop the other files
-        logger.exception("%s: unexpected error while reading", rel)
-        corpus.skipped.append(SkippedFile(rel, "corrupt", f"{type(exc).__name__}: {exc}"))
-        return
-    corpus.documents.append(doc)
-    corpus.warnings.extend(f"{rel}: {w}" for w in converted.warnings)
+        logger.exception("%s: unexpected error while reading", name)
+        return SkippedFile(name, "corrupt", f"{type(exc).__name__}: {exc}")
+    return doc, list(converted.warnings)
 
 
-def _original(path: Path, rel: str, fmt: str) -> Original:
+def _original(path: Path, name: str, encoding: str | None) -> Original:
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as f:
         while chunk := f.read(_HASH_CHUNK):
             digest.update(chunk)
             size += len(chunk)
-    return Original(rel, formats.media_type(path), size, digest.hexdigest(), source=path)
+    return Original(name, formats.content_type(name, encoding), size, digest.hexdigest(),
+                    source=path)
 
 
 def _read_jsonl_in_folder(path: Path, rel: str, corpus: Corpus) -> None:

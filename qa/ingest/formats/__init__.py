@@ -87,6 +87,22 @@ def media_type(fmt_or_path: str | Path) -> str:
     return _MEDIA_TYPES.get(key, "application/octet-stream")
 
 
+# Python codec names → the labels browsers know (WHATWG Encoding); codecs they lack get none.
+_CHARSETS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "utf-16-le": "utf-16le",
+             "utf-16-be": "utf-16be", "cp1252": "windows-1252", "latin-1": "iso-8859-1",
+             "iso8859-15": "iso-8859-15", "mac-roman": "macintosh"}
+
+
+def content_type(fmt_or_path: str | Path, encoding: str | None = None) -> str:
+    """``media_type`` with ``; charset=…`` for text read in ``encoding`` (a Python codec name),
+    so that a browser shows a downloaded Latin-1 text file with its å, ä and ö."""
+    media = media_type(fmt_or_path)
+    charset = _CHARSETS.get((encoding or "").lower().replace("_", "-"))
+    if charset and media.startswith("text/"):
+        return f"{media}; charset={charset}"
+    return media
+
+
 def convert(path: Path, options: ReadOptions | None = None) -> Converted:
     """Read one file into a ``Converted``, or raise ``Skip`` with the reason it is not indexed.
 

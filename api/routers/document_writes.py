@@ -1,0 +1,125 @@
+"""``POST /api/documents``, ``PUT /api/documents/{id}``, ``DELETE /api/documents/{id}``.
+
+Writes need the admin token (``api.auth``) and bodies within ``QA_MAX_REQUEST_MB``
+(``api.limits``). A body is either ``multipart/form-data`` with one or more files in the field
+``files`` (any format ``qa build`` reads; the id is the file name without its extension), or a
+JSON document (``api.schemas.DocumentIn``). Each change is one build of the served index
+(``qa.index.changes``), run off the event loop; the server then serves the new generation
+before it answers, so the next request finds the change.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from api.auth import AdminDep
+from api.deps import EngineDep
+from api.errors import describe
+from api.schemas import ChangesOut, DocumentChange, DocumentIn, ErrorOut
+from qa.index.changes import ChangeReport, Changes
+
+router = APIRouter(tags=["documents"])
+
+_ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 413: {"model": ErrorOut},
+           415: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+_MAX_FILES = 1000
+
+
+def _changes(request: Request, engine: EngineDep) -> Changes:
+    """The app's one ``Changes`` for the served index directory (made on the first write)."""
+    changes: Changes | None = getattr(request.app.state, "changes", None)
+    if changes is None:
+        from qa.embed.build_encoder import BuildEncoder
+
+        def encoder() -> BuildEncoder:
+            built = BuildEncoder(engine.settings)
+            built.load()
+            return built
+
+        changes = Changes(engine.index.dir, engine.settings, encoder)
+        request.app.state.changes = changes
+    return changes
+
+
+async def _serve_new(request: Request, report: ChangeReport) -> ChangesOut:
+    """Swap the served generation to the one just published, then answer."""
+    live = getattr(request.app.state, "live", None)
+    if live is not None:
+        await run_in_threadpool(live.refresh)
+    return ChangesOut(documents=[DocumentChange(id=c.id, file=c.file, status=c.status,
+                                                reason=c.reason) for c in report.changes],
+                      generation=report.generation)
+
+
+async def _write(request: Request, engine: EngineDep, doc_id: str | None) -> ChangesOut:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    changes = _changes(request, engine)
+    if kind == "multipart/form-data":
+        with tempfile.TemporaryDirectory(prefix="qa-upload-") as tmp:
+            files = await _saved_files(request, Path(tmp))
+            if doc_id is not None and len(files) != 1:
+                raise HTTPException(422, "PUT /api/documents/{id} takes exactly one file")
+            report = await run_in_threadpool(changes.add_files, files, doc_id=doc_id)
+        return await _serve_new(request, report)
+    if kind == "application/json":
+        try:
+            body = DocumentIn.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise HTTPException(422, describe(list(exc.errors()))) from None
+        if doc_id is None and not body.id:
+            raise HTTPException(422, "'id' is required")
+        if doc_id is not None and body.id not in (None, doc_id):
+            raise HTTPException(422, f"the body's id {body.id!r} is not the path's {doc_id!r}")
+        report = await run_in_threadpool(changes.add_record, body.model_dump(), doc_id=doc_id)
+        return await _serve_new(request, report)
+    raise HTTPException(415, "send multipart/form-data with files in the field 'files', or a "
+                             "JSON document {\"id\", \"text\", \"title\"?, \"date\"?, \"metadata\"?}")
+
+
+async def _saved_files(request: Request, folder: Path) -> list[tuple[str, Path]]:
+    """The uploaded files of field ``files``, written to ``folder`` under their own names."""
+    form = await request.form(max_files=_MAX_FILES)
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    if not uploads:
+        raise HTTPException(422, "no files: send them in the multipart field 'files'")
+    saved: list[tuple[str, Path]] = []
+    for n, upload in enumerate(uploads):
+        name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
+        if not name or name in (".", ".."):
+            raise HTTPException(422, f"file {n + 1} has no file name")
+        path = folder / str(n) / name
+        path.parent.mkdir()
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out)
+        saved.append((name, path))
+    await form.close()
+    return saved
+
+
+@router.post("/api/documents", response_model=ChangesOut, responses=_ERRORS)
+async def add_documents(request: Request, engine: EngineDep, _: AdminDep) -> ChangesOut:
+    """Add documents (or replace those with the same id): files, or one JSON document."""
+    return await _write(request, engine, None)
+
+
+@router.put("/api/documents/{doc_id:path}", response_model=ChangesOut, responses=_ERRORS)
+async def replace_document(doc_id: str, request: Request, engine: EngineDep,
+                           _: AdminDep) -> ChangesOut:
+    """Replace (or add) the document ``doc_id`` with one file or a JSON document."""
+    return await _write(request, engine, doc_id)
+
+
+@router.delete("/api/documents/{doc_id:path}", response_model=ChangesOut,
+               responses={**_ERRORS, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+async def delete_document(doc_id: str, request: Request, engine: EngineDep,
+                          _: AdminDep) -> ChangesOut:
+    """Delete the document ``doc_id``; 404 if the index does not hold it."""
+    report = await run_in_threadpool(_changes(request, engine).delete, doc_id)
+    return await _serve_new(request, report)

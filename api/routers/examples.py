@@ -1,0 +1,25 @@
+"""``GET /api/examples``: questions the served index answers well, for the page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import require_reader
+from api.deps import EngineDep
+from api.schemas import Examples
+from qa.search.examples import example_questions
+
+router = APIRouter(tags=["page"], dependencies=[Depends(require_reader)])
+
+
+@router.get("/api/examples", response_model=Examples)
+async def examples(request: Request, engine: EngineDep) -> Examples:
+    """Checked once per served generation (a few searches), then kept."""
+    key = (id(engine), engine.index.generation)
+    cached = getattr(request.app.state, "examples", None)
+    if cached is None or cached[0] != key:
+        found = await run_in_threadpool(example_questions, engine, engine.settings.examples_file)
+        cached = (key, found)
+        request.app.state.examples = cached
+    return Examples(questions=cached[1])
