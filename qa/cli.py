@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import logging
 import sys
@@ -14,6 +16,7 @@ from qa.errors import QAError
 from qa.settings import Settings
 
 if TYPE_CHECKING:
+    from qa.index.plan import PassageEncoder
     from qa.ingest.sources import Corpus
 
 app = typer.Typer(
@@ -118,11 +121,17 @@ def build(
     strict: Annotated[bool, typer.Option("--strict", help="Fail, and build nothing, when any file "
                                          "is skipped.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", metavar="ADDRESS", help="Embed on a Ray cluster: 'local' (started on this "
+        "machine) or a running cluster's address (QA_CLUSTER). Needs pip install '.[cluster]'.")
+    ] = None,
 ) -> None:
     """Build (or update) an index; unchanged documents are not embedded again.
 
     Ends with a summary: documents per format and every file skipped, with its reason. Exits
     non-zero only when nothing could be indexed, or with --strict when anything was skipped.
+    With --cluster, passages and sentences are embedded by encoder actors on a Ray cluster;
+    the index is the same as a local build's.
     """
     from qa.embed.build_encoder import BuildEncoder
     from qa.index.build import build_index
@@ -138,10 +147,17 @@ def build(
         _report_skipped(corpus)
         why = "nothing to index" if not corpus.documents else "files were skipped (--strict)"
         raise QAError(f"{source}: {why}; the index was not changed")
-    embedder = BuildEncoder(s)
-    embedder.load()  # loaded with the model, before the build's clock starts
-    report = build_index(corpus.documents, embedder, s, index_dir, add=add,
-                         progress=progress and tty, log=say)
+    address = cluster or s.cluster
+    with contextlib.ExitStack() as stack:
+        if address:
+            from qa.embed.cluster import cluster_encoder
+
+            embedder: PassageEncoder = stack.enter_context(cluster_encoder(s, address))
+        else:
+            embedder = BuildEncoder(s)
+            embedder.load()  # loaded with the model, before the build's clock starts
+        report = build_index(corpus.documents, embedder, s, index_dir, add=add,
+                             progress=progress and tty, log=say)
     per_format = ", ".join(f"{fmt} {n}" for fmt, n in sorted(corpus.formats().items()))
     typer.echo(
         f"indexed {report.documents} documents ({len(corpus.documents)} read: {per_format}), "
@@ -217,14 +233,46 @@ def serve(
     access_log: Annotated[bool | None, typer.Option(
         "--access-log/--no-access-log",
         help="Log one line per request: method, path, status, time (QA_ACCESS_LOG).")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Server processes on this machine sharing the port, each with its own copy "
+        "of the index and model.")] = 1,
+    replicas: Annotated[int | None, typer.Option(
+        min=1, help="Serve N replicas with Ray Serve (pip install '.[cluster]').")] = None,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", metavar="ADDRESS", help="With --replicas: the Ray cluster, 'local' (started "
+        "on this machine, the default) or a running cluster's address (QA_CLUSTER).")] = None,
 ) -> None:
-    """Serve the HTTP API and the chat page."""
+    """Serve the HTTP API and the chat page.
+
+    --workers N runs N processes on this machine; --replicas N runs N Ray Serve replicas on a
+    Ray cluster, behind one HTTP proxy on --host and --port.
+    """
     import uvicorn
 
     from api.app import create_app
     from qa.search.engine import SearchEngine
 
     s = _settings()
+    log_each = s.access_log if access_log is None else access_log
+    level = ctx.obj or s.log_level
+    if replicas is not None or workers > 1:
+        if replicas is not None and workers > 1:
+            raise QAError("--workers and --replicas exclude each other")
+        if cluster is not None and replicas is None:
+            raise QAError("--cluster goes with --replicas")
+        configure = functools.partial(_configure_logging, level)
+        if replicas is not None:
+            from api.replicas import run_replicas
+
+            run_replicas(s, index, address=cluster or s.cluster or "local", host=host or s.host,
+                         port=port or s.port, replicas=replicas, access_log=log_each,
+                         configure_logging=configure)
+        else:
+            from api.workers import run_workers
+
+            run_workers(s, index, host=host or s.host, port=port or s.port, workers=workers,
+                        access_log=log_each, log_level=level, configure_logging=configure)
+        return
     engine = SearchEngine.open(s, str(index) if index else None)
     engine.warm_up()
     app_ = create_app(engine, access_log=s.access_log if access_log is None else access_log)

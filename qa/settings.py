@@ -116,6 +116,19 @@ class Settings(BaseSettings):
         600, ge=0, description="Seconds a build waits for another build of the same index "
         "directory to finish before it gives up."
     )
+    cluster: str | None = Field(
+        None, description="Ray cluster that embeds for `qa build` (and runs `qa serve --replicas`): "
+        "'local' starts one on this machine for the command, else the address of a running cluster "
+        "('auto', 'HOST:6379'); unset = embed in this process. Needs `pip install '.[cluster]'`."
+    )
+    cluster_workers: int = Field(
+        0, ge=0, description="Encoder actors of a cluster build, each loading the model once; "
+        "0 = as many as the cluster's CPUs hold (QA_CLUSTER_WORKER_CPUS each)."
+    )
+    cluster_worker_cpus: int = Field(
+        1, ge=1, description="CPUs each cluster encoder actor or serving replica reserves; its "
+        "embedding runtime uses that many threads unless QA_THREADS is set."
+    )
 
     # Search
     default_mode: SearchMode = "hybrid"

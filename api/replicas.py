@@ -1,0 +1,95 @@
+"""Serving replicas on a Ray cluster: ``qa serve --replicas N [--cluster ADDRESS]``, with Ray Serve.
+
+The app is the one ``qa serve`` serves (``api.workers.served_app``), deployed as a Ray Serve
+FastAPI ingress: each of the N replicas is an actor that opens the index itself (model and
+snapshot loaded once per replica) and builds the app around it; Serve's HTTP proxy on the
+head node listens on ``--host``:``--port`` and spreads requests over the replicas. Every
+replica reads the same published index directory, so on a cluster of several machines it must
+be on storage that every node mounts at the same path (the path sent is absolute), and each
+follows the newest generation published there as ``qa serve`` does.
+
+The command blocks while the replicas serve; Ctrl-C or SIGTERM removes the deployment (and a
+'local' cluster with it) before the command ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.workers import served_app
+from qa.cluster import ClusterError, connected, worker_count
+from qa.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+APP_NAME = "svensk-qa"
+# Requests a replica takes at once: the app is asynchronous and batches waiting questions for
+# its one embedding thread, so it gains from more than Serve's default of a few.
+MAX_ONGOING_REQUESTS = 64
+# The app logs each request itself (api.access, QA_ACCESS_LOG); Serve's own line would repeat it.
+_SERVE_LOGGING = {"enable_access_log": False}
+
+
+class QAReplica:
+    """One replica: the app of ``qa serve`` over its own engine (``serve.ingress`` late-bound)."""
+
+    def __init__(self, settings: Settings, index_dir: str, access_log: bool,
+                 configure_logging: Callable[[], None] | None) -> None:
+        self._app = served_app(settings, index_dir, access_log, configure_logging)
+
+    def __serve_build_asgi_app__(self) -> FastAPI:
+        return self._app
+
+
+def deployment(serve: Any, settings: Settings, index_dir: Path, *, replicas: int, access_log: bool,
+               configure_logging: Callable[[], None] | None = None) -> Any:
+    """The bound Serve application of ``replicas`` copies of the app over ``index_dir``."""
+    cpus = settings.cluster_worker_cpus
+    replica_settings = settings.model_copy(update={"threads": settings.threads or cpus})
+    ingress = serve.deployment(serve.ingress()(QAReplica), name="QAReplica", num_replicas=replicas,
+                               ray_actor_options={"num_cpus": cpus},
+                               max_ongoing_requests=MAX_ONGOING_REQUESTS,
+                               logging_config=_SERVE_LOGGING)
+    return ingress.bind(replica_settings, str(index_dir), access_log, configure_logging)
+
+
+def run_replicas(settings: Settings, index_dir: Path | None, *, address: str, host: str, port: int,
+                 replicas: int, access_log: bool,
+                 configure_logging: Callable[[], None] | None = None) -> None:
+    """Serve ``replicas`` copies of the app on the Ray cluster at ``address`` until stopped."""
+    from qa.index.manifest import read_manifest
+
+    where = Path(index_dir or settings.index_dir).resolve()
+    read_manifest(where)  # a missing index fails here, in one line, before Ray starts
+    with connected(address) as ray:
+        from ray import serve
+
+        worker_count(ray, replicas, settings.cluster_worker_cpus, "replica")
+        serve.start(http_options={"host": host, "port": port}, proxy_location="HeadOnly",
+                    logging_config=_SERVE_LOGGING)
+        stop = threading.Event()
+        try:
+            app = deployment(serve, settings, where, replicas=replicas, access_log=access_log,
+                             configure_logging=configure_logging)
+            try:
+                serve.run(app, name=APP_NAME, route_prefix="/")
+            except Exception as exc:  # a replica that cannot start: its first line says why
+                lines = str(exc).strip().splitlines()
+                why = next((x for x in reversed(lines) if x.strip()), type(exc).__name__)
+                raise ClusterError(f"the replicas did not start: {why.strip()}") from None
+            logger.info("serving http://%s:%d from %d replicas on Ray", host, port, replicas)
+            if threading.current_thread() is threading.main_thread():
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(sig, lambda *_: stop.set())
+            while not stop.wait(1.0):
+                pass
+        finally:
+            serve.shutdown()
+            logger.info("replicas stopped")
