@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.workers import served_app
-from qa.cluster import ClusterError, connected, worker_count
+from qa.cluster import ClusterError, connected, reason, worker_count
 from qa.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -80,10 +80,8 @@ def run_replicas(settings: Settings, index_dir: Path | None, *, address: str, ho
                              configure_logging=configure_logging)
             try:
                 serve.run(app, name=APP_NAME, route_prefix="/")
-            except Exception as exc:  # a replica that cannot start: its first line says why
-                lines = str(exc).strip().splitlines()
-                why = next((x for x in reversed(lines) if x.strip()), type(exc).__name__)
-                raise ClusterError(f"the replicas did not start: {why.strip()}") from None
+            except Exception as exc:  # a replica that cannot start (Ray's error says why)
+                raise ClusterError(f"the replicas did not start: {reason(exc)}") from None
             logger.info("serving http://%s:%d from %d replicas on Ray", host, port, replicas)
             if threading.current_thread() is threading.main_thread():
                 for sig in (signal.SIGINT, signal.SIGTERM):

@@ -10,6 +10,7 @@ daemons outlive a process killed without clean-up, so every exit path goes throu
 from __future__ import annotations
 
 import logging
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,6 +78,22 @@ def _check_reachable(address: str, timeout: float = 10.0) -> None:
     except OSError as exc:
         raise ClusterError(f"cannot connect to the Ray cluster at {address!r}: {exc.strerror or exc}"
                            ) from None
+
+
+_RAISED = re.compile(r"^[\w.]+(?:Error|Exception): (.+)$")
+
+
+def reason(exc: BaseException) -> str:
+    """One line saying why a Ray call failed: the message of the error raised on the cluster.
+
+    Ray wraps an error raised in an actor or task in its own, whose text ends with the
+    original traceback; its last line is the original error and its message.
+    """
+    lines = [x.strip() for x in str(exc).splitlines() if x.strip()]
+    if not lines:
+        return type(exc).__name__
+    raised = _RAISED.match(lines[-1])
+    return raised.group(1) if raised else lines[-1]
 
 
 def cluster_cpus(ray: ModuleType) -> int:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.cluster import ClusterError, connected, worker_count
+from qa.cluster import ClusterError, connected, reason, worker_count
 from qa.embed.build_encoder import BuildEncoder
 from qa.embed.build_runtimes import VectorKind, VectorPrecision
 from qa.settings import Settings
@@ -111,12 +111,15 @@ class ClusterEncoder:
             udf_modifying_row_count=False,
         )
         filled = np.zeros(len(texts), dtype=bool)
-        for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
-            rows = batch["row"]
-            out[rows] = batch["vector"]
-            filled[rows] = True
-            if on_batch is not None:
-                on_batch(len(rows))
+        try:
+            for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+                rows = batch["row"]
+                out[rows] = batch["vector"]
+                filled[rows] = True
+                if on_batch is not None:
+                    on_batch(len(rows))
+        except Exception as exc:  # raised by Ray: an actor or a batch failed on the cluster
+            raise ClusterError(f"embedding {kind}s on the cluster failed: {reason(exc)}") from None
         if not filled.all():  # Ray Data returns every row or raises; never write zero vectors
             raise ClusterError(f"the cluster returned {int(filled.sum())} of {len(texts)} vectors")
         return out
