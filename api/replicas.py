@@ -75,6 +75,16 @@ def run_replicas(settings: Settings, index_dir: Path | None, *, address: str, ho
         serve.start(http_options={"host": host, "port": port}, proxy_location="HeadOnly",
                     logging_config=_SERVE_LOGGING)
         stop = threading.Event()
+        serving = False
+
+        def on_signal(*_: object) -> None:  # Ctrl-C or SIGTERM: stop serving, or stop starting
+            stop.set()
+            if not serving:
+                raise KeyboardInterrupt
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, on_signal)
         try:
             app = deployment(serve, settings, where, replicas=replicas, access_log=access_log,
                              configure_logging=configure_logging)
@@ -82,10 +92,8 @@ def run_replicas(settings: Settings, index_dir: Path | None, *, address: str, ho
                 serve.run(app, name=APP_NAME, route_prefix="/")
             except Exception as exc:  # a replica that cannot start (Ray's error says why)
                 raise ClusterError(f"the replicas did not start: {reason(exc)}") from None
+            serving = True
             logger.info("serving http://%s:%d from %d replicas on Ray", host, port, replicas)
-            if threading.current_thread() is threading.main_thread():
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    signal.signal(sig, lambda *_: stop.set())
             while not stop.wait(1.0):
                 pass
         finally:
