@@ -57,7 +57,7 @@ def served_app(settings: Settings, index_dir: str | Path | None, access_log: boo
         engine = SearchEngine.open(settings, where)
         engine.warm_up()
         return create_app(engine, access_log=access_log)
-    return create_app(LiveEngine.open(settings, where), access_log=access_log)  # type: ignore[arg-type]
+    return create_app(LiveEngine.open(settings, where), access_log=access_log)
 
 
 def run_workers(settings: Settings, index_dir: Path | None, *, host: str, port: int, workers: int,

@@ -12,8 +12,10 @@ need no Ray.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +41,9 @@ NODE = {"num_cpus": 1, "object_store_memory": 100 * 2**20, "node_ip_address": "1
 LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 QUESTION = "Hur många länsstyrelser finns det?"
 ANSWER_DOC = "003_c2aea3d9b67761fb"
+# Each served process follows its index's newest generation once the live engine is there
+# (qa.search.live); until then each serves the generation it opened.
+LIVE = importlib.util.find_spec("qa.search.live") is not None
 
 
 def _ray() -> ModuleType:
@@ -178,6 +183,31 @@ def _stop(proc: subprocess.Popen[str]) -> int:
     return proc.returncode
 
 
+def _publish_another(index: Path, embedder, settings) -> int:
+    """Add a document to ``index`` (a new generation, as another ``qa build --add`` would)."""
+    from qa.index.build import build_index
+    from qa.ingest.documents import make_document
+
+    doc = make_document("tillagt", "Kommunstyrelsen leder och samordnar kommunens förvaltning. "
+                        "Den har uppsikt över nämndernas verksamhet.", "Tillagt dokument")
+    return build_index([doc], embedder, settings, index, add=True, progress=False).generation
+
+
+def _all_serve(url: str, generation: int, limit: float = 120, in_a_row: int = 20) -> None:
+    """Wait until ``in_a_row`` answers on fresh connections all come from ``generation``.
+
+    Fresh connections are spread over the processes (or replicas), so a run of answers
+    that all name the new generation means every one of them serves it.
+    """
+    deadline = time.monotonic() + limit
+    seen = 0
+    while seen < in_a_row:
+        assert time.monotonic() < deadline, f"not every process serves generation {generation}"
+        _, health = _get(f"{url}/health", timeout=10)
+        seen = seen + 1 if health["generation"] == generation else 0
+        time.sleep(0.05)
+
+
 _SERVE_STATUS = """
 import json, sys, ray
 from ray import serve
@@ -188,12 +218,14 @@ print(json.dumps({"app": str(app.status), "replicas": {str(k): v for k, v in rep
 """
 
 
-def test_two_serve_replicas_answer_over_http(ray_cluster, cluster_index, settings, tmp_path):
+def test_two_serve_replicas_answer_over_http(ray_cluster, cluster_index, settings, embedder,
+                                             tmp_path):
+    index = shutil.copytree(cluster_index[0], tmp_path / "index")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "serve.log").open("w+")
     proc = subprocess.Popen(
-        _qa("serve", "--index", str(cluster_index[0]), "--host", "127.0.0.1", "--port", str(port),
+        _qa("serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port),
             "--replicas", "2", "--cluster", ray_cluster.address),
         stdout=log, stderr=subprocess.STDOUT, text=True, env=_env(settings), cwd=ROOT)
     try:
@@ -207,6 +239,8 @@ def test_two_serve_replicas_answer_over_http(ray_cluster, cluster_index, setting
         status = json.loads(out.stdout.strip().splitlines()[-1])
         assert status["app"].endswith("RUNNING")
         assert {k.rsplit(".", 1)[-1]: v for k, v in status["replicas"].items()} == {"RUNNING": 2}
+        if LIVE:
+            _all_serve(url, _publish_another(index, embedder, settings))
     finally:
         code = _stop(proc)
         log.seek(0)
@@ -215,12 +249,13 @@ def test_two_serve_replicas_answer_over_http(ray_cluster, cluster_index, setting
     assert "replicas stopped" in output
 
 
-def test_two_worker_processes_answer_over_http(seeds_index_dir, settings, tmp_path):
+def test_two_worker_processes_answer_over_http(seeds_index_dir, settings, embedder, tmp_path):
+    index = shutil.copytree(seeds_index_dir, tmp_path / "index")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "workers.log").open("w+")
     proc = subprocess.Popen(
-        _qa("serve", "--index", str(seeds_index_dir), "--host", "127.0.0.1", "--port", str(port),
+        _qa("serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port),
             "--workers", "2"),
         stdout=log, stderr=subprocess.STDOUT, text=True, env=_env(settings), cwd=ROOT)
     try:
@@ -230,6 +265,8 @@ def test_two_worker_processes_answer_over_http(seeds_index_dir, settings, tmp_pa
                    if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
         assert len(workers) == 2, "two server processes share the port"
         _answers(url, 6)
+        if LIVE:
+            _all_serve(url, _publish_another(index, embedder, settings))
     finally:
         status = _stop(proc)
         log.seek(0)
