@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.access import AccessLog
+from api.deps import Unpin
 from api.errors import add_error_handlers
 from api.routers import documents, health, page, search
 from qa import __version__
@@ -54,4 +55,5 @@ def create_app(engine: LiveEngine | SearchEngine, *, access_log: bool | None = N
     page.mount_static(app)
     if live.settings.access_log if access_log is None else access_log:
         app.add_middleware(AccessLog)
+    app.add_middleware(Unpin)
     return app

@@ -6,14 +6,32 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.search.engine import SearchEngine
 from qa.search.live import LiveEngine
 
-# Where a request keeps the engine it was given: in its ASGI scope, which lives until the
-# response is sent, so a file response streamed after the route returned still has its
-# generation leased.
+# Where a request keeps the engine it was given: in its ASGI scope, so a file response
+# streamed after the route returned still has its generation leased. ``Unpin`` drops it once
+# the response is sent.
 _PINNED = "qa.engine"
+
+
+class Unpin:
+    """ASGI middleware: forget the request's engine once its response is sent.
+
+    The server keeps a keep-alive connection's last scope until the next request on it; without
+    this, an idle connection would hold on to an old generation (and its files) for as long.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            scope.pop(_PINNED, None)
 
 
 async def get_live(request: Request) -> LiveEngine:
