@@ -148,7 +148,8 @@ def lease(generation: Generation) -> Lease:
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
-        raise IndexLoadError(f"{generation.path}: no manifest; rebuild the index") from None
+        raise IndexLoadError(f"{generation.path}: the manifest is missing; rebuild the index"
+                             ) from None
     except OSError as exc:
         raise IndexLoadError(f"{path}: unreadable ({exc}); rebuild the index") from None
     if fcntl is None:
@@ -194,9 +195,10 @@ def prune(index_dir: Path) -> bool:
     """Remove the generations nobody needs, outside a build; a server calls it after a swap.
 
     Keeps the current generation, the one before it and every leased one; removes the rest and
-    what interrupted builds left. Takes the build lock without waiting: while a build runs it does nothing
-    (that build prunes when it publishes). Returns True when nothing is left to remove, False
-    when it was skipped or kept a generation only because it is leased (worth another try later).
+    what interrupted builds left. Takes the build lock without waiting: while a build runs it
+    does nothing (that build prunes when it publishes). Returns True when nothing is left to
+    remove, False when it was skipped or kept a generation only because it is leased (worth
+    another try later).
     """
     index_dir = Path(index_dir)
     if not (index_dir / GENERATIONS).is_dir():

@@ -148,9 +148,10 @@ class LiveEngine:
         """
         try:
             done = generations.prune(self.index_dir)
-        except OSError as exc:
+        except OSError as exc:  # e.g. a read-only index directory: the next build prunes
             logger.warning("could not remove old generations of %s: %s", self.index_dir, exc)
-            done = False
+            self._prune_pending = False
+            return False
         self._prune_pending = not done
         return done
 

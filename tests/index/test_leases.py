@@ -104,7 +104,7 @@ def test_a_lease_fails_on_a_generation_being_removed_or_gone(tmp_path):
         with pytest.raises(IndexLoadError, match="is being removed"):
             lease(gen(index_dir, 1))
     assert prune(index_dir) is True and on_disk(index_dir) == [2, 3]
-    with pytest.raises(IndexLoadError, match="no manifest"):
+    with pytest.raises(IndexLoadError, match="the manifest is missing"):
         lease(gen(index_dir, 1))
 
 
