@@ -204,7 +204,7 @@ def ask(
     if as_json:
         typer.echo(json.dumps(result_json(result), ensure_ascii=False, indent=2))
         return
-    if not result.hits:
+    if not result.hits and filters:
         typer.echo("(no passage matches the filters)")
     elif result.no_good_match:
         typer.echo("(no passage matches the question well; the best ones follow)\n")
