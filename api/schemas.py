@@ -33,7 +33,7 @@ class SearchFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     document_ids: list[StrictStr] | None = Field(
-        None, min_length=1, max_length=1000,
+        None, max_length=1000, json_schema_extra={"minItems": 1},
         description="Only passages of these documents (ids as in /api/documents). An id the "
         "index does not hold matches nothing.", examples=[["004_61a7695175b3d7f3"]])
     date_from: _Day | None = Field(
@@ -45,14 +45,17 @@ class SearchFilters(BaseModel):
         None, description="YYYY-MM-DD: only passages whose date overlaps the period up to this "
         "day (inclusive); not before date_from.")
     formats: list[DocumentFormat] | None = Field(
-        None, min_length=1, description="Only passages of documents read from these formats.",
+        None, json_schema_extra={"minItems": 1},
+        description="Only passages of documents read from these formats.",
         examples=[["pdf", "docx"]])
     metadata: dict[str, _MetadataValue] | None = Field(
-        None, min_length=1,
+        None, json_schema_extra={"minProperties": 1},
         description="Only passages of documents whose metadata has each field with this value "
         "(a list value: containing it). Values are compared as text: 3 equals \"3\".",
         examples=[{"encoding": "utf-8"}])
 
+    # Emptiness, dates and metadata values are checked by ``Filters.make`` (one set of rules
+    # and messages for the API and ``qa ask``); the schema documents them.
     _filters: Filters = PrivateAttr()
 
     @model_validator(mode="after")

@@ -63,11 +63,12 @@ BAD_FILTERS = [
     ({"filters": {"date_to": 2015}}, "'filters.date_to'"),
     ({"filters": {"date_from": "2016-01-01", "date_to": "2015-01-01"}},
      "date_from 2016-01-01 is after date_to 2015-01-01"),
-    ({"filters": {"document_ids": []}}, "'filters.document_ids'"),
-    ({"filters": {"formats": []}}, "'filters.formats'"),
+    ({"filters": {"document_ids": []}}, "document_ids must not be an empty list"),
+    ({"filters": {"formats": []}}, "formats must not be an empty list"),
     ({"filters": {"formats": ["doc"]}}, "'filters.formats.0': Input should be 'pdf', 'docx'"),
     ({"filters": {"formats": "pdf"}}, "'filters.formats'"),
-    ({"filters": {"metadata": {}}}, "'filters.metadata'"),
+    ({"filters": {"metadata": {}}}, "metadata must name at least one field"),
+    ({"filters": {"document_ids": ["a"] * 1001}}, "'filters.document_ids'"),
     ({"filters": {"metadata": {"a": {"b": 1}}}}, "metadata 'a': the value must be a string"),
     ({"filters": {"document_ids": [7]}}, "'filters.document_ids.0'"),
     ({"filters": {"document_ids": [""]}}, "a document id must not be empty"),
@@ -89,5 +90,7 @@ def test_openapi_documents_the_filters(http):
                                          "metadata"}
     assert schema["additionalProperties"] is False
     assert all(p.get("description") for p in schema["properties"].values())
+    assert schema["properties"]["document_ids"]["minItems"] == 1
+    assert schema["properties"]["date_from"]["anyOf"][0]["format"] == "date"
     formats = schema["properties"]["formats"]["anyOf"][0]["items"]["enum"]
     assert formats == ["pdf", "docx", "odt", "html", "md", "txt", "jsonl"]
