@@ -116,6 +116,8 @@ class SearchResponse(BaseModel):
         ..., description="The filters applied (every part, null when not given); null when the "
         "request gave none.")
     took_ms: float
+    generation: int | None = Field(..., description="The index generation that answered (all of "
+                                   "the answer comes from this one; see /health).")
     no_good_match: bool = Field(..., description="True when even the best passage is a weak match.")
     results: list[SearchHit]
 

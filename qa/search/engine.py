@@ -269,7 +269,7 @@ class SearchEngine:
         best = max((h.similarity for h in hits), default=0.0)
         took = (time.perf_counter() - t0) * 1000
         return SearchResult(question, mode, hits, took, best < self.settings.no_match_similarity,
-                            timings, filters)
+                            timings, filters, self.index.generation)
 
     def _reranked(self, question: str, ranked: list[tuple[int, float]],
                   timings: dict[str, float]) -> list[tuple[int, float]]:

@@ -39,6 +39,7 @@ class SearchResult:
     no_good_match: bool  # even the best hit is below the configured similarity (or no hit)
     timings: dict[str, float]
     filters: Filters | None = None  # what the search was restricted to, if anything
+    generation: int | None = None  # the index generation that answered
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -62,6 +63,7 @@ def result_json(result: SearchResult) -> dict[str, Any]:
         "mode": result.mode,
         "filters": None if result.filters is None else result.filters.to_json(),
         "took_ms": round(result.took_ms, 2),
+        "generation": result.generation,
         "no_good_match": result.no_good_match,
         "results": [hit_json(h) for h in result.hits],
     }
