@@ -862,6 +862,12 @@
     else if (shown.length === 0) note = "Inga dokument har en titel som innehåller ”" + state.filter.trim() + "”.";
     els.listNote.textContent = note;
     els.listNote.hidden = !note;
+    if (!state.documents && state.documentsError === 401) {
+      var enter = el("button", { type: "button", class: "btn btn-secondary btn-small access-open" }, ["Ange åtkomstnyckel"]);
+      enter.addEventListener("click", function () { openAccessDialog(enter); });
+      els.listNote.appendChild(document.createTextNode(" "));
+      els.listNote.appendChild(enter);
+    }
     els.filterStatus.textContent = needle && shown.length ? "Visar " + shown.length + " av " + docs.length + " dokument." : "";
 
     if (focusedId) {  // a refresh keeps the keyboard where it was
