@@ -62,6 +62,7 @@
     documents: null,      // [{id, title, date, format, pages, ...}] or null (not loaded)
     documentsError: 0,    // HTTP status of a failed list request (0: unreachable)
     listLoading: true,
+    maxUploadMb: 0,       // the server's limit on a write, when /health tells it
     examples: [],
     generation: null,     // the index generation the list shows
     selected: {},         // id -> true: ticked in the panel
@@ -718,6 +719,7 @@
   function loadHealth() {
     return fetchJSON("/health", { headers: { Accept: "application/json" } }, 10000).then(function (r) {
       if (!r.ok || !r.json) return null;
+      if (Number(r.json.max_request_mb) > 0) state.maxUploadMb = Number(r.json.max_request_mb);
       if (Number(r.json.max_question_chars) > 0) {
         state.maxChars = Number(r.json.max_question_chars);
         updateCounter();
@@ -1114,6 +1116,7 @@
     var files = Array.prototype.slice.call(fileList || []);
     if (!files.length || !state.adminKey) return;
     var names = files.map(function (f) { return f.name; });
+    var total = files.reduce(function (n, f) { return n + f.size; }, 0);
     var label = names.length === 1 ? names[0] : names.length + " filer: " + names.join(", ");
     var bar = el("progress", { class: "upload-bar", max: "100", value: "0", "aria-label": "Uppladdning av " + label });
     var stateText = el("span", { class: "upload-state", text: "Laddar upp … 0 %" });
@@ -1124,6 +1127,14 @@
       results
     ]);
     els.uploads.insertBefore(row, els.uploads.firstChild);
+    if (state.maxUploadMb && total > state.maxUploadMb * 1048576) {
+      row.classList.remove("is-running");
+      row.classList.add("is-failed");
+      bar.remove();
+      stateText.textContent = "Skickades inte: " + writeError(413, { detail: "larger than " + state.maxUploadMb + " MiB" });
+      adminMessage(stateText.textContent, "error");
+      return;
+    }
     adminMessage("Laddar upp " + label + " …", "");
 
     var form = new FormData();
@@ -1160,9 +1171,10 @@
         return;
       }
       row.classList.add("is-failed");
-      var text = status === 401 ? MSG.adminWrong : status === 403 ? MSG.adminOff : writeError(status, json);
+      var text = status === 401 ? MSG.adminWrong : status === 403 ? MSG.adminOff
+        : status === 0 ? "Uppladdningen avbröts: servern svarar inte, eller så är filerna för stora." : writeError(status, json);
       stateText.textContent = "Misslyckades: " + text;
-      adminRefused(status, json);
+      if (status === 0) adminMessage(text, "error"); else adminRefused(status, json);
     }
     xhr.addEventListener("load", function () {
       var json = null;

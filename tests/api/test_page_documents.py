@@ -367,3 +367,44 @@ def test_no_examples_hides_the_examples(view):
     expect(page.locator("#examples-title")).to_be_hidden()
     expect(page.locator("button.example")).to_have_count(0)
     expect(page.locator("#corpus-intro")).to_contain_text("6 dokument")
+
+
+def test_refused_uploads_are_said_plainly(browser, server, tmp_path):
+    """413 (too large) and 401 (the key was changed on the server) as the page words them; the
+    answers are the server's own (see test_document_writes), replayed here so no build runs."""
+    s = Session(browser, server, DESKTOP)
+    s.name = "desktop"
+    try:
+        page = s.open()
+        unlock(s, ADMIN)
+        panel = page.locator("#doc-panel")
+        expect(panel.locator("#admin-tools")).to_be_visible()
+        note = tmp_path / "anteckning.txt"
+        note.write_text("Kort anteckning.", encoding="utf-8")
+        answers = [(413, "the request body is larger than 0.5 MiB (QA_MAX_REQUEST_MB)"),
+                   (401, "wrong admin token")]
+
+        def refuse(route):
+            status, detail = answers.pop(0)
+            route.fulfill(status=status, content_type="application/json",
+                          body=json.dumps({"detail": detail}))
+
+        page.route("**/api/documents", lambda route: refuse(route)
+                   if route.request.method == "POST" else route.continue_())
+        panel.locator("#file-input").set_input_files(str(note))
+        failed = panel.locator(".upload.is-failed")
+        expect(failed).to_have_count(1)
+        expect(failed.first).to_contain_text(
+            "Uppladdningen är för stor (högst 0,5 MB åt gången). Ladda upp färre eller mindre filer.")
+        expect(panel.locator("#admin-tools")).to_be_visible()
+
+        panel.locator("#file-input").set_input_files(str(note))
+        expect(failed).to_have_count(2)
+        expect(failed.first).to_contain_text(MSG_WRONG)
+        expect(panel.locator("#admin-message")).to_have_text(MSG_WRONG)
+        expect(panel.locator("#admin-tools")).to_be_hidden()  # asks for the key again
+        expect(panel.get_by_label("Administratörsnyckel")).to_be_visible()
+        assert page.evaluate("sessionStorage.getItem('svqa.adminKey')") is None
+        assert not s.page_errors, s.page_errors
+    finally:
+        s.close()
