@@ -218,16 +218,19 @@ def serve(
         "--access-log/--no-access-log",
         help="Log one line per request: method, path, status, time (QA_ACCESS_LOG).")] = None,
 ) -> None:
-    """Serve the HTTP API and the chat page."""
+    """Serve the HTTP API and the chat page.
+
+    A newer generation of the index (``qa build`` into the same directory) is served within
+    QA_RELOAD_SECONDS, without a restart.
+    """
     import uvicorn
 
     from api.app import create_app
-    from qa.search.engine import SearchEngine
+    from qa.search.live import LiveEngine
 
     s = _settings()
-    engine = SearchEngine.open(s, str(index) if index else None)
-    engine.warm_up()
-    app_ = create_app(engine, access_log=s.access_log if access_log is None else access_log)
+    live = LiveEngine.open(s, str(index) if index else None)
+    app_ = create_app(live, access_log=s.access_log if access_log is None else access_log)
     # uvicorn logs through the handler _configure_logging gave it (log_config=None), and its
     # own access log is off: it has no duration, and api.access logs each request instead.
     uvicorn.run(app_, host=host or s.host, port=port or s.port, log_config=None,

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from qa.search.highlight import Highlighter
 from qa.search.modes import check_mode
 from qa.search.results import Hit, SearchResult
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from qa.search.rerank import Reranker
 
 _DUPLICATE_COSINE = 0.97
 
@@ -80,15 +84,18 @@ class EngineInfo:
 class SearchEngine:
     """Holds the index and the model for the life of the process; thread-safe for reads."""
 
-    def __init__(self, index: Snapshot, questions: QuestionEncoder, settings: Settings) -> None:
+    def __init__(self, index: Snapshot, questions: QuestionEncoder, settings: Settings, *,
+                 reranker: Reranker | None = None) -> None:
+        """``reranker``: one already loaded (a new generation reuses the served one's), else
+        the configured one is loaded."""
         self.index = index
         self.questions = questions
         self.settings = settings
         self.highlighter = Highlighter(index.lexical)
         # Highlights need document text on every query; keep it in memory, not in SQLite.
         self._texts = index.document_texts()
-        self.reranker = None
-        if settings.reranker:
+        self.reranker = reranker
+        if reranker is None and settings.reranker:
             from qa.search.rerank import Reranker
 
             self.reranker = Reranker(settings.reranker, settings.device)
@@ -338,3 +345,11 @@ class SearchEngine:
     def forget(self, question: str) -> None:
         """Drop the cached embedding of ``question``: the next search embeds it afresh."""
         self.questions.forget(question)
+
+    def close(self) -> None:
+        """Release the index (its files and its lease on the generation); the model stays.
+
+        Only for an engine no request uses any more; an engine nobody references is closed
+        by itself (see ``Snapshot``).
+        """
+        self.index.close()
