@@ -798,7 +798,7 @@
     if (d.format) parts.push(FORMAT_NAMES[d.format] || String(d.format).toUpperCase());
     var pages = Number(d.pages);
     if (pages > 0) parts.push(pages === 1 ? "1 sida" : pages + " sidor");
-    return parts.join(" · ");
+    return parts;
   }
 
   function norm(s) {
@@ -842,9 +842,15 @@
         openDocument({ document_id: d.id, title: title, date: d.date }, open);
       });
       var meta = documentMeta(d);
-      var main = el("div", { class: "document-main" }, [
-        open, meta ? el("p", { class: "document-meta", text: meta }) : null
-      ]);
+      var metaNode = null;
+      if (meta.length) {  // each part kept on one line ("3 sidor", "28 november 2026")
+        metaNode = el("p", { class: "document-meta" });
+        meta.forEach(function (part, k) {
+          if (k) metaNode.appendChild(document.createTextNode(" · "));
+          metaNode.appendChild(el("span", { class: "nowrap", text: part }));
+        });
+      }
+      var main = el("div", { class: "document-main" }, [open, metaNode]);
       var item = el("li", { class: "document-item" + (inScope(d.id) ? " in-scope" : ""), "data-id": d.id }, [box, main]);
       if (state.adminKey) {
         var del = el("button", { type: "button", class: "btn btn-quiet btn-small document-delete" }, [

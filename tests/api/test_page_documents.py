@@ -67,15 +67,9 @@ def _corpus(folder: Path) -> Path:
 
 def _engine(settings, questions, index_dir: Path, **update):
     """The served engine: a live one, which swaps in each generation a write publishes."""
-    own = settings.model_copy(update=update)
-    try:
-        from qa.search.live import LiveEngine
-    except ImportError:  # TEMPORARY until the live branch is merged
-        from qa.index.snapshot import Snapshot
-        from qa.search.engine import SearchEngine
-        snapshot = Snapshot.open(index_dir, own, model_id=questions.model_id, dim=questions.dim)
-        return SearchEngine(snapshot, questions, own)
-    return LiveEngine(index_dir, questions, own)
+    from qa.search.live import LiveEngine
+
+    return LiveEngine(index_dir, questions, settings.model_copy(update=update))
 
 
 @pytest.fixture(scope="module")
@@ -262,6 +256,7 @@ def test_upload_ask_and_delete_with_the_admin_key(view, tmp_path):
     expect(row.locator(".document-meta")).to_contain_text("PDF · 1 sida")
     expect(panel.locator(".panel-count")).to_have_text("(7)")
     assert no_horizontal_scroll(page) <= page.viewport_size["width"]
+    upload.scroll_into_view_if_needed()
     shot(page, f"{view.name}-upload.png")
 
     if view.name == "mobile":
