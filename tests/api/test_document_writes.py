@@ -41,12 +41,10 @@ def _docx(path) -> object:
 
 
 def _engine(settings, questions, index_dir, **update):
-    from qa.index.snapshot import Snapshot
-    from qa.search.engine import SearchEngine
+    """The served index as ``qa serve`` holds it: live, swapped after each write."""
+    from qa.search.live import LiveEngine
 
-    own = settings.model_copy(update=update)
-    snapshot = Snapshot.open(index_dir, own, model_id=questions.model_id, dim=questions.dim)
-    return SearchEngine(snapshot, questions, own)
+    return LiveEngine(index_dir, questions, settings.model_copy(update=update))
 
 
 @pytest.fixture(scope="module")
