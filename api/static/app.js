@@ -908,7 +908,9 @@
       text = "Markera dokument för att bara fråga i dem.";
     }
     els.selectionStatus.textContent = text;
-    els.scopeApply.disabled = ids.length === 0 || (state.scope !== null && sameIds(ids, scopeIds));
+    var applied = state.scope !== null && sameIds(ids, scopeIds);
+    els.scopeApply.disabled = ids.length === 0;
+    els.scopeApply.hidden = applied;  // nothing to apply: the limit is the one shown
     els.scopeClear.hidden = !state.scope && ids.length === 0;
     els.scopeClear.textContent = state.scope ? "Fråga i alla dokument" : "Avmarkera alla";
 
@@ -917,7 +919,8 @@
     els.scopeText.textContent = label ? "Frågar " + label.charAt(0).toLowerCase() + label.slice(1) : "";
     document.body.classList.toggle("is-scoped", !!label);
     var n = state.documents ? state.documents.length : null;
-    els.panelOpenCount.textContent = state.scope ? " (" + scopeIds.length + " valda)" : n !== null ? " (" + n + ")" : "";
+    els.panelOpenCount.textContent = state.scope ? " (" + scopeIds.length + (scopeIds.length === 1 ? " valt)" : " valda)")
+      : n !== null ? " (" + n + ")" : "";
   }
 
   function setScope(ids, quiet) {
@@ -954,8 +957,12 @@
     var ids = selectedIds();
     if (!ids.length) return;
     setScope(ids, false);
-    if (!isWide() && els.panelDialog.open) els.panelDialog.close();
-    els.input.focus();
+    if (!isWide() && els.panelDialog.open) {
+      panelReturn = els.input;  // the drawer closes onto the question box, not its opener
+      els.panelDialog.close();
+    } else {
+      els.input.focus();
+    }
   }
 
   function clearScope(focusInput) {
@@ -968,6 +975,7 @@
   // ---------- panel placement: a column on wide screens, a dialog (drawer) on narrow ones ----------
 
   var wideQuery = null;
+  var panelReturn = null;  // where focus goes when the drawer closes (default: its opener)
 
   function isWide() {
     return !!(wideQuery && wideQuery.matches);
@@ -1611,7 +1619,9 @@
     els.panelClose.addEventListener("click", function () { els.panelDialog.close(); });
     els.panelDialog.addEventListener("close", function () {
       syncDialogClass();
-      if (!isWide()) els.panelOpen.focus();
+      var back = panelReturn || els.panelOpen;
+      panelReturn = null;
+      if (!isWide()) back.focus();
     });
     els.panelDialog.addEventListener("click", function (ev) {
       if (ev.target === els.panelDialog) els.panelDialog.close(); // click on the backdrop

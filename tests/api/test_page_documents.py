@@ -198,6 +198,8 @@ def test_asking_within_chosen_documents(view, documents):
     bar = page.locator("#scope-bar")
     expect(bar).to_be_visible()
     expect(bar).to_contain_text("Frågar bara i Bygglovstaxa 2025")
+    if view.name == "mobile":
+        expect(page.locator("#panel-open")).to_have_text("Dokument (1 valt)")
 
     # A parking question, asked only in the building permit fees: every source is that one.
     turn = view.ask(Q_PARKING)
