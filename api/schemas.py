@@ -134,6 +134,7 @@ class Health(BaseModel):
     built_at: str | None
     generation: int = Field(..., description="The published index generation being served.")
     max_question_chars: int
+    max_request_mb: float = Field(..., description="Largest write body (MiB) the service takes.")
     modes: list[str]
     default_mode: str
 
