@@ -2,11 +2,75 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from qa.search.filters import DocumentFormat, FilterError, Filters
 from qa.settings import SearchMode
+
+_Day = Annotated[StrictStr, WithJsonSchema({"type": "string", "format": "date",
+                                            "examples": ["2015-06-01"]})]
+_MetadataValue = Annotated[Any, WithJsonSchema({"type": ["string", "number", "boolean"]})]
+
+
+class SearchFilters(BaseModel):
+    """Which passages may answer; every part optional, the parts AND-ed (see ``qa.search.filters``).
+
+    Applied inside ranking: a search returns ``k`` matching passages whenever that many match.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_ids: list[StrictStr] | None = Field(
+        None, max_length=1000, json_schema_extra={"minItems": 1},
+        description="Only passages of these documents (ids as in /api/documents). An id the "
+        "index does not hold matches nothing.", examples=[["004_61a7695175b3d7f3"]])
+    date_from: _Day | None = Field(
+        None, description="YYYY-MM-DD: only passages whose date overlaps the period from this "
+        "day on (inclusive). A passage's date is its section's, else its document's; a partial "
+        "date stands for its whole year or month (\"2015\" overlaps 2015-06-01). A passage "
+        "without a date does not match a date filter.")
+    date_to: _Day | None = Field(
+        None, description="YYYY-MM-DD: only passages whose date overlaps the period up to this "
+        "day (inclusive); not before date_from.")
+    formats: list[DocumentFormat] | None = Field(
+        None, json_schema_extra={"minItems": 1},
+        description="Only passages of documents read from these formats.",
+        examples=[["pdf", "docx"]])
+    metadata: dict[str, _MetadataValue] | None = Field(
+        None, json_schema_extra={"minProperties": 1},
+        description="Only passages of documents whose metadata has each field with this value "
+        "(a list value: containing it). Values are compared as text: 3 equals \"3\".",
+        examples=[{"encoding": "utf-8"}])
+
+    # Emptiness, dates and metadata values are checked by ``Filters.make`` (one set of rules
+    # and messages for the API and ``qa ask``); the schema documents them.
+    _filters: Filters = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _checked(self) -> SearchFilters:
+        try:
+            self._filters = Filters.make(
+                document_ids=self.document_ids, date_from=self.date_from, date_to=self.date_to,
+                formats=self.formats, metadata=self.metadata)
+        except FilterError as exc:
+            raise PydanticCustomError("filters", str(exc)) from None
+        return self
+
+    def to_filters(self) -> Filters:
+        """The checked filter, as the engine takes it."""
+        return self._filters
 
 
 class SearchRequest(BaseModel):
@@ -18,6 +82,9 @@ class SearchRequest(BaseModel):
     mode: SearchMode | None = Field(
         None, description="Ranking: hybrid (default), dense (vectors only) or lexical (BM25 only)."
     )
+    filters: SearchFilters | None = Field(
+        None, description="Search only passages that match these filters (inside ranking, not "
+        "after it). An unknown field is a 422.")
 
 
 class SearchHit(BaseModel):
@@ -45,7 +112,12 @@ class SearchHit(BaseModel):
 class SearchResponse(BaseModel):
     question: str
     mode: str
+    filters: SearchFilters | None = Field(
+        ..., description="The filters applied (every part, null when not given); null when the "
+        "request gave none.")
     took_ms: float
+    generation: int | None = Field(..., description="The index generation that answered (all of "
+                                   "the answer comes from this one; see /health).")
     no_good_match: bool = Field(..., description="True when even the best passage is a weak match.")
     results: list[SearchHit]
 
@@ -62,6 +134,7 @@ class Health(BaseModel):
     built_at: str | None
     generation: int = Field(..., description="The published index generation being served.")
     max_question_chars: int
+    max_request_mb: float = Field(..., description="Largest write body (MiB) the service takes.")
     modes: list[str]
     default_mode: str
 

@@ -6,8 +6,9 @@ process opens the index itself (``served_app``), so each holds its own question 
 snapshot: N processes take N times the memory of one, and answer up to N questions at once.
 
 ``served_app`` is also what every Ray Serve replica runs (``api.replicas``): whichever way the
-app is replicated, each copy is the app of ``qa serve``, over the index's newest published
-generation, which it follows like ``qa serve`` does where the live engine is available.
+app is replicated, each copy is the app of ``qa serve`` over a ``LiveEngine`` of its own, so
+each serves the index's newest published generation and swaps to the next one by itself
+(generations in use are leased per process, see ``qa.index.generations``).
 """
 
 from __future__ import annotations
@@ -45,19 +46,12 @@ def served_app(settings: Settings, index_dir: str | Path | None, access_log: boo
     logging ``qa`` set up in the process that launched it.
     """
     from api.app import create_app
+    from qa.search.live import LiveEngine
 
     if configure_logging is not None:
         configure_logging()
-    where = str(index_dir) if index_dir else None
-    try:  # the live engine follows newly published generations (see qa.search.live)
-        from qa.search.live import LiveEngine
-    except ImportError:
-        from qa.search.engine import SearchEngine
-
-        engine = SearchEngine.open(settings, where)
-        engine.warm_up()
-        return create_app(engine, access_log=access_log)
-    return create_app(LiveEngine.open(settings, where), access_log=access_log)
+    return create_app(LiveEngine.open(settings, str(index_dir) if index_dir else None),
+                      access_log=access_log)
 
 
 def run_workers(settings: Settings, index_dir: Path | None, *, host: str, port: int, workers: int,

@@ -18,6 +18,7 @@ from qa.settings import Settings
 if TYPE_CHECKING:
     from qa.index.plan import PassageEncoder
     from qa.ingest.sources import Corpus
+    from qa.search.filters import Filters
 
 app = typer.Typer(
     name="qa",
@@ -187,8 +188,25 @@ def ask(
     mode: ModeOpt = None,
     index: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    document: Annotated[list[str] | None, typer.Option(
+        "--document", help="Only passages of this document (id); repeat for several.")] = None,
+    date_from: Annotated[str | None, typer.Option(
+        "--from", help="Only passages dated on or after this day (YYYY-MM-DD); a partial date "
+        "(2015) counts as its whole year or month.")] = None,
+    date_to: Annotated[str | None, typer.Option(
+        "--to", help="Only passages dated on or before this day (YYYY-MM-DD).")] = None,
+    format_: Annotated[list[str] | None, typer.Option(
+        "--format", help="Only passages of documents read from this format (pdf, docx, odt, "
+        "html, md, txt, jsonl); repeat for several.")] = None,
+    meta: Annotated[list[str] | None, typer.Option(
+        "--meta", help="Only passages of documents whose metadata FIELD has VALUE (a list: "
+        "contains it), as FIELD=VALUE; repeat for several.")] = None,
 ) -> None:
-    """Ask a question; print the ranked passages with citations, the answer marked »like this«."""
+    """Ask a question; print the ranked passages with citations, the answer marked »like this«.
+
+    The filter options restrict the search to matching passages (inside ranking: -k of them
+    whenever that many match); they are AND-ed. A bad value is an error before the index opens.
+    """
     from qa.search.engine import SearchEngine, clean_question
     from qa.search.modes import check_mode
     from qa.search.results import result_json
@@ -196,12 +214,15 @@ def ask(
     s = _settings()
     question = clean_question(question, s.max_question_chars)
     checked = check_mode(mode) if mode is not None else None
+    filters = _filters(document, date_from, date_to, format_, meta)
     engine = SearchEngine.open(s, str(index) if index else None)
-    result = engine.search(question, k, checked)
+    result = engine.search(question, k, checked, filters=filters)
     if as_json:
         typer.echo(json.dumps(result_json(result), ensure_ascii=False, indent=2))
         return
-    if result.no_good_match:
+    if not result.hits and filters:
+        typer.echo("(no passage matches the filters)")
+    elif result.no_good_match:
         typer.echo("(no passage matches the question well; the best ones follow)\n")
     for h in result.hits:
         p = h.passage
@@ -213,6 +234,29 @@ def ask(
                    f"similarity {h.similarity:.3f}")
         typer.echo("   " + _marked(engine.document_text(p.document_id), p.start, p.end, h.highlights)
                    + "\n")
+
+
+_FILTER_OPTIONS = {"document_ids": "--document", "date_from": "--from", "date_to": "--to",
+                   "formats": "--format", "metadata": "--meta"}
+
+
+def _filters(documents: list[str] | None, date_from: str | None, date_to: str | None,
+             formats: list[str] | None, meta: list[str] | None) -> Filters | None:
+    """The filter ``qa ask``'s options describe (None without any); a bad one is a QAError."""
+    from qa.search.filters import FilterError, Filters
+
+    if not documents and date_from is None and date_to is None and not formats and not meta:
+        return None
+    metadata: dict[str, str] | None = None
+    for item in meta or ():
+        field, sep, value = item.partition("=")
+        if not sep or not field:
+            raise FilterError(f"--meta expects FIELD=VALUE, got {item!r}")
+        if metadata is not None and field in metadata:
+            raise FilterError(f"--meta names the field {field!r} twice")
+        metadata = {**(metadata or {}), field: value}
+    return Filters.make(document_ids=documents or None, date_from=date_from, date_to=date_to,
+                        formats=formats or None, metadata=metadata, names=_FILTER_OPTIONS)
 
 
 def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
@@ -244,13 +288,15 @@ def serve(
 ) -> None:
     """Serve the HTTP API and the chat page.
 
-    --workers N runs N processes on this machine; --replicas N runs N Ray Serve replicas on a
-    Ray cluster, behind one HTTP proxy on --host and --port.
+    A newer generation of the index (``qa build`` into the same directory) is served within
+    QA_RELOAD_SECONDS, without a restart. --workers N runs N processes on this machine;
+    --replicas N runs N Ray Serve replicas on a Ray cluster, behind one HTTP proxy on --host
+    and --port; every process and replica follows the index in the same way.
     """
     import uvicorn
 
     from api.app import create_app
-    from qa.search.engine import SearchEngine
+    from qa.search.live import LiveEngine
 
     s = _settings()
     log_each = s.access_log if access_log is None else access_log
@@ -273,9 +319,8 @@ def serve(
             run_workers(s, index, host=host or s.host, port=port or s.port, workers=workers,
                         access_log=log_each, log_level=level, configure_logging=configure)
         return
-    engine = SearchEngine.open(s, str(index) if index else None)
-    engine.warm_up()
-    app_ = create_app(engine, access_log=s.access_log if access_log is None else access_log)
+    live = LiveEngine.open(s, str(index) if index else None)
+    app_ = create_app(live, access_log=s.access_log if access_log is None else access_log)
     # uvicorn logs through the handler _configure_logging gave it (log_config=None), and its
     # own access log is off: it has no duration, and api.access logs each request instead.
     uvicorn.run(app_, host=host or s.host, port=port or s.port, log_config=None,

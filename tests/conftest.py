@@ -24,7 +24,9 @@ SEEDS = ROOT / "seeds"
 def settings(tmp_path_factory: pytest.TempPathFactory):
     from qa.settings import Settings
 
-    return Settings(index_dir=tmp_path_factory.mktemp("index") / "seeds", source=SEEDS)
+    # The seeds' example questions, so that the page offers the same four every run.
+    return Settings(index_dir=tmp_path_factory.mktemp("index") / "seeds", source=SEEDS,
+                    examples_file=ROOT / "examples" / "seeds_sv.txt")
 
 
 @pytest.fixture(scope="session")

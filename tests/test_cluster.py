@@ -12,7 +12,6 @@ need no Ray.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -41,9 +40,6 @@ NODE = {"num_cpus": 1, "object_store_memory": 100 * 2**20, "node_ip_address": "1
 LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 QUESTION = "Hur många länsstyrelser finns det?"
 ANSWER_DOC = "003_c2aea3d9b67761fb"
-# Each served process follows its index's newest generation once the live engine is there
-# (qa.search.live); until then each serves the generation it opened.
-LIVE = importlib.util.find_spec("qa.search.live") is not None
 
 
 def _ray() -> ModuleType:
@@ -239,8 +235,7 @@ def test_two_serve_replicas_answer_over_http(ray_cluster, cluster_index, setting
         status = json.loads(out.stdout.strip().splitlines()[-1])
         assert status["app"].endswith("RUNNING")
         assert {k.rsplit(".", 1)[-1]: v for k, v in status["replicas"].items()} == {"RUNNING": 2}
-        if LIVE:
-            _all_serve(url, _publish_another(index, embedder, settings))
+        _all_serve(url, _publish_another(index, embedder, settings))
     finally:
         code = _stop(proc)
         log.seek(0)
@@ -265,8 +260,7 @@ def test_two_worker_processes_answer_over_http(seeds_index_dir, settings, embedd
                    if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
         assert len(workers) == 2, "two server processes share the port"
         _answers(url, 6)
-        if LIVE:
-            _all_serve(url, _publish_another(index, embedder, settings))
+        _all_serve(url, _publish_another(index, embedder, settings))
     finally:
         status = _stop(proc)
         log.seek(0)

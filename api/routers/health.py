@@ -27,6 +27,7 @@ def health(engine: EngineDep) -> Health:
         built_at=info.built_at,
         generation=info.generation,
         max_question_chars=settings.max_question_chars,
+        max_request_mb=settings.max_request_mb,
         modes=list(MODES),
         default_mode=settings.default_mode,
     )

@@ -19,11 +19,15 @@ router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)])
 async def search(req: SearchRequest, engine: EngineDep) -> Response:
     """Search; a blank or too long question is a 422 (``QuestionError``, see ``api.errors``).
 
+    ``filters`` restrict the search to matching passages inside ranking; a bad filter is a 422
+    from the schema (``SearchFilters``), one that matches nothing is an empty answer.
+
     Async: the request awaits its question's vector from the embedding thread
     instead of holding a worker thread while it waits.
     """
     question = clean_question(req.question, engine.settings.max_question_chars)
-    result = await engine.search_async(question, req.k, req.mode)
+    filters = None if req.filters is None else req.filters.to_filters()
+    result = await engine.search_async(question, req.k, req.mode, filters)
     # Encoded by hand: the schema above documents the body, and skipping a second
     # validation pass keeps the service's cost small next to the embedding's.
     body = json.dumps(result_json(result), ensure_ascii=False)

@@ -5,6 +5,10 @@
   "use strict";
 
   var STORAGE_KEY = "svqa.conversation.v1";
+  var SCOPE_KEY = "svqa.scope.v1";     // the documents questions are limited to
+  var READ_KEY = "svqa.readKey";       // keys live in sessionStorage only: gone with the tab,
+  var ADMIN_KEY = "svqa.adminKey";     // never in localStorage, a cookie or the URL
+  var WIDE = "(min-width: 1000px)";    // from here the documents panel is a column
   var K = 5;             // passages asked for per question
   var SHOWN = 3;         // cards shown before "Visa fler"
   var TIMEOUT_MS = 30000;
@@ -21,13 +25,51 @@
     noMatch: "Jag hittade inget som tydligt besvarar frågan.",
     noMatchHelp: "Försök formulera frågan på ett annat sätt, eller fråga om något som dokumenten tar upp.",
     searching: "Söker…",
-    docError: "Dokumentet kunde inte hämtas just nu. Försök igen om en stund."
+    docError: "Dokumentet kunde inte hämtas just nu. Försök igen om en stund.",
+    auth: "Tjänsten kräver en åtkomstnyckel.",
+    noMatchScoped: "Jag hittade inget som tydligt besvarar frågan i de valda dokumenten.",
+    noMatchScopedHelp: "Frågan ställdes bara i de valda dokumenten. Fråga i alla dokument för att söka i hela samlingen.",
+    adminOn: "Du kan nu lägga till och ta bort dokument.",
+    adminWrong: "Fel administratörsnyckel. Kontrollera nyckeln och försök igen.",
+    adminOff: "Att lägga till och ta bort dokument är avstängt på servern. Den som driftar tjänsten kan slå på det med inställningen QA_ADMIN_TOKEN.",
+    adminEmpty: "Skriv administratörsnyckeln först.",
+    adminDown: "Servern svarar inte just nu. Försök igen om en stund.",
+    accessWrong: "Fel åtkomstnyckel. Kontrollera nyckeln och försök igen.",
+    listError: "Listan över dokument kunde inte hämtas just nu."
+  };
+
+  var STATUS_WORDS = { added: "Tillagt", replaced: "Ersatt", unchanged: "Oförändrat, samma innehåll fanns redan",
+    skipped: "Hoppades över", deleted: "Borttaget" };
+
+  // Why the server skipped a file, in Swedish. The server's reason is "<kind>" or "<kind>: <detail>".
+  var SKIP_REASONS = {
+    "empty": "filen är tom eller saknar text",
+    "corrupt": "filen är skadad eller gick inte att tolka",
+    "unsupported type": "filtypen stöds inte",
+    "too large": "filen är för stor",
+    "binary": "filen innehåller inte text",
+    "encrypted": "PDF-filen är lösenordsskyddad",
+    "no text layer": "sidorna är inskannade bilder utan text",
+    "unreadable": "filen gick inte att läsa",
+    "duplicate id": "en annan fil i samma uppladdning har samma namn",
+    "invalid id": "filnamnet kan inte användas som dokumentnamn",
+    "hidden": "dolda filer läses inte"
   };
 
   var state = {
     turns: [],
     maxChars: 1000,
-    documents: null
+    documents: null,      // [{id, title, date, format, pages, ...}] or null (not loaded)
+    documentsError: 0,    // HTTP status of a failed list request (0: unreachable)
+    listLoading: true,
+    maxUploadMb: 0,       // the server's limit on a write, when /health tells it
+    examples: [],
+    generation: null,     // the index generation the list shows
+    selected: {},         // id -> true: ticked in the panel
+    scope: null,          // {ids: [...], titles: {id: title}}: questions are limited to these
+    filter: "",
+    readKey: "",
+    adminKey: ""
   };
   var controllers = {};  // turn id -> AbortController
   var docCache = {};     // document id -> Promise<document>
@@ -112,10 +154,21 @@
 
   // ---------- persistence ----------
 
+  function stored(key) {
+    try { return sessionStorage.getItem(key) || ""; } catch (e) { return ""; }
+  }
+
+  function store(key, value) {
+    try {
+      if (value) sessionStorage.setItem(key, value); else sessionStorage.removeItem(key);
+    } catch (e) { /* no storage: the value lasts until the page is left */ }
+  }
+
   function save() {
     try {
       var turns = state.turns.map(function (t) {
-        return { id: t.id, question: t.question, status: t.status, response: t.response || null, error: t.error || null };
+        return { id: t.id, question: t.question, status: t.status, response: t.response || null,
+          error: t.error || null, scope: t.scope || null };
       });
       sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ v: 1, turns: turns }));
     } catch (e) {
@@ -139,6 +192,14 @@
 
   // ---------- API ----------
 
+  // Headers of a read: the access key (or the admin key, which also reads) when there is one.
+  function readHeaders(extra) {
+    var headers = Object.assign({ Accept: "application/json" }, extra || {});
+    var key = state.readKey || state.adminKey;
+    if (key) headers.Authorization = "Bearer " + key;
+    return headers;
+  }
+
   function fetchJSON(url, options, timeoutMs) {
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, timeoutMs || TIMEOUT_MS);
@@ -159,7 +220,7 @@
 
   function getDocument(id) {
     if (!docCache[id]) {
-      docCache[id] = fetchJSON("/api/documents/" + encodeURIComponent(id), { headers: { Accept: "application/json" } })
+      docCache[id] = fetchJSON("/api/documents/" + encodeURIComponent(id), { headers: readHeaders() })
         .then(function (r) {
           if (!r.ok || !r.json || typeof r.json.text !== "string") throw new Error("document " + r.status);
           return r.json;
@@ -295,8 +356,18 @@
       el("h2", { class: "question-text" }, [srOnly("Din fråga: "), turn.question])
     ]);
     node.appendChild(q);
+    var scope = scopeLabel(turn.scope);
+    if (scope) node.appendChild(el("p", { class: "turn-scope" }, [scope]));
     node.appendChild(renderAnswer(turn));
     return node;
+  }
+
+  // "Bara i Parkeringspolicy" / "Bara i 3 valda dokument: A, B, C"
+  function scopeLabel(scope) {
+    if (!scope || !Array.isArray(scope.ids) || !scope.ids.length) return "";
+    var titles = scope.ids.map(function (id) { return String((scope.titles || {})[id] || id); });
+    if (titles.length === 1) return "Bara i " + titles[0];
+    return "Bara i " + titles.length + " valda dokument: " + titles.join(", ");
   }
 
   // Only the answer part is swapped, so the live region announces the new
@@ -327,9 +398,14 @@
     answer.setAttribute("aria-busy", "false");
     if (turn.status === "error") {
       var err = turn.error || { kind: "down" };
-      var text = err.kind === "invalid" ? MSG.invalid(state.maxChars) : err.kind === "busy" ? MSG.busy : MSG.down;
+      var text = err.kind === "invalid" ? MSG.invalid(state.maxChars) : err.kind === "busy" ? MSG.busy
+        : err.kind === "auth" ? MSG.auth : MSG.down;
       var box = el("div", { class: "notice notice-error" }, [el("p", { text: text })]);
-      if (err.kind !== "invalid") {
+      if (err.kind === "auth") {
+        var enter = el("button", { type: "button", class: "btn btn-secondary retry" }, ["Ange åtkomstnyckel"]);
+        enter.addEventListener("click", function () { openAccessDialog(enter); });
+        box.appendChild(enter);
+      } else if (err.kind !== "invalid") {
         var retry = el("button", { type: "button", class: "btn btn-secondary retry" }, ["Försök igen"]);
         retry.addEventListener("click", function () { runTurn(turn, true); });
         box.appendChild(retry);
@@ -342,10 +418,20 @@
     var results = Array.isArray(response.results) ? response.results : [];
 
     if (response.no_good_match || results.length === 0) {
-      answer.appendChild(el("div", { class: "notice notice-nomatch" }, [
-        el("p", { class: "notice-title", text: MSG.noMatch }),
-        el("p", { class: "notice-help", text: MSG.noMatchHelp })
-      ]));
+      var scoped = !!scopeLabel(turn.scope);
+      var notice = el("div", { class: "notice notice-nomatch" }, [
+        el("p", { class: "notice-title", text: scoped ? MSG.noMatchScoped : MSG.noMatch }),
+        el("p", { class: "notice-help", text: scoped ? MSG.noMatchScopedHelp : MSG.noMatchHelp })
+      ]);
+      if (scoped) {
+        var wider = el("button", { type: "button", class: "btn btn-secondary" }, ["Fråga i alla dokument"]);
+        wider.addEventListener("click", function () {
+          clearScope(false);
+          if (ask(turn.question)) els.input.focus();
+        });
+        notice.appendChild(wider);
+      }
+      answer.appendChild(notice);
       if (results.length > 0) {
         var details = el("details", { class: "weak-results" }, [
           el("summary", {}, ["Visa osäkra träffar (" + results.length + ")"])
@@ -457,7 +543,8 @@
       return false;
     }
     showFieldError("");
-    var turn = { id: uid(), question: q, status: "pending", response: null, error: null };
+    var turn = { id: uid(), question: q, status: "pending", response: null, error: null,
+      scope: state.scope ? { ids: state.scope.ids.slice(), titles: Object.assign({}, state.scope.titles) } : null };
     state.turns.push(turn);
     runTurn(turn, false);
     return true;
@@ -482,10 +569,12 @@
       scrollToEnd();
     }
 
+    var body = { question: turn.question, k: K };
+    if (turn.scope && turn.scope.ids && turn.scope.ids.length) body.filters = { document_ids: turn.scope.ids };
     fetchJSON("/api/search", {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ question: turn.question, k: K }),
+      headers: readHeaders({ "Content-Type": "application/json" }),
+      body: JSON.stringify(body),
       signal: controller.signal
     }).then(function (r) {
       if (r.ok && r.json && Array.isArray(r.json.results)) {
@@ -496,6 +585,7 @@
         var kind = "down";
         if (r.status === 422 || r.status === 400 || r.status === 413) kind = "invalid";
         else if (r.status === 429) kind = "busy";
+        else if (r.status === 401) kind = "auth";
         turn.error = { kind: kind, status: r.status };
       }
     }).catch(function () {
@@ -582,50 +672,643 @@
     }
   }
 
-  // ---------- empty state ----------
+  // ---------- empty state: intro and example questions ----------
 
-  function renderDocumentList() {
-    var list = els.docList;
-    var heading = document.getElementById("documents-title");
-    list.textContent = "";
+  function renderIntro() {
     var docs = state.documents;
     var base = " och visar de stycken som bäst besvarar din fråga, alltid med källa.";
-    if (!docs || docs.length === 0) {
-      els.intro.textContent = docs ? "Det finns inga dokument i samlingen ännu."
-        : "Jag söker i dokumentsamlingen" + base + " Listan över dokument kunde inte hämtas just nu.";
-      list.hidden = true;
-      heading.hidden = true;
+    if (!docs) {
+      els.intro.textContent = "Jag söker i dokumentsamlingen" + base +
+        (state.listLoading || state.documentsError === 401 ? "" : " " + MSG.listError);
+      return;
+    }
+    if (docs.length === 0) {
+      els.intro.textContent = "Det finns inga dokument i samlingen ännu.";
       return;
     }
     els.intro.textContent = "Jag söker i " + (docs.length === 1 ? "ett dokument" : docs.length + " dokument") +
-      base + " Ställ en egen fråga eller prova ett exempel.";
-    heading.textContent = "Dokumenten i samlingen (" + docs.length + ")";
-    docs.forEach(function (d) {
-      var item = el("li", { class: "document-item" }, [
-        el("span", { class: "document-title", text: String(d.title || d.id || "Namnlöst dokument") })
-      ]);
-      if (d.date) item.appendChild(el("span", { class: "document-date", text: formatDate(d.date) }));
-      list.appendChild(item);
-    });
-    list.hidden = false;
-    heading.hidden = false;
+      base + (state.examples.length ? " Ställ en egen fråga eller prova ett exempel." : " Ställ en egen fråga.");
   }
 
-  function loadMeta() {
-    fetchJSON("/health", { headers: { Accept: "application/json" } }, 10000).then(function (r) {
-      if (r.ok && r.json && Number(r.json.max_question_chars) > 0) {
+  function renderExamples() {
+    var list = els.examples;
+    list.textContent = "";
+    state.examples.forEach(function (q) {
+      var b = el("button", { type: "button", class: "example", text: q });
+      b.addEventListener("click", function () {
+        if (ask(q)) els.input.focus();
+      });
+      list.appendChild(el("li", {}, [b]));
+    });
+    var none = state.examples.length === 0;
+    list.setAttribute("aria-busy", "false");
+    list.hidden = none;
+    els.examplesTitle.hidden = none;
+    renderIntro();
+  }
+
+  function loadExamples() {
+    return fetchJSON("/api/examples", { headers: readHeaders() }, 20000).then(function (r) {
+      var qs = r.ok && r.json && Array.isArray(r.json.questions) ? r.json.questions : [];
+      state.examples = qs.filter(function (q) { return typeof q === "string" && q.trim(); });
+    }).catch(function () {
+      state.examples = [];
+    }).then(renderExamples);
+  }
+
+  function loadHealth() {
+    return fetchJSON("/health", { headers: { Accept: "application/json" } }, 10000).then(function (r) {
+      if (!r.ok || !r.json) return null;
+      if (Number(r.json.max_request_mb) > 0) state.maxUploadMb = Number(r.json.max_request_mb);
+      if (Number(r.json.max_question_chars) > 0) {
         state.maxChars = Number(r.json.max_question_chars);
         updateCounter();
       }
-    }).catch(function () { /* keep the default limit */ });
+      return r.json;
+    }).catch(function () { return null; });
+  }
 
-    fetchJSON("/api/documents", { headers: { Accept: "application/json" } }, 10000).then(function (r) {
-      state.documents = r.ok && r.json && Array.isArray(r.json.documents) ? r.json.documents : null;
-      renderDocumentList();
+  function loadMeta() {
+    loadHealth().then(function (h) {
+      if (h && state.generation === null) state.generation = h.generation;
+    });
+    loadDocuments();
+    loadExamples();
+  }
+
+  // A newer generation served (a build by the command line, another admin): show it.
+  function checkGeneration() {
+    loadHealth().then(function (h) {
+      if (h && state.generation !== null && h.generation !== state.generation) collectionChanged(h.generation);
+    });
+  }
+
+  function collectionChanged(generation) {
+    if (generation !== undefined && generation !== null) state.generation = generation;
+    docCache = {};
+    loadDocuments();
+    loadExamples();
+  }
+
+  // ---------- documents panel ----------
+
+  function loadDocuments() {
+    state.listLoading = true;
+    els.docList.setAttribute("aria-busy", "true");
+    return fetchJSON("/api/documents", { headers: readHeaders() }, 15000).then(function (r) {
+      if (r.ok && r.json && Array.isArray(r.json.documents)) {
+        state.documents = r.json.documents;
+        state.documentsError = 0;
+      } else {
+        state.documents = null;
+        state.documentsError = r.status;
+      }
     }).catch(function () {
       state.documents = null;
-      renderDocumentList();
+      state.documentsError = 0;
+    }).then(function () {
+      state.listLoading = false;
+      forgetMissing();
+      renderPanel();
+      renderIntro();
+      els.docList.setAttribute("aria-busy", "false");
+      if (state.documentsError === 401) openAccessDialog(null);
     });
+  }
+
+  // Documents that are gone (deleted, or another collection) leave the selection and the scope.
+  function forgetMissing() {
+    if (!state.documents) return;
+    var held = {};
+    state.documents.forEach(function (d) { held[d.id] = true; });
+    Object.keys(state.selected).forEach(function (id) { if (!held[id]) delete state.selected[id]; });
+    if (state.scope) {
+      var ids = state.scope.ids.filter(function (id) { return held[id]; });
+      if (ids.length !== state.scope.ids.length) setScope(ids.length ? ids : null, true);
+    }
+  }
+
+  function documentTitle(d) {
+    return String(d.title || d.id || "Namnlöst dokument");
+  }
+
+  function documentMeta(d) {
+    var parts = [];
+    if (d.date) parts.push(formatDate(d.date));
+    if (d.format) parts.push(FORMAT_NAMES[d.format] || String(d.format).toUpperCase());
+    var pages = Number(d.pages);
+    if (pages > 0) parts.push(pages === 1 ? "1 sida" : pages + " sidor");
+    return parts;
+  }
+
+  function norm(s) {
+    return String(s || "").toLocaleLowerCase("sv").replace(/\s+/g, " ").trim();
+  }
+
+  function selectedIds() {
+    return Object.keys(state.selected).filter(function (id) { return state.selected[id]; });
+  }
+
+  function sameIds(a, b) {
+    if (a.length !== b.length) return false;
+    var x = a.slice().sort(), y = b.slice().sort();
+    return x.every(function (v, i) { return v === y[i]; });
+  }
+
+  function renderPanel() {
+    var docs = state.documents || [];
+    var list = els.docList;
+    var focusedId = document.activeElement && document.activeElement.closest &&
+      document.activeElement.closest(".document-item") ? document.activeElement.closest(".document-item").getAttribute("data-id") : null;
+    var focusedClass = focusedId ? document.activeElement.className : "";
+    list.textContent = "";
+    var needle = norm(state.filter);
+    var shown = docs.filter(function (d) {
+      return !needle || norm(documentTitle(d)).indexOf(needle) >= 0 || norm(d.id).indexOf(needle) >= 0;
+    });
+    shown.forEach(function (d, i) {
+      var title = documentTitle(d);
+      var box = el("input", { type: "checkbox", class: "document-pick", id: "pick-" + i + "-" + uid(),
+        "aria-label": "Välj " + title });
+      box.checked = !!state.selected[d.id];
+      box.addEventListener("change", function () {
+        if (box.checked) state.selected[d.id] = true; else delete state.selected[d.id];
+        renderSelection();
+      });
+      var open = el("button", { type: "button", class: "document-open" }, [
+        el("span", { class: "document-title", text: title }), srOnly(" – öppna dokumentet")
+      ]);
+      open.addEventListener("click", function () {
+        openDocument({ document_id: d.id, title: title, date: d.date }, open);
+      });
+      var meta = documentMeta(d);
+      var metaNode = null;
+      if (meta.length) {  // each part kept on one line ("3 sidor", "28 november 2026")
+        metaNode = el("p", { class: "document-meta" });
+        meta.forEach(function (part, k) {
+          if (k) metaNode.appendChild(document.createTextNode(" · "));
+          metaNode.appendChild(el("span", { class: "nowrap", text: part }));
+        });
+      }
+      var main = el("div", { class: "document-main" }, [open, metaNode]);
+      var item = el("li", { class: "document-item" + (inScope(d.id) ? " in-scope" : ""), "data-id": d.id }, [box, main]);
+      if (state.adminKey) {
+        var del = el("button", { type: "button", class: "btn btn-quiet btn-small document-delete" }, [
+          "Ta bort", srOnly(" " + title)
+        ]);
+        del.addEventListener("click", function () { confirmDelete(d, del); });
+        item.appendChild(del);
+      }
+      list.appendChild(item);
+    });
+    list.hidden = shown.length === 0;
+    els.count.textContent = state.documents ? "(" + docs.length + ")" : "";
+
+    var note = "";
+    if (!state.documents) note = state.listLoading ? "Hämtar dokumenten …" : state.documentsError === 401 ? MSG.auth : MSG.listError;
+    else if (docs.length === 0) note = "Det finns inga dokument i samlingen ännu.";
+    else if (shown.length === 0) note = "Inga dokument har en titel som innehåller ”" + state.filter.trim() + "”.";
+    els.listNote.textContent = note;
+    els.listNote.hidden = !note;
+    if (!state.documents && state.documentsError === 401) {
+      var enter = el("button", { type: "button", class: "btn btn-secondary btn-small access-open" }, ["Ange åtkomstnyckel"]);
+      enter.addEventListener("click", function () { openAccessDialog(enter); });
+      els.listNote.appendChild(document.createTextNode(" "));
+      els.listNote.appendChild(enter);
+    }
+    els.filterStatus.textContent = needle && shown.length ? "Visar " + shown.length + " av " + docs.length + " dokument." : "";
+
+    if (focusedId) {  // a refresh keeps the keyboard where it was
+      var again = list.querySelector('.document-item[data-id="' + cssEscape(focusedId) + '"] .' + focusedClass.split(" ").pop());
+      if (again) again.focus();
+    }
+    renderSelection();
+  }
+
+  function cssEscape(s) {
+    return window.CSS && CSS.escape ? CSS.escape(s) : String(s).replace(/["\\]/g, "\\$&");
+  }
+
+  function inScope(id) {
+    return !!(state.scope && state.scope.ids.indexOf(id) >= 0);
+  }
+
+  // The selection line, the two buttons, the bar above the question box and the header button.
+  function renderSelection() {
+    var ids = selectedIds();
+    var scopeIds = state.scope ? state.scope.ids : [];
+    var text;
+    if (state.scope && sameIds(ids, scopeIds)) {
+      text = scopeIds.length === 1 ? "Frågorna ställs bara i det valda dokumentet."
+        : "Frågorna ställs bara i de " + scopeIds.length + " valda dokumenten.";
+    } else if (ids.length) {
+      text = (ids.length === 1 ? "1 dokument markerat." : ids.length + " dokument markerade.") +
+        (state.scope ? " Tryck på knappen för att fråga i dem i stället." : "");
+    } else {
+      text = "Markera dokument för att bara fråga i dem.";
+    }
+    els.selectionStatus.textContent = text;
+    var applied = state.scope !== null && sameIds(ids, scopeIds);
+    els.scopeApply.disabled = ids.length === 0;
+    els.scopeApply.hidden = applied;  // nothing to apply: the limit is the one shown
+    els.scopeClear.hidden = !state.scope && ids.length === 0;
+    els.scopeClear.textContent = state.scope ? "Fråga i alla dokument" : "Avmarkera alla";
+
+    var label = scopeLabel(state.scope);
+    els.scopeBar.hidden = !label;
+    els.scopeText.textContent = label ? "Frågar " + label.charAt(0).toLowerCase() + label.slice(1) : "";
+    document.body.classList.toggle("is-scoped", !!label);
+    var n = state.documents ? state.documents.length : null;
+    els.panelOpenCount.textContent = state.scope ? " (" + scopeIds.length + (scopeIds.length === 1 ? " valt)" : " valda)")
+      : n !== null ? " (" + n + ")" : "";
+  }
+
+  function setScope(ids, quiet) {
+    if (ids && ids.length) {
+      var titles = {};
+      (state.documents || []).forEach(function (d) { if (ids.indexOf(d.id) >= 0) titles[d.id] = documentTitle(d); });
+      if (state.scope) ids.forEach(function (id) { if (!titles[id]) titles[id] = state.scope.titles[id] || id; });
+      state.scope = { ids: ids.slice(), titles: titles };
+      state.selected = {};
+      ids.forEach(function (id) { state.selected[id] = true; });
+    } else {
+      state.scope = null;
+    }
+    store(SCOPE_KEY, state.scope ? JSON.stringify(state.scope) : "");
+    if (!quiet) els.scopeStatus.textContent = state.scope ? "Frågar " + scopeLabel(state.scope).replace(/^Bara/, "bara") + "."
+      : "Frågar i alla dokument.";
+    els.docList.querySelectorAll(".document-item").forEach(function (item) {
+      item.classList.toggle("in-scope", inScope(item.getAttribute("data-id")));
+    });
+    renderSelection();
+  }
+
+  function loadScope() {
+    try {
+      var data = JSON.parse(stored(SCOPE_KEY) || "null");
+      if (data && Array.isArray(data.ids) && data.ids.length && data.ids.every(function (x) { return typeof x === "string"; })) {
+        state.scope = { ids: data.ids, titles: data.titles && typeof data.titles === "object" ? data.titles : {} };
+        data.ids.forEach(function (id) { state.selected[id] = true; });
+      }
+    } catch (e) { state.scope = null; }
+  }
+
+  function applyScope() {
+    var ids = selectedIds();
+    if (!ids.length) return;
+    setScope(ids, false);
+    if (!isWide() && els.panelDialog.open) {
+      panelReturn = els.input;  // the drawer closes onto the question box, not its opener
+      els.panelDialog.close();
+    } else {
+      els.input.focus();
+    }
+  }
+
+  function clearScope(focusInput) {
+    state.selected = {};
+    els.docList.querySelectorAll(".document-pick").forEach(function (b) { b.checked = false; });
+    setScope(null, false);
+    if (focusInput) els.input.focus();
+  }
+
+  // ---------- panel placement: a column on wide screens, a dialog (drawer) on narrow ones ----------
+
+  var wideQuery = null;
+  var panelReturn = null;  // where focus goes when the drawer closes (default: its opener)
+
+  function isWide() {
+    return !!(wideQuery && wideQuery.matches);
+  }
+
+  function placePanel() {
+    var wide = isWide();
+    if (wide) {
+      if (els.panelDialog.open) els.panelDialog.close();
+      if (els.panel.parentNode !== els.panelColumn) els.panelColumn.appendChild(els.panel);
+    } else if (els.panel.parentNode !== els.panelDialog) {
+      els.panelDialog.appendChild(els.panel);
+    }
+    document.body.classList.toggle("panel-docked", wide);
+  }
+
+  function openPanel() {
+    if (isWide()) {
+      els.filter.focus();
+      return;
+    }
+    if (!els.panelDialog.open) {
+      if (typeof els.panelDialog.showModal === "function") els.panelDialog.showModal();
+      else els.panelDialog.setAttribute("open", "");
+    }
+    document.body.classList.add("dialog-open");
+    els.filter.focus();
+  }
+
+  // ---------- the admin key, uploads and deletion ----------
+
+  function adminHeaders(extra) {
+    return Object.assign({ Accept: "application/json", Authorization: "Bearer " + state.adminKey }, extra || {});
+  }
+
+  function adminMessage(text, kind) {
+    els.adminMessage.textContent = text || "";
+    els.adminMessage.className = "admin-message" + (kind ? " is-" + kind : "");
+  }
+
+  function renderAdmin() {
+    var on = !!state.adminKey;
+    els.adminForm.hidden = on;
+    els.adminTools.hidden = !on;
+    renderPanel();
+  }
+
+  // The key is checked with a write the server refuses before it changes anything (an empty
+  // JSON document): 422 means the key was accepted, 401 wrong, 403 writing is off.
+  function onAdminSubmit(ev) {
+    ev.preventDefault();
+    var key = els.adminKey.value.trim();
+    if (!key) {
+      adminMessage(MSG.adminEmpty, "error");
+      els.adminKey.focus();
+      return;
+    }
+    adminMessage("Kontrollerar nyckeln…", "");
+    fetchJSON("/api/admin", {
+      headers: { Accept: "application/json", Authorization: "Bearer " + key }
+    }, 15000).then(function (r) {
+      if (r.ok) {
+        state.adminKey = key;
+        store(ADMIN_KEY, key);
+        els.adminKey.value = "";
+        renderAdmin();
+        adminMessage(MSG.adminOn, "ok");
+        els.pickFiles.focus();
+      } else {
+        adminRefused(r.status, r.json);
+        els.adminKey.focus();
+        els.adminKey.select();
+      }
+    }).catch(function () {
+      adminMessage(MSG.adminDown, "error");
+    });
+  }
+
+  // A write was refused for who we are: say so, and ask for the key again when it was wrong.
+  function adminRefused(status, json) {
+    if (status === 401) {
+      forgetAdmin(false);
+      adminMessage(MSG.adminWrong, "error");
+      return true;
+    }
+    if (status === 403) {
+      forgetAdmin(false);
+      adminMessage(MSG.adminOff, "error");
+      return true;
+    }
+    adminMessage(writeError(status, json), "error");
+    return false;
+  }
+
+  function writeError(status, json) {
+    var detail = json && typeof json.detail === "string" ? json.detail : "";
+    if (status === 413) {
+      var m = /larger than ([\d.]+) MiB/.exec(detail);
+      return "Uppladdningen är för stor" + (m ? " (högst " + m[1].replace(".", ",") + " MB åt gången)" : "") +
+        ". Ladda upp färre eller mindre filer.";
+    }
+    if (status === 409) return "Det sista dokumentet kan inte tas bort: samlingen får inte bli tom. Lägg till ett annat dokument först.";
+    if (status === 404) return "Dokumentet finns inte längre i samlingen.";
+    if (status === 503) return "Samlingen uppdateras just nu av någon annan. Försök igen om en stund.";
+    if (status === 0) return MSG.adminDown;
+    return "Ändringen kunde inte göras (fel " + status + "). Försök igen.";
+  }
+
+  function forgetAdmin(announce) {
+    state.adminKey = "";
+    store(ADMIN_KEY, "");
+    renderAdmin();
+    if (announce) {
+      adminMessage("Administratörsnyckeln är glömd.", "");
+      els.adminKey.focus();
+    }
+  }
+
+  function skipReason(reason) {
+    var r = String(reason || "");
+    var kind = Object.keys(SKIP_REASONS).filter(function (k) { return r === k || r.indexOf(k + ":") === 0; })[0];
+    if (!kind) return "filen kunde inte läsas";
+    var words = SKIP_REASONS[kind];
+    if (kind === "unsupported type") {
+      var suffix = r.slice(kind.length + 1).trim();
+      if (/^\.[\w-]{1,12}$/.test(suffix)) words += " (" + suffix + ")";
+    }
+    return words;
+  }
+
+  function statusLine(change) {
+    var status = String(change.status || "");
+    var words = STATUS_WORDS[status] || status;
+    if (status === "skipped") words += ": " + skipReason(change.reason);
+    return words;
+  }
+
+  function summarize(changes) {
+    var counts = {};
+    changes.forEach(function (c) { counts[c.status] = (counts[c.status] || 0) + 1; });
+    var parts = [];
+    if (counts.added) parts.push(counts.added + " tillagt");
+    if (counts.replaced) parts.push(counts.replaced + " ersatt");
+    if (counts.unchanged) parts.push(counts.unchanged + " oförändrat");
+    if (counts.skipped) parts.push(counts.skipped + " hoppades över");
+    return parts.join(", ");
+  }
+
+  function upload(fileList) {
+    var files = Array.prototype.slice.call(fileList || []);
+    if (!files.length || !state.adminKey) return;
+    var names = files.map(function (f) { return f.name; });
+    var total = files.reduce(function (n, f) { return n + f.size; }, 0);
+    var label = names.length === 1 ? names[0] : names.length + " filer: " + names.join(", ");
+    var bar = el("progress", { class: "upload-bar", max: "100", value: "0", "aria-label": "Uppladdning av " + label });
+    var stateText = el("span", { class: "upload-state", text: "Laddar upp … 0 %" });
+    var results = el("ul", { class: "upload-results", hidden: true });
+    var row = el("li", { class: "upload is-running" }, [
+      el("p", { class: "upload-name", text: label }),
+      el("div", { class: "upload-progress" }, [bar, stateText]),
+      results
+    ]);
+    els.uploads.insertBefore(row, els.uploads.firstChild);
+    if (state.maxUploadMb && total > state.maxUploadMb * 1048576) {
+      row.classList.remove("is-running");
+      row.classList.add("is-failed");
+      bar.remove();
+      stateText.textContent = "Skickades inte: " + writeError(413, { detail: "larger than " + state.maxUploadMb + " MiB" });
+      adminMessage(stateText.textContent, "error");
+      return;
+    }
+    adminMessage("Laddar upp " + label + " …", "");
+
+    var form = new FormData();
+    files.forEach(function (f) { form.append("files", f, f.name); });
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/documents");
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("Authorization", "Bearer " + state.adminKey);
+    xhr.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) return;
+      var pct = Math.min(100, Math.round(e.loaded / e.total * 100));
+      bar.value = pct;
+      stateText.textContent = "Laddar upp … " + pct + " %";
+    });
+    xhr.upload.addEventListener("load", function () {
+      bar.removeAttribute("value");  // indeterminate while the server reads and indexes
+      stateText.textContent = "Läser och indexerar …";
+    });
+    function finish(status, json) {
+      row.classList.remove("is-running");
+      bar.remove();
+      if (status === 200 && json && Array.isArray(json.documents)) {
+        row.classList.add("is-done");
+        stateText.textContent = "Klart: " + (summarize(json.documents) || "inget ändrat") + ".";
+        json.documents.forEach(function (c) {
+          results.appendChild(el("li", { class: "upload-result status-" + String(c.status) }, [
+            el("span", { class: "upload-file", text: String(c.file || c.id || "") }),
+            el("span", { class: "upload-status", text: statusLine(c) })
+          ]));
+        });
+        results.hidden = false;
+        adminMessage("Uppladdningen är klar: " + (summarize(json.documents) || "inget ändrat") + ".", "ok");
+        collectionChanged(json.generation);
+        return;
+      }
+      row.classList.add("is-failed");
+      var text = status === 401 ? MSG.adminWrong : status === 403 ? MSG.adminOff
+        : status === 0 ? "Uppladdningen avbröts: servern svarar inte, eller så är filerna för stora." : writeError(status, json);
+      stateText.textContent = "Misslyckades: " + text;
+      if (status === 0) adminMessage(text, "error"); else adminRefused(status, json);
+    }
+    xhr.addEventListener("load", function () {
+      var json = null;
+      try { json = JSON.parse(xhr.responseText); } catch (e) { json = null; }
+      finish(xhr.status, json);
+    });
+    xhr.addEventListener("error", function () { finish(0, null); });
+    xhr.send(form);
+  }
+
+  var pendingDelete = null;  // {doc, opener}
+
+  function confirmDelete(doc, opener) {
+    pendingDelete = { doc: doc, opener: opener };
+    els.confirmText.textContent = "”" + documentTitle(doc) + "” tas bort ur samlingen och går inte längre att fråga i. " +
+      "Det går inte att ångra.";
+    els.confirm.returnValue = "";
+    els.confirm.showModal();
+    els.confirmCancel.focus();
+  }
+
+  function onConfirmClose() {
+    var job = pendingDelete;
+    pendingDelete = null;
+    if (!job) return;
+    if (els.confirm.returnValue !== "delete") {
+      if (document.body.contains(job.opener)) job.opener.focus();
+      return;
+    }
+    var title = documentTitle(job.doc);
+    job.opener.disabled = true;
+    job.opener.firstChild.textContent = "Tar bort …";
+    adminMessage("Tar bort ”" + title + "” …", "");
+    fetchJSON("/api/documents/" + encodeURIComponent(job.doc.id), { method: "DELETE", headers: adminHeaders() }, 600000)
+      .then(function (r) {
+        if (r.ok) {
+          adminMessage("”" + title + "” är borttaget.", "ok");
+          els.filter.focus();
+          collectionChanged(r.json && r.json.generation);
+          return;
+        }
+        job.opener.disabled = false;
+        job.opener.firstChild.textContent = "Ta bort";
+        if (!adminRefused(r.status, r.json)) job.opener.focus();
+        if (r.status === 404) collectionChanged();
+      }).catch(function () {
+        job.opener.disabled = false;
+        job.opener.firstChild.textContent = "Ta bort";
+        adminMessage(MSG.adminDown, "error");
+      });
+  }
+
+  function wireDropZone() {
+    var zone = els.dropZone;
+    var depth = 0;
+    zone.addEventListener("dragenter", function (e) { e.preventDefault(); depth++; zone.classList.add("is-over"); });
+    zone.addEventListener("dragover", function (e) { e.preventDefault(); if (e.dataTransfer) e.dataTransfer.dropEffect = "copy"; });
+    zone.addEventListener("dragleave", function () { depth = Math.max(0, depth - 1); if (!depth) zone.classList.remove("is-over"); });
+    zone.addEventListener("drop", function (e) {
+      e.preventDefault();
+      depth = 0;
+      zone.classList.remove("is-over");
+      if (e.dataTransfer && e.dataTransfer.files) upload(e.dataTransfer.files);
+    });
+    // A file dropped beside the zone must not make the browser leave the page to show it.
+    ["dragover", "drop"].forEach(function (type) {
+      window.addEventListener(type, function (e) {
+        if (!zone.contains(e.target) && e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types || [], "Files") >= 0) {
+          e.preventDefault();
+        }
+      });
+    });
+    els.pickFiles.addEventListener("click", function () { els.fileInput.click(); });
+    els.fileInput.addEventListener("change", function () {
+      upload(els.fileInput.files);
+      els.fileInput.value = "";
+    });
+  }
+
+  // ---------- the access key (a service whose reads need a token) ----------
+
+  var accessOpener = null;
+
+  function openAccessDialog(opener) {
+    if (els.access.open) return;
+    accessOpener = opener;
+    els.accessError.textContent = "";
+    els.accessKey.value = "";
+    els.access.showModal();
+    els.accessKey.focus();
+  }
+
+  function onAccessSubmit(ev) {
+    ev.preventDefault();
+    var key = els.accessKey.value.trim();
+    if (!key) {
+      els.accessError.textContent = "Skriv åtkomstnyckeln först.";
+      return;
+    }
+    fetchJSON("/api/documents", { headers: { Accept: "application/json", Authorization: "Bearer " + key } }, 15000)
+      .then(function (r) {
+        if (r.status === 401) {
+          els.accessError.textContent = MSG.accessWrong;
+          els.accessKey.select();
+          return;
+        }
+        state.readKey = key;
+        store(READ_KEY, key);
+        els.access.close();
+        loadMeta();
+        state.turns.forEach(function (t) {
+          if (t.status === "error" && t.error && t.error.kind === "auth") runTurn(t, false);
+        });
+      }).catch(function () {
+        els.accessError.textContent = MSG.down;
+      });
+  }
+
+  function onAccessClose() {
+    var back = accessOpener;
+    accessOpener = null;
+    if (back && document.body.contains(back)) back.focus(); else els.input.focus();
   }
 
   // ---------- document dialog ----------
@@ -654,18 +1337,23 @@
       if (result.section) meta.push("Avsnitt: " + String(result.section));
       var pages = pageLabel(result);
       if (pages) meta.push("Sida: " + pages.slice(3));
+      if (!hasPassage(result) && Array.isArray(doc.pages) && doc.pages.length) {
+        meta.push(doc.pages.length === 1 ? "1 sida" : doc.pages.length + " sidor");
+      }
       els.docMeta.textContent = meta.join(" · ");
       if (doc.original && doc.original.url) {
         var kind = FORMAT_NAMES[doc.format] || String(doc.format || "fil");
         els.docMeta.appendChild(document.createTextNode(meta.length ? " · " : ""));
-        els.docMeta.appendChild(el("a", { class: "doc-original", href: String(doc.original.url),
+        var link = el("a", { class: "doc-original", href: String(doc.original.url),
           download: String(doc.original.filename || "").split("/").pop() || null },
-          ["Ladda ner originalet (" + kind + ", " + sizeLabel(doc.original.size) + ")"]));
+          ["Ladda ner originalet (" + kind + ", " + sizeLabel(doc.original.size) + ")"]);
+        link.addEventListener("click", downloadWithKey);
+        els.docMeta.appendChild(link);
       }
       var target = Array.isArray(doc.blocks) && doc.blocks.length
         ? renderDocumentBlocks(doc, result) : renderDocumentText(doc.text, result);
       els.docBody.setAttribute("aria-busy", "false");
-      if (target) {
+      if (target && hasPassage(result)) {
         requestAnimationFrame(function () { scrollPassageIntoView(target); });
       }
     }).catch(function () {
@@ -679,6 +1367,11 @@
   function renderDocumentText(text, result) {
     var body = els.docBody;
     body.textContent = "";
+    if (!hasPassage(result)) {
+      body.appendChild(el("div", { class: "doc-text", text: text }));
+      body.scrollTop = 0;
+      return null;
+    }
     var len = text.length;
     var start = Math.max(0, Math.min(len, Number(result.start) || 0));
     var end = Math.max(start, Math.min(len, Number(result.end) || start));
@@ -722,7 +1415,7 @@
     var start = Math.max(0, Math.min(len, Number(result.start) || 0));
     var end = Math.max(start, Math.min(len, Number(result.end) || start));
     var hs = cleanSpans({ start: start, end: end, highlights: result.highlights }, end);
-    body.appendChild(legend(hs.length > 0));
+    if (hasPassage(result)) body.appendChild(legend(hs.length > 0));
 
     var pages = (Array.isArray(doc.pages) ? doc.pages : []).slice().sort(function (a, b) { return a.start - b.start; });
     var nextPage = 0;
@@ -791,6 +1484,32 @@
     return mark;
   }
 
+  // A document opened from a search result has a passage to show; one opened from the list has not.
+  function hasPassage(result) {
+    return result.start !== undefined && result.start !== null && Number(result.end) > Number(result.start);
+  }
+
+  // With an access key the original cannot be a plain link (a link sends no key): fetch it, then save it.
+  function downloadWithKey(ev) {
+    var key = state.readKey || state.adminKey;
+    if (!key) return;
+    ev.preventDefault();
+    var link = ev.currentTarget;
+    fetch(link.getAttribute("href"), { headers: { Authorization: "Bearer " + key } }).then(function (res) {
+      if (!res.ok) throw new Error("original " + res.status);
+      return res.blob();
+    }).then(function (blob) {
+      var url = URL.createObjectURL(blob);
+      var a = el("a", { href: url, download: link.getAttribute("download") || "dokument" });
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+    }).catch(function () {
+      els.docMeta.appendChild(el("span", { class: "doc-original-error", text: " Originalet kunde inte hämtas." }));
+    });
+  }
+
   function legend(withAnswer) {
     return el("p", { class: "doc-legend" }, [
       el("span", { class: "legend-swatch legend-passage", "aria-hidden": "true" }), "Citerat stycke",
@@ -814,8 +1533,14 @@
     if (els.dialog.open) els.dialog.close();
   }
 
+  // The page behind a modal dialog does not scroll; several can be open (a document over the drawer).
+  function syncDialogClass() {
+    var open = [els.dialog, els.panelDialog].some(function (d) { return d && d.open; });
+    document.body.classList.toggle("dialog-open", open);
+  }
+
   function onDialogClose() {
-    document.body.classList.remove("dialog-open");
+    syncDialogClass();
     var back = lastOpener;
     lastOpener = null;
     if (back && document.body.contains(back)) back.focus();
@@ -839,16 +1564,87 @@
     els.docMeta = document.getElementById("doc-meta");
     els.docBody = document.getElementById("doc-body");
     els.docClose = document.getElementById("doc-close");
+    els.examples = document.getElementById("examples");
+    els.examplesTitle = document.getElementById("examples-title");
+    els.panel = document.getElementById("doc-panel");
+    els.panelColumn = document.getElementById("panel-column");
+    els.panelDialog = document.getElementById("panel-dialog");
+    els.panelOpen = document.getElementById("panel-open");
+    els.panelOpenCount = document.getElementById("panel-open-count");
+    els.panelClose = document.getElementById("panel-close");
+    els.count = document.getElementById("panel-count");
+    els.filter = document.getElementById("doc-filter");
+    els.filterStatus = document.getElementById("doc-filter-status");
+    els.listNote = document.getElementById("document-list-note");
+    els.selectionStatus = document.getElementById("selection-status");
+    els.scopeApply = document.getElementById("scope-apply");
+    els.scopeClear = document.getElementById("scope-clear");
+    els.scopeBar = document.getElementById("scope-bar");
+    els.scopeText = document.getElementById("scope-text");
+    els.scopeClearBar = document.getElementById("scope-clear-bar");
+    els.scopeStatus = document.getElementById("scope-status");
+    els.adminForm = document.getElementById("admin-form");
+    els.adminKey = document.getElementById("admin-key");
+    els.adminMessage = document.getElementById("admin-message");
+    els.adminTools = document.getElementById("admin-tools");
+    els.dropZone = document.getElementById("drop-zone");
+    els.pickFiles = document.getElementById("pick-files");
+    els.fileInput = document.getElementById("file-input");
+    els.uploads = document.getElementById("upload-list");
+    els.adminForget = document.getElementById("admin-forget");
+    els.confirm = document.getElementById("confirm-dialog");
+    els.confirmText = document.getElementById("confirm-text");
+    els.confirmCancel = document.getElementById("confirm-cancel");
+    els.access = document.getElementById("access-dialog");
+    els.accessKey = document.getElementById("access-key");
+    els.accessError = document.getElementById("access-error");
 
     els.form.addEventListener("submit", onSubmit);
     els.input.addEventListener("keydown", onKeydown);
     els.input.addEventListener("input", function () { updateCounter(); autoGrow(); });
     els.newConv.addEventListener("click", clearConversation);
-    document.querySelectorAll(".example").forEach(function (b) {
-      b.addEventListener("click", function () {
-        if (ask(b.textContent)) els.input.focus();
-      });
+
+    state.readKey = stored(READ_KEY);
+    state.adminKey = stored(ADMIN_KEY);
+    loadScope();
+    wideQuery = window.matchMedia ? window.matchMedia(WIDE) : null;
+    placePanel();
+    if (wideQuery) {
+      if (wideQuery.addEventListener) wideQuery.addEventListener("change", placePanel);
+      else if (wideQuery.addListener) wideQuery.addListener(placePanel);
+    }
+    els.panelOpen.addEventListener("click", openPanel);
+    els.panelClose.addEventListener("click", function () { els.panelDialog.close(); });
+    els.panelDialog.addEventListener("close", function () {
+      syncDialogClass();
+      var back = panelReturn || els.panelOpen;
+      panelReturn = null;
+      if (!isWide()) back.focus();
     });
+    els.panelDialog.addEventListener("click", function (ev) {
+      if (ev.target === els.panelDialog) els.panelDialog.close(); // click on the backdrop
+    });
+    document.getElementById("skip-panel").addEventListener("click", function (ev) {
+      ev.preventDefault();
+      openPanel();
+    });
+    els.filter.addEventListener("input", function () {
+      state.filter = els.filter.value;
+      renderPanel();
+    });
+    els.scopeApply.addEventListener("click", applyScope);
+    els.scopeClear.addEventListener("click", function () { clearScope(false); els.filter.focus(); });
+    els.scopeClearBar.addEventListener("click", function () { clearScope(true); });
+    els.adminForm.addEventListener("submit", onAdminSubmit);
+    els.adminForget.addEventListener("click", function () { forgetAdmin(true); });
+    wireDropZone();
+    els.confirm.addEventListener("close", onConfirmClose);
+    els.access.addEventListener("submit", onAccessSubmit);
+    els.access.addEventListener("close", onAccessClose);
+    document.getElementById("access-cancel").addEventListener("click", function () { els.access.close(); });
+    window.addEventListener("focus", checkGeneration);
+    renderAdmin();
+
     els.docClose.addEventListener("click", closeDialog);
     els.dialog.addEventListener("close", onDialogClose);
     els.dialog.addEventListener("click", function (ev) {

@@ -132,12 +132,19 @@ class LexicalIndex:
         held = {tid: int(indptr[tid + 1] - indptr[tid]) for tid in range(len(indptr) - 1)}
         return {term: math.log(1 + n_docs / (1 + held.get(tid, 0))) for term, tid in self._vocab.items()}
 
-    def search(self, question: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows) of the best ``n`` passages with a positive score, best first."""
+    def search(self, question: str, n: int, within: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the best ``n`` passages with a positive score, best first.
+
+        ``within``: one weight per passage, 1 for those that may be returned and 0 for the
+        rest (float32); bm25s multiplies each passage's score by it (``weight_mask``) before
+        the best are taken, so the ``n`` come from the allowed passages only. BM25's term
+        statistics stay those of the whole index.
+        """
         terms = [t for t in self.analyzer.tokens(question) if t in self._vocab]
         if not terms or n <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        scores = self.bm25.get_scores(terms)
+        scores = self.bm25.get_scores(terms, weight_mask=within)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qa.errors import IndexLoadError
-from qa.index.generations import Generation, current
+from qa.index.generations import Generation, Lease, current, lease
 from qa.index.layout import GenerationFiles
 from qa.index.lexical import LexicalIndex
 from qa.index.manifest import Manifest, load_manifest
@@ -36,14 +37,17 @@ class OriginalFile:
 class Snapshot:
     """Passages, vectors and the lexical index of one generation, checked against the model.
 
-    A snapshot stays what it was opened as: builds publish new generations beside it and keep
-    the previous one on disk, so a process that opened this one can keep reading it until it
-    opens the index again.
+    A snapshot stays what it was opened as: from opening to closing it holds a lease on its
+    generation (see ``generations``), so builds publish new generations beside it and no prune
+    removes this one while it is open. ``close`` releases it; a snapshot nobody references
+    any more is closed by itself (so a server's old engine lets go of its generation when
+    the last request using it ends).
     """
 
     def __init__(self, index_dir: Path, generation: Generation, manifest: Manifest,
                  store: PassageStore, vectors: VectorIndex, embeddings: np.ndarray,
-                 lexical: LexicalIndex, sentences: SentenceVectors | None) -> None:
+                 lexical: LexicalIndex, sentences: SentenceVectors | None,
+                 held: Lease | None = None) -> None:
         self.dir = index_dir
         self.generation = generation.number
         self.path = generation.path
@@ -53,15 +57,16 @@ class Snapshot:
         self.embeddings = embeddings
         self.lexical = lexical
         self.sentences = sentences
+        self._closer = weakref.finalize(self, _release, store, held)
 
     @classmethod
     def open(cls, index_dir: Path, settings: Settings, *, model_id: str | None = None,
              dim: int | None = None) -> Snapshot:
         """Open the published generation of ``index_dir``; it must match ``model_id``/``dim``.
 
-        Opening only reads. Should a build publish twice while this runs, the generation
-        being read may be removed under it; the pointer has then moved and the newer one is
-        opened instead.
+        Opening only reads. Should builds publish twice between reading ``CURRENT`` and taking
+        the lease, the generation may be removed before it is leased; the pointer has then
+        moved and the newer one is opened instead.
         """
         index_dir = Path(index_dir).resolve()
         for attempt in range(_ATTEMPTS):
@@ -79,6 +84,16 @@ class Snapshot:
     @classmethod
     def _open(cls, index_dir: Path, generation: Generation, settings: Settings,
               model_id: str | None, dim: int | None) -> Snapshot:
+        held = lease(generation)  # first: from here on no prune removes what is being read
+        try:
+            return cls._load(index_dir, generation, settings, model_id, dim, held)
+        except BaseException:
+            held.release()
+            raise
+
+    @classmethod
+    def _load(cls, index_dir: Path, generation: Generation, settings: Settings,
+              model_id: str | None, dim: int | None, held: Lease) -> Snapshot:
         manifest = load_manifest(generation.path)
         if (model_id is not None and manifest.model != model_id) or (dim is not None and manifest.dim != dim):
             raise IndexLoadError(
@@ -103,7 +118,8 @@ class Snapshot:
         if not (len(store) == len(vectors) == len(embeddings) == manifest.passages):
             store.close()
             raise IndexLoadError(f"{index_dir}: passage counts disagree; rebuild the index")
-        return cls(index_dir, generation, manifest, store, vectors, embeddings, lexical, sentences)
+        return cls(index_dir, generation, manifest, store, vectors, embeddings, lexical, sentences,
+                   held)
 
     @property
     def passages(self) -> list[Passage]:
@@ -136,12 +152,24 @@ class Snapshot:
         """The indexed documents, analysed again, as a build takes them (``--add``)."""
         return reanalyse(self.store.documents())
 
+    @property
+    def closed(self) -> bool:
+        return not self._closer.alive
+
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.store.close()
+        """Close the passage store and release the lease on the generation; idempotent."""
+        self._closer()
 
     def __enter__(self) -> Snapshot:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _release(store: PassageStore, held: Lease | None) -> None:
+    """What closing a snapshot does; holds no reference to the snapshot itself."""
+    with contextlib.suppress(Exception):
+        store.close()
+    if held is not None:
+        held.release()

@@ -124,6 +124,11 @@ class PassageStore:
     def document_texts(self) -> dict[str, str]:
         return dict(self._con.execute("SELECT id, text FROM documents"))
 
+    def document_facets(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Each document's id, format and metadata, in indexing order (what filters test)."""
+        return [(i, f, json.loads(m)) for i, f, m in self._con.execute(
+            "SELECT id, format, metadata FROM documents ORDER BY rowid")]
+
     def get_document(self, doc_id: str) -> Document | None:
         row = self._con.execute(
             "SELECT id, title, date, text, metadata, sections, format, structure, original "

@@ -5,6 +5,10 @@ what is served. Modes: ``dense`` (e5 vectors of passages and of their
 sentences), ``lexical`` (BM25 over Swedish stems and compound parts) and
 ``hybrid`` (the dense score plus a share of the relative BM25 score).
 
+Filters (``qa.search.filters``) restrict a search to matching passages inside ranking: each
+ranker searches only them, so ``k`` matching passages come back whenever that many match. A
+search without filters runs exactly as it did before filters existed.
+
 Besides ``search``, the engine answers what it holds (``health``, ``documents``,
 ``document``, ``document_text``, ``manifest``: the read API at the end of the
 class), so no caller needs the index's or the embedder's internals.
@@ -18,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,10 +33,14 @@ from qa.index.snapshot import OriginalFile, Snapshot
 from qa.index.store import DocumentSummary
 from qa.ingest.documents import Document
 from qa.ingest.passages import Passage, sentence_spans
+from qa.search.filters import FilterMasks, Filters, PassageMask
 from qa.search.highlight import Highlighter
 from qa.search.modes import check_mode
 from qa.search.results import Hit, SearchResult
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from qa.search.rerank import Reranker
 
 _DUPLICATE_COSINE = 0.97
 
@@ -80,15 +89,19 @@ class EngineInfo:
 class SearchEngine:
     """Holds the index and the model for the life of the process; thread-safe for reads."""
 
-    def __init__(self, index: Snapshot, questions: QuestionEncoder, settings: Settings) -> None:
+    def __init__(self, index: Snapshot, questions: QuestionEncoder, settings: Settings, *,
+                 reranker: Reranker | None = None) -> None:
+        """``reranker``: one already loaded (a new generation reuses the served one's), else
+        the configured one is loaded."""
         self.index = index
         self.questions = questions
         self.settings = settings
         self.highlighter = Highlighter(index.lexical)
         # Highlights need document text on every query; keep it in memory, not in SQLite.
         self._texts = index.document_texts()
-        self.reranker = None
-        if settings.reranker:
+        self._masks = FilterMasks(index)  # empty until the first filtered search
+        self.reranker = reranker
+        if reranker is None and settings.reranker:
             from qa.search.rerank import Reranker
 
             self.reranker = Reranker(settings.reranker, settings.device)
@@ -126,32 +139,49 @@ class SearchEngine:
         w = self.settings.passage_weight
         return w * passage + (1 - w) * sentences.best(rows, qvec)
 
-    def _dense(self, qvec: np.ndarray, pool: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows) best first: nearest passages and passages of the nearest sentences."""
-        _, rows = self.index.vectors.search(qvec, pool)
+    def _dense(self, qvec: np.ndarray, pool: int, mask: PassageMask | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) best first: nearest passages and passages of the nearest sentences.
+
+        With a ``mask``, both vector searches run over the matching passages and their
+        sentences only (``VectorIndex.search_within``).
+        """
         sentences = self.index.sentences
-        if sentences is not None:
-            _, srows = sentences.index.search(qvec, pool)
-            rows = np.union1d(rows, sentences.parent[srows])
+        if mask is None:
+            _, rows = self.index.vectors.search(qvec, pool)
+            if sentences is not None:
+                _, srows = sentences.index.search(qvec, pool)
+                rows = np.union1d(rows, sentences.parent[srows])
+        else:
+            exact_max = self.settings.exact_search_max
+            _, rows = self.index.vectors.search_within(qvec, pool, mask.passages, exact_max)
+            if sentences is not None and mask.sentences is not None:
+                _, srows = sentences.index.search_within(qvec, pool, mask.sentences, exact_max)
+                rows = np.union1d(rows, sentences.parent[srows])
         scores = self.dense_scores(rows, qvec)
         order = np.argsort(-scores, kind="stable")
         return scores[order], rows[order]
 
     def _rank(self, question: str, qvec: np.ndarray, mode: str, n: int,
-              timings: dict[str, float]) -> list[tuple[int, float]]:
+              timings: dict[str, float], mask: PassageMask | None = None
+              ) -> list[tuple[int, float]]:
+        """(row, score) best first; with a ``mask``, only matching passages are candidates."""
         s = self.settings
         pool = max(s.candidates, n)
         dense_rows = lex_rows = np.zeros(0, np.int64)
         dense_scores = lex_scores = np.zeros(0, np.float32)
+        if mask is not None and mask.count == 0:
+            return []
         if mode in ("dense", "hybrid"):
             t = time.perf_counter()
-            dense_scores, dense_rows = self._dense(qvec, pool)
+            dense_scores, dense_rows = self._dense(qvec, pool, mask)
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
             if mode == "dense":
                 return list(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
         if mode in ("lexical", "hybrid"):
             t = time.perf_counter()
-            lex_scores, lex_rows = self.index.lexical.search(question, pool)
+            lex_scores, lex_rows = self.index.lexical.search(
+                question, pool, None if mask is None else mask.weights)
             timings["lexical_ms"] = (time.perf_counter() - t) * 1000
             if mode == "lexical":
                 return list(zip(lex_rows.tolist(), lex_scores.tolist(), strict=True))
@@ -197,15 +227,23 @@ class SearchEngine:
         return kept
 
     def search(self, question: str, k: int | None = None, mode: str | None = None,
-               highlights: bool = True) -> SearchResult:
-        """Ranked passages for ``question``; ``mode`` defaults to the configured best."""
+               highlights: bool = True, filters: Filters | None = None) -> SearchResult:
+        """Ranked passages for ``question``; ``mode`` defaults to the configured best.
+
+        ``filters`` (``Filters.make``) restrict the search to matching passages: up to ``k``
+        of them, fewer only when fewer match (or, as without filters, when de-duplication
+        or BM25's need of a shared term leaves fewer). A filter nothing matches gives no hits
+        and ``no_good_match``; it is not an error.
+        """
         t0 = time.perf_counter()
         mode = check_mode(mode or self.settings.default_mode)
         qvec = self.questions.embed(question)
-        return self._answer(question, qvec, k or self.settings.default_k, mode, highlights, t0)
+        return self._answer(question, qvec, k or self.settings.default_k, mode, highlights, t0,
+                            filters)
 
     async def search_async(self, question: str, k: int | None = None,
-                           mode: str | None = None) -> SearchResult:
+                           mode: str | None = None, filters: Filters | None = None
+                           ) -> SearchResult:
         """``search`` for an event loop: the question's vector is awaited, not waited for.
 
         The web server's requests then need no thread each while the embedding
@@ -214,19 +252,24 @@ class SearchEngine:
         t0 = time.perf_counter()
         mode = check_mode(mode or self.settings.default_mode)
         qvec = await self.questions.embed_async(question)
-        return self._answer(question, qvec, k or self.settings.default_k, mode, True, t0)
+        return self._answer(question, qvec, k or self.settings.default_k, mode, True, t0, filters)
 
     def _answer(self, question: str, qvec: np.ndarray, k: int, mode: str, highlights: bool,
-                t0: float) -> SearchResult:
+                t0: float, filters: Filters | None = None) -> SearchResult:
         """Rank, rerank, de-duplicate and highlight, given the question's vector."""
         timings = {"embed_ms": (time.perf_counter() - t0) * 1000}
-        ranked = self._rank(question, qvec, mode, k, timings)
+        mask = None
+        if filters:  # an empty filter lets everything through: no mask work at all
+            t = time.perf_counter()
+            mask = self._masks.mask(filters)
+            timings["filter_ms"] = (time.perf_counter() - t) * 1000
+        ranked = self._rank(question, qvec, mode, k, timings, mask)
         ranked = self._reranked(question, ranked, timings)
         hits = self._hits(question, qvec, self._dedupe(ranked, k), highlights, timings)
         best = max((h.similarity for h in hits), default=0.0)
         took = (time.perf_counter() - t0) * 1000
         return SearchResult(question, mode, hits, took, best < self.settings.no_match_similarity,
-                            timings)
+                            timings, filters, self.index.generation)
 
     def _reranked(self, question: str, ranked: list[tuple[int, float]],
                   timings: dict[str, float]) -> list[tuple[int, float]]:
@@ -338,3 +381,11 @@ class SearchEngine:
     def forget(self, question: str) -> None:
         """Drop the cached embedding of ``question``: the next search embeds it afresh."""
         self.questions.forget(question)
+
+    def close(self) -> None:
+        """Release the index (its files and its lease on the generation); the model stays.
+
+        Only for an engine no request uses any more; an engine nobody references is closed
+        by itself (see ``Snapshot``).
+        """
+        self.index.close()

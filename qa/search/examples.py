@@ -54,8 +54,10 @@ def _candidates(engine: SearchEngine, configured: Path | None) -> Iterator[tuple
     yield from (q for q in itertools.chain(*itertools.zip_longest(*per_document)) if q)
     for summary in summaries:  # round-robin above: examples from several documents first
         title = summary.title.strip().rstrip(".:")
-        if 1 <= len(title.split()) <= _TITLE_WORDS:
-            yield f"Vad handlar {title} om?", summary.id
+        words = title.split()
+        if not 1 <= len(words) <= _TITLE_WORDS or words[0].lower() in ("om", "vad", "hur"):
+            continue  # "Vad handlar Om kollektivtrafiken om?" reads oddly
+        yield f"Vad handlar {title} om?", summary.id
 
 
 def _question_headings(engine: SearchEngine, doc_id: str) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa.ingest.passages import Passage
+from qa.search.filters import Filters
 
 
 @dataclass
@@ -35,8 +36,10 @@ class SearchResult:
     mode: str
     hits: list[Hit]
     took_ms: float
-    no_good_match: bool  # even the best hit is below the configured similarity
+    no_good_match: bool  # even the best hit is below the configured similarity (or no hit)
     timings: dict[str, float]
+    filters: Filters | None = None  # what the search was restricted to, if anything
+    generation: int | None = None  # the index generation that answered
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -53,11 +56,14 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 
 def result_json(result: SearchResult) -> dict[str, Any]:
-    """A search result as JSON: the question as searched, the mode, the time and the hits."""
+    """A search result as JSON: the question as searched, the mode, the filters (null when
+    none were given), the time and the hits."""
     return {
         "question": result.question,
         "mode": result.mode,
+        "filters": None if result.filters is None else result.filters.to_json(),
         "took_ms": round(result.took_ms, 2),
+        "generation": result.generation,
         "no_good_match": result.no_good_match,
         "results": [hit_json(h) for h in result.hits],
     }

@@ -41,12 +41,10 @@ def _docx(path) -> object:
 
 
 def _engine(settings, questions, index_dir, **update):
-    from qa.index.snapshot import Snapshot
-    from qa.search.engine import SearchEngine
+    """The served index as ``qa serve`` holds it: live, swapped after each write."""
+    from qa.search.live import LiveEngine
 
-    own = settings.model_copy(update=update)
-    snapshot = Snapshot.open(index_dir, own, model_id=questions.model_id, dim=questions.dim)
-    return SearchEngine(snapshot, questions, own)
+    return LiveEngine(index_dir, questions, settings.model_copy(update=update))
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +79,9 @@ def test_writes_need_the_admin_token(server, tmp_path) -> None:
     wrong = httpx.delete(f"{server}/api/documents/kommun", headers={"Authorization": "Bearer fel"})
     assert wrong.status_code == 401 and wrong.json()["detail"] == "wrong admin token"
     assert httpx.get(f"{server}/api/documents/kommun").status_code == 200
+    assert httpx.get(f"{server}/api/admin", headers=AUTH).status_code == 204
+    assert httpx.get(f"{server}/api/admin", headers={"Authorization": "Bearer fel"}
+                     ).status_code == 401
 
 
 def test_upload_replace_and_delete_change_the_answers_without_restart(server, tmp_path) -> None:
@@ -197,7 +198,9 @@ def test_writing_is_off_without_an_admin_token(index_dir, settings, questions) -
     engine = _engine(settings, questions, index_dir, admin_token=None)
     with serve(create_app(engine)) as url:
         res = httpx.delete(f"{url}/api/documents/kommun", headers=AUTH)
+        check = httpx.get(f"{url}/api/admin", headers=AUTH)
     assert res.status_code == 403 and "QA_ADMIN_TOKEN" in res.json()["detail"]
+    assert check.status_code == 403
 
 
 def test_a_read_token_closes_reading(index_dir, settings, questions) -> None:

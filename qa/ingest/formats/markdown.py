@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from qa.ingest.converted import Converted
 from qa.ingest.formats.bounded import BoundedAssembler
-from qa.ingest.formats.text import check_length, decode, reject_binary, too_long_for
+from qa.ingest.formats.text import decode_within, reject_binary
 
 if TYPE_CHECKING:
     from qa.ingest.formats import ReadOptions
@@ -38,9 +38,7 @@ def from_bytes(data: bytes, options: ReadOptions) -> Converted:
     """Markdown from the bytes of a file."""
     from markdown_it import MarkdownIt
 
-    too_long_for(data, options.max_chars)
-    decoded = decode(data)
-    check_length(decoded.text, options.max_chars)  # before the parser builds its tokens
+    decoded = decode_within(data, options.max_chars)  # before the parser builds its tokens
     source, meta = split_front_matter(decoded.text)
     tokens = MarkdownIt("commonmark").enable("table").parse(source)
     assembler = BoundedAssembler(options.max_chars)

@@ -74,14 +74,21 @@ def read(path: Path, options: ReadOptions) -> Converted:
 
 def from_bytes(data: bytes, options: ReadOptions) -> Converted:
     """Plain text from the bytes of a file already checked by ``reject_binary``."""
-    too_long_for(data, options.max_chars)
-    decoded = decode(data)
-    check_length(decoded.text, options.max_chars)
+    decoded = decode_within(data, options.max_chars)
     warnings = []
     if decoded.removed_nuls:
         warnings.append(f"{decoded.removed_nuls} NUL bytes removed")
     return Converted(text=decoded.text, format="txt",
                      metadata={"encoding": decoded.encoding}, warnings=warnings)
+
+
+def decode_within(data: bytes, max_chars: int) -> Decoded:
+    """``decode``, with ``Skip("too large")`` for text over ``max_chars`` (checked on the bytes
+    first, so a huge file is not decoded at all)."""
+    too_long_for(data, max_chars)
+    decoded = decode(data)
+    check_length(decoded.text, max_chars)
+    return decoded
 
 
 def check_length(text: str, max_chars: int) -> None:
