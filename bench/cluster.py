@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from bench.common import (
     ROOT,
     SCRATCH,
     HttpConnection,
-    OtherLoad,
+    _machine_ticks,
     bench_parser,
     ensure_seeds_index,
     free_port,
@@ -73,6 +74,68 @@ _SUMMARY = re.compile(r"^indexed .*?(\d+) passages \((\d+) embedded.*? in ([\d.]
 _TEXTS = re.compile(r"embedding (\d+) passages and (\d+) sentences")
 
 
+# ---------------------------------------------------------------- other processes' load
+
+def _own_ticks(pid: int) -> tuple[int, int] | None:
+    """(parent pid, utime + stime) of a process, without its children's; None if gone."""
+    try:
+        rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(rest[1]), int(rest[11]) + int(rest[12])
+
+
+class TreeLoad:
+    """Share of the cores used by processes outside this one's tree during a ``with`` block.
+
+    ``OtherLoad`` counts a server's worker processes and Ray's (grandchildren, never reaped
+    by this process) as other load; here every descendant is sampled every half second and
+    counted as ours, whether it is a ``qa build`` child, a worker process, a Ray daemon or an
+    actor. A descendant that ends between two samples loses at most half a second of ticks.
+    """
+
+    def __init__(self) -> None:
+        self.share = float("nan")
+        self._base: dict[int, int] = {}  # pid -> its ticks when first seen (0 if born since)
+        self._last: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample_until_stopped, daemon=True)
+
+    def _sample(self, born: int) -> None:
+        """Ticks of every process in this one's tree; ``born``: base of those not seen yet."""
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and (found := _own_ticks(int(entry.name))) is not None:
+                stats[int(entry.name)] = found
+        ours, more = set(), {os.getpid()}
+        while more:
+            ours |= more
+            more = {pid for pid, (parent, _) in stats.items() if parent in ours} - ours
+        for pid in ours & stats.keys():
+            ticks = stats[pid][1]
+            self._base.setdefault(pid, ticks if born < 0 else born)
+            self._last[pid] = ticks
+
+    def _sample_until_stopped(self) -> None:
+        while not self._stop.wait(0.5):
+            self._sample(born=0)
+
+    def __enter__(self) -> TreeLoad:
+        self._total0, self._idle0 = _machine_ticks()
+        self._sample(born=-1)  # the processes already there count from now on
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample(born=0)
+        total, idle = _machine_ticks()
+        busy = (total - self._total0) - (idle - self._idle0)
+        ours = sum(self._last[pid] - base for pid, base in self._base.items())
+        self.share = round(max(busy - ours, 0) / max(total - self._total0, 1), 3)
+
+
 # ---------------------------------------------------------------- builds
 
 def _build(source: Path, index_dir: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -99,7 +162,7 @@ def _builds(source: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for label, env in BUILDS.items():
         print(f"qa build, {label} …", flush=True)
-        with OtherLoad() as load:
+        with TreeLoad() as load:
             results[label] = _build(source, SCRATCH / "cluster-build", env)
         results[label]["others_cpu_share"] = load.share
     return results
@@ -194,7 +257,7 @@ def _serving(index: Path, duration: float) -> dict[str, Any]:
         try:
             start = wait_for_search(port, proc, timeout=300)
             asyncio.run(_load(port, 2.0, f"uppvärmning {n}"))  # every process and replica warm
-            with OtherLoad([proc.pid]) as load:
+            with TreeLoad() as load:
                 results[label] = asyncio.run(_load(port, duration, f"variant {n}"))
             results[label]["start_s"] = round(start, 1)
             results[label]["others_cpu_share"] = load.share
