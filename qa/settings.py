@@ -160,7 +160,13 @@ class Settings(BaseSettings):
         "index answers well are shown. Unset: drawn from the index's own headings."
     )
     access_log: bool = Field(
-        True, description="`qa serve` logs one line per request: method, path, status, time in ms."
+        True, description="`qa serve` logs one JSON line per request: time, request id, client, "
+        "method, path, status, bytes, time in ms."
+    )
+    metrics: bool = Field(
+        True, description="Serve Prometheus metrics at GET /metrics (request counts and latency "
+        "by route and status, embedding time, index generation and size, process memory); "
+        "behind the read token when one is set."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Level of the messages the `qa` command prints on stderr (the `qa` and "
