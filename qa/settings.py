@@ -107,6 +107,10 @@ class Settings(BaseSettings):
         200, gt=0, description="DOCX/ODT files that would unpack to more than this are "
         "skipped as too large (zip bombs), before they are unpacked (MiB)."
     )
+    max_pdf_pages: int = Field(
+        5000, ge=1, description="PDF files with more pages than this are skipped as too large, "
+        "before any page is read (each page costs time, a scanned one seconds of OCR)."
+    )
     ocr: Literal["auto", "off"] = Field(
         "auto", description="PDF pages without a text layer: 'auto' = read them with Tesseract "
         "when it and its language model are installed; 'off' = report the file as needing OCR."
