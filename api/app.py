@@ -19,6 +19,7 @@ from api.access import AccessLog
 from api.deps import Unpin
 from api.errors import add_error_handlers
 from api.limits import add_body_limit
+from api.metrics import add_metrics
 from api.routers import document_writes, documents, examples, health, page, search
 from qa import __version__
 from qa.search.engine import SearchEngine
@@ -29,8 +30,10 @@ def create_app(engine: LiveEngine | SearchEngine, *, access_log: bool | None = N
     """The API and the chat page over ``engine``; tests pass one built on a fixture index.
 
     A plain ``SearchEngine`` is served as it is, never swapped (``LiveEngine.fixed``).
-    ``access_log`` adds one log line per request (the ``api.access`` logger, see
-    that module); ``None`` takes ``QA_ACCESS_LOG`` from the engine's settings.
+    ``access_log`` adds one JSON log line per request (the ``api.access`` logger, see that
+    module; every response carries its ``X-Request-ID`` either way); ``None`` takes
+    ``QA_ACCESS_LOG`` from the engine's settings. ``GET /metrics`` is served when
+    ``QA_METRICS`` is on (``api.metrics``).
     """
     live = engine if isinstance(engine, LiveEngine) else LiveEngine.fixed(engine)
 
@@ -55,7 +58,9 @@ def create_app(engine: LiveEngine | SearchEngine, *, access_log: bool | None = N
         app.include_router(module.router)
     add_body_limit(app, int(engine.settings.max_request_mb * 2**20))
     page.mount_static(app)
-    if live.settings.access_log if access_log is None else access_log:
-        app.add_middleware(AccessLog)
+    if live.settings.metrics:
+        add_metrics(app, live)
+    app.add_middleware(AccessLog,
+                       log_lines=live.settings.access_log if access_log is None else access_log)
     app.add_middleware(Unpin)
     return app

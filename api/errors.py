@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.access import request_id
 from qa.errors import CorpusError, QAError
 from qa.index.changes import EmptyIndexError, UnknownIdError
 from qa.search.engine import QuestionError, UnknownDocumentError
@@ -74,8 +75,8 @@ async def _busy(_: Request, exc: QAError) -> JSONResponse:
     return _detail(503, str(exc), {"Retry-After": "10"})
 
 
-async def _crash(_: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", exc_info=exc)
+async def _crash(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error (request %s)", request_id(request.scope), exc_info=exc)
     return _detail(500, "internal error")
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from bench.common import ROOT, ensure_seeds_index, results_dir
 
 BENCHMARKS = ("search_breakdown", "http_latency", "versus_revision", "embedding_paths", "cold_start",
-              "build_throughput", "conversion", "live_updates", "scale", "cluster")
+              "build_throughput", "conversion", "live_updates", "scale", "cluster", "soak")
 NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
     "search_breakdown": "Search breakdown (in-process, seeds index)",
@@ -31,6 +31,7 @@ TITLES = {
     "live_updates": "Searching while documents are uploaded and deleted (8 clients, 20 writes)",
     "scale": "Scale: 100k passages and 1M vectors (synthetic)",
     "cluster": "Ray on one machine: builds with 1 and 2 encoder actors, Ray's overhead, serving replicas",
+    "soak": "Soak: 8 clients for 10 minutes (errors, latency and memory over time)",
 }
 
 

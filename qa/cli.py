@@ -53,6 +53,7 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 # The packages' loggers (every module logs below one of them) and the server's, so that
 # all `qa serve` writes has one format.
 _APP_LOGGERS = ("qa", "api", "uvicorn")
+_ACCESS_LOGGER = "api.access"
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -71,7 +72,8 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _configure_logging(level: str) -> None:
-    """The application's logging: one stderr handler on the ``qa``, ``api`` and ``uvicorn`` loggers.
+    """The application's logging: one stderr handler on the ``qa``, ``api`` and ``uvicorn`` loggers,
+    and a bare one (the message only: a JSON line) on ``api.access``.
 
     Only those loggers are touched (the root logger and other libraries' loggers
     stay as they are); calling it again replaces the handler instead of adding one.
@@ -84,6 +86,15 @@ def _configure_logging(level: str) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(level.upper())
+    # Access lines are JSON objects, one a line, with their own time: written bare, so that a
+    # log shipper reads each as it is.
+    access = logging.getLogger(_ACCESS_LOGGER)
+    for old in [h for h in access.handlers if isinstance(h, _StderrHandler)]:
+        access.removeHandler(old)
+    bare = _StderrHandler()
+    bare.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(bare)
+    access.propagate = False
 
 
 @app.callback()
@@ -276,7 +287,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (QA_PORT).")] = None,
     access_log: Annotated[bool | None, typer.Option(
         "--access-log/--no-access-log",
-        help="Log one line per request: method, path, status, time (QA_ACCESS_LOG).")] = None,
+        help="Log one JSON line per request: time, request id, method, path, status, duration "
+        "(QA_ACCESS_LOG).")] = None,
     workers: Annotated[int, typer.Option(
         min=1, help="Server processes on this machine sharing the port, each with its own copy "
         "of the index and model.")] = 1,

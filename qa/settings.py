@@ -107,6 +107,10 @@ class Settings(BaseSettings):
         200, gt=0, description="DOCX/ODT files that would unpack to more than this are "
         "skipped as too large (zip bombs), before they are unpacked (MiB)."
     )
+    max_pdf_pages: int = Field(
+        5000, ge=1, description="PDF files with more pages than this are skipped as too large, "
+        "before any page is read (each page costs time, a scanned one seconds of OCR)."
+    )
     ocr: Literal["auto", "off"] = Field(
         "auto", description="PDF pages without a text layer: 'auto' = read them with Tesseract "
         "when it and its language model are installed; 'off' = report the file as needing OCR."
@@ -173,7 +177,13 @@ class Settings(BaseSettings):
         "index answers well are shown. Unset: drawn from the index's own headings."
     )
     access_log: bool = Field(
-        True, description="`qa serve` logs one line per request: method, path, status, time in ms."
+        True, description="`qa serve` logs one JSON line per request: time, request id, client, "
+        "method, path, status, bytes, time in ms."
+    )
+    metrics: bool = Field(
+        True, description="Serve Prometheus metrics at GET /metrics (request counts and latency "
+        "by route and status, embedding time, index generation and size, process memory); "
+        "behind the read token when one is set."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Level of the messages the `qa` command prints on stderr (the `qa` and "

@@ -68,7 +68,8 @@ class Served:
     Its stderr (the log) is in ``self.log`` once the block has ended.
     """
 
-    def __init__(self, index: Path, *args: str) -> None:
+    def __init__(self, index: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.env = env or {}
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -77,7 +78,8 @@ class Served:
 
     def __enter__(self) -> str:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "qa.cli", *self.args], cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            [sys.executable, "-m", "qa.cli", *self.args], cwd=ROOT,
+            env={**os.environ, "HF_HUB_OFFLINE": "1", **self.env},
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         base = f"http://127.0.0.1:{self.port}"
@@ -109,24 +111,41 @@ def test_serve_answers_with_jsonl_ids(jsonl_index):
         assert {h["document_id"] for h in r.json()["results"]} <= {c["id"] for c in CORPUS}
 
 
-ACCESS_LINE = re.compile(r" INFO api\.access: (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) "
-                         r"(?P<ms>\d+\.\d) ms$")
+READ_TOKEN = "las-9f1c7e2b44d0"
+ADMIN_TOKEN = "admin-5a8e3c61b7f2"
 
 
-def test_serve_logs_one_access_line_per_request(jsonl_index):
-    server = Served(jsonl_index)
+def test_serve_logs_one_json_access_line_per_request_and_never_a_token(jsonl_index):
+    server = Served(jsonl_index, env={"QA_READ_TOKEN": READ_TOKEN, "QA_ADMIN_TOKEN": ADMIN_TOKEN})
+    reader = {"Authorization": f"Bearer {READ_TOKEN}"}
     with server as base:
-        assert httpx.post(f"{base}/api/search", json={"question": "När hämtas soporna?"}).status_code == 200
-        assert httpx.post(f"{base}/api/search", json={"question": " "}).status_code == 422
-        assert httpx.get(f"{base}/api/documents/finns-inte").status_code == 404
-        assert httpx.get(f"{base}/static/app.js").status_code == 200
-    lines = [m.groupdict() for m in map(ACCESS_LINE.search, server.log.splitlines()) if m]
+        ok = httpx.post(f"{base}/api/search", json={"question": "När hämtas soporna?"},
+                        headers={**reader, "X-Request-ID": "proxy-1234"})
+        assert ok.status_code == 200 and ok.headers["x-request-id"] == "proxy-1234"
+        assert httpx.post(f"{base}/api/search", json={"question": " "}, headers=reader).status_code == 422
+        assert httpx.get(f"{base}/api/documents/finns-inte", headers=reader).status_code == 404
+        wrong = httpx.get(f"{base}/api/documents", headers={"Authorization": f"Bearer {ADMIN_TOKEN}x"})
+        assert wrong.status_code == 401
+        assert httpx.get(f"{base}/api/admin", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+                         ).status_code == 204
+        odd = httpx.get(f"{base}/static/app.js", headers={"X-Request-ID": "bad id\twith space"})
+        assert odd.status_code == 200 and re.fullmatch(r"[0-9a-f]{16}", odd.headers["x-request-id"])
+    lines = [json.loads(line) for line in server.log.splitlines() if line.startswith("{")]
+    assert lines, server.log
     seen = [(x["method"], x["path"], x["status"]) for x in lines]
-    for request in [("POST", "/api/search", "200"), ("POST", "/api/search", "422"),
-                    ("GET", "/api/documents/finns-inte", "404"), ("GET", "/static/app.js", "200")]:
+    for request in [("POST", "/api/search", 200), ("POST", "/api/search", 422),
+                    ("GET", "/api/documents/finns-inte", 404), ("GET", "/api/documents", 401),
+                    ("GET", "/api/admin", 204), ("GET", "/static/app.js", 200)]:
         assert seen.count(request) == 1, (request, server.log)
-    assert ("GET", "/health", "200") in seen  # the start-up probe
-    assert all(float(x["ms"]) >= 0 for x in lines)
+    assert ("GET", "/health", 200) in seen  # the start-up probe
+    for x in lines:
+        assert set(x) == {"time", "request_id", "client", "method", "path", "status", "bytes", "ms"}
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", x["time"]), x
+        assert x["ms"] >= 0 and x["bytes"] >= 0 and x["client"] == "127.0.0.1"
+    assert [x["request_id"] for x in lines if x["status"] == 200 and x["method"] == "POST"] == [
+        "proxy-1234"]
+    assert len({x["request_id"] for x in lines}) == len(lines), "ids are unique"
+    assert READ_TOKEN not in server.log and ADMIN_TOKEN not in server.log
     assert "HTTP/1.1\"" not in server.log, "uvicorn's own access log is off (no doubled lines)"
 
 

@@ -11,7 +11,6 @@ before it answers, so the next request finds the change.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path, PurePosixPath
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -23,6 +22,7 @@ from api.auth import AdminDep
 from api.deps import EngineDep
 from api.errors import describe
 from api.schemas import ChangesOut, DocumentChange, DocumentIn, ErrorOut
+from qa.index import incoming
 from qa.index.changes import ChangeReport, Changes
 
 router = APIRouter(tags=["documents"])
@@ -62,8 +62,8 @@ async def _write(request: Request, engine: EngineDep, doc_id: str | None) -> Cha
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     changes = _changes(request, engine)
     if kind == "multipart/form-data":
-        with tempfile.TemporaryDirectory(prefix="qa-upload-") as tmp:
-            files = await _saved_files(request, Path(tmp))
+        with incoming.upload_folder(engine.index.dir) as folder:
+            files = await _saved_files(request, folder)
             if doc_id is not None and len(files) != 1:
                 raise HTTPException(422, "PUT /api/documents/{id} takes exactly one file")
             report = await run_in_threadpool(changes.add_files, files, doc_id=doc_id)
@@ -84,7 +84,8 @@ async def _write(request: Request, engine: EngineDep, doc_id: str | None) -> Cha
 
 
 async def _saved_files(request: Request, folder: Path) -> list[tuple[str, Path]]:
-    """The uploaded files of field ``files``, written to ``folder`` under their own names."""
+    """The uploaded files of field ``files``, written to ``folder`` under names made here
+    (``incoming.safe_name``): the client's name is only shown and made into an id."""
     form = await request.form(max_files=_MAX_FILES)
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     if not uploads:
@@ -94,9 +95,8 @@ async def _saved_files(request: Request, folder: Path) -> list[tuple[str, Path]]
         name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
         if not name or name in (".", ".."):
             raise HTTPException(422, f"file {n + 1} has no file name")
-        path = folder / str(n) / name
-        path.parent.mkdir()
-        with path.open("wb") as out:
+        path = folder / incoming.safe_name(n + 1, name)
+        with path.open("xb") as out:
             shutil.copyfileobj(upload.file, out)
         saved.append((name, path))
     await form.close()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.auth import require_reader
 from api.deps import EngineDep
+from api.metrics import observe_search
 from api.schemas import ErrorOut, SearchRequest, SearchResponse
 from qa.search.engine import clean_question
 from qa.search.results import result_json
@@ -16,7 +17,7 @@ router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)])
 
 
 @router.post("/api/search", response_model=SearchResponse, responses={422: {"model": ErrorOut}})
-async def search(req: SearchRequest, engine: EngineDep) -> Response:
+async def search(req: SearchRequest, engine: EngineDep, request: Request) -> Response:
     """Search; a blank or too long question is a 422 (``QuestionError``, see ``api.errors``).
 
     ``filters`` restrict the search to matching passages inside ranking; a bad filter is a 422
@@ -28,6 +29,7 @@ async def search(req: SearchRequest, engine: EngineDep) -> Response:
     question = clean_question(req.question, engine.settings.max_question_chars)
     filters = None if req.filters is None else req.filters.to_filters()
     result = await engine.search_async(question, req.k, req.mode, filters)
+    observe_search(request, result.timings)
     # Encoded by hand: the schema above documents the body, and skipping a second
     # validation pass keeps the service's cost small next to the embedding's.
     body = json.dumps(result_json(result), ensure_ascii=False)

@@ -9,6 +9,7 @@ Layout::
             000007/          the published generation (files: see ``layout``)
             .staging-000008/ a build in progress (or a leftover of an interrupted one)
         .build.lock          held by the one build that may stage and publish
+        .incoming/           uploaded files waiting for their build (see ``incoming``)
 
 A build holds the lock from reading the current generation to publishing the new one, so a
 second build waits (up to ``QA_BUILD_LOCK_TIMEOUT``) and ``--add`` always adds to the latest
@@ -47,6 +48,7 @@ from filelock import FileLock, Timeout
 
 from qa import durable
 from qa.errors import IndexLoadError, QAError
+from qa.index import incoming
 from qa.index.layout import MANIFEST, GenerationFiles
 
 try:
@@ -222,10 +224,12 @@ def clean_leftovers(index_dir: Path) -> None:
     """Remove what interrupted builds left behind. The caller holds the build lock.
 
     That is: staging and trash directories, temporary pointers, generations that were never
-    published (newer than the current one) and those older than the previous one.
+    published (newer than the current one) and those older than the previous one, and the
+    files of uploads that were interrupted (``incoming``).
     """
     for tmp in durable.temporaries(index_dir / CURRENT):
         tmp.unlink(missing_ok=True)
+    incoming.clean(index_dir)
     try:
         now = current(index_dir)
     except IndexLoadError:

@@ -90,6 +90,7 @@ def read_options(settings: Settings) -> ReadOptions:
     return ReadOptions(max_bytes=int(settings.max_file_mb * 2**20),
                        max_chars=settings.max_document_chars,
                        max_unzipped_bytes=int(settings.max_unzipped_mb * 2**20),
+                       max_pages=settings.max_pdf_pages,
                        ocr=settings.ocr, ocr_language=settings.ocr_language)
 
 

@@ -60,7 +60,9 @@ class ReadOptions:
 
     ``max_bytes``: larger files are skipped unread. ``max_chars``: a document whose text grows
     past this is skipped as soon as it does. ``max_unzipped_bytes``: a DOCX/ODT whose members
-    would inflate past this is skipped before anything is unzipped (a zip bomb). ``ocr``:
+    would inflate past this is skipped before anything is unzipped (a zip bomb). ``max_pages``:
+    a PDF with more pages is skipped before any page is read (each page costs time, a scanned
+    one seconds of OCR, whatever its text). ``ocr``:
     ``"auto"`` recognises pages without a text layer when Tesseract with ``ocr_language`` is
     installed, ``"off"`` never does; ``ocr_dpi`` is the resolution pages are rendered at.
     """
@@ -68,6 +70,7 @@ class ReadOptions:
     max_bytes: int = 100 * 2**20
     max_chars: int = 10_000_000
     max_unzipped_bytes: int = 200 * 2**20
+    max_pages: int = 5000
     ocr: Literal["auto", "off"] = "auto"
     ocr_language: str = "swe"
     ocr_dpi: int = 300

@@ -17,7 +17,8 @@ Each page's blocks are one ``PageSpan``. A page with (almost) no text that holds
 scanned page: it is recognised by Tesseract when ``options.ocr == "auto"`` and Tesseract with
 the language's model is installed (``ocr.py``); otherwise the file is ``Skip("no text layer")``
 when no page has text, and indexed with a warning naming the pages left out when some do. A
-PDF that needs a password is ``Skip("encrypted")``; one with an empty user password opens.
+PDF that needs a password is ``Skip("encrypted")``; one with an empty user password opens. A PDF
+of more than ``options.max_pages`` pages is ``Skip("too large")`` before any page is read.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ def read(path: Path, options: ReadOptions) -> Converted:
             raise Skip("encrypted", "the PDF's encryption is not supported") from None
         raise
     try:
+        if len(pdf) > options.max_pages:
+            raise Skip("too large", f"{len(pdf):,} pages, the limit is {options.max_pages:,} "
+                       "(QA_MAX_PDF_PAGES)")
         pages = _read_pages(pdf, options)
         title, date = _metadata(pdf)
     finally:
