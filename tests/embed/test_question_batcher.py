@@ -88,3 +88,34 @@ def test_a_cancelled_question_is_skipped_and_the_worker_keeps_going():
     assert first.result(timeout=5).shape == kept.result(timeout=5).shape
     assert all("borta" not in call for call in recorder.calls)
     assert batcher.embed("igen") is not None
+
+
+def test_a_cheap_question_goes_before_expensive_ones_that_came_earlier():
+    """Fair scheduling: a short question waits only for the batch under way, not for the long
+    ones queued before it; long ones go in batches within the budget, and all are answered."""
+    recorder = Recorder(delay=0.2)
+    batcher = QueryBatcher(recorder, budget=128)
+    first = batcher.submit("först", cost=60)  # occupies the worker
+    time.sleep(0.05)
+    long = [batcher.submit(f"lång {i}", cost=60) for i in range(4)]
+    short = batcher.submit("kort", cost=10)
+    for future in (first, short, *long):
+        assert future.result(timeout=10) is not None
+    assert recorder.calls[0] == ["först"]
+    assert recorder.calls[1] == ["kort"], recorder.calls
+    assert all(len(call) <= 2 for call in recorder.calls[2:]), "at most 128 tokens a batch"
+    assert sorted(t for call in recorder.calls[2:] for t in call) == [f"lång {i}" for i in range(4)]
+
+
+def test_an_expensive_question_is_not_starved_by_a_stream_of_cheap_ones():
+    recorder = Recorder(delay=0.05)
+    batcher = QueryBatcher(recorder, max_batch=1, patience=3)
+    batcher.submit("först", cost=5)  # occupies the worker
+    time.sleep(0.01)
+    long = batcher.submit("lång", cost=60)
+    cheap = [batcher.submit(f"kort {i}", cost=5) for i in range(10)]
+    assert long.result(timeout=10) is not None
+    for future in cheap:
+        future.result(timeout=10)
+    order = [call[0] for call in recorder.calls]
+    assert order.index("lång") <= 1 + 3, order  # after at most `patience` cheaper batches
