@@ -18,7 +18,7 @@ from typing import Any
 from bench.common import ROOT, ensure_seeds_index, results_dir
 
 BENCHMARKS = ("search_breakdown", "http_latency", "versus_revision", "embedding_paths", "cold_start",
-              "build_throughput", "conversion", "live_updates", "scale")
+              "build_throughput", "conversion", "live_updates", "expensive_clients", "scale")
 NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
     "search_breakdown": "Search breakdown (in-process, seeds index)",
@@ -29,6 +29,7 @@ TITLES = {
     "build_throughput": "Index build throughput",
     "conversion": "Document conversion (PDF, DOCX, OCR) beside the embedding of the same text",
     "live_updates": "Searching while documents are uploaded and deleted (8 clients, 20 writes)",
+    "expensive_clients": "A normal client beside four clients sending 1,000-character questions",
     "scale": "Scale: 100k passages and 1M vectors (synthetic)",
 }
 
