@@ -158,9 +158,8 @@ class Settings(BaseSettings):
     # Hostile, slow and expensive clients (api.server, api.limits, api.admission)
     question_max_tokens: int = Field(
         64, ge=8, le=512, description="A question is embedded, searched and highlighted up to "
-        "this many model tokens (its prompt and special tokens included; the longest question of "
-        "the seed test set has 28); the rest of a longer one is ignored, so every question has a "
-        "bounded cost."
+        "this many model tokens (its prompt and special tokens included); the rest of a longer one "
+        "is ignored, so every question has a bounded cost."
     )
     max_body_kb: float = Field(
         1024, gt=0, description="Largest request body (KiB) of every route but the document "
