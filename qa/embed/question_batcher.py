@@ -34,17 +34,18 @@ class QueryBatcher:
     Fair scheduling: each question comes with its cost (its token count), and the
     cheapest waiting question goes next, with the waiting questions of a similar cost
     (at most twice its own) while the batch's padded size (questions x the longest)
-    stays within ``budget``. A short question therefore waits for at most the batch under
-    way when it came, however many long ones queue; the long ones go in small batches, so
-    that batch is short too. Nothing starves: a question passed over by ``patience``
-    batches goes next.
+    stays within ``budget``; a question costing more than ``alone`` goes in a batch of its
+    own. A short question therefore waits for at most the batch under way when it came,
+    however many long ones queue, and that batch is at most one long question. Nothing
+    starves: a question passed over by ``patience`` batches goes next.
     """
 
     def __init__(self, embed_batch: Callable[[list[str]], np.ndarray], max_batch: int = 32,
-                 budget: int = 1024, patience: int = 8) -> None:
+                 budget: int = 1024, alone: int | None = None, patience: int = 8) -> None:
         self._embed_batch = embed_batch
         self._max_batch = max_batch
         self._budget = budget
+        self._alone = budget if alone is None else alone
         self._patience = patience
         self._pending: list[_Waiting] = []
         self._seq = itertools.count()
@@ -78,11 +79,11 @@ class QueryBatcher:
         first = min(starved, key=lambda w: w.seq) if starved else by_cost[0]
         batch, width = [first], first.cost
         for w in by_cost:
-            if len(batch) >= self._max_batch:
+            if len(batch) >= self._max_batch or first.cost > self._alone:
                 break
             if w is first or not first.cost / 2 <= w.cost <= 2 * first.cost:
                 continue
-            if max(width, w.cost) * (len(batch) + 1) > self._budget:
+            if w.cost > self._alone or max(width, w.cost) * (len(batch) + 1) > self._budget:
                 break
             batch.append(w)
             width = max(width, w.cost)

@@ -80,8 +80,10 @@ class QuestionEncoder:
         self._cache = _LRU(cache_size)
         self._tokenizer = tokenizer
         self.max_tokens = max_tokens
-        # A batch's padded size at most twice the largest question: a long batch stays short.
-        self._batcher = QueryBatcher(self.embed_many, budget=2 * max_tokens)
+        # Room for many short questions a batch, while a long one (over half the cap) goes
+        # alone: the batch a short question may have to wait for is never longer than that.
+        self._batcher = QueryBatcher(self.embed_many, budget=4 * max_tokens,
+                                     alone=max_tokens // 2)
 
     def tokens(self, question: str) -> int:
         """Model tokens of ``question`` as embedded (prompt and special tokens included)."""

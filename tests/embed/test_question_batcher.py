@@ -94,17 +94,30 @@ def test_a_cheap_question_goes_before_expensive_ones_that_came_earlier():
     """Fair scheduling: a short question waits only for the batch under way, not for the long
     ones queued before it; long ones go in batches within the budget, and all are answered."""
     recorder = Recorder(delay=0.2)
-    batcher = QueryBatcher(recorder, budget=128)
+    batcher = QueryBatcher(recorder, budget=256, alone=32)
     first = batcher.submit("först", cost=60)  # occupies the worker
     time.sleep(0.05)
     long = [batcher.submit(f"lång {i}", cost=60) for i in range(4)]
-    short = batcher.submit("kort", cost=10)
-    for future in (first, short, *long):
+    medium = [batcher.submit(f"medel {i}", cost=30) for i in range(4)]
+    short = [batcher.submit(f"kort {i}", cost=10) for i in range(3)]
+    for future in (first, *short, *medium, *long):
         assert future.result(timeout=10) is not None
     assert recorder.calls[0] == ["först"]
-    assert recorder.calls[1] == ["kort"], recorder.calls
-    assert all(len(call) <= 2 for call in recorder.calls[2:]), "at most 128 tokens a batch"
-    assert sorted(t for call in recorder.calls[2:] for t in call) == [f"lång {i}" for i in range(4)]
+    assert recorder.calls[1] == ["kort 0", "kort 1", "kort 2"], recorder.calls
+    assert recorder.calls[2] == ["medel 0", "medel 1", "medel 2", "medel 3"], recorder.calls
+    assert recorder.calls[3:] == [[f"lång {i}"] for i in range(4)], "a long question goes alone"
+
+
+def test_a_batch_keeps_within_its_padded_budget():
+    recorder = Recorder(delay=0.2)
+    batcher = QueryBatcher(recorder, budget=100)
+    first = batcher.submit("först", cost=5)  # occupies the worker
+    time.sleep(0.05)
+    futures = [batcher.submit(f"fråga {i}", cost=20 + i) for i in range(10)]
+    for future in (first, *futures):
+        assert future.result(timeout=10) is not None
+    for call in recorder.calls[1:]:
+        assert len(call) * max(20 + int(t.split()[1]) for t in call) <= 100, recorder.calls
 
 
 def test_an_expensive_question_is_not_starved_by_a_stream_of_cheap_ones():
