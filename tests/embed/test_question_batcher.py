@@ -132,3 +132,19 @@ def test_an_expensive_question_is_not_starved_by_a_stream_of_cheap_ones():
         future.result(timeout=10)
     order = [call[0] for call in recorder.calls]
     assert order.index("lång") <= 1 + 3, order  # after at most `patience` cheaper batches
+
+
+def test_after_a_short_question_the_worker_waits_a_little_for_the_next_short_one():
+    """A client asking short questions back to back sends its next one just after its answer;
+    the long question already waiting must not start in that gap (anticipation)."""
+    recorder = Recorder(delay=0.8)  # a long question's time sets the anticipation: 0.2 s
+    batcher = QueryBatcher(recorder, alone=32, max_anticipation=1.0)
+    first_long = batcher.submit("lång 0", cost=60)
+    time.sleep(0.05)
+    short = batcher.submit("kort 1", cost=10)
+    second_long = batcher.submit("lång 1", cost=60)
+    short.result(timeout=10)
+    again = batcher.submit("kort 2", cost=10)  # the same client's next question, at once
+    for future in (first_long, again, second_long):
+        future.result(timeout=10)
+    assert [call[0] for call in recorder.calls] == ["lång 0", "kort 1", "kort 2", "lång 1"]
