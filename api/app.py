@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.access import AccessLog
+from api.admission import Admission
 from api.deps import Unpin
 from api.errors import add_error_handlers
 from api.limits import add_body_limit
@@ -56,7 +57,10 @@ def create_app(engine: LiveEngine | SearchEngine, *, access_log: bool | None = N
     add_error_handlers(app)
     for module in (health, search, documents, document_writes, examples, page):
         app.include_router(module.router)
-    add_body_limit(app, int(engine.settings.max_request_mb * 2**20))
+    settings = live.settings
+    add_body_limit(app, int(settings.max_request_mb * 2**20),
+                   other_limit=int(settings.max_body_kb * 2**10), timeout=settings.body_timeout)
+    app.add_middleware(Admission, limit=settings.max_active_requests)
     page.mount_static(app)
     if live.settings.metrics:
         add_metrics(app, live)

@@ -1,73 +1,121 @@
-"""A limit on request bodies: a write larger than ``QA_MAX_REQUEST_MB`` is answered 413.
+"""Limits on request bodies, in size and in time, for every route.
 
-A declared ``Content-Length`` over the limit is refused before the body is read; a body sent
-without one (chunked) is counted as it arrives and refused when it passes the limit, so no
-upload can fill memory or disk beyond it.
+Size: a document write (``POST``/``PUT``/``PATCH`` under ``/api/documents``) may send
+``QA_MAX_REQUEST_MB``, every other request ``QA_MAX_BODY_KB``; larger is 413. A declared
+``Content-Length`` over the limit is refused before the app sees the request, so not a byte of
+the body is read; a body sent without one (chunked) is counted as it arrives and refused when
+it passes the limit, so no request can fill memory or disk beyond it.
+
+Time: a body may stall (no new bytes) at most ``QA_BODY_TIMEOUT`` seconds, and a body other
+than a document write must arrive whole within that time (a search body is small; an upload
+may be large and slow but must keep coming); else 408 and the connection is closed. The
+request head has its own deadline (``api.server``).
+
+Both errors are ``HTTPException``s, so a body read by FastAPI itself (a route's JSON body)
+reaches the app's error handler as what it is, not as "There was an error parsing the body".
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
+_CLOSE = {"connection": "close"}
 
 
-class BodyTooLargeError(Exception):
-    """The body passed the limit while it was being read."""
+class BodyTooLargeError(HTTPException):
+    """The body passed its limit while it was being read (413)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(413, detail, headers=_CLOSE)
 
 
-def too_large(limit: int) -> str:
-    return f"the request body is larger than {limit / 2**20:g} MiB (QA_MAX_REQUEST_MB)"
+class BodyTimeoutError(HTTPException):
+    """The body stalled, or did not arrive in time (408)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(408, detail, headers=_CLOSE)
+
+
+def too_large(limit: int, setting: str = "QA_MAX_REQUEST_MB") -> str:
+    amount = f"{limit / 2**20:g} MiB" if setting == "QA_MAX_REQUEST_MB" else f"{limit / 2**10:g} KiB"
+    return f"the request body is larger than {amount} ({setting})"
+
+
+def too_slow(seconds: float) -> str:
+    return (f"the request body did not arrive in time (it must keep coming, with pauses of at "
+            f"most {seconds:g} s; QA_BODY_TIMEOUT)")
 
 
 class BodyLimit:
-    """ASGI middleware: bodies of writes under ``prefix`` may be at most ``limit`` bytes."""
+    """ASGI middleware: the size and time limits above.
 
-    def __init__(self, app: Any, limit: int, prefix: str = "/api/documents") -> None:
+    ``limit`` is the document writes' (under ``prefix``), ``other_limit`` every other
+    request's; ``timeout`` the body's deadline in seconds (None: none).
+    """
+
+    def __init__(self, app: Any, limit: int, prefix: str = "/api/documents",
+                 other_limit: int | None = None, timeout: float | None = None) -> None:
         self.app, self.limit, self.prefix = app, limit, prefix
+        self.other_limit = limit if other_limit is None else other_limit
+        self.timeout = timeout
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if (scope["type"] != "http" or scope["method"] not in _WRITES
-                or not scope["path"].startswith(self.prefix)):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        write = scope["method"] in _WRITES and scope["path"].startswith(self.prefix)
+        limit = self.limit if write else self.other_limit
+        setting = "QA_MAX_REQUEST_MB" if write else "QA_MAX_BODY_KB"
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _refuse(send, self.limit)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _refuse(send, 413, too_large(limit, setting))
             return
         seen = 0
+        done = False
+        timeout = self.timeout
+        # A body other than a write arrives whole within the timeout, from the request's start.
+        deadline = None if write or timeout is None else time.monotonic() + timeout
 
-        async def counted() -> dict[str, Any]:
-            nonlocal seen
-            message = await receive()
+        async def checked() -> dict[str, Any]:
+            nonlocal seen, done
+            if done or timeout is None:  # a finished body: waiting for a disconnect has no limit
+                message = await receive()
+            else:
+                wait = timeout if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    message = await asyncio.wait_for(receive(), wait)
+                except TimeoutError:
+                    raise BodyTimeoutError(too_slow(timeout)) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLargeError(too_large(self.limit))
+                if seen > limit:
+                    raise BodyTooLargeError(too_large(limit, setting))
+                done = done or not message.get("more_body", False)
+            else:
+                done = True
             return message
 
-        await self.app(scope, counted, send)
+        await self.app(scope, checked, send)
 
 
-async def _refuse(send: Any, limit: int) -> None:
-    body = json.dumps({"detail": too_large(limit)}).encode()
-    await send({"type": "http.response.start", "status": 413,
+async def _refuse(send: Any, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
 
 
-async def _body_too_large(_: Request, exc: BodyTooLargeError) -> JSONResponse:
-    return JSONResponse(status_code=413, content={"detail": str(exc)},
-                        headers={"connection": "close"})
-
-
-def add_body_limit(app: FastAPI, limit: int) -> None:
-    """Refuse write bodies over ``limit`` bytes with 413 (middleware and its error handler)."""
-    app.add_middleware(BodyLimit, limit=limit)
-    app.add_exception_handler(BodyTooLargeError, _body_too_large)  # type: ignore[arg-type]
+def add_body_limit(app: FastAPI, limit: int, *, other_limit: int | None = None,
+                   timeout: float | None = None) -> None:
+    """Refuse write bodies over ``limit`` bytes and other bodies over ``other_limit`` with 413,
+    and bodies slower than ``timeout`` with 408 (see the module)."""
+    app.add_middleware(BodyLimit, limit=limit, other_limit=other_limit, timeout=timeout)

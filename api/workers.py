@@ -72,8 +72,12 @@ def run_workers(settings: Settings, index_dir: Path | None, *, host: str, port: 
                                 access_log, configure_logging)
     # uvicorn logs through the handler configure_logging gives it (log_config=None); its own
     # access log is off, as in a single `qa serve` process.
+    from api.server import server_options
+
+    # The same deadlines on request heads and idle connections as one process (api.server).
     config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers,
-                            log_config=None, log_level=log_level, access_log=False)
+                            log_config=None, log_level=log_level, access_log=False,
+                            **server_options(settings))
     socket = config.bind_socket()
     logger.info("serving http://%s:%d from %d worker processes", host, port, workers)
     try:

@@ -18,7 +18,8 @@ from typing import Any
 from bench.common import ROOT, ensure_seeds_index, results_dir
 
 BENCHMARKS = ("search_breakdown", "http_latency", "versus_revision", "embedding_paths", "cold_start",
-              "build_throughput", "conversion", "live_updates", "scale", "cluster", "soak")
+              "build_throughput", "conversion", "live_updates", "scale", "cluster", "soak",
+              "expensive_clients")
 NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
     "search_breakdown": "Search breakdown (in-process, seeds index)",
@@ -29,6 +30,7 @@ TITLES = {
     "build_throughput": "Index build throughput",
     "conversion": "Document conversion (PDF, DOCX, OCR) beside the embedding of the same text",
     "live_updates": "Searching while documents are uploaded and deleted (8 clients, 20 writes)",
+    "expensive_clients": "A normal client beside four clients sending 1,000-character questions",
     "scale": "Scale: 100k passages and 1M vectors (synthetic)",
     "cluster": "Ray on one machine: builds with 1 and 2 encoder actors, Ray's overhead, serving replicas",
     "soak": "Soak: 8 clients for 10 minutes (errors, latency and memory over time)",

@@ -308,6 +308,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.server import server_options
     from qa.search.live import LiveEngine
 
     s = _settings()
@@ -335,8 +336,9 @@ def serve(
     app_ = create_app(live, access_log=s.access_log if access_log is None else access_log)
     # uvicorn logs through the handler _configure_logging gave it (log_config=None), and its
     # own access log is off: it has no duration, and api.access logs each request instead.
+    # server_options: deadlines on request heads and idle connections (api.server).
     uvicorn.run(app_, host=host or s.host, port=port or s.port, log_config=None,
-                log_level=ctx.obj or s.log_level, access_log=False)
+                log_level=ctx.obj or s.log_level, access_log=False, **server_options(s))
 
 
 @app.command("eval")

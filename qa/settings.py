@@ -172,6 +172,32 @@ class Settings(BaseSettings):
     max_request_mb: float = Field(
         100, gt=0, description="Largest request body (MiB) the write endpoints take; larger is 413."
     )
+    # Hostile, slow and expensive clients (api.server, api.limits, api.admission)
+    question_max_tokens: int = Field(
+        64, ge=8, le=512, description="A question is embedded, searched and highlighted up to "
+        "this many model tokens (its prompt and special tokens included); the rest of a longer one "
+        "is ignored, so every question has a bounded cost."
+    )
+    max_body_kb: float = Field(
+        1024, gt=0, description="Largest request body (KiB) of every route but the document "
+        "writes (those take QA_MAX_REQUEST_MB); larger is 413, refused before it is read."
+    )
+    header_timeout: float = Field(
+        10, gt=0, description="Seconds a connection has to send a complete request head, from "
+        "its opening or from the end of its previous response; then it is closed (with a 408 "
+        "when part of a head had come)."
+    )
+    body_timeout: float = Field(
+        10, gt=0, description="Seconds a request body may stall (no new bytes), and the time a "
+        "whole body other than a document write has to arrive; then 408 and the connection closes."
+    )
+    keep_alive_timeout: int = Field(
+        5, ge=1, description="Seconds an idle keep-alive connection stays open after a response."
+    )
+    max_active_requests: int = Field(
+        64, ge=1, description="Requests handled at once; one more is answered 503 with "
+        "Retry-After at once instead of waiting in an unbounded queue."
+    )
     examples_file: Path | None = Field(
         None, description="Example questions for the page, one per line; only those the served "
         "index answers well are shown. Unset: drawn from the index's own headings."

@@ -17,12 +17,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """The app served on a free port of 127.0.0.1; yields its base URL, stops it after."""
+def serve(app: Any, **options: Any) -> Iterator[str]:
+    """The app served on a free port of 127.0.0.1; yields its base URL, stops it after.
+
+    ``options`` go to ``uvicorn.Config`` (``api.server.server_options`` for the deadlines of
+    ``qa serve``).
+    """
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

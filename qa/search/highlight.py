@@ -33,13 +33,17 @@ class Highlighter:
             self._term_cache[sentence] = terms
         return terms
 
-    def _overlap(self, q_terms: set[str], sentence: str) -> float:
+    def terms(self, question: str) -> frozenset[str]:
+        """The question's terms, as ``highlight`` takes them (computed once per question)."""
+        return frozenset(self.analyzer.tokens(question))
+
+    def _overlap(self, q_terms: frozenset[str], sentence: str) -> float:
         return sum(self._idf.get(t, 0.0) for t in q_terms & self._terms(sentence))
 
-    def highlight(self, question: str, text: str, spans: list[tuple[int, int]],
+    def highlight(self, q_terms: frozenset[str], text: str, spans: list[tuple[int, int]],
                   cosines: np.ndarray | None = None) -> list[tuple[int, int]]:
-        """The best sentence, with an adjacent one when it scores nearly as well."""
-        q_terms = set(self.analyzer.tokens(question))
+        """The best sentence, with an adjacent one when it scores nearly as well; ``q_terms``
+        from ``terms``."""
         overlap = np.array([self._overlap(q_terms, text[a:b]) for a, b in spans])
         bare = np.array([_is_bare_heading(text[a:b]) for a, b in spans])
         scores = overlap / max(overlap.max(initial=0.0), 1e-9) * _TERM_WEIGHT

@@ -88,3 +88,63 @@ def test_a_cancelled_question_is_skipped_and_the_worker_keeps_going():
     assert first.result(timeout=5).shape == kept.result(timeout=5).shape
     assert all("borta" not in call for call in recorder.calls)
     assert batcher.embed("igen") is not None
+
+
+def test_a_cheap_question_goes_before_expensive_ones_that_came_earlier():
+    """Fair scheduling: a short question waits only for the batch under way, not for the long
+    ones queued before it; long ones go in batches within the budget, and all are answered."""
+    recorder = Recorder(delay=0.2)
+    batcher = QueryBatcher(recorder, budget=256, alone=32)
+    first = batcher.submit("först", cost=60)  # occupies the worker
+    time.sleep(0.05)
+    long = [batcher.submit(f"lång {i}", cost=60) for i in range(4)]
+    medium = [batcher.submit(f"medel {i}", cost=30) for i in range(4)]
+    short = [batcher.submit(f"kort {i}", cost=10) for i in range(3)]
+    for future in (first, *short, *medium, *long):
+        assert future.result(timeout=10) is not None
+    assert recorder.calls[0] == ["först"]
+    assert recorder.calls[1] == ["kort 0", "kort 1", "kort 2"], recorder.calls
+    assert recorder.calls[2] == ["medel 0", "medel 1", "medel 2", "medel 3"], recorder.calls
+    assert recorder.calls[3:] == [[f"lång {i}"] for i in range(4)], "a long question goes alone"
+
+
+def test_a_batch_keeps_within_its_padded_budget():
+    recorder = Recorder(delay=0.2)
+    batcher = QueryBatcher(recorder, budget=100)
+    first = batcher.submit("först", cost=5)  # occupies the worker
+    time.sleep(0.05)
+    futures = [batcher.submit(f"fråga {i}", cost=20 + i) for i in range(10)]
+    for future in (first, *futures):
+        assert future.result(timeout=10) is not None
+    for call in recorder.calls[1:]:
+        assert len(call) * max(20 + int(t.split()[1]) for t in call) <= 100, recorder.calls
+
+
+def test_an_expensive_question_is_not_starved_by_a_stream_of_cheap_ones():
+    recorder = Recorder(delay=0.05)
+    batcher = QueryBatcher(recorder, max_batch=1, patience=3)
+    batcher.submit("först", cost=5)  # occupies the worker
+    time.sleep(0.01)
+    long = batcher.submit("lång", cost=60)
+    cheap = [batcher.submit(f"kort {i}", cost=5) for i in range(10)]
+    assert long.result(timeout=10) is not None
+    for future in cheap:
+        future.result(timeout=10)
+    order = [call[0] for call in recorder.calls]
+    assert order.index("lång") <= 1 + 3, order  # after at most `patience` cheaper batches
+
+
+def test_after_a_short_question_the_worker_waits_a_little_for_the_next_short_one():
+    """A client asking short questions back to back sends its next one just after its answer;
+    the long question already waiting must not start in that gap (anticipation)."""
+    recorder = Recorder(delay=0.8)  # a long question's time sets the anticipation: 0.2 s
+    batcher = QueryBatcher(recorder, alone=32, max_anticipation=1.0)
+    first_long = batcher.submit("lång 0", cost=60)
+    time.sleep(0.05)
+    short = batcher.submit("kort 1", cost=10)
+    second_long = batcher.submit("lång 1", cost=60)
+    short.result(timeout=10)
+    again = batcher.submit("kort 2", cost=10)  # the same client's next question, at once
+    for future in (first_long, again, second_long):
+        future.result(timeout=10)
+    assert [call[0] for call in recorder.calls] == ["lång 0", "kort 1", "kort 2", "lång 1"]
