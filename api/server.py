@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from qa.settings import Settings
@@ -44,11 +45,39 @@ def _base_protocol() -> type[asyncio.Protocol]:
     return HttpToolsProtocol
 
 
+_MADE: dict[str, type[asyncio.Protocol]] = {}
+_NAME = re.compile(r"HeadDeadline(H11Protocol|HttpToolsProtocol)_(\d+)ms")
+
+
 def deadline_protocol(header_timeout: float, base: type[asyncio.Protocol] | None = None
                       ) -> type[asyncio.Protocol]:
     """uvicorn's HTTP/1.1 protocol (``base``; default: the one it would pick) with a deadline
-    of ``header_timeout`` seconds on each request head and a size limit on it."""
+    of ``header_timeout`` seconds on each request head and a size limit on it.
+
+    The class is named after its base and deadline and can be found by that name in this
+    module (see ``__getattr__``), so a uvicorn configuration holding it can be pickled into
+    the worker processes of ``qa serve --workers``.
+    """
     parent: Any = base or _base_protocol()
+    name = f"HeadDeadline{parent.__name__}_{round(header_timeout * 1000)}ms"
+    if name not in _MADE:
+        _MADE[name] = _make(parent, header_timeout, name)
+    return _MADE[name]
+
+
+def __getattr__(name: str) -> type[asyncio.Protocol]:
+    """The protocol class a worker process unpickles by name (``deadline_protocol``)."""
+    found = _NAME.fullmatch(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if found[1] == "H11Protocol":
+        from uvicorn.protocols.http.h11_impl import H11Protocol as base
+    else:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
+    return deadline_protocol(int(found[2]) / 1000, base)
+
+
+def _make(parent: Any, header_timeout: float, name: str) -> type[asyncio.Protocol]:
     timed_out = _response("408 Request Timeout", f"the request head did not arrive within "
                           f"{header_timeout:g} s (QA_HEADER_TIMEOUT)")
     too_big = _response("431 Request Header Fields Too Large",
@@ -104,7 +133,7 @@ def deadline_protocol(header_timeout: float, base: type[asyncio.Protocol] | None
                 self.transport.write(response)
             self.transport.close()
 
-    HeadDeadline.__name__ = HeadDeadline.__qualname__ = f"HeadDeadline{parent.__name__}"
+    HeadDeadline.__name__ = HeadDeadline.__qualname__ = name
     return HeadDeadline
 
 
