@@ -273,12 +273,15 @@ def serve(
     from qa.search.live import LiveEngine
 
     s = _settings()
+    if host:  # the address bound is one the app answers to (QA_ALLOWED_HOSTS, api.hosts)
+        s = s.model_copy(update={"host": host})
     live = LiveEngine.open(s, str(index) if index else None)
     app_ = create_app(live, access_log=s.access_log if access_log is None else access_log)
     # uvicorn logs through the handler _configure_logging gave it (log_config=None), and its
     # own access log is off: it has no duration, and api.access logs each request instead.
-    uvicorn.run(app_, host=host or s.host, port=port or s.port, log_config=None,
-                log_level=ctx.obj or s.log_level, access_log=False)
+    # No 'server: uvicorn' header: what runs here is nobody else's business.
+    uvicorn.run(app_, host=s.host, port=port or s.port, log_config=None,
+                log_level=ctx.obj or s.log_level, access_log=False, server_header=False)
 
 
 @app.command("eval")
