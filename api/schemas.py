@@ -36,7 +36,9 @@ QUESTION_PATTERN = r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202
 TEXT_PATTERN = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 #: A document id (``qa.ingest.documents.is_valid_id``): '/'-separated segments of letters,
 #: digits, '.', '_' and '-', none of them '.' or '..'; at most 200 characters.
-_SEGMENT = r"(?:\.*[\w-][\w.-]*|\.{3,})"
+#: Python's ``\w`` is Unicode letters and numbers and '_'; JSON Schema's (ECMA-262's) is ASCII,
+#: so the pattern names the Unicode classes.
+_SEGMENT = r"(?:\.*[\p{L}\p{N}_-][\p{L}\p{N}_.-]*|\.{3,})"
 ID_PATTERN = rf"^{_SEGMENT}(?:/{_SEGMENT})*$"
 ID_MAX_LENGTH = 200
 
