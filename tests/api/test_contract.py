@@ -121,6 +121,19 @@ def test_only_the_allowed_host_names_are_answered(live_server) -> None:
         assert "QA_ALLOWED_HOSTS" in res.json()["detail"]
 
 
+def test_the_address_bound_is_an_allowed_host(engine) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from qa.search.engine import SearchEngine
+
+    for bound, allowed in (("192.0.2.7", True), ("0.0.0.0", False), ("::", False)):
+        settings = engine.settings.model_copy(update={"host": bound})
+        client = TestClient(create_app(SearchEngine(engine.index, engine.questions, settings)))
+        res = client.get("/health", headers={"host": "192.0.2.7:8000"})
+        assert (res.status_code == 200) == allowed, bound
+
+
 def test_allowed_host_patterns() -> None:
     from api.hosts import AllowedHosts
 
