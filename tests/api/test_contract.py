@@ -45,6 +45,14 @@ def test_malformed_bodies_are_422_with_the_reason(live_server, content, why) -> 
     assert why in res.json()["detail"]
 
 
+def test_the_question_length_is_counted_as_sent(live_server, settings) -> None:
+    limit = settings.max_question_chars
+    exact = httpx.post(live_server + SEARCH, json={"question": "x" * limit}, timeout=60)
+    assert exact.status_code == 200, exact.text
+    padded = httpx.post(live_server + SEARCH, json={"question": " " + "x" * limit}, timeout=60)
+    assert padded.status_code == 422 and "too long" in padded.json()["detail"]
+
+
 @pytest.mark.parametrize(("k", "status"), [(27.0, 200), (1e1, 200), (27.5, 422), (True, 422),
                                            ("3", 422), (1e20, 422)])
 def test_k_is_an_integer_as_json_schema_counts_them(live_server, k, status) -> None:
