@@ -29,7 +29,8 @@ def describe(errors: list[Any]) -> str:
     for err in errors:
         where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
         if err.get("type") == "json_invalid":
-            parts.append("the request body is not valid JSON")
+            reason = (err.get("ctx") or {}).get("error")
+            parts.append("the request body is not valid JSON" + (f" ({reason})" if reason else ""))
         elif err.get("type") == "missing":
             parts.append(f"'{where}' is required")
         elif err.get("type") == "extra_forbidden":

@@ -1,4 +1,11 @@
-"""Request and response bodies of the HTTP API (they are also the OpenAPI docs)."""
+"""Request and response bodies of the HTTP API (they are also the OpenAPI docs).
+
+The schema says what the service takes: every constraint the service checks is in it (lengths,
+ranges, patterns, enums), so that a client generated from ``/openapi.json`` sends requests
+that are answered. Two rules JSON Schema cannot state are in the descriptions: ``date_from``
+not after ``date_to``, and a PUT body's ``id`` (if any) equal to the path's. Limits that are
+settings (the question's length) are filled in from the served settings by ``api.openapi``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -14,14 +22,38 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from qa.search.filters import DocumentFormat, FilterError, Filters
 from qa.settings import SearchMode
 
+#: Characters a question may consist of without saying anything: Python's whitespace
+#: (``str.isspace``) and the control characters ``clean_question`` blanks out. A question must
+#: hold at least one other character. Written for both JSON Schema (ECMA-262) and Python.
+QUESTION_PATTERN = r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+#: Same for a document's text, which must not be whitespace only (``str.strip``).
+TEXT_PATTERN = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+#: A document id (``qa.ingest.documents.is_valid_id``): '/'-separated segments of letters,
+#: digits, '.', '_' and '-', none of them '.' or '..'; at most 200 characters.
+#: Python's ``\w`` is Unicode letters and numbers and '_'; JSON Schema's (ECMA-262's) is ASCII,
+#: so the pattern names the Unicode classes.
+_SEGMENT = r"(?:\.*[\p{L}\p{N}_-][\p{L}\p{N}_.-]*|\.{3,})"
+ID_PATTERN = rf"^{_SEGMENT}(?:/{_SEGMENT})*$"
+ID_MAX_LENGTH = 200
+
 _Day = Annotated[StrictStr, WithJsonSchema({"type": "string", "format": "date",
+                                            "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
                                             "examples": ["2015-06-01"]})]
 _MetadataValue = Annotated[Any, WithJsonSchema({"type": ["string", "number", "boolean"]})]
+
+
+def _whole_number(value: Any) -> Any:
+    """27.0 as 27: JSON Schema counts a number without a fraction an integer."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+_WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
 
 
 class SearchFilters(BaseModel):
@@ -32,7 +64,7 @@ class SearchFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document_ids: list[StrictStr] | None = Field(
+    document_ids: list[Annotated[StrictStr, Field(json_schema_extra={"minLength": 1})]] | None = Field(
         None, max_length=1000, json_schema_extra={"minItems": 1},
         description="Only passages of these documents (ids as in /api/documents). An id the "
         "index does not hold matches nothing.", examples=[["004_61a7695175b3d7f3"]])
@@ -43,13 +75,13 @@ class SearchFilters(BaseModel):
         "without a date does not match a date filter.")
     date_to: _Day | None = Field(
         None, description="YYYY-MM-DD: only passages whose date overlaps the period up to this "
-        "day (inclusive); not before date_from.")
+        "day (inclusive). Not before date_from: a period that ends before it starts is a 422.")
     formats: list[DocumentFormat] | None = Field(
         None, json_schema_extra={"minItems": 1},
         description="Only passages of documents read from these formats.",
         examples=[["pdf", "docx"]])
     metadata: dict[str, _MetadataValue] | None = Field(
-        None, json_schema_extra={"minProperties": 1},
+        None, json_schema_extra={"minProperties": 1, "propertyNames": {"minLength": 1}},
         description="Only passages of documents whose metadata has each field with this value "
         "(a list value: containing it). Values are compared as text: 3 equals \"3\".",
         examples=[{"encoding": "utf-8"}])
@@ -74,11 +106,20 @@ class SearchFilters(BaseModel):
 
 
 class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"question": "Vad är tillitsbaserad styrning?", "k": 3},
+        {"question": "Hur många länsstyrelser finns det?", "k": 5, "mode": "hybrid",
+         "filters": {"date_from": "2015-01-01", "formats": ["txt", "pdf"]}},
+    ]})
 
-    question: str = Field(..., description="The question, in Swedish. Not blank; length limit in /health.",
+    # Blank and length are checked by ``clean_question`` (one rule and message for the API and
+    # ``qa ask``); the schema states them (``maxLength`` from the settings, see api.openapi).
+    question: str = Field(..., description="The question, in Swedish: at least one character "
+                          "that is not blank or a control character, at most "
+                          "max_question_chars characters as sent (see /health).",
+                          json_schema_extra={"minLength": 1, "pattern": QUESTION_PATTERN},
                           examples=["Vad är tillitsbaserad styrning?"])
-    k: StrictInt = Field(5, ge=1, le=50, description="How many passages to return (1-50).")
+    k: _WholeNumber = Field(5, ge=1, le=50, description="How many passages to return (1-50).")
     mode: SearchMode | None = Field(
         None, description="Ranking: hybrid (default), dense (vectors only) or lexical (BM25 only)."
     )
@@ -110,6 +151,17 @@ class SearchHit(BaseModel):
 
 
 class SearchResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "question": "Vad är tillitsbaserad styrning?", "mode": "hybrid", "filters": None,
+        "took_ms": 11.9, "generation": 1, "no_good_match": False,
+        "results": [{"rank": 1, "score": 0.898, "similarity": 0.875, "relevance": 0.75,
+                     "passage_id": "004_61a7695175b3d7f3#3", "document_id": "004_61a7695175b3d7f3",
+                     "title": "Att bygga utvecklingskapacitet",
+                     "section": "Resan att bli en av Europas mest innovativa städer",
+                     "date": "2024-02-16", "text": "Så här beskriver Palle tillitsbaserad styrning "
+                     "på handens fem fingrar: …", "start": 1083, "end": 1332, "page": None,
+                     "page_end": None, "highlights": [[1083, 1153]]}]}]})
+
     question: str
     mode: str
     filters: SearchFilters | None = Field(
@@ -123,6 +175,14 @@ class SearchResponse(BaseModel):
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "status": "ok", "documents": 5, "passages": 73, "model": "intfloat/multilingual-e5-small",
+        "query_path": "onnxruntime-fp32", "passage_path": "openvino-fp32",
+        "sentence_path": "openvino-bf16", "vector_index": "flat",
+        "built_at": "2025-06-02T10:41:07+00:00", "generation": 1, "max_question_chars": 1000,
+        "max_request_mb": 100.0, "modes": ["hybrid", "dense", "lexical"],
+        "default_mode": "hybrid"}]})
+
     status: Literal["ok"]
     documents: int
     passages: int
@@ -150,6 +210,12 @@ class DocumentSummary(BaseModel):
 
 
 class DocumentList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"documents": [
+        {"id": "004_61a7695175b3d7f3", "title": "Att bygga utvecklingskapacitet",
+         "date": "2024-02-16", "chars": 3518, "passages": 11, "format": "txt", "pages": None},
+        {"id": "kommun/bygglov/taxa", "title": "Taxa för bygglov", "date": "2024", "chars": 20417,
+         "passages": 31, "format": "pdf", "pages": 6}]}]})
+
     documents: list[DocumentSummary]
 
 
@@ -181,6 +247,19 @@ class OriginalOut(BaseModel):
 
 
 class DocumentOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "004_61a7695175b3d7f3", "title": "Att bygga utvecklingskapacitet",
+        "date": "2024-02-16", "format": "txt",
+        "text": "Region Örebro läns webbplats för regional utveckling\n\n…",
+        "sections": [{"title": "Att bygga utvecklingskapacitet", "date": "2024-02-16",
+                      "start": 95, "end": 396}],
+        "blocks": [{"kind": "paragraph", "start": 0, "end": 52, "level": 0}],
+        "pages": [],
+        "original": {"filename": "004_61a7695175b3d7f3.txt",
+                     "media_type": "text/plain; charset=utf-8", "size": 3527,
+                     "url": "/api/documents/004_61a7695175b3d7f3/original"},
+        "metadata": {"encoding": "utf-8"}}]})
+
     id: str
     title: str
     date: str | None
@@ -196,20 +275,44 @@ class DocumentOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
+    """Every error: one readable sentence, never a traceback."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"detail": "'question' must not be empty"}]})
+
     detail: str
 
 
-class DocumentIn(BaseModel):
-    """A document given as JSON (``POST /api/documents``, ``PUT /api/documents/{id}``)."""
+class DocumentFields(BaseModel):
+    """A document given as JSON to ``PUT /api/documents/{id}`` (the id is the path's)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={
+        "examples": [{"text": "Simhallen har öppet 6-21 alla dagar.\n\nEntré: 60 kronor.",
+                      "title": "Simhallen", "date": "2025-01-15", "metadata": {"kommun": "Exempelby"}}]})
 
-    id: str | None = Field(None, description="Required for POST; PUT takes the id from the path.")
-    text: str = Field(..., description="The text, as it should be cited.")
-    title: str | None = None
-    date: str | None = Field(None, description="ISO date (YYYY, YYYY-MM or YYYY-MM-DD).")
+    text: str = Field(..., description="The text, as it should be cited; not blank.",
+                      json_schema_extra={"pattern": TEXT_PATTERN})
+    title: str | None = Field(None, description="Default: from the text (its first heading), "
+                              "else the id.")
+    date: str | None = Field(None, description="ISO date (YYYY, YYYY-MM or YYYY-MM-DD); "
+                             "default: from the text.")
     metadata: dict[str, str | int | float | bool | list[str]] | None = Field(
         None, description="Any fields to filter by (search filters, metadata).")
+    # Taken when it is the path's id (a client may send the same body as to POST); not
+    # documented, since any other value is a 422.
+    id: SkipJsonSchema[str | None] = None
+
+
+class DocumentIn(DocumentFields):
+    """A document given as JSON to ``POST /api/documents``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "simhallen", "text": "Simhallen har öppet 6-21 alla dagar.\n\nEntré: 60 kronor.",
+         "title": "Simhallen", "date": "2025-01-15", "metadata": {"kommun": "Exempelby"}}]})
+
+    id: str = Field(..., description="The document's id: '/'-separated folder names of letters, "
+                    "digits, '.', '_' and '-' (kommun/bygglov/taxa).", max_length=ID_MAX_LENGTH,
+                    json_schema_extra={"pattern": ID_PATTERN})
 
 
 class DocumentChange(BaseModel):
@@ -221,11 +324,38 @@ class DocumentChange(BaseModel):
 
 
 class ChangesOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"documents": [
+        {"id": "simhallen", "file": "simhallen.pdf", "status": "added", "reason": None},
+        {"id": "tom", "file": "tom.txt", "status": "skipped", "reason": "empty: 0 bytes"}],
+        "generation": 7}]})
+
     documents: list[DocumentChange]
     generation: int | None = Field(..., description="The index generation that holds the change "
                                    "(the one served before, when nothing changed).")
 
 
 class Examples(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"questions": [
+        "Vad är tillitsbaserad styrning?", "Hur många länsstyrelser finns det?"]}]})
+
     questions: list[str] = Field(..., description="Questions the served index answers well "
                                  "(each checked against it), for the page's empty state.")
+
+
+#: What each error status of the API means; ``error_responses`` documents them on a route.
+ERROR_MEANINGS: dict[int, str] = {
+    400: "The Host header names a host this service does not answer to (QA_ALLOWED_HOSTS).",
+    401: "A token is needed and was not sent, or is wrong (Authorization: Bearer <token>).",
+    403: "Writing over HTTP is off: the service runs without QA_ADMIN_TOKEN.",
+    404: "No document with this id.",
+    409: "The change would leave the index empty (deleting its only document).",
+    413: "The request body is larger than QA_MAX_REQUEST_MB.",
+    415: "The body is neither multipart/form-data nor JSON.",
+    422: "The request is malformed or breaks a rule of the schema; the detail says which.",
+    503: "The index cannot take the change now (another build held it too long); retry later.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route for these error statuses: ``ErrorOut`` with its meaning."""
+    return {s: {"model": ErrorOut, "description": ERROR_MEANINGS[s]} for s in statuses}

@@ -77,7 +77,7 @@ def run_workers(settings: Settings, index_dir: Path | None, *, host: str, port: 
     # The same deadlines on request heads and idle connections as one process (api.server).
     config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers,
                             log_config=None, log_level=log_level, access_log=False,
-                            **server_options(settings))
+                            server_header=False, **server_options(settings))
     socket = config.bind_socket()
     logger.info("serving http://%s:%d from %d worker processes", host, port, workers)
     try:

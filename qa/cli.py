@@ -312,6 +312,8 @@ def serve(
     from qa.search.live import LiveEngine
 
     s = _settings()
+    if host:  # the address bound is one the app answers to (QA_ALLOWED_HOSTS, api.hosts)
+        s = s.model_copy(update={"host": host})
     log_each = s.access_log if access_log is None else access_log
     level = ctx.obj or s.log_level
     if replicas is not None or workers > 1:
@@ -336,9 +338,11 @@ def serve(
     app_ = create_app(live, access_log=s.access_log if access_log is None else access_log)
     # uvicorn logs through the handler _configure_logging gave it (log_config=None), and its
     # own access log is off: it has no duration, and api.access logs each request instead.
-    # server_options: deadlines on request heads and idle connections (api.server).
-    uvicorn.run(app_, host=host or s.host, port=port or s.port, log_config=None,
-                log_level=ctx.obj or s.log_level, access_log=False, **server_options(s))
+    # server_options: deadlines on request heads and idle connections (api.server); no
+    # 'server: uvicorn' header: what runs here is nobody else's business.
+    uvicorn.run(app_, host=s.host, port=port or s.port, log_config=None,
+                log_level=ctx.obj or s.log_level, access_log=False, server_header=False,
+                **server_options(s))
 
 
 @app.command("eval")

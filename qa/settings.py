@@ -6,11 +6,12 @@ Every tunable lives here so a deployment is configured in one place
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 SearchMode = Literal["hybrid", "dense", "lexical"]
@@ -211,10 +212,32 @@ class Settings(BaseSettings):
         "by route and status, embedding time, index generation and size, process memory); "
         "behind the read token when one is set."
     )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        ["localhost", "127.0.0.1", "::1"], description="Host names (and addresses) the service "
+        "answers to, comma-separated; any other Host header is a 400, so that a web page cannot "
+        "reach a service on this machine through a name it controls (DNS rebinding). "
+        "'*.example.org' allows its subdomains, '*' any host. `qa serve --host` adds the "
+        "address it binds when that is not a wildcard."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        [], description="Web origins (scheme://host[:port], comma-separated; '*' for any) whose "
+        "pages may call the API from a browser (CORS). Empty: none, the browser's same-origin "
+        "rule holds."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Level of the messages the `qa` command prints on stderr (the `qa` and "
         "`api` loggers; access lines are at info)."
     )
+
+    @field_validator("allowed_hosts", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        """A list from the environment: comma-separated (``a,b``) or a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [
+                part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @property
     def model_cache(self) -> Path:

@@ -25,8 +25,10 @@ def settings(tmp_path_factory: pytest.TempPathFactory):
     from qa.settings import Settings
 
     # The seeds' example questions, so that the page offers the same four every run.
+    # 'testserver' is the Host that Starlette's TestClient sends (api.hosts).
     return Settings(index_dir=tmp_path_factory.mktemp("index") / "seeds", source=SEEDS,
-                    examples_file=ROOT / "examples" / "seeds_sv.txt")
+                    examples_file=ROOT / "examples" / "seeds_sv.txt",
+                    allowed_hosts=["localhost", "127.0.0.1", "::1", "testserver"])
 
 
 @pytest.fixture(scope="session")

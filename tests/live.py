@@ -27,7 +27,7 @@ def serve(app: Any, **options: Any) -> Iterator[str]:
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           **options))
+                                           **{"server_header": False, **options}))  # as `qa serve`
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

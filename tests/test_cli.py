@@ -210,3 +210,15 @@ def test_model_command_prints_a_loadable_path():
     assert proc.returncode == 0, proc.stderr
     path = Path(proc.stdout.strip())
     assert (path / "modules.json").is_file() and (path / "tokenizer.json").is_file()
+
+
+def test_serve_keeps_to_the_http_contract(jsonl_index):
+    """What `qa serve` itself sets: no 'server' header; the localhost names and the bound
+    address are the Host names answered, any other is refused."""
+    with Served(jsonl_index, "--host", "127.0.0.1") as base:
+        health = httpx.get(f"{base}/health")
+        assert "server" not in health.headers and health.headers["x-content-type-options"]
+        assert httpx.head(f"{base}/health").status_code == 200
+        port = base.rsplit(":", 1)[1]
+        assert httpx.get(f"{base}/health", headers={"host": f"localhost:{port}"}).status_code == 200
+        assert httpx.get(f"{base}/health", headers={"host": "rebind.example"}).status_code == 400

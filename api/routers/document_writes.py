@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import ValidationError
@@ -21,15 +22,29 @@ from starlette.datastructures import UploadFile
 from api.auth import AdminDep
 from api.deps import EngineDep
 from api.errors import describe
-from api.schemas import ChangesOut, DocumentChange, DocumentIn, ErrorOut
+from api.routers.documents import DocId
+from api.schemas import ChangesOut, DocumentChange, DocumentFields, DocumentIn, error_responses
 from qa.index import incoming
 from qa.index.changes import ChangeReport, Changes
+from qa.ingest.documents import is_valid_id
 
 router = APIRouter(tags=["documents"])
 
-_ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 413: {"model": ErrorOut},
-           415: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+_ERRORS = error_responses(401, 403, 413, 415, 422, 503)
 _MAX_FILES = 1000
+
+
+def _body(json_schema: str, max_files: int) -> dict[str, Any]:
+    """The request body of a write, for the OpenAPI document (the route reads it itself)."""
+    files = {"type": "array", "items": {"type": "string", "format": "binary"},
+             "minItems": 1, "maxItems": max_files,
+             "description": "The files (any format qa build reads). A file's id is its file name "
+             "without the extension; a file that cannot be indexed is reported as skipped."}
+    return {"requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["files"],
+                                           "properties": {"files": files}}},
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{json_schema}"}},
+    }}}
 
 
 def _changes(request: Request, engine: EngineDep) -> Changes:
@@ -69,12 +84,11 @@ async def _write(request: Request, engine: EngineDep, doc_id: str | None) -> Cha
             report = await run_in_threadpool(changes.add_files, files, doc_id=doc_id)
         return await _serve_new(request, report)
     if kind == "application/json":
+        model = DocumentIn if doc_id is None else DocumentFields
         try:
-            body = DocumentIn.model_validate_json(await request.body())
+            body = model.model_validate_json(await request.body())
         except ValidationError as exc:
             raise HTTPException(422, describe(list(exc.errors()))) from None
-        if doc_id is None and not body.id:
-            raise HTTPException(422, "'id' is required")
         if doc_id is not None and body.id not in (None, doc_id):
             raise HTTPException(422, f"the body's id {body.id!r} is not the path's {doc_id!r}")
         report = await run_in_threadpool(changes.add_record, body.model_dump(), doc_id=doc_id)
@@ -103,30 +117,41 @@ async def _saved_files(request: Request, folder: Path) -> list[tuple[str, Path]]
     return saved
 
 
-@router.get("/api/admin", status_code=204, responses={401: {"model": ErrorOut},
-                                                      403: {"model": ErrorOut}})
+@router.get("/api/admin", status_code=204, responses=error_responses(401, 403))
 async def admin(_: AdminDep) -> Response:
     """204 when the bearer token is the admin token (the page checks a key with it); 401 when
     it is not, 403 when writing over HTTP is off. Changes nothing."""
     return Response(status_code=204)
 
 
-@router.post("/api/documents", response_model=ChangesOut, responses=_ERRORS)
+@router.post("/api/documents", response_model=ChangesOut, responses=_ERRORS,
+             openapi_extra=_body("DocumentIn", _MAX_FILES))
 async def add_documents(request: Request, engine: EngineDep, _: AdminDep) -> ChangesOut:
-    """Add documents (or replace those with the same id): files, or one JSON document."""
+    """Add documents (or replace those with the same id): files, or one JSON document.
+
+    Answers once the new generation is served, so the next question finds the change.
+    """
     return await _write(request, engine, None)
 
 
-@router.put("/api/documents/{doc_id:path}", response_model=ChangesOut, responses=_ERRORS)
-async def replace_document(doc_id: str, request: Request, engine: EngineDep,
+@router.put("/api/documents/{doc_id:path}", response_model=ChangesOut, responses=_ERRORS,
+            openapi_extra=_body("DocumentFields", 1))
+async def replace_document(doc_id: DocId, request: Request, engine: EngineDep,
                            _: AdminDep) -> ChangesOut:
-    """Replace (or add) the document ``doc_id`` with one file or a JSON document."""
+    """Replace (or add) the document ``doc_id`` with one file or a JSON document.
+
+    A JSON body may repeat the id; another id than the path's is a 422, and so is a path whose
+    id breaks the id rule (before the body is read).
+    """
+    if not is_valid_id(doc_id):
+        raise HTTPException(422, f"invalid document id {doc_id!r}: use 1-200 letters, digits, "
+                                 "'.', '_', '-' and '/' between folder names")
     return await _write(request, engine, doc_id)
 
 
 @router.delete("/api/documents/{doc_id:path}", response_model=ChangesOut,
-               responses={**_ERRORS, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
-async def delete_document(doc_id: str, request: Request, engine: EngineDep,
+               responses=error_responses(401, 403, 404, 409, 422, 503))
+async def delete_document(doc_id: DocId, request: Request, engine: EngineDep,
                           _: AdminDep) -> ChangesOut:
     """Delete the document ``doc_id``; 404 if the index does not hold it."""
     report = await run_in_threadpool(_changes(request, engine).delete, doc_id)

@@ -8,22 +8,25 @@ path parameter. A document whose id itself ends in ``/original`` is still reacha
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api.auth import require_reader
 from api.deps import EngineDep
 from api.schemas import (
+    ID_MAX_LENGTH,
+    ID_PATTERN,
     BlockOut,
     DocumentList,
     DocumentOut,
     DocumentSummary,
-    ErrorOut,
     OriginalOut,
     PageOut,
     SectionOut,
+    error_responses,
 )
 from qa.ingest.documents import Document
 from qa.search.engine import SearchEngine, UnknownDocumentError
@@ -33,17 +36,30 @@ router = APIRouter(tags=["documents"], dependencies=[Depends(require_reader)])
 # Originals that a browser would run as part of this site are downloaded, never shown inline.
 _INLINE = ("application/pdf", "text/plain")
 
+#: The ``{doc_id}`` of a path, as the OpenAPI document describes it (an id that breaks the rule
+#: is simply not found: 404, or a 422 where it would be written).
+DocId = Annotated[str, Path(
+    description="A document id (as in /api/documents); it may hold '/' (kommun/bygglov/taxa), "
+    "sent as is or as %2F.", examples=["004_61a7695175b3d7f3"],
+    json_schema_extra={"pattern": ID_PATTERN, "maxLength": ID_MAX_LENGTH})]
 
-@router.get("/api/documents", response_model=DocumentList)
+
+@router.get("/api/documents", response_model=DocumentList, responses=error_responses(401))
 def documents(engine: EngineDep) -> DocumentList:
+    """The indexed documents: id, title, date, length, passages, format and pages."""
     return DocumentList(documents=[DocumentSummary(**asdict(d)) for d in engine.documents()])
 
 
 @router.get("/api/documents/{doc_id:path}/original", response_class=FileResponse,
-            responses={200: {"content": {"application/octet-stream": {}},
-                             "description": "The file as it was read, with its content type."},
-                       404: {"model": ErrorOut}})
-def original(doc_id: str, engine: EngineDep) -> Response:
+            responses={200: {"content": {"*/*": {"schema": {"type": "string", "format": "binary"}},
+                                         "application/json": {"schema": {
+                                             "$ref": "#/components/schemas/DocumentOut"}}},
+                             "description": "The file as it was read, with its content type "
+                             "(PDF and plain text inline, others as attachments). For a document "
+                             "whose own id ends in '/original' (and no document with the id "
+                             "before it), that document as JSON."},
+                       **error_responses(401, 404, 422)})
+def original(doc_id: DocId, engine: EngineDep) -> Response:
     """The original file of a document; 404 for an unknown id or one without a file."""
     try:
         found = engine.original(doc_id)
@@ -61,8 +77,8 @@ def original(doc_id: str, engine: EngineDep) -> Response:
 
 
 @router.get("/api/documents/{doc_id:path}", response_model=DocumentOut,
-            responses={404: {"model": ErrorOut}})
-def document(doc_id: str, engine: EngineDep) -> DocumentOut:
+            responses=error_responses(401, 404, 422))
+def document(doc_id: DocId, engine: EngineDep) -> DocumentOut:
     """One document's full text with its structure; an unknown id is a 404 (see ``api.errors``)."""
     return _document_out(engine.document(doc_id))
 

@@ -7,15 +7,18 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_reader
 from api.deps import EngineDep
-from api.schemas import Examples
+from api.schemas import Examples, error_responses
 from qa.search.examples import example_questions
 
 router = APIRouter(tags=["page"], dependencies=[Depends(require_reader)])
 
 
-@router.get("/api/examples", response_model=Examples)
+@router.get("/api/examples", response_model=Examples, responses=error_responses(401))
 async def examples(request: Request, engine: EngineDep) -> Examples:
-    """Checked once per served generation (a few searches), then kept."""
+    """Example questions for the page's empty state, each one the served index answers well.
+
+    Checked once per served generation (a few searches), then kept.
+    """
     key = (id(engine), engine.index.generation)
     cached = getattr(request.app.state, "examples", None)
     if cached is None or cached[0] != key:

@@ -13,6 +13,7 @@ router = APIRouter(tags=["service"])
 
 @router.get("/health", response_model=Health)
 def health(engine: EngineDep) -> Health:
+    """Whether the service is up, what it serves and its limits; never needs a token."""
     info = engine.health()
     settings = engine.settings
     return Health(

@@ -8,17 +8,20 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from api.auth import require_reader
 from api.deps import EngineDep
+from api.json_body import JSONBodyRoute
 from api.metrics import observe_search
-from api.schemas import ErrorOut, SearchRequest, SearchResponse
+from api.schemas import SearchRequest, SearchResponse, error_responses
 from qa.search.engine import clean_question
 from qa.search.results import result_json
 
-router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)])
+router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)],
+                   route_class=JSONBodyRoute)
 
 
-@router.post("/api/search", response_model=SearchResponse, responses={422: {"model": ErrorOut}})
+@router.post("/api/search", response_model=SearchResponse, responses=error_responses(401, 422))
 async def search(req: SearchRequest, engine: EngineDep, request: Request) -> Response:
-    """Search; a blank or too long question is a 422 (``QuestionError``, see ``api.errors``).
+    """Search; a blank or too long question is a 422 (``QuestionError``, see ``api.errors``),
+    and so is any body that is not a valid request (``api.json_body``).
 
     ``filters`` restrict the search to matching passages inside ranking; a bad filter is a 422
     from the schema (``SearchFilters``), one that matches nothing is an empty answer.

@@ -88,6 +88,8 @@
         if (key === "class") node.className = value;
         else if (key === "text") node.textContent = value;
         else if (key === "hidden") node.hidden = true;
+        // Through the CSSOM: the Content-Security-Policy refuses style attributes.
+        else if (key === "style") node.style.cssText = String(value);
         else node.setAttribute(key, value === true ? "" : String(value));
       });
     }

@@ -17,7 +17,7 @@ from qa.errors import CorpusError
 from qa.ingest.converted import Block, PageSpan
 from qa.ingest.structure import Layout, Section, analyse
 
-_SEGMENT = re.compile(r"^[\w.\-]+$")
+_SEGMENT = re.compile(r"[\w.\-]+")
 _MAX_ID = 200
 
 
@@ -29,7 +29,7 @@ def is_valid_id(doc_id: str) -> bool:
     """
     if not 0 < len(doc_id) <= _MAX_ID:
         return False
-    return all(_SEGMENT.match(part) and part not in (".", "..") for part in doc_id.split("/"))
+    return all(_SEGMENT.fullmatch(part) and part not in (".", "..") for part in doc_id.split("/"))
 
 
 @dataclass(frozen=True)

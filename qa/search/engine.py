@@ -58,16 +58,19 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_question(question: str, max_chars: int) -> str:
-    """The question as searched: control characters dropped, surrounding blanks stripped."""
+    """The question as searched: control characters dropped, surrounding blanks stripped.
+
+    Its length is counted as given (blanks included), as the API's schema states it.
+    """
+    if len(question) > max_chars:
+        raise QuestionError(
+            f"'question' is too long: {len(question)} characters, at most {max_chars}"
+        )
     if any(0xD800 <= ord(c) <= 0xDFFF for c in question):
         raise QuestionError("'question' holds invalid characters (unpaired UTF-16 surrogates)")
     question = _CONTROL.sub(" ", question).strip()
     if not question:
         raise QuestionError("'question' must not be empty")
-    if len(question) > max_chars:
-        raise QuestionError(
-            f"'question' is too long: {len(question)} characters, at most {max_chars}"
-        )
     return question
 
 

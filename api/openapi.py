@@ -1,0 +1,91 @@
+"""The OpenAPI document (``/openapi.json``) as the running service answers.
+
+FastAPI derives most of it from the routes and ``api.schemas``; this completes it with what
+depends on the configuration or lives outside the routes:
+
+* the bearer token: every write operation requires it; reads require it only when
+  ``QA_READ_TOKEN`` is set (then without it they are 401), so the document names exactly the
+  operations a client must authenticate for;
+* the question's ``maxLength``, which is ``QA_MAX_QUESTION_CHARS``;
+* the JSON documents of ``POST``/``PUT /api/documents`` (those routes read their body
+  themselves, multipart or JSON, so FastAPI does not see the models);
+* the 400 every operation answers to a ``Host`` it does not serve (``api.hosts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+
+from api.auth import require_admin, require_reader
+from api.schemas import ERROR_MEANINGS, DocumentFields, DocumentIn, ErrorOut
+from qa.settings import Settings
+
+BEARER = "bearer"
+_BODY_MODELS = (DocumentIn, DocumentFields)
+
+
+def install_openapi(app: FastAPI, routes: Iterable[Any], settings: Settings) -> None:
+    """Make ``app.openapi()`` (and so ``/openapi.json``) return the completed document.
+
+    ``routes`` are the app's API routes (FastAPI ``APIRoute``s), to see which need a token.
+    """
+    generate: Callable[[], dict[str, Any]] = app.openapi
+    routes = list(routes)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _complete(generate(), routes, settings)  # generate() caches it in openapi_schema
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _complete(doc: dict[str, Any], routes: list[Any], settings: Settings) -> None:
+    components = doc.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    components["securitySchemes"] = {BEARER: {
+        "type": "http", "scheme": "bearer",
+        "description": "Writes: QA_ADMIN_TOKEN. Reads, when QA_READ_TOKEN is set: that token "
+        "or the admin token."}}
+    for model in _BODY_MODELS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    if "ErrorOut" not in schemas:
+        schemas["ErrorOut"] = ErrorOut.model_json_schema()
+
+    question = schemas.get("SearchRequest", {}).get("properties", {}).get("question")
+    if question is not None:
+        question["maxLength"] = settings.max_question_chars
+
+    for route in routes:
+        needs = _token(route.dependant)
+        if needs == "admin" or (needs == "reader" and settings.read_token):
+            for method in route.methods:
+                operation = doc["paths"].get(route.path_format, {}).get(method.lower())
+                if operation is not None:
+                    operation["security"] = [{BEARER: []}]
+
+    host_error = {"description": ERROR_MEANINGS[400], "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    for path_item in doc["paths"].values():
+        for operation in path_item.values():
+            operation["responses"].setdefault("400", host_error)
+
+
+def _token(dependant: Dependant) -> str | None:
+    """Which token a route's dependencies check: ``admin``, ``reader`` or none."""
+    found = None
+    for dep in dependant.dependencies:
+        if dep.call is require_admin:
+            return "admin"
+        if dep.call is require_reader:
+            found = "reader"
+        found = _token(dep) or found
+        if found == "admin":
+            return found
+    return found

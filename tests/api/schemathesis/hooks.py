@@ -1,0 +1,22 @@
+"""Schemathesis hooks: the one rule of the search body that JSON Schema cannot state.
+
+``filters.date_from`` must not be after ``filters.date_to`` (the schema says so in words; such
+a period is a 422). Generated cases whose body breaks it are dropped rather than sent as
+valid ones (``filter_case``: it applies to every phase, the coverage phase included).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+
+
+@schemathesis.hook
+def filter_case(context: Any, case: Any) -> bool:
+    body = getattr(case, "body", None)
+    filters = body.get("filters") if isinstance(body, dict) else None
+    if not isinstance(filters, dict):
+        return True
+    first, last = filters.get("date_from"), filters.get("date_to")
+    return not (isinstance(first, str) and isinstance(last, str) and first > last)
