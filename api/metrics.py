@@ -41,6 +41,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import require_reader
+from api.schemas import error_responses
 
 if TYPE_CHECKING:
     from qa.search.live import LiveEngine
@@ -137,11 +138,14 @@ def observe_search(request: Request, timings: dict[str, float]) -> None:
 
 
 router = APIRouter(tags=["service"], dependencies=[Depends(require_reader)])
+_EXAMPLE = ("# HELP qa_index_generation The index generation served.\n"
+            "# TYPE qa_index_generation gauge\nqa_index_generation 7.0\n")
 
 
 @router.get("/metrics", response_class=Response,
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
-                             "description": "The metrics in Prometheus' text format."}})
+            responses={200: {"content": {CONTENT_TYPE_LATEST: {"example": _EXAMPLE}},
+                             "description": "The metrics in Prometheus' text format."},
+                       **error_responses(401)})
 def metrics(request: Request) -> Response:
     """Request counts and latency by route and status, embedding time, the index generation
     served with its documents and passages, and the process's memory and CPU (Prometheus)."""

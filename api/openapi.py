@@ -9,7 +9,9 @@ depends on the configuration or lives outside the routes:
 * the question's ``maxLength``, which is ``QA_MAX_QUESTION_CHARS``;
 * the JSON documents of ``POST``/``PUT /api/documents`` (those routes read their body
   themselves, multipart or JSON, so FastAPI does not see the models);
-* the 400 every operation answers to a ``Host`` it does not serve (``api.hosts``).
+* what every operation may answer before its route runs: 400 to a ``Host`` it does not serve
+  (``api.hosts``), 408 and 413 to a slow or large body (``api.limits``), 503 when busy
+  (``api.admission``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 
 from api.auth import require_admin, require_reader
-from api.schemas import ERROR_MEANINGS, DocumentFields, DocumentIn, ErrorOut
+from api.schemas import ANY_ROUTE, ERROR_MEANINGS, DocumentFields, DocumentIn, ErrorOut
 from qa.settings import Settings
 
 BEARER = "bearer"
@@ -70,11 +72,13 @@ def _complete(doc: dict[str, Any], routes: list[Any], settings: Settings) -> Non
                 if operation is not None:
                     operation["security"] = [{BEARER: []}]
 
-    host_error = {"description": ERROR_MEANINGS[400], "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    # What the middleware may answer on any route (api.hosts, api.limits, api.admission).
     for path_item in doc["paths"].values():
         for operation in path_item.values():
-            operation["responses"].setdefault("400", host_error)
+            for status in ANY_ROUTE:
+                operation["responses"].setdefault(str(status), {
+                    "description": ERROR_MEANINGS[status], "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorOut"}}}})
 
 
 def _token(dependant: Dependant) -> str | None:

@@ -348,12 +348,16 @@ ERROR_MEANINGS: dict[int, str] = {
     401: "A token is needed and was not sent, or is wrong (Authorization: Bearer <token>).",
     403: "Writing over HTTP is off: the service runs without QA_ADMIN_TOKEN.",
     404: "No document with this id.",
+    408: "The request body stalled, or did not arrive whole, within QA_BODY_TIMEOUT.",
     409: "The change would leave the index empty (deleting its only document).",
-    413: "The request body is larger than QA_MAX_REQUEST_MB.",
+    413: "The request body is larger than QA_MAX_REQUEST_MB (document writes) or QA_MAX_BODY_KB "
+         "(any other request).",
     415: "The body is neither multipart/form-data nor JSON.",
     422: "The request is malformed or breaks a rule of the schema; the detail says which.",
-    503: "The index cannot take the change now (another build held it too long); retry later.",
+    503: "Busy: more requests under way than QA_MAX_ACTIVE_REQUESTS, or the index cannot take a "
+         "change now (another build held it too long); retry after Retry-After seconds.",
 }
+ANY_ROUTE = (400, 408, 413, 503)  # answered by the middleware, before any route runs
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
