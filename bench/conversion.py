@@ -6,6 +6,8 @@ process:
 
 - conversion: ``qa.ingest.formats.convert`` on each file (median of ``RUNS``), as pages per
   second (a DOCX has no pages: its pages are the PDF's, the same text);
+- a huge text: segmenting 10 million characters (the largest document ``qa build`` takes by
+  default), its time and the memory it adds;
 - embedding: what a build then does with that text, segmentation into passages and the
   passages' and sentences' vectors through the build encoder (``BuildEncoder``, the default
   runtimes), once, as seconds per page.
@@ -25,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import SEEDS, bench_parser, print_rows, ratio, row, write_result
+from bench.common import SEEDS, bench_parser, peak_rss_mb, print_rows, ratio, row, write_result
 
 PAGES = 60
 RUNS = 5
@@ -61,6 +63,21 @@ def _median_seconds(fn: Any, runs: int) -> float:
     return statistics.median(times)
 
 
+def _segment_large(encoder: Any, settings: Any, text: str, chars: int) -> tuple[float, float, int]:
+    """Time and peak memory (beyond what the process held) of segmenting one huge text: the
+    converted report repeated to ``chars`` characters (plain text, analysed line by line)."""
+    from qa.index.plan import segmentation_params
+    from qa.ingest.documents import make_document
+    from qa.ingest.passages import split_document
+
+    big = (text + "\n\n") * (chars // (len(text) + 2) + 1)
+    before = peak_rss_mb()
+    t0 = time.perf_counter()
+    doc = make_document("stor", big[:chars])
+    passages = split_document(doc, encoder.count_tokens, segmentation_params(settings, encoder))
+    return time.perf_counter() - t0, peak_rss_mb() - before, len(passages)
+
+
 def main() -> None:
     args = bench_parser(__doc__).parse_args()
     from qa.embed.build_encoder import BuildEncoder
@@ -88,7 +105,9 @@ def main() -> None:
             ocr_s = _median_seconds(lambda: convert(scanned, options), 1) / OCR_PAGES
 
     settings = Settings()
-    encoder = BuildEncoder(settings)
+    encoder = BuildEncoder(settings)  # the tokenizer only, until load()
+    big_chars = 2_000_000 if args.quick else 10_000_000
+    big_s, big_mb, big_passages = _segment_large(encoder, settings, converted.text, big_chars)
     encoder.load()
     doc = make_document("rapport", converted.text, format="pdf", blocks=converted.blocks,
                         pages=converted.pages)
@@ -111,6 +130,8 @@ def main() -> None:
         row("segment + embed the same text", 1 / per_page_embed, "pages/s",
             f"{len(passages)} passages, {len(sentences)} sentences; {encoder.runtime('passage')} + "
             f"{encoder.runtime('sentence')}"),
+        row(f"segmenting one {big_chars:,}-character text", big_s, "s",
+            f"{big_passages} passages; memory {big_mb:+.0f} MB over the tokenizer's"),
         row("PDF conversion share of a build", ratio(pdf_s / pages_n, pdf_s / pages_n + per_page_embed),
             "", "conversion / (conversion + segmentation + embedding)"),
         row("DOCX conversion share of a build",
@@ -120,6 +141,8 @@ def main() -> None:
     write_result("conversion", {"pages": pages_n, "runs": runs, "pdf_s": pdf_s, "docx_s": docx_s,
                                 "ocr_s_per_page": ocr_s, "segment_s": segment_s,
                                 "embed_s": embed_s, "passages": len(passages),
+                                "large_text": {"chars": big_chars, "segment_s": big_s,
+                                               "memory_mb": big_mb, "passages": big_passages},
                                 "sentences": len(sentences), "summary": rows}, args.quick)
 
 
