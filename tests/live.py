@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,3 +40,23 @@ def serve(app: Any, **options: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def wait_until_healthy(base: str, proc: Any, output: Callable[[], str] | None = None,
+                       limit: float = 180) -> None:
+    """Poll ``base``/health until it answers 200; fail (with the server's ``output``) if the
+    process ``proc`` exits first or ``limit`` seconds pass."""
+    import httpx
+
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            raise AssertionError(f"the server exited with {proc.returncode}: "
+                                 f"{output() if output else ''}")
+        assert time.monotonic() < deadline, f"{base} did not come up within {limit:.0f} s"
+        time.sleep(0.3)

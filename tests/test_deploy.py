@@ -17,14 +17,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from qa.ingest.documents import make_document
-from tests.live import free_port
+from tests.live import free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIT = ROOT / "deploy" / "svensk-qa.service"
@@ -97,16 +96,7 @@ def test_the_systemd_service_runs_answers_and_stops_on_its_signal(settings, embe
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{env['QA_PORT']}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "the service did not come up"
-            time.sleep(0.3)
+        wait_until_healthy(base, proc, lambda: proc.communicate()[1])
         res = httpx.post(f"{base}/api/search", json={"question": "Vem startar tjänsten?"}, timeout=60)
         assert res.status_code == 200 and res.json()["results"][0]["document_id"] == "drift"
     finally:

@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.soak import soak
-from tests.live import free_port
+from tests.live import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -45,16 +44,7 @@ def test_eight_clients_for_a_minute_no_error_and_flat_memory(seeds_index_dir, tm
                              str(seeds_index_dir), "--port", str(port)], cwd=ROOT,
                             env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=log, stderr=log)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.3)
+        wait_until_healthy(base, proc, lambda: (tmp_path / "serve.log").read_text())
         warmup = soak(base, proc.pid, WARMUP, CLIENTS, first=10_000_000)
         assert warmup.errors == []
         before = served_requests(base)

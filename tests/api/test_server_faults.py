@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from qa.ingest.documents import make_document
-from tests.live import free_port
+from tests.live import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -88,16 +88,7 @@ class Server:
             [sys.executable, "-c", ARMED_SERVE, spec, "serve", "--index", str(index_dir),
              "--port", str(self.port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{self.base}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert self.proc.poll() is None, self.proc.communicate()[1]
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.3)
+        wait_until_healthy(self.base, self.proc, lambda: self.proc.communicate()[1])
 
     def killed(self) -> str:
         """Wait for the server to die by SIGKILL; its log."""

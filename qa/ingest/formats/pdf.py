@@ -18,7 +18,8 @@ scanned page: it is recognised by Tesseract when ``options.ocr == "auto"`` and T
 the language's model is installed (``ocr.py``); otherwise the file is ``Skip("no text layer")``
 when no page has text, and indexed with a warning naming the pages left out when some do. A
 PDF that needs a password is ``Skip("encrypted")``; one with an empty user password opens. A PDF
-of more than ``options.max_pages`` pages is ``Skip("too large")`` before any page is read.
+of more than ``options.max_pages`` pages is ``Skip("too large")`` before any page is read, and so
+is one whose compressed streams inflate past ``options.max_unzipped_bytes`` (``pdf_streams``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING
 from qa.ingest.converted import Converted, Skip
 from qa.ingest.formats.bounded import BoundedAssembler
 from qa.ingest.formats.lines import join_lines
+from qa.ingest.formats.pdf_streams import check_streams
 
 if TYPE_CHECKING:
     from qa.ingest.formats import ReadOptions
@@ -83,6 +85,7 @@ def read(path: Path, options: ReadOptions) -> Converted:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
+    check_streams(path, options.max_unzipped_bytes)
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:

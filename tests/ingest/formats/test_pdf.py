@@ -134,3 +134,37 @@ def test_text_past_max_chars_stops_the_pdf(tmp_path):
     path = make_pdf(tmp_path / "lång.pdf", [[("p", LONG)] * 3] * 5)
     skip = skip_of(path, ReadOptions(max_chars=2_000))
     assert skip.reason == "too large"
+
+
+def _pdf_with_stream(path, stream: bytes) -> None:
+    """A one-page PDF whose content stream is ``stream`` (already Flate-compressed)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream
+               + b"\nendstream"]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+
+
+def test_a_pdf_decompression_bomb_is_refused_before_pdfium_inflates_it(tmp_path):
+    import zlib
+
+    bomb = zlib.compressobj(9)
+    stream = b"".join(bomb.compress(b" " * 2**20) for _ in range(300)) + bomb.flush()
+    _pdf_with_stream(tmp_path / "bomb.pdf", stream)  # 300 MiB of spaces in ~300 KB
+    skip = skip_of(tmp_path / "bomb.pdf")
+    assert skip.reason == "too large" and "decompression bomb" in skip.detail
+
+    text = zlib.compress(b"BT /F1 12 Tf 72 720 Td (Hej) Tj ET")
+    _pdf_with_stream(tmp_path / "liten.pdf", text)  # an ordinary stream passes the guard
+    from qa.ingest.formats.pdf_streams import check_streams
+
+    check_streams(tmp_path / "liten.pdf", ReadOptions().max_unzipped_bytes)
