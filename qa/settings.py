@@ -175,7 +175,7 @@ class Settings(BaseSettings):
     )
     # Hostile, slow and expensive clients (api.server, api.limits, api.admission)
     question_max_tokens: int = Field(
-        64, ge=8, le=512, description="A question is embedded, searched and highlighted up to "
+        128, ge=8, le=512, description="A question is embedded, searched and highlighted up to "
         "this many model tokens (its prompt and special tokens included); the rest of a longer one "
         "is ignored, so every question has a bounded cost."
     )
