@@ -25,9 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "Vad är tillitsbaserad styrning?"
 PAGES = ["/"]  # pages loaded in the browser, each with every request it makes
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def loopback_up() -> None:
@@ -98,9 +95,12 @@ def browse(base: str) -> dict:
     """Load each page with Chromium, ask the question on the chat page; what it requested."""
     from playwright.sync_api import expect, sync_playwright
 
+    sys.path.insert(0, str(ROOT))  # run as a script: the checkout is not on the path
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
     seen: dict = {"requests": [], "failed": [], "errors": [], "answer": None, "screenshot": None}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(locale="sv-SE")
             page.on("request", lambda r: seen["requests"].append(r.url))

@@ -7,39 +7,19 @@ violation of it.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    _why = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run in CI: {_why}", pytrace=False)
-    pytest.skip(_why, allow_module_level=True)
+from tests.browser import chromium_browser, require_browser  # noqa: F401 - the browser fixture
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    if os.environ.get("CI"):
-        pytest.fail("playwright is not installed (pip install -e '.[test]')", pytrace=False)
-    pytest.skip("playwright is not installed", allow_module_level=True)
+require_browser()
+
+from playwright.sync_api import expect  # noqa: E402 - only once the browser is there
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT_MS = 30_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -7,38 +7,21 @@ They drive the real app (real model, real index built from ``seeds/``) through t
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import chromium_browser, require_browser  # noqa: F401 - the browser fixture
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 390, "height": 844}
 WAIT_MS = 20_000  # the first query also warms the model up
 
-if not CHROMIUM.exists():
-    _why = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run in CI: {_why}", pytrace=False)
-    pytest.skip(_why, allow_module_level=True)
+require_browser()
 
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    if os.environ.get("CI"):
-        pytest.fail("playwright is not installed (pip install -e '.[test]')", pytrace=False)
-    pytest.skip("playwright is not installed", allow_module_level=True)
+from playwright.sync_api import Page, expect  # noqa: E402 - only once the browser is there
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -61,14 +44,6 @@ MSG_NO_MATCH = "Jag hittade inget som tydligt besvarar frågan."
 def _get_json(url: str):
     with urllib.request.urlopen(url, timeout=30) as res:
         return json.loads(res.read().decode("utf-8"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

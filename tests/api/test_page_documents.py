@@ -18,8 +18,6 @@ import pytest
 # test_page skips (or fails in CI) when Chromium or Playwright is missing; so does this module.
 from tests.api.test_page import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     MOBILE,
     WAIT_MS,
@@ -27,8 +25,8 @@ from tests.api.test_page import (
     Session,
     expect,
     no_horizontal_scroll,
-    sync_playwright,
 )
+from tests.browser import chromium_browser  # noqa: F401 - the browser fixture
 from tests.ingest.make_files import make_docx, make_html, make_markdown, make_odt, make_pdf
 from tests.live import serve
 from tests.test_real_documents import AVFALL, BIBLIOTEK, FARDTJANST, POLICY, SNO, TAXA
@@ -92,14 +90,6 @@ def server(index_dir, settings, questions):
     with serve(create_app(_engine(settings, questions, index_dir, admin_token=ADMIN,
                                   examples_file=None))) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
