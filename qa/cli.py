@@ -416,6 +416,49 @@ def eval_(
     typer.echo(f"report: {out / 'report.md'}")
 
 
+@app.command()
+def compare(
+    a: Annotated[Path, typer.Argument(help="report.json of run A (the baseline).")],
+    b: Annotated[Path, typer.Argument(help="report.json of run B.")],
+    mode_a: Annotated[str | None, typer.Option(help="Mode of run A (default: its default mode).")] = None,
+    mode_b: Annotated[str | None, typer.Option(help="Mode of run B (default: its default mode).")] = None,
+    split: Annotated[str | None, typer.Option(help="Only questions of this split, e.g. heldout.")] = None,
+) -> None:
+    """Compare two `qa eval` reports over the same questions: B − A with 95 % paired intervals.
+
+    B is called better on a figure only when the whole interval of the difference lies above 0.
+    """
+    import json
+
+    from qa.eval import breakdown
+
+    reports = []
+    for path in (a, b):
+        try:
+            reports.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise QAError(f"{path}: not a readable report.json ({exc})") from None
+    modes = []
+    for report, mode, path in ((reports[0], mode_a, a), (reports[1], mode_b, b)):
+        chosen = mode or report.get("default_mode")
+        if chosen not in report.get("modes", []) or "per_question" not in report:
+            raise QAError(f"{path}: no per-question scores for mode {chosen!r}; modes in it: "
+                          f"{', '.join(report.get('modes', [])) or 'none'}")
+        modes.append(chosen)
+    rows = [[r for r in rep["per_question"] if split is None or r.get("split") == split]
+            for rep in reports]
+    found = breakdown.comparisons(rows[0], modes[0], rows[1], modes[1],
+                                  breakdown.headline(min(reports[0]["k"], reports[1]["k"])))
+    if not found:
+        raise QAError("the two reports share no scored questions"
+                      + (f" in split {split!r}" if split else ""))
+    n = len({r["id"] for r in rows[0]} & {r["id"] for r in rows[1]})
+    typer.echo(f"{n} questions in both" + (f" (split {split})" if split else "")
+               + f"; A = {a} ({modes[0]}), B = {b} ({modes[1]})")
+    for line in breakdown.comparison_lines(found, "A", "B"):
+        typer.echo(line)
+
+
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit status 1."""
     try:

@@ -51,6 +51,7 @@ class Retrieved:
     text: str
     similarity: float
     target: int | None  # index of the query target it hits, None when not relevant
+    highlights: tuple[tuple[int, int], ...] = ()  # the result's highlighted spans, as served
 
 
 def metric_names(k: int) -> list[str]:
@@ -58,23 +59,21 @@ def metric_names(k: int) -> list[str]:
     return [f"Hit@{c}" for c in cut] + [f"Recall@{c}" for c in cut] + [f"MRR@{k}", f"nDCG@{k}"]
 
 
-def compute_metrics(queries: Sequence[EvalQuery], rankings: Mapping[str, Sequence[Retrieved]],
-                    relevant: Mapping[str, set[str]], k: int) -> dict[str, float]:
-    """Hit, Recall, MRR and nDCG over the answerable queries, by ``ir_measures``.
+def _judgements(queries: Sequence[EvalQuery], rankings: Mapping[str, Sequence[Retrieved]],
+                relevant: Mapping[str, set[str]], k: int) -> tuple[dict, dict, dict, dict]:
+    """(region qrels, region run, item qrels, item run) of the answerable queries.
 
     Later items hitting an already-found target are renamed so that they are
     not relevant in the answer-region judgements: finding the same answer twice
     earns nothing there, as a user reads it once.
     """
-    answerable = [q for q in queries if q.answerable]
-    if not answerable:
-        return {}
-    cut = [c for c in CUTOFFS if c < k] + [k]
     region_qrels: dict[str, dict[str, int]] = {}
     item_qrels: dict[str, dict[str, int]] = {}
     region_run: dict[str, dict[str, float]] = {}
     item_run: dict[str, dict[str, float]] = {}
-    for q in answerable:
+    for q in queries:
+        if not q.answerable:
+            continue
         region_qrels[q.id] = {f"@target{i}": t.grade for i, t in enumerate(q.targets)}
         item_qrels[q.id] = dict.fromkeys(relevant[q.id], 1)
         seen: set[int] = set()
@@ -91,6 +90,20 @@ def compute_metrics(queries: Sequence[EvalQuery], rankings: Mapping[str, Sequenc
         # A query with an empty ranking must still count (as a zero), so give it a dummy item.
         region_run[q.id] = regions or {"@none": 0.0}
         item_run[q.id] = items or {"@none": 0.0}
+    return region_qrels, region_run, item_qrels, item_run
+
+
+def _cutoffs(k: int) -> list[int]:
+    return [c for c in CUTOFFS if c < k] + [k]
+
+
+def compute_metrics(queries: Sequence[EvalQuery], rankings: Mapping[str, Sequence[Retrieved]],
+                    relevant: Mapping[str, set[str]], k: int) -> dict[str, float]:
+    """Hit, Recall, MRR and nDCG over the answerable queries, by ``ir_measures``."""
+    if not any(q.answerable for q in queries):
+        return {}
+    cut = _cutoffs(k)
+    region_qrels, region_run, item_qrels, item_run = _judgements(queries, rankings, relevant, k)
     region = ir_measures.calc_aggregate(
         [*(Success @ c for c in cut), RR @ k, nDCG @ k], region_qrels, region_run)
     item = ir_measures.calc_aggregate([R @ c for c in cut], item_qrels, item_run)
@@ -99,6 +112,20 @@ def compute_metrics(queries: Sequence[EvalQuery], rankings: Mapping[str, Sequenc
     out[f"MRR@{k}"] = region[RR @ k]
     out[f"nDCG@{k}"] = region[nDCG @ k]
     return {name: float(value) for name, value in out.items()}
+
+
+def per_query_metrics(queries: Sequence[EvalQuery], rankings: Mapping[str, Sequence[Retrieved]],
+                      relevant: Mapping[str, set[str]], k: int) -> dict[str, dict[str, float]]:
+    """Each answerable query's Hit@c, MRR@k and nDCG@k (by ``ir_measures``), for intervals and
+    paired comparisons; their means are ``compute_metrics``' figures."""
+    cut = _cutoffs(k)
+    region_qrels, region_run, _, _ = _judgements(queries, rankings, relevant, k)
+    names = {Success @ c: f"Hit@{c}" for c in cut} | {RR @ k: f"MRR@{k}", nDCG @ k: f"nDCG@{k}"}
+    out: dict[str, dict[str, float]] = {qid: dict.fromkeys(names.values(), 0.0)
+                                        for qid in region_qrels}
+    for m in ir_measures.iter_calc(list(names), region_qrels, region_run):
+        out[m.query_id][names[m.measure]] = float(m.value)
+    return out
 
 
 def check_gate(metrics: Mapping[str, float], thresholds: Mapping[str, float]) -> list[str]:

@@ -10,6 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from qa.eval import breakdown
+from qa.eval.answers import DEFINITIONS as ANSWER_DEFINITIONS
+from qa.eval.confidence import Comparison, Interval
 from qa.eval.metrics import DEFINITIONS, metric_names
 from qa.eval.runner import Evaluation, Outcome, latency, summary
 from qa.eval.testset import EvalQuery
@@ -44,9 +47,32 @@ def _per_question(ev: Evaluation, default: str) -> list[dict[str, Any]]:
             "rank": {m: o.rank for m, o in out.items()},
             "best_similarity": {m: round(o.best_similarity, 4) for m, o in out.items()},
             "no_good_match": {m: o.no_good_match for m, o in out.items()},
+            "scores": {m: {n: round(v, 4) for n, v in ev.scores[m][q.id].items()}
+                       for m in ev.modes if q.id in ev.scores.get(m, {})},
             "first": _first(out[default]),
         })
     return rows
+
+
+def confidence(rows: list[dict[str, Any]], modes: list[str], default: str, k: int
+               ) -> dict[str, Any]:
+    """Intervals per mode and per split, per kind of the default mode, and each mode against
+    the default, paired over the questions."""
+    names = breakdown.headline(k)
+    splits = sorted({r["split"] for r in rows if r.get("split")})
+    return {
+        "intervals": {m: {n: i.to_json() for n, i in breakdown.intervals(rows, m, names).items()}
+                      for m in modes},
+        "split_intervals": {
+            s: {m: {n: i.to_json() for n, i in
+                    breakdown.intervals([r for r in rows if r.get("split") == s], m, names).items()}
+                for m in modes} for s in splits},
+        "kinds": {kind: {n: i.to_json() for n, i in found.items()}
+                  for kind, found in breakdown.by_kind(rows, default, names).items()},
+        "comparisons": {m: breakdown.comparisons_json(breakdown.comparisons(rows, default, rows, m,
+                                                                            names))
+                        for m in modes if m != default},
+    }
 
 
 def build_report(ev: Evaluation, *, name: str, source: str, default_mode: str, engine: EngineInfo,
@@ -57,6 +83,7 @@ def build_report(ev: Evaluation, *, name: str, source: str, default_mode: str, e
     ``engine`` and ``manifest`` are the evaluated engine's ``health()`` and ``manifest``.
     """
     default = default_mode if default_mode in ev.modes else ev.modes[0]
+    rows = _per_question(ev, default)
     return {
         "name": name,
         "source": source,
@@ -68,15 +95,24 @@ def build_report(ev: Evaluation, *, name: str, source: str, default_mode: str, e
         "metrics": ev.metrics,
         "splits": {s: {"questions": sum(1 for q in ev.answerable if q.split == s), "metrics": per}
                    for s, per in ev.splits.items()},
-        "definitions": DEFINITIONS,
+        "definitions": {**DEFINITIONS, **ANSWER_DEFINITIONS,
+                        breakdown.FLAGGED_ANSWERABLE: "share of answerable questions the service "
+                        "flags \"no good match\" (lower is better)",
+                        breakdown.FLAGGED_UNANSWERABLE: "share of unanswerable questions it flags "
+                        "(higher is better)",
+                        "intervals": "95 % percentile bootstrap over questions (scipy, 2,000 "
+                        "resamples, fixed seed); a comparison resamples the paired per-question "
+                        "differences and calls a run better only when the whole interval is "
+                        "above 0"},
         "model": engine.model,
         "query_path": engine.query_path,
         "index": {"dir": str(engine.index_dir), "manifest": manifest.model_dump(mode="json")},
         "no_match_similarity": no_match_similarity,
         "elapsed_seconds": round(ev.elapsed_s, 2),
         "latency": latency(ev),
+        **confidence(rows, ev.modes, default, ev.k),
         **(extra or {}),
-        "per_question": _per_question(ev, default),
+        "per_question": rows,
     }
 
 
@@ -139,6 +175,7 @@ def markdown(report: dict[str, Any], queries: dict[str, EvalQuery]) -> str:
     for split, part in report["splits"].items():
         lines += [f"### Split `{split}` ({part['questions']} answerable questions)", "",
                   *_table(part["metrics"], names, modes), ""]
+    lines += _confidence_lines(report, modes, default, k)
     lines += ["### What the metrics mean", ""]
     lines += [f"* **{n}**: {d}." for n, d in report["definitions"].items()]
     lat = report["latency"]
@@ -151,6 +188,37 @@ def markdown(report: dict[str, Any], queries: dict[str, EvalQuery]) -> str:
     lines += _misses(report, queries, modes, default, k)
     lines += _unanswerable(report, modes, default)
     return "\n".join(lines) + "\n"
+
+
+def _as_intervals(found: dict[str, dict[str, dict[str, float]]]
+                  ) -> dict[str, dict[str, Interval]]:
+    return {col: {n: Interval(v["mean"], v["low"], v["high"], v["n"])
+                  for n, v in per.items()} for col, per in found.items()}
+
+
+def _confidence_lines(report: dict[str, Any], modes: list[str], default: str, k: int
+                      ) -> list[str]:
+    """Intervals per mode and split, the default mode per kind, and the paired comparisons."""
+    if "intervals" not in report:
+        return []
+    names = breakdown.headline(k)
+    lines = ["## With 95 % confidence intervals", "",
+             "Bootstrap over questions; `Answer@1` is what the user reads first: the first "
+             "result's highlight holds the answer.", "",
+             *breakdown.interval_lines(_as_intervals(report["intervals"]), modes, names), ""]
+    for split, per in report.get("split_intervals", {}).items():
+        lines += [f"### Split `{split}`", "",
+                  *breakdown.interval_lines(_as_intervals(per), modes, names), ""]
+    kinds = report.get("kinds", {})
+    if kinds:
+        lines += [f"### Per kind of question (`{default}`)", "",
+                  *breakdown.interval_lines(_as_intervals(kinds), list(kinds), names), ""]
+    for m, found in report.get("comparisons", {}).items():
+        comps = {n: Comparison(v["a"], v["b"], Interval(**v["difference"]))
+                 for n, v in found.items()}
+        lines += [f"### `{m}` against `{default}`, paired", "",
+                  *breakdown.comparison_lines(comps, default, m), ""]
+    return lines
 
 
 def _misses(report: dict[str, Any], queries: dict[str, EvalQuery], modes: list[str], default: str,

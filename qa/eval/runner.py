@@ -19,7 +19,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from qa.eval.metrics import Retrieved, Unit, compute_metrics, relevant_items
+from qa.eval.answers import answer_scores, has_spans
+from qa.eval.metrics import Retrieved, Unit, compute_metrics, per_query_metrics, relevant_items
 from qa.eval.stats import percentile
 from qa.eval.testset import EvalQuery
 from qa.search.engine import SearchEngine
@@ -54,6 +55,9 @@ class Evaluation:
     relevant: dict[str, set[str]]  # query id -> every relevant item id
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     splits: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    # mode -> query id -> per-question values (retrieval and answer metrics of answerable
+    # questions, "Flagged" of every question), for intervals, kinds and paired comparisons
+    scores: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
     @property
@@ -84,7 +88,7 @@ def run_query(engine: SearchEngine, q: EvalQuery, mode: str, k: int, unit: Unit,
     """
     if cold:
         engine.forget(q.question)
-    result = engine.search(q.question, k=depth, mode=mode, highlights=False)
+    result = engine.search(q.question, k=depth, mode=mode, highlights=True)
     retrieved: list[Retrieved] = []
     seen_docs: set[str] = set()
     for hit in result.hits:
@@ -95,7 +99,7 @@ def run_query(engine: SearchEngine, q: EvalQuery, mode: str, k: int, unit: Unit,
             seen_docs.add(p.document_id)
         item = p.document_id if unit == "document" else p.id
         retrieved.append(Retrieved(item, p.document_id, p.start, p.end, p.text, hit.similarity,
-                                   q.target_of(p)))
+                                   q.target_of(p), tuple(hit.highlights)))
         if len(retrieved) == k:
             break
     best = max((h.similarity for h in result.hits), default=0.0)
@@ -129,14 +133,48 @@ def evaluate(engine: SearchEngine, queries: Sequence[EvalQuery], modes: Sequence
 
 
 def score(ev: Evaluation) -> None:
-    """Fill in the metrics of every mode, overall and per split."""
+    """Fill in the metrics of every mode, overall and per split, and each question's values."""
     splits = sorted({q.split for q in ev.answerable if q.split})
     for m in ev.modes:
         ranking = {qid: o.retrieved for qid, o in ev.outcomes[m].items()}
         ev.metrics[m] = compute_metrics(ev.queries, ranking, ev.relevant, ev.k)
+        ev.scores[m] = question_scores(ev, m, ranking)
+        ev.metrics[m].update(_means(ev.queries, ev.scores[m], ev.metrics[m]))
         for s in splits:
             part = [q for q in ev.queries if q.split == s]
             ev.splits.setdefault(s, {})[m] = compute_metrics(part, ranking, ev.relevant, ev.k)
+            ev.splits[s][m].update(_means(part, ev.scores[m], ev.splits[s][m]))
+
+
+def question_scores(ev: Evaluation, mode: str, ranking: dict[str, list[Retrieved]]
+                    ) -> dict[str, dict[str, float]]:
+    """Per question: its retrieval metrics and (span labels only) answer metrics when it is
+    answerable, and ``Flagged`` (1.0 when the service said "no good match") for every one."""
+    per = per_query_metrics(ev.queries, ranking, ev.relevant, ev.k)
+    out: dict[str, dict[str, float]] = {}
+    for q in ev.queries:
+        values = dict(per.get(q.id, {}))
+        if has_spans(q):
+            values.update(answer_scores(q, ranking[q.id]))
+        values["Flagged"] = float(ev.outcomes[mode][q.id].no_good_match)
+        out[q.id] = values
+    return out
+
+
+def _means(queries: Sequence[EvalQuery], scores: dict[str, dict[str, float]],
+           have: dict[str, float]) -> dict[str, float]:
+    """Answer metrics, and the share flagged among answerable and unanswerable questions."""
+    out: dict[str, float] = {}
+    answerable = [scores[q.id] for q in queries if q.answerable]
+    for name in ("Answer@1", "Answer@3"):
+        values = [v[name] for v in answerable if name in v]
+        if values and name not in have:
+            out[name] = sum(values) / len(values)
+    for name, group in (("Flagged answerable", answerable),
+                        ("Flagged unanswerable", [scores[q.id] for q in queries if not q.answerable])):
+        if group:
+            out[name] = sum(v["Flagged"] for v in group) / len(group)
+    return out
 
 
 def _median_p95(values: list[float]) -> dict[str, float]:
