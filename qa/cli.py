@@ -406,7 +406,7 @@ def eval_(
     info = engine.health()
     report = build_report(
         ev, name=name, source=source, default_mode=s.default_mode, engine=info,
-        manifest=engine.manifest, no_match_similarity=s.no_match_similarity, extra=extra,
+        manifest=engine.manifest, abstention=engine.abstention, extra=extra,
     )
     write_report(report, ev, out)
     typer.echo(f"{report['questions']} questions ({report['unanswerable']} unanswerable), "
@@ -414,6 +414,48 @@ def eval_(
     for m in modes:
         typer.echo(f"{m:>8}: " + "  ".join(f"{n} {v:.3f}" for n, v in ev.metrics[m].items()))
     typer.echo(f"report: {out / 'report.md'}")
+
+
+@app.command()
+def calibrate(
+    index: Annotated[list[Path], typer.Option(
+        "--index", help="An index; repeat, paired in order with --questions.")],
+    questions: Annotated[list[Path], typer.Option(
+        "--questions", help="A span-labelled test set with unanswerable questions, over that index.")],
+    out: Annotated[Path, typer.Option(help="Where to write the model (JSON).")] = Path(
+        "var/abstention.json"),
+    split: Annotated[str | None, typer.Option(
+        help="Fit on this split only (default: tune); 'all' fits on every question.")] = "tune",
+    max_flagged: Annotated[float, typer.Option(
+        min=0.0, max=0.5, help="Share of answerable questions that may be flagged, out of fold.")] = 0.03,
+) -> None:
+    """Fit the abstention model that decides `no_good_match`, and report what it flags.
+
+    Serve with it through QA_ABSTENTION_MODEL=PATH; the bundled model was fitted this way.
+    """
+    from qa.eval.calibrate import collect, fit, flagged_shares
+    from qa.eval.testset import load_testset, resolve
+    from qa.search.engine import SearchEngine
+
+    if len(index) != len(questions):
+        raise QAError(f"give one --questions per --index (got {len(index)} and {len(questions)})")
+    s = _settings()
+    data = []
+    for where, path in zip(index, questions, strict=True):
+        engine = SearchEngine.open(s, str(where))
+        data += collect(engine, resolve(load_testset(path), engine.document_texts()))
+        engine.close()
+    chosen = data if split == "all" else [d for d in data if d.split == split]
+    names = ", ".join(p.name for p in questions)
+    model = fit(chosen, max_flagged, fitted_on=f"{names}, split {split}, "
+                f"{sum(d.answerable for d in chosen)} answerable and "
+                f"{sum(not d.answerable for d in chosen)} unanswerable questions")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    typer.echo(f"wrote {out}: threshold {model.threshold:.3f}; fitted on {model.fitted_on}")
+    for part in sorted({d.split or "-" for d in data}):
+        shares = flagged_shares(model, [d for d in data if (d.split or "-") == part])
+        typer.echo(f"{part:>8}: flags " + ", ".join(f"{v:.1%} of {k}" for k, v in shares.items()))
 
 
 @app.command()

@@ -147,9 +147,9 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(
         0.03, ge=0, description="Convex fusion: weight of BM25 divided by the best BM25 score."
     )
-    no_match_similarity: float = Field(
-        0.815, description="Below this cosine for the best passage, the answer is 'no good match'."
-    )
+    abstention_model: Path | None = Field(
+        None, description="Abstention model written by `qa calibrate` (default: the bundled "
+        "qa/search/abstention.json): decides `no_good_match`.")
     relevance_floor: float = Field(0.80, description="Cosine shown as 0 % relevance.")
     relevance_ceiling: float = Field(0.90, description="Cosine shown as 100 % relevance.")
     reranker: str | None = Field(None, description="Optional cross-encoder name or path.")

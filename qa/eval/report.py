@@ -17,6 +17,7 @@ from qa.eval.metrics import DEFINITIONS, metric_names
 from qa.eval.runner import Evaluation, Outcome, latency, summary
 from qa.eval.testset import EvalQuery
 from qa.index.manifest import Manifest
+from qa.search.abstention import AbstentionModel
 from qa.search.engine import EngineInfo
 
 _SNIPPET = 300
@@ -76,7 +77,7 @@ def confidence(rows: list[dict[str, Any]], modes: list[str], default: str, k: in
 
 
 def build_report(ev: Evaluation, *, name: str, source: str, default_mode: str, engine: EngineInfo,
-                 manifest: Manifest, no_match_similarity: float,
+                 manifest: Manifest, abstention: AbstentionModel,
                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything ``report.json`` holds; ``report.md`` and the plots are drawn from it.
 
@@ -107,7 +108,7 @@ def build_report(ev: Evaluation, *, name: str, source: str, default_mode: str, e
         "model": engine.model,
         "query_path": engine.query_path,
         "index": {"dir": str(engine.index_dir), "manifest": manifest.model_dump(mode="json")},
-        "no_match_similarity": no_match_similarity,
+        "abstention": {"threshold": abstention.threshold, "fitted_on": abstention.fitted_on},
         "elapsed_seconds": round(ev.elapsed_s, 2),
         "latency": latency(ev),
         **confidence(rows, ev.modes, default, ev.k),
@@ -247,12 +248,14 @@ def _misses(report: dict[str, Any], queries: dict[str, EvalQuery], modes: list[s
 
 
 def _unanswerable(report: dict[str, Any], modes: list[str], default: str) -> list[str]:
-    threshold = report["no_match_similarity"]
     rows = [r for r in report["per_question"] if not r["answerable"]]
+    model = report["abstention"]
     lines = [f"## Unanswerable questions ({len(rows)})", "",
-             f"The service says \"no good match\" when the best passage's cosine similarity is "
-             f"below {threshold:.2f}. " + ("These questions should be flagged." if rows
-                                         else "This set has no unanswerable questions."), ""]
+             "The service says \"no good match\" when its abstention model (`qa calibrate`; "
+             f"{model['fitted_on'] or 'no description'}) gives a probability of at least "
+             f"{model['threshold']:.3f} that the collection does not answer. "
+             + ("These questions should be flagged." if rows
+                else "This set has no unanswerable questions."), ""]
     if rows:
         lines += ["| id | question | " + " | ".join(f"best similarity ({m})" for m in modes)
                   + f" | flagged by {default} |", "|---|---|" + "---:|" * len(modes) + "---|"]

@@ -148,6 +148,10 @@ class Snapshot:
         """Every document's text by id."""
         return self.store.document_texts()
 
+    def list_items(self) -> dict[str, list[tuple[int, int]]]:
+        """Each document's list-item blocks (``PassageStore.list_items``)."""
+        return self.store.list_items()
+
     def reload_documents(self) -> list[Document]:
         """The indexed documents, analysed again, as a build takes them (``--add``)."""
         return reanalyse(self.store.documents())

@@ -124,6 +124,18 @@ class PassageStore:
     def document_texts(self) -> dict[str, str]:
         return dict(self._con.execute("SELECT id, text FROM documents"))
 
+    def list_items(self) -> dict[str, list[tuple[int, int]]]:
+        """Each document's list-item blocks as ``(start, end)``, in order (documents whose
+        structure has none are absent; plain text marks its lists in the text itself)."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        for doc, start, end in self._con.execute(
+            "SELECT d.id, json_extract(b.value, '$[1]'), json_extract(b.value, '$[2]') "
+            "FROM documents d, json_each(d.structure, '$.blocks') b "
+            "WHERE json_extract(b.value, '$[0]') = 'list_item' ORDER BY d.rowid, b.key"
+        ):
+            out.setdefault(doc, []).append((int(start), int(end)))
+        return out
+
     def document_facets(self) -> list[tuple[str, str, dict[str, Any]]]:
         """Each document's id, format and metadata, in indexing order (what filters test)."""
         return [(i, f, json.loads(m)) for i, f, m in self._con.execute(

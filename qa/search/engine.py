@@ -21,6 +21,7 @@ class), so no caller needs the index's or the embedder's internals.
 
 from __future__ import annotations
 
+import bisect
 import re
 import time
 from collections.abc import Mapping
@@ -38,8 +39,10 @@ from qa.index.snapshot import OriginalFile, Snapshot
 from qa.index.store import DocumentSummary
 from qa.ingest.documents import Document
 from qa.ingest.passages import Passage, sentence_spans
+from qa.search.abstention import SIGNAL_DEPTH, AbstentionModel, Signals, signals
+from qa.search.answer_types import AnswerType, question_type
 from qa.search.filters import FilterMasks, Filters, PassageMask
-from qa.search.highlight import Highlighter
+from qa.search.highlight import Highlighter, IsListItem
 from qa.search.modes import check_mode
 from qa.search.results import Hit, SearchResult
 from qa.settings import Settings
@@ -118,7 +121,11 @@ class SearchEngine:
         self.highlighter = Highlighter(index.lexical)
         # Highlights need document text on every query; keep it in memory, not in SQLite.
         self._texts = index.document_texts()
+        # List items of converted documents (DOCX, ODT, HTML, ...), whose text carries no marker.
+        self._list_items = {doc: (np.array([a for a, _ in spans]), np.array([b for _, b in spans]))
+                            for doc, spans in index.list_items().items()}
         self._masks = FilterMasks(index)  # empty until the first filtered search
+        self.abstention = AbstentionModel.load(settings.abstention_model)
         self.reranker = reranker
         if reranker is None and settings.reranker:
             from qa.search.rerank import Reranker
@@ -296,11 +303,24 @@ class SearchEngine:
             timings["filter_ms"] = (time.perf_counter() - t) * 1000
         ranked = self._rank(question, qvec, mode, k, timings, mask)
         ranked = self._reranked(question, ranked, timings)
-        hits = self._hits(question, qvec, self._dedupe(ranked, k), highlights, timings)
-        best = max((h.similarity for h in hits), default=0.0)
+        kept = self._dedupe(ranked, max(k, SIGNAL_DEPTH))
+        found = self._signals(question, qvec, kept)
+        hits = self._hits(question, qvec, kept[:k], highlights, timings)
+        unanswered = self.abstention.probability(found) if found else 1.0
         took = (time.perf_counter() - t0) * 1000
-        return SearchResult(question, mode, hits, took, best < self.settings.no_match_similarity,
-                            timings, filters, self.index.generation)
+        return SearchResult(question, mode, hits, took, unanswered >= self.abstention.threshold,
+                            timings, filters, self.index.generation, found, unanswered)
+
+    def _signals(self, question: str, qvec: np.ndarray, kept: list[tuple[int, float]]
+                 ) -> Signals | None:
+        """What abstention decides on (``qa.search.abstention``); None without any hit."""
+        if not kept:
+            return None
+        rows = np.asarray([row for row, _ in kept[:SIGNAL_DEPTH]], dtype=np.int64)
+        best = self.passages[int(rows[0])]
+        return signals(self.highlighter.analyzer, self.highlighter.idf, question,
+                       self.dense_scores(rows, qvec).tolist(), best.text,
+                       self.highlighter.passage_terms(best.text), question_type(question))
 
     def _reranked(self, question: str, ranked: list[tuple[int, float]],
                   timings: dict[str, float]) -> list[tuple[int, float]]:
@@ -314,28 +334,48 @@ class SearchEngine:
 
     def _hits(self, question: str, qvec: np.ndarray, kept: list[tuple[int, float]], highlights: bool,
               timings: dict[str, float]) -> list[Hit]:
+        """The hits, with relevance that never rises as rank falls and highlights only where
+        the relevance is above the floor: a weak card has nothing to point at."""
         rows = [row for row, _ in kept]
         sims = self.dense_scores(np.asarray(rows, dtype=np.int64), qvec).tolist() if rows else []
         hits = []
         t = time.perf_counter()
         terms = self.highlighter.terms(question) if highlights and kept else frozenset()
+        kind = question_type(question) if highlights else None
+        shown = 1.0
         for rank, ((row, score), sim) in enumerate(zip(kept, sims, strict=True), start=1):
             p = self.passages[row]
-            hl = self._highlight(terms, qvec, row, p) if highlights else []
-            hits.append(Hit(rank, float(score), float(sim), self.relevance(sim), p, hl))
+            shown = min(shown, self.relevance(sim))
+            hl = self._highlight(terms, qvec, row, p, kind) if highlights and shown > 0 else []
+            hits.append(Hit(rank, float(score), float(sim), shown, p, hl))
         timings["highlight_ms"] = (time.perf_counter() - t) * 1000
         return hits
 
-    def _highlight(self, terms: frozenset[str], qvec: np.ndarray, row: int, p: Passage
-                   ) -> list[tuple[int, int]]:
+    def _in_list_item(self, doc_id: str) -> IsListItem | None:
+        found = self._list_items.get(doc_id)
+        if found is None:
+            return None
+        starts, ends = found
+
+        def inside(a: int, b: int) -> bool:
+            i = bisect.bisect_right(starts, a) - 1
+            return i >= 0 and a < ends[i]
+
+        return inside
+
+    def _highlight(self, terms: frozenset[str], qvec: np.ndarray, row: int, p: Passage,
+                   kind: AnswerType | None) -> list[tuple[int, int]]:
         text = self._texts.get(p.document_id, "")
         sentences = self.index.sentences
+        in_list = self._in_list_item(p.document_id)
         if sentences is None:
-            return self.highlighter.highlight(terms, text, sentence_spans(text, p.start, p.end))
+            return self.highlighter.highlight(terms, text, sentence_spans(text, p.start, p.end),
+                                              answer_type=kind, in_list_item=in_list)
         a, b = sentences.offsets[row], sentences.offsets[row + 1]
         spans = [(int(x), int(y)) for x, y in sentences.spans[a:b]]
         cosines = np.asarray(sentences.vectors[a:b]) @ qvec
-        return self.highlighter.highlight(terms, text, spans, cosines)
+        return self.highlighter.highlight(terms, text, spans, cosines, answer_type=kind,
+                                          in_list_item=in_list)
 
     # ------------------------------------------------------------------ read API
     # What the engine holds, for the HTTP API, the CLI and the evaluation: they ask

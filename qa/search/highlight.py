@@ -1,19 +1,42 @@
-"""Highlights: the sentence(s) of a passage that best answer the question.
+"""Highlights: the part of a passage that answers the question, as one span.
 
 Each sentence is scored by its vector's cosine with the question (the index
-keeps one vector per sentence) plus a share of the question's rare terms it
-contains, so "21" or "länsstyrelser" can tip the balance. Without sentence
-vectors the term overlap alone decides.
+keeps one vector per sentence), plus a share of the question's rare terms it
+contains (so "21" or "länsstyrelser" can tip the balance), plus a small bonus
+when it holds the kind of answer the question asks for (a date for "när", an
+amount for "vad kostar": ``qa.search.answer_types``). Without sentence vectors
+the term overlap alone decides.
+
+What is marked is what answers, not just the best sentence:
+
+* a lead-in line ("… på handens fem fingrar:") is marked with the list it
+  introduces, and a list item with its lead-in and the rest of the list, since
+  a reader needs both;
+* a neighbouring sentence that scores nearly as well is marked too, for
+  answers that span two sentences;
+* a bare heading is never the answer when the passage has more.
+
+The marked sentences are contiguous and come back as one span, so the first
+highlight of a result is the whole answer.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import numpy as np
 
 from qa.index.lexical import LexicalIndex
+from qa.search.answer_types import AnswerType, has_answer_type
 
 _TERM_WEIGHT = 0.05
+_CUE_WEIGHT = 0.01
 _NEIGHBOUR_MARGIN = 0.01
+_MAX_LIST_ITEMS = 12
+_LIST_MARKER = re.compile(r"^(?:[-–•*·▪]|\d{1,2}[.)])\s")
+
+IsListItem = Callable[[int, int], bool]  # (start, end) of a sentence -> inside a list item block?
 
 
 class Highlighter:
@@ -22,7 +45,11 @@ class Highlighter:
     def __init__(self, lexical: LexicalIndex) -> None:
         self.analyzer = lexical.analyzer
         self._term_cache: dict[str, frozenset[str]] = {}
-        self._idf = lexical.idf()
+        self.idf = lexical.idf()
+
+    def passage_terms(self, text: str) -> frozenset[str]:
+        """The analysed terms of a sentence or passage (cached: passages recur across questions)."""
+        return self._terms(text)
 
     def _terms(self, sentence: str) -> frozenset[str]:
         terms = self._term_cache.get(sentence)
@@ -38,30 +65,73 @@ class Highlighter:
         return frozenset(self.analyzer.tokens(question))
 
     def _overlap(self, q_terms: frozenset[str], sentence: str) -> float:
-        return sum(self._idf.get(t, 0.0) for t in q_terms & self._terms(sentence))
+        return sum(self.idf.get(t, 0.0) for t in q_terms & self._terms(sentence))
 
     def highlight(self, q_terms: frozenset[str], text: str, spans: list[tuple[int, int]],
-                  cosines: np.ndarray | None = None) -> list[tuple[int, int]]:
-        """The best sentence, with an adjacent one when it scores nearly as well; ``q_terms``
-        from ``terms``."""
-        overlap = np.array([self._overlap(q_terms, text[a:b]) for a, b in spans])
-        bare = np.array([_is_bare_heading(text[a:b]) for a, b in spans])
+                  cosines: np.ndarray | None = None, answer_type: AnswerType | None = None,
+                  in_list_item: IsListItem | None = None) -> list[tuple[int, int]]:
+        """One span over the answering sentences of ``spans`` (a passage's sentences in order).
+
+        ``q_terms`` from ``terms``; ``cosines`` of each sentence with the question;
+        ``answer_type`` from ``qa.search.answer_types.question_type``; ``in_list_item`` says
+        whether a sentence lies in a list item of the document's structure (besides the list
+        markers written in the text, which are recognised here).
+        """
+        sentences = [text[a:b] for a, b in spans]
+        scores = self._scores(q_terms, sentences, cosines, answer_type)
+        items = [bool(_LIST_MARKER.match(s.lstrip())) or (in_list_item is not None
+                                                          and in_list_item(a, b))
+                 for s, (a, b) in zip(sentences, spans, strict=True)]
+        # A bare heading restates the topic; the answer is in the sentences under it. (A short
+        # list item without a full stop is content, not a heading.)
+        bare = np.array([_is_bare_heading(s) and not item for s, item in zip(sentences, items,
+                                                                              strict=True)])
+        scores = np.where(bare & (len(spans) > 1), scores - 1.0, scores)
+        best = int(np.argmax(scores))
+        first, last = _answer_extent(best, scores, sentences, items, bare)
+        return [(spans[first][0], spans[last][1])]
+
+    def _scores(self, q_terms: frozenset[str], sentences: list[str], cosines: np.ndarray | None,
+                answer_type: AnswerType | None) -> np.ndarray:
+        overlap = np.array([self._overlap(q_terms, s) for s in sentences])
         scores = overlap / max(overlap.max(initial=0.0), 1e-9) * _TERM_WEIGHT
         if cosines is not None:
             scores = scores + cosines
         elif not overlap.any():
-            scores = np.array([len(text[a:b].split()) for a, b in spans], dtype=float)
-        # A bare heading restates the topic; the answer is in the sentences under it.
-        scores = np.where(bare & (len(spans) > 1), scores - 1.0, scores)
-        best = int(np.argmax(scores))
-        chosen = [best]
-        for j in (best + 1, best - 1):
-            if 0 <= j < len(spans) and not bare[j] and scores[j] >= scores[best] - _NEIGHBOUR_MARGIN:
-                chosen.append(j)
-                break
-        return [spans[i] for i in sorted(chosen)]
+            scores = np.array([len(s.split()) for s in sentences], dtype=float)
+        if answer_type is not None:
+            scores = scores + _CUE_WEIGHT * np.array(
+                [has_answer_type(s, answer_type) for s in sentences], dtype=float)
+        return scores
+
+
+def _answer_extent(best: int, scores: np.ndarray, sentences: list[str], items: list[bool],
+                   bare: np.ndarray) -> tuple[int, int]:
+    """First and last sentence of the answer around the best sentence (see the module doc)."""
+    n = len(sentences)
+    lead_in = sentences[best].rstrip().endswith(":")
+    if lead_in and best + 1 < n and items[best + 1]:
+        return best, _list_end(best + 1, items)
+    if items[best]:
+        start = best
+        while start > 0 and items[start - 1]:
+            start -= 1
+        if start > 0 and sentences[start - 1].rstrip().endswith(":"):
+            return start - 1, _list_end(best, items, start)
+        return best, best
+    for j in (best + 1, best - 1):
+        if 0 <= j < n and not bare[j] and not items[j] and scores[j] >= scores[best] - _NEIGHBOUR_MARGIN:
+            return min(best, j), max(best, j)
+    return best, best
+
+
+def _list_end(i: int, items: list[bool], start: int | None = None) -> int:
+    """The last item of the list run holding item ``i``, at most ``_MAX_LIST_ITEMS`` from its start."""
+    start = i if start is None else start
+    while i + 1 < len(items) and items[i + 1] and i + 1 - start < _MAX_LIST_ITEMS:
+        i += 1
+    return i
 
 
 def _is_bare_heading(sentence: str) -> bool:
     return len(sentence.split()) <= 12 and not sentence.rstrip().endswith((".", "!", "…", ":", "?"))
-

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa.ingest.passages import Passage
+from qa.search.abstention import Signals
 from qa.search.filters import Filters
 
 
@@ -36,10 +37,12 @@ class SearchResult:
     mode: str
     hits: list[Hit]
     took_ms: float
-    no_good_match: bool  # even the best hit is below the configured similarity (or no hit)
+    no_good_match: bool  # the collection does not answer it (qa.search.abstention), or no hit
     timings: dict[str, float]
     filters: Filters | None = None  # what the search was restricted to, if anything
     generation: int | None = None  # the index generation that answered
+    signals: Signals | None = None  # what the abstention decided on; None without hits
+    unanswered: float = 1.0  # the abstention model's probability that nothing here answers
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
