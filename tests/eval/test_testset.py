@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.eval.testset_checks import longest_shared_run as _longest_shared_run
+from tests.eval.testset_checks import words as _words
+
 ROOT = Path(__file__).resolve().parents[2]
 TESTSET = ROOT / "qa" / "eval" / "testsets" / "seeds_sv.jsonl"
 SEEDS = ROOT / "seeds"
@@ -78,24 +81,6 @@ def items(raw_lines: list[str]) -> list[dict]:
 
 def _answerable(items: list[dict]) -> list[dict]:
     return [it for it in items if it["kind"] not in NO_ANSWER_KINDS]
-
-
-def _words(text: str) -> list[str]:
-    """Lower-cased words with punctuation stripped."""
-    return re.findall(r"\w+", text.lower())
-
-
-def _longest_shared_run(a: list[str], b: list[str]) -> int:
-    best = 0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0] * (len(b) + 1)
-        for j, y in enumerate(b, start=1):
-            if x == y:
-                cur[j] = prev[j - 1] + 1
-                best = max(best, cur[j])
-        prev = cur
-    return best
 
 
 def test_every_line_parses(raw_lines: list[str]) -> None:

@@ -31,11 +31,13 @@ def _cells(text: str) -> list[str]:
 
 def make_pdf(path: Path, pages: list[list[tuple[str, str]]], title: str | None = None) -> Path:
     """A text PDF: one list of blocks per page, headings in a larger bold font, paragraphs
-    wrapped over several lines, a running header and a ``Sida N av M`` footer on each page."""
+    wrapped over several lines, consecutive ``row`` blocks as a ruled table (the first row in
+    bold), a running header and a ``Sida N av M`` footer on each page."""
+    from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     styles = getSampleStyleSheet()
     by_kind = {"h1": styles["Heading1"], "h2": styles["Heading2"], "h3": styles["Heading3"],
@@ -49,15 +51,32 @@ def make_pdf(path: Path, pages: list[list[tuple[str, str]]], title: str | None =
         canvas.drawCentredString(A4[0] / 2, 1.2 * cm, f"Sida {doc.page} av {total}")
         canvas.restoreState()
 
+    table_style = TableStyle([("FONT", (0, 0), (-1, -1), "Helvetica", 10),
+                              ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 10),
+                              ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                              ("VALIGN", (0, 0), (-1, -1), "TOP")])
     story: list = []
+    rows: list[list[str]] = []
+
+    def end_table() -> None:
+        if rows:
+            story.extend([Table([*rows], hAlign="LEFT", style=table_style), Spacer(1, 6)])
+            rows.clear()
+
     for number, blocks in enumerate(pages):
         if number:
+            end_table()
             story.append(PageBreak())
         for kind, text in blocks:
-            if kind == "li":
+            if kind != "row":
+                end_table()
+            if kind == "row":
+                rows.append(_cells(text))
+            elif kind == "li":
                 story.append(Paragraph(html.escape(text), by_kind["li"], bulletText="•"))
             else:
                 story.append(Paragraph(html.escape(text), by_kind.get(kind, by_kind["p"])))
+    end_table()
     doc = SimpleDocTemplate(str(path), pagesize=A4, title=title or "", author="Exempelkommunen",
                             leftMargin=2.5 * cm, rightMargin=2.5 * cm,
                             topMargin=2.5 * cm, bottomMargin=2.5 * cm)
