@@ -132,7 +132,9 @@ class SearchHit(BaseModel):
     rank: int
     score: float = Field(..., description="Ranking score of the mode (not comparable across modes).")
     similarity: float = Field(..., description="Cosine similarity of question and passage.")
-    relevance: float = Field(..., description="Similarity mapped to 0-1 for display.")
+    relevance: float = Field(
+        ..., description="Similarity mapped to 0-1 for display (0 below the relevance floor); "
+        "never higher than that of a better-ranked hit.")
     passage_id: str
     document_id: str
     title: str
@@ -146,7 +148,9 @@ class SearchHit(BaseModel):
     page_end: int | None = Field(None, description="Last page, when the passage runs over a page "
                                  "break; else null.")
     highlights: list[tuple[int, int]] = Field(
-        ..., description="Document spans [start, end) of the sentences that best answer."
+        ..., description="Document spans [start, end) of what answers: one span over the "
+        "answering sentences (a lead-in with its list, two sentences); empty for a hit below "
+        "the relevance floor."
     )
 
 
@@ -170,7 +174,9 @@ class SearchResponse(BaseModel):
     took_ms: float
     generation: int | None = Field(..., description="The index generation that answered (all of "
                                    "the answer comes from this one; see /health).")
-    no_good_match: bool = Field(..., description="True when even the best passage is a weak match.")
+    no_good_match: bool = Field(
+        ..., description="True when the collection does not answer the question: the calibrated "
+        "abstention model's decision (or no hit at all); the results are then only candidates.")
     results: list[SearchHit]
 
 

@@ -150,8 +150,10 @@ class Settings(BaseSettings):
     abstention_model: Path | None = Field(
         None, description="Abstention model written by `qa calibrate` (default: the bundled "
         "qa/search/abstention.json): decides `no_good_match`.")
-    relevance_floor: float = Field(0.80, description="Cosine shown as 0 % relevance.")
-    relevance_ceiling: float = Field(0.90, description="Cosine shown as 100 % relevance.")
+    relevance_floor: float = Field(
+        0.83, description="Similarity shown as 0 % relevance: a hit below it is weak ('Låg "
+        "relevans') and gets no highlight.")
+    relevance_ceiling: float = Field(0.89, description="Similarity shown as 100 % relevance.")
     reranker: str | None = Field(None, description="Optional cross-encoder name or path.")
     rerank_top: int = Field(20, ge=1, description="How many fused candidates the reranker sees.")
     query_cache_size: int = Field(1024, ge=0, description="Cached question embeddings.")

@@ -143,10 +143,12 @@
     return parseInt(m[3], 10) + " " + month + " " + m[1];
   }
 
+  // The service's relevance never rises as rank falls, and a hit below its relevance floor
+  // (relevance 0) is weak: it is labelled "Låg" and has no highlight.
   function relevanceLevel(r) {
     var v = typeof r === "number" && isFinite(r) ? Math.max(0, Math.min(1, r)) : 0;
-    if (v >= 2 / 3) return { key: "hog", label: "Hög relevans", value: v };
-    if (v >= 1 / 3) return { key: "medel", label: "Medel relevans", value: v };
+    if (v >= 1 / 2) return { key: "hog", label: "Hög relevans", value: v };
+    if (v > 0) return { key: "medel", label: "Medel relevans", value: v };
     return { key: "lag", label: "Låg relevans", value: v };
   }
 

@@ -41,7 +41,7 @@ _SENTENCE_CUES: dict[AnswerType, re.Pattern[str]] = {
     "how_many": re.compile(rf"\d|\b({_NUMBER_WORDS})\b|\bprocent\b", re.IGNORECASE),
     "cost": re.compile(r"\d[\d\s\u00a0]*(kr\b|kronor|:-|sek\b|mkr|miljoner|miljarder|tkr|öre)|"
                        r"\b(kostnadsfri\w*|gratis|avgiftsfri\w*|ingen avgift)\b", re.IGNORECASE),
-    "who": re.compile(r"(?<=\S\s)[A-ZÅÄÖ][a-zåäöé]+(\s[A-ZÅÄÖ][a-zåäöé]+)+|\([A-ZÅÄÖ]{1,3}\)|"
+    "who": re.compile(r"\b[A-ZÅÄÖ][a-zåäöé]+(\s|\u00a0)[A-ZÅÄÖ][a-zåäöé]+|\([A-ZÅÄÖ]{1,3}\)|"
                       r"\b\w*(ordförande|chef|direktör|minister|ledamot|samordnare|handläggare|"
                       r"ansvarig|förvaltning\w*|nämnd\w*|styrelse\w*)\b"),
     "where": re.compile(r"\b(i|på|vid|utanför|hos|mot)\s[A-ZÅÄÖ]\w+|\b\w+(gatan|vägen|torget|"

@@ -14,7 +14,8 @@ What is marked is what answers, not just the best sentence:
   a reader needs both;
 * a neighbouring sentence that scores nearly as well is marked too, for
   answers that span two sentences;
-* a bare heading is never the answer when the passage has more.
+* a bare heading, or a question the text itself asks ("Vem har rätt till
+  färdtjänst?"), is never the answer when the passage has more.
 
 The marked sentences are contiguous and come back as one span, so the first
 highlight of a result is the whole answer.
@@ -31,8 +32,8 @@ from qa.index.lexical import LexicalIndex
 from qa.search.answer_types import AnswerType, has_answer_type
 
 _TERM_WEIGHT = 0.05
-_CUE_WEIGHT = 0.01
-_NEIGHBOUR_MARGIN = 0.01
+_CUE_WEIGHT = 0.04
+_NEIGHBOUR_MARGIN = 0.02
 _MAX_LIST_ITEMS = 12
 _LIST_MARKER = re.compile(r"^(?:[-–•*·▪]|\d{1,2}[.)])\s")
 
@@ -84,8 +85,8 @@ class Highlighter:
                  for s, (a, b) in zip(sentences, spans, strict=True)]
         # A bare heading restates the topic; the answer is in the sentences under it. (A short
         # list item without a full stop is content, not a heading.)
-        bare = np.array([_is_bare_heading(s) and not item for s, item in zip(sentences, items,
-                                                                              strict=True)])
+        bare = np.array([(_is_bare_heading(s) and not item) or _is_question(s)
+                         for s, item in zip(sentences, items, strict=True)])
         scores = np.where(bare & (len(spans) > 1), scores - 1.0, scores)
         best = int(np.argmax(scores))
         first, last = _answer_extent(best, scores, sentences, items, bare)
@@ -131,6 +132,11 @@ def _list_end(i: int, items: list[bool], start: int | None = None) -> int:
     while i + 1 < len(items) and items[i + 1] and i + 1 - start < _MAX_LIST_ITEMS:
         i += 1
     return i
+
+
+def _is_question(sentence: str) -> bool:
+    """A question in the text ("Vem har rätt till färdtjänst?") asks; the answer follows it."""
+    return sentence.rstrip().endswith("?")
 
 
 def _is_bare_heading(sentence: str) -> bool:
