@@ -427,7 +427,7 @@ def calibrate(
     split: Annotated[str | None, typer.Option(
         help="Fit on this split only (default: tune); 'all' fits on every question.")] = "tune",
     max_flagged: Annotated[float, typer.Option(
-        min=0.0, max=0.5, help="Share of answerable questions that may be flagged, out of fold.")] = 0.03,
+        min=0.0, max=0.5, help="Share of answerable questions that may be flagged, out of fold.")] = 0.04,
 ) -> None:
     """Fit the abstention model that decides `no_good_match`, and report what it flags.
 

@@ -24,9 +24,9 @@ from qa.eval.testset import EvalQuery
 from qa.search.abstention import AbstentionModel, Signals
 from qa.search.engine import SearchEngine
 
-MAX_FLAGGED = 0.03  # answerable questions flagged at most, out of fold (the issue allows 5 %)
+MAX_FLAGGED = 0.04  # answerable questions flagged at most, out of fold (the issue allows 5 %)
 _FOLDS = 5
-_C = 1.0
+_C = 0.1  # strong regularisation: a few hundred questions, three signals
 
 
 @dataclass(frozen=True)

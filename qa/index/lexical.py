@@ -85,10 +85,6 @@ class SwedishAnalyzer:
                     return (h_stem, *rest)
         return ()
 
-    def word_terms(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
-        """Each content word of ``text`` as (its stem, the stems of its compound parts)."""
-        return [(self._stem(word), self._split(word)) for word in self.words(text)]
-
     def tokens(self, text: str) -> list[str]:
         out: list[str] = []
         for word in self.words(text):

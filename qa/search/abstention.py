@@ -5,11 +5,19 @@ separates poorly: "Vad kostar ett busskort?" lands near a parking policy at a
 similarity many answered questions have. The decision therefore combines
 signals the search already has (``Signals``):
 
-* the best hit's similarity, and how far it stands above the fifth;
-* how much of the question (idf-weighted) the best passage contains, and how
-  much of it the collection knows at all ("busskort" is in no passage);
-* whether the question asks for a kind of answer (a date, a number, an amount,
-  a name, a place) that the best passage does not hold.
+* the best hit's similarity;
+* the question's cosine with the collection's centroid (its mean passage
+  vector): a question far from what the collection is about scores high
+  similarities less often by meaning than by chance, and one close to it
+  needs a higher similarity to count;
+* whether the two rankers agree: where BM25 ranks the passage the dense
+  ranker likes best. An answered question's words tend to be in its answer;
+  a near miss is similar in meaning to a passage that lacks them.
+
+Other signals were tried and did not add to these on the tuning half (the
+README's design note lists them): term coverage of the best passage, the
+share of the question's words the collection knows, a missing answer type,
+the spread of the top similarities.
 
 A logistic regression turns them into the probability that the question is not
 answered; ``no_good_match`` is that probability at or above the model's
@@ -28,13 +36,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from qa.errors import QAError
-from qa.index.lexical import SwedishAnalyzer
-from qa.search.answer_types import AnswerType, has_answer_type
 
 BUNDLED_MODEL = Path(__file__).resolve().parent / "abstention.json"
-FEATURES = ("similarity", "spread", "coverage", "known", "type_missing")
-SIGNAL_DEPTH = 5  # hits the signals look at: the spread is best minus fifth
+FEATURES = ("similarity", "centroid", "agreement")
 
 
 @dataclass(frozen=True)
@@ -42,38 +49,22 @@ class Signals:
     """What the search knows about how well its best hit answers; see the module doc."""
 
     similarity: float  # the best hit's similarity (passage and sentence cosines mixed)
-    spread: float  # best similarity minus that of the fifth hit (or the last, with fewer)
-    coverage: float  # idf-weighted share of the question's words found in the best passage
-    known: float  # share of the question's words the collection holds anywhere
-    type_missing: float  # 1.0 when the answer type asked for is absent from the best passage
+    centroid: float  # the question's cosine with the collection's mean passage vector
+    agreement: float  # 1 / rank of the dense ranker's best passage in BM25's list (0: absent)
 
     def vector(self) -> list[float]:
         return [getattr(self, f) for f in FEATURES]
 
 
-def signals(analyzer: SwedishAnalyzer, idf: dict[str, float], question: str,
-            similarities: Sequence[float], best_text: str, passage_terms: frozenset[str],
-            answer_type: AnswerType | None) -> Signals:
-    """The signals of one search from its hits' similarities (best first) and its best passage.
-
-    ``passage_terms``: the best passage's analysed terms; ``idf`` the lexical index's, where an
-    unknown word weighs as much as the rarest known one.
-    """
-    rarest = max(idf.values(), default=1.0)
-    words = analyzer.word_terms(question)
-    total = covered = known = 0.0
-    for stem, parts in words:
-        weight = idf.get(stem, rarest)
-        total += weight
-        if stem in passage_terms or (parts and all(p in passage_terms for p in parts)):
-            covered += weight
-        known += stem in idf or bool(parts and all(p in idf for p in parts))
-    n = len(similarities)
-    spread = similarities[0] - similarities[min(n, SIGNAL_DEPTH) - 1] if n else 0.0
-    missing = answer_type is not None and not has_answer_type(best_text, answer_type)
-    return Signals(similarity=similarities[0] if n else 0.0, spread=spread,
-                   coverage=covered / total if total else 0.0,
-                   known=known / len(words) if words else 0.0, type_missing=float(missing))
+def signals(similarity: float, centroid: float, dense_best: int | None,
+            lexical_rows: Sequence[int] | np.ndarray) -> Signals:
+    """The signals of one search: the best hit's similarity, the question's cosine with the
+    collection's centroid, and where BM25 ranks the dense ranker's best passage."""
+    agreement = 0.0
+    if dense_best is not None:
+        found = np.flatnonzero(np.asarray(lexical_rows) == dense_best)
+        agreement = 1.0 / (int(found[0]) + 1) if len(found) else 0.0
+    return Signals(similarity, centroid, agreement)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from qa.index.snapshot import OriginalFile, Snapshot
 from qa.index.store import DocumentSummary
 from qa.ingest.documents import Document
 from qa.ingest.passages import Passage, sentence_spans
-from qa.search.abstention import SIGNAL_DEPTH, AbstentionModel, Signals, signals
+from qa.search.abstention import AbstentionModel, Signals, signals
 from qa.search.answer_types import AnswerType, question_type
 from qa.search.filters import FilterMasks, Filters, PassageMask
 from qa.search.highlight import Highlighter, IsListItem
@@ -108,6 +108,14 @@ class EngineInfo:
     generation: int  # the published generation of the index being served
 
 
+def _centroid(embeddings: np.ndarray) -> np.ndarray:
+    """The collection's mean passage vector, normalised: where its subject matter lies."""
+    if len(embeddings) == 0:
+        return np.zeros(embeddings.shape[1] if embeddings.ndim == 2 else 1, np.float32)
+    mean = np.asarray(embeddings, dtype=np.float64).mean(axis=0)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+
+
 class SearchEngine:
     """Holds the index and the model for the life of the process; thread-safe for reads."""
 
@@ -125,6 +133,7 @@ class SearchEngine:
         self._list_items = {doc: (np.array([a for a, _ in spans]), np.array([b for _, b in spans]))
                             for doc, spans in index.list_items().items()}
         self._masks = FilterMasks(index)  # empty until the first filtered search
+        self._centroid = _centroid(index.embeddings)
         self.abstention = AbstentionModel.load(settings.abstention_model)
         self.reranker = reranker
         if reranker is None and settings.reranker:
@@ -189,9 +198,13 @@ class SearchEngine:
         return scores[order], rows[order]
 
     def _rank(self, question: str, qvec: np.ndarray, mode: str, n: int,
-              timings: dict[str, float], mask: PassageMask | None = None
-              ) -> list[tuple[int, float]]:
-        """(row, score) best first; with a ``mask``, only matching passages are candidates."""
+              timings: dict[str, float], mask: PassageMask | None = None,
+              trace: dict[str, np.ndarray] | None = None) -> list[tuple[int, float]]:
+        """(row, score) best first; with a ``mask``, only matching passages are candidates.
+
+        ``trace`` receives each ranker's rows best first ("dense", "lexical"), for abstention.
+        """
+        trace = {} if trace is None else trace
         s = self.settings
         pool = max(s.candidates, n)
         dense_rows = lex_rows = np.zeros(0, np.int64)
@@ -201,6 +214,7 @@ class SearchEngine:
         if mode in ("dense", "hybrid"):
             t = time.perf_counter()
             dense_scores, dense_rows = self._dense(qvec, pool, mask)
+            trace["dense"] = dense_rows
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
             if mode == "dense":
                 return list(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
@@ -208,6 +222,7 @@ class SearchEngine:
             t = time.perf_counter()
             lex_scores, lex_rows = self.index.lexical.search(
                 question, pool, None if mask is None else mask.weights)
+            trace["lexical"] = lex_rows
             timings["lexical_ms"] = (time.perf_counter() - t) * 1000
             if mode == "lexical":
                 return list(zip(lex_rows.tolist(), lex_scores.tolist(), strict=True))
@@ -301,26 +316,33 @@ class SearchEngine:
             t = time.perf_counter()
             mask = self._masks.mask(filters)
             timings["filter_ms"] = (time.perf_counter() - t) * 1000
-        ranked = self._rank(question, qvec, mode, k, timings, mask)
+        trace: dict[str, np.ndarray] = {}
+        ranked = self._rank(question, qvec, mode, k, timings, mask, trace)
         ranked = self._reranked(question, ranked, timings)
-        kept = self._dedupe(ranked, max(k, SIGNAL_DEPTH))
-        found = self._signals(question, qvec, kept)
-        hits = self._hits(question, qvec, kept[:k], highlights, timings)
+        kept = self._dedupe(ranked, k)
+        found = self._signals(question, qvec, kept, trace, mask) if kept else None
+        hits = self._hits(question, qvec, kept, highlights, timings)
         unanswered = self.abstention.probability(found) if found else 1.0
         took = (time.perf_counter() - t0) * 1000
         return SearchResult(question, mode, hits, took, unanswered >= self.abstention.threshold,
                             timings, filters, self.index.generation, found, unanswered)
 
-    def _signals(self, question: str, qvec: np.ndarray, kept: list[tuple[int, float]]
-                 ) -> Signals | None:
-        """What abstention decides on (``qa.search.abstention``); None without any hit."""
-        if not kept:
-            return None
-        rows = np.asarray([row for row, _ in kept[:SIGNAL_DEPTH]], dtype=np.int64)
-        best = self.passages[int(rows[0])]
-        return signals(self.highlighter.analyzer, self.highlighter.idf, question,
-                       self.dense_scores(rows, qvec).tolist(), best.text,
-                       self.highlighter.passage_terms(best.text), question_type(question))
+    def _signals(self, question: str, qvec: np.ndarray, kept: list[tuple[int, float]],
+                 trace: dict[str, np.ndarray], mask: PassageMask | None) -> Signals:
+        """What abstention decides on (``qa.search.abstention``), from the rankers' lists; the
+        one a mode did not run is run here (the lexical search costs a millisecond or two)."""
+        pool = self.settings.candidates
+        dense = trace.get("dense")
+        if dense is None:
+            _, dense = self._dense(qvec, pool, mask)
+        lexical = trace.get("lexical")
+        if lexical is None:
+            _, lexical = self.index.lexical.search(question, pool,
+                                                   None if mask is None else mask.weights)
+        first = int(kept[0][0])
+        similarity = float(self.dense_scores(np.asarray([first], dtype=np.int64), qvec)[0])
+        return signals(similarity, float(qvec @ self._centroid),
+                       int(dense[0]) if len(dense) else None, lexical)
 
     def _reranked(self, question: str, ranked: list[tuple[int, float]],
                   timings: dict[str, float]) -> list[tuple[int, float]]:

@@ -48,10 +48,6 @@ class Highlighter:
         self._term_cache: dict[str, frozenset[str]] = {}
         self.idf = lexical.idf()
 
-    def passage_terms(self, text: str) -> frozenset[str]:
-        """The analysed terms of a sentence or passage (cached: passages recur across questions)."""
-        return self._terms(text)
-
     def _terms(self, sentence: str) -> frozenset[str]:
         terms = self._term_cache.get(sentence)
         if terms is None:
