@@ -444,7 +444,6 @@ def calibrate(
     for where, path in zip(index, questions, strict=True):
         engine = SearchEngine.open(s, str(where))
         data += collect(engine, resolve(load_testset(path), engine.document_texts()))
-        engine.close()
     chosen = data if split == "all" else [d for d in data if d.split == split]
     names = ", ".join(p.name for p in questions)
     model = fit(chosen, max_flagged, fitted_on=f"{names}, split {split}, "

@@ -174,11 +174,22 @@ def test_qa_eval_end_to_end(engine, seeds_index_dir, tmp_path, monkeypatch) -> N
     assert report["elapsed_seconds"] < 120
     for mode in MODES:
         assert 0.0 < report["metrics"][mode]["nDCG@10"] <= 1.0
+        assert 0.0 < report["metrics"][mode]["Answer@1"] <= report["metrics"][mode]["Answer@3"]
+        for name in ("Hit@1", "MRR@10", "Answer@1", "Flagged unanswerable"):
+            found = report["intervals"][mode][name]
+            assert found["low"] <= found["mean"] <= found["high"], (mode, name)
+            assert found["mean"] == pytest.approx(report["metrics"][mode][name], abs=1e-3)
+        assert report["split_intervals"]["heldout"][mode]["Hit@1"]["n"] < report["questions"]
+    assert set(report["comparisons"]) == {"dense", "lexical"}
+    assert report["comparisons"]["lexical"]["Hit@1"]["verdict"] == "worse"
+    assert {"who", "list", "cost", "where"} <= set(report["kinds"])
     ranks = {r["id"]: r["rank"] for r in report["per_question"]}
     assert len(ranks) == report["questions"] + report["unanswerable"]
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| metric | hybrid | dense | lexical |" in md
     assert "## Misses" in md and "## Unanswerable questions" in md and "`heldout`" in md
+    assert "## With 95 % confidence intervals" in md and "### Per kind of question" in md
+    assert "### `lexical` against `hybrid`, paired" in md
     for png in ("metrics.png", "ranks.png"):
         data = (out / png).read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000
@@ -258,3 +269,26 @@ def test_beir_folder_is_read_with_graded_qrels(tmp_path) -> None:
     assert bench.documents[2].text == "Tom"  # an empty text falls back to the title
     (q,) = bench.queries  # q2 has no judged document in the corpus; score 0 is not relevant
     assert q.targets == (Target(ids[0], grade=2),)
+
+
+def test_qa_calibrate_fits_and_reports_flag_shares(engine, seeds_index_dir, tmp_path,
+                                                   monkeypatch) -> None:
+    """`qa calibrate` on the seed set: a model file the engine can load, shares per split."""
+    from typer.testing import CliRunner
+
+    from qa import cli
+    from qa.search.abstention import AbstentionModel
+    from qa.search.engine import SearchEngine
+
+    monkeypatch.setattr(SearchEngine, "open", staticmethod(lambda settings, index_dir=None: engine))
+    out = tmp_path / "abstention.json"
+    result = CliRunner().invoke(cli.app, ["calibrate", "--index", str(seeds_index_dir),
+                                          "--questions", str(BUNDLED_TESTSET), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "heldout: flags" in result.output and "tune: flags" in result.output
+    model = AbstentionModel.load(out)
+    assert "seeds_sv.jsonl, split tune" in model.fitted_on
+    result = CliRunner().invoke(cli.app, ["calibrate", "--index", str(seeds_index_dir),
+                                          "--questions", str(BUNDLED_TESTSET), "--index",
+                                          str(seeds_index_dir), "--out", str(out)])
+    assert result.exit_code == 1
