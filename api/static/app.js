@@ -304,18 +304,19 @@
     return marks;
   }
 
-  function renderPassage(container, result) {
+  // `plain`: a candidate shown under "no clear answer" marks nothing as the answer.
+  function renderPassage(container, result, plain) {
     container.textContent = "";
     if (Array.isArray(result._view)) {
       result._view.forEach(function (sg) {
         var text = String(sg[0]);
-        container.appendChild(sg[1] ? el("mark", { class: "answer-mark", text: text }) : document.createTextNode(text));
+        container.appendChild(sg[1] && !plain ? el("mark", { class: "answer-mark", text: text }) : document.createTextNode(text));
       });
       return;
     }
     var text = String(result.text || "");
     var pos = 0;
-    (result._marks || []).forEach(function (m) {
+    (plain ? [] : (result._marks || [])).forEach(function (m) {
       if (m[0] < pos || m[1] > text.length) return;
       if (m[0] > pos) container.appendChild(document.createTextNode(text.slice(pos, m[0])));
       container.appendChild(el("mark", { class: "answer-mark", text: text.slice(m[0], m[1]) }));
@@ -334,7 +335,7 @@
         else result._marks = computeMarks(result, doc.text);
         save();
         var node = document.querySelector('[data-turn="' + turn.id + '"] [data-result="' + i + '"] .passage');
-        if (node) renderPassage(node, result);
+        if (node) renderPassage(node, result, !!turn.response.no_good_match);
       }).catch(function () { /* the passage is shown as the API gave it, without a highlight */ });
     });
   }
@@ -510,7 +511,7 @@
     ]);
 
     var passage = el("blockquote", { class: "passage" });
-    renderPassage(passage, result);
+    renderPassage(passage, result, uncertain);
 
     var open = el("button", { type: "button", class: "btn btn-secondary card-open" }, [
       "Visa i dokumentet", srOnly(": " + title)

@@ -540,3 +540,33 @@ def test_converted_documents_cite_pages_and_show_their_structure(browser, docume
         expect(dialog.locator("a.doc-original")).to_contain_text("Word")
     finally:
         session.close()
+
+
+def test_lead_in_and_list_marked_labels_never_rise_and_weak_cards_unmarked(session):
+    session.open()
+    turn = session.ask(Q_TRUST)
+    show_all(turn)
+    first = turn.locator(".card").first
+    mark = first.locator(".answer-mark")
+    expect(mark).to_have_count(1)
+    expect(mark).to_contain_text("fem fingrar:")
+    expect(mark).to_contain_text("Följ upp med verksamhetsdialoger")  # the list, not only its lead-in
+    order = {"Hög relevans": 2, "Medel relevans": 1, "Låg relevans": 0}
+    cards = turn.locator(".card")
+    labels = [cards.nth(i).locator(".rel-label").inner_text() for i in range(cards.count())]
+    levels = [order[label] for label in labels]
+    assert levels == sorted(levels, reverse=True), labels
+    for i, label in enumerate(labels):
+        expected = 0 if label == "Låg relevans" else 1
+        expect(cards.nth(i).locator(".answer-mark")).to_have_count(expected)
+    shot(session.page, "lead-in-and-list.png")
+
+
+def test_a_question_the_documents_do_not_answer_shows_folded_candidates(session):
+    session.open()
+    turn = session.ask("Vad kostar ett busskort?")
+    expect(turn.locator(".notice-nomatch")).to_contain_text(MSG_NO_MATCH)
+    weak = turn.locator("details.weak-results")
+    expect(weak).to_have_count(1)
+    expect(weak).not_to_have_attribute("open", "")
+    expect(turn.locator(".answer-mark")).to_have_count(0)  # nothing is offered as the answer
