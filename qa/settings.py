@@ -154,6 +154,34 @@ class Settings(BaseSettings):
         0.83, description="Similarity shown as 0 % relevance: a hit below it is weak ('Låg "
         "relevans') and gets no highlight.")
     relevance_ceiling: float = Field(0.89, description="Similarity shown as 100 % relevance.")
+    fusion: Literal["convex", "minmax", "zscore", "rrf", "learned"] = Field(
+        "convex", description="How hybrid mode combines the dense and BM25 scores: 'convex' = dense "
+        "score + QA_LEXICAL_WEIGHT x BM25 / best BM25; 'minmax' and 'zscore' normalise both scores "
+        "over the candidates first, 'rrf' adds reciprocal ranks (QA_RRF_K), each with "
+        "QA_LEXICAL_WEIGHT as BM25's weight; 'learned' = a logistic model over the candidates' "
+        "features (QA_FUSION_WEIGHTS). Experiments, README's design note.")
+    rrf_k: float = Field(60, gt=0, description="Reciprocal rank fusion: 1 / (k + rank).")
+    fusion_weights: Path | None = Field(
+        None, description="JSON weights of the learned fusion (bench.ranking_experiments writes "
+        "them); unset = the ones shipped in qa/search/fusion_weights.json.")
+    prf_beta: float = Field(
+        0.0, ge=0, description="Vector pseudo-relevance feedback: the question vector plus beta x "
+        "the mean of its QA_PRF_PASSAGES best passage vectors searches again; 0 = off.")
+    prf_passages: int = Field(3, ge=1, description="Passages the vector feedback averages.")
+    rm3_terms: int = Field(
+        0, ge=0, description="RM3 on the BM25 side: expansion terms taken from the "
+        "QA_RM3_PASSAGES best BM25 passages; 0 = off.")
+    rm3_passages: int = Field(5, ge=1, description="Passages RM3 takes expansion terms from.")
+    rm3_weight: float = Field(
+        0.7, ge=0, le=1, description="RM3: weight of the original question terms (the expansion "
+        "terms share the rest).")
+    compound_vocabulary: Literal["corpus", "hunspell", "both"] = Field(
+        "corpus", description="Words the BM25 analyser splits compounds into (at build time; the "
+        "index keeps them): the corpus's own, the Hunspell dictionary's (QA_HUNSPELL_DICTIONARY), "
+        "or both.")
+    hunspell_dictionary: Path = Field(
+        Path("/usr/share/hunspell/sv_SE.dic"),
+        description="Hunspell .dic word list for QA_COMPOUND_VOCABULARY (Debian: hunspell-sv).")
     reranker: str | None = Field(None, description="Optional cross-encoder name or path.")
     rerank_top: int = Field(20, ge=1, description="How many fused candidates the reranker sees.")
     query_cache_size: int = Field(1024, ge=0, description="Cached question embeddings.")

@@ -153,6 +153,9 @@ def index_key(bench: Benchmark, embedder: BuildEncoder, settings: Settings) -> s
         "corpus": corpus_fingerprint(bench.documents),
         **asdict(build_key(settings, embedder)),
         "exact_search_max": settings.exact_search_max,
+        # Named only when not the default, so the default's key (and cached indexes) stay as they were.
+        **({"compound_vocabulary": settings.compound_vocabulary}
+           if settings.compound_vocabulary != "corpus" else {}),
         "hnsw_m": settings.hnsw_m,
         "format": FORMAT,
     }

@@ -198,7 +198,8 @@ def write_generation(plan: Plan, encoder: PassageEncoder, settings: Settings, fo
         write_sentence_vectors(files, plan.sentence_vectors, plan.sentence_spans,
                                plan.sentence_offsets, settings.exact_search_max, settings.hnsw_m)
     files.lexical.mkdir()
-    LexicalIndex.build([p.embedding_text(True) for p in plan.passages]).save(files.lexical)
+    LexicalIndex.build([p.embedding_text(True) for p in plan.passages], settings.compound_vocabulary,
+                       settings.hunspell_dictionary).save(files.lexical)
     manifest = _manifest(plan, encoder, kind_of(vindex), number)
     manifest.write(folder)
     return manifest

@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ import numpy as np
 
 from qa.embed.question_encoder import QuestionEncoder, open_question_encoder
 from qa.errors import QAError
+from qa.index.lexical import LexicalIndex
 from qa.index.manifest import Manifest
 from qa.index.snapshot import OriginalFile, Snapshot
 from qa.index.store import DocumentSummary
@@ -41,7 +43,10 @@ from qa.ingest.documents import Document
 from qa.ingest.passages import Passage, sentence_spans
 from qa.search.abstention import AbstentionModel, Signals, signals
 from qa.search.answer_types import AnswerType, question_type
+from qa.search.features import Candidates, FeatureExtractor
+from qa.search.feedback import rm3_scores, rocchio
 from qa.search.filters import FilterMasks, Filters, PassageMask
+from qa.search.fusion import LearnedFusion, fuse
 from qa.search.highlight import Highlighter, IsListItem
 from qa.search.modes import check_mode
 from qa.search.results import Hit, SearchResult
@@ -202,32 +207,45 @@ class SearchEngine:
               trace: dict[str, np.ndarray] | None = None) -> list[tuple[int, float]]:
         """(row, score) best first; with a ``mask``, only matching passages are candidates.
 
-        ``trace`` receives each ranker's rows best first ("dense", "lexical"), for abstention.
+        ``trace`` receives each ranker's rows best first ("dense", "lexical"), for abstention:
+        the question's own rankings, before any feedback. Settings choose among ranking
+        experiments (README's design note): vector feedback (``prf_beta``, off), RM3 on hybrid
+        ranking's BM25 side (``rm3_terms``, on) and the fusion (``fusion``, convex).
         """
         trace = {} if trace is None else trace
         s = self.settings
         pool = max(s.candidates, n)
         dense_rows = lex_rows = np.zeros(0, np.int64)
         dense_scores = lex_scores = np.zeros(0, np.float32)
+        lex_all: np.ndarray | None = None
         if mask is not None and mask.count == 0:
             return []
         if mode in ("dense", "hybrid"):
             t = time.perf_counter()
             dense_scores, dense_rows = self._dense(qvec, pool, mask)
             trace["dense"] = dense_rows
+            if s.prf_beta > 0:
+                qvec = rocchio(qvec, self.index.embeddings[dense_rows[: s.prf_passages]], s.prf_beta)
+                dense_scores, dense_rows = self._dense(qvec, pool, mask)
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
             if mode == "dense":
                 return list(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
         if mode in ("lexical", "hybrid"):
             t = time.perf_counter()
-            lex_scores, lex_rows = self.index.lexical.search(
-                question, pool, None if mask is None else mask.weights)
-            trace["lexical"] = lex_rows
+            plain = self.index.lexical.scores(question, None if mask is None else mask.weights)
+            trace["lexical"] = LexicalIndex.top(plain, pool)[1]
+            lex_all = self._bm25(question, mask, plain)
+            lex_scores, lex_rows = LexicalIndex.top(lex_all, pool)
             timings["lexical_ms"] = (time.perf_counter() - t) * 1000
             if mode == "lexical":
                 return list(zip(lex_rows.tolist(), lex_scores.tolist(), strict=True))
         t = time.perf_counter()
-        fused = self._fuse_convex(qvec, dense_rows, dense_scores, lex_rows, lex_scores)
+        if s.fusion == "convex":
+            fused = self._fuse_convex(qvec, dense_rows, dense_scores, lex_rows, lex_scores)
+        else:
+            found = self._candidates(qvec, dense_rows, lex_rows, lex_all)
+            fused = dict(zip(found.rows.tolist(), self._fuse_other(question, found).tolist(),
+                             strict=True))
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         timings["fusion_ms"] = (time.perf_counter() - t) * 1000
         return ranked
@@ -243,6 +261,68 @@ class SearchEngine:
         w = self.settings.lexical_weight
         return {int(r): float(d) + w * lexical.get(int(r), 0.0) / top
                 for r, d in zip(rows.tolist(), dense.tolist(), strict=True)}
+
+    # ------------------------------------------------------------------ ranking experiments
+    # Alternatives to the default ranking behind settings (qa.search.feedback, fusion, features).
+
+    def _bm25(self, question: str, mask: PassageMask | None, plain: np.ndarray | None
+              ) -> np.ndarray | None:
+        """BM25 of every passage (None: no indexed term): ``plain`` (the question's own
+        scores), RM3-expanded when ``rm3_terms``."""
+        s = self.settings
+        if s.rm3_terms <= 0:
+            return plain
+        passages = self.passages
+        return rm3_scores(self.index.lexical, question, lambda row: passages[row].embedding_text(True),
+                          s.rm3_passages, s.rm3_terms, s.rm3_weight,
+                          None if mask is None else mask.weights, first=plain)
+
+    def _candidates(self, qvec: np.ndarray, dense_rows: np.ndarray, lex_rows: np.ndarray,
+                    lex_all: np.ndarray | None) -> Candidates:
+        """The fused pool (dense rows, then BM25's others) with each one's signals."""
+        rows = np.concatenate([dense_rows, np.setdiff1d(lex_rows, dense_rows)]).astype(np.int64)
+        passage = np.asarray(self.index.embeddings[rows]) @ qvec
+        sentences = self.index.sentences
+        sentence = sentences.best(rows, qvec) if sentences is not None and len(rows) else passage
+        w = self.settings.passage_weight
+        bm25 = lex_all[rows] if lex_all is not None else np.zeros(len(rows), np.float32)
+        return Candidates(rows, passage.astype(np.float64), sentence.astype(np.float64),
+                          (w * passage + (1 - w) * sentence).astype(np.float64),
+                          np.asarray(bm25, np.float64))
+
+    def _fuse_other(self, question: str, found: Candidates) -> np.ndarray:
+        s = self.settings
+        learned = None
+        if s.fusion == "learned":
+            learned = self._learned_fusion.score(self.features.matrix(question, found))
+        return fuse(s.fusion, found, s.lexical_weight, s.rrf_k, learned)
+
+    @cached_property
+    def features(self) -> FeatureExtractor:
+        """The learned fusion's features of candidates (built on first use)."""
+        return FeatureExtractor(self.index.lexical, self.passages)
+
+    @cached_property
+    def _learned_fusion(self) -> LearnedFusion:
+        return LearnedFusion.load(self.settings.fusion_weights)
+
+    def candidates(self, question: str) -> tuple[Candidates, np.ndarray]:
+        """A question's hybrid candidate pool, unfused, with its feature matrix.
+
+        The same pool hybrid ranking fuses (vector feedback and RM3 included when set), for
+        fitting a learned fusion offline (``bench.ranking_experiments``).
+        """
+        s = self.settings
+        question = self.questions.bounded(question)
+        qvec = self.questions.embed(question)
+        _, dense_rows = self._dense(qvec, s.candidates)
+        if s.prf_beta > 0:
+            qvec = rocchio(qvec, self.index.embeddings[dense_rows[: s.prf_passages]], s.prf_beta)
+            _, dense_rows = self._dense(qvec, s.candidates)
+        lex_all = self._bm25(question, None, self.index.lexical.scores(question))
+        _, lex_rows = LexicalIndex.top(lex_all, s.candidates)
+        found = self._candidates(qvec, dense_rows, lex_rows, lex_all)
+        return found, self.features.matrix(question, found)
 
     def _dedupe(self, ranked: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
         """Drop a passage that repeats a better one (overlapping span or near-identical text)."""

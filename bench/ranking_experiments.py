@@ -1,0 +1,478 @@
+"""Ranking experiments from the model's own signals: fusions, feedback, RM3, decompounding.
+
+Every variant is a setting of the real engine (``qa.search``: ``fusion``, ``prf_*``,
+``rm3_*``, ``compound_vocabulary``), evaluated by ``qa.eval.runner.evaluate`` exactly as
+``qa eval`` does (hybrid mode, k = 10). Protocol:
+
+* each family's grid is run on the **tune** half of the seed test set and the best
+  setting is chosen there (MRR@10, then Hit@1, then nDCG@10);
+* only that setting is run on the **held-out** half, compared with today's default
+  over the same questions (paired bootstrap, ``qa.eval.confidence``);
+* SweFAQ dev (all its questions, no split) is a sanity check against fitting the seeds;
+* the learned fusion is a logistic regression over ``qa.search.features`` fitted with
+  cross-validation grouped by question on the tune half plus SweFAQ dev; its tune and
+  SweFAQ figures are out-of-fold (each fold ranked by a model that never saw it), its
+  held-out figures come from the model fitted on all of them, which is written to
+  ``qa/search/fusion_weights.json`` (the weights ``QA_FUSION=learned`` reads);
+* a third data set, ``qa/eval/testsets/kommun_sv.jsonl`` over ``qa/eval/testsets/kommun/``,
+  is included when it exists (its tune half trains and selects, like the seeds').
+
+Writes ``bench/results/ranking_experiments.json`` and ``.md``.
+
+    python -m bench.ranking_experiments [--quick] [--no-fit]
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import (
+    BENCH_INDEX,
+    ROOT,
+    SWEFAQ,
+    TESTSET,
+    bench_parser,
+    ensure_seeds_index,
+    results_dir,
+    write_result,
+)
+
+MODE = "hybrid"
+K = 10
+FIGURES = ("Hit@1", "Hit@5", "MRR@10", "nDCG@10")
+KOMMUN_TESTSET = ROOT / "qa" / "eval" / "testsets" / "kommun_sv.jsonl"
+KOMMUN_CORPUS = ROOT / "qa" / "eval" / "testsets" / "kommun"
+SCRATCH = ROOT / "var" / "ranking-experiments"
+WEIGHTS = ROOT / "qa" / "search" / "fusion_weights.json"
+
+# Each family: settings to try on tune (the first is the family's reference point).
+GRIDS: dict[str, list[dict[str, Any]]] = {
+    "minmax": [{"fusion": "minmax", "lexical_weight": w} for w in (0.05, 0.1, 0.2, 0.3, 0.5)],
+    "zscore": [{"fusion": "zscore", "lexical_weight": w} for w in (0.05, 0.1, 0.2, 0.3, 0.5)],
+    "rrf": [{"fusion": "rrf", "rrf_k": 60, "lexical_weight": w} for w in (0.25, 0.5, 0.75, 1.0)],
+    "vector_prf": [{"prf_beta": b, "prf_passages": m} for b in (0.1, 0.25, 0.5) for m in (1, 3, 5)],
+    "rm3": [{"rm3_terms": t, "rm3_passages": m, "rm3_weight": lam}
+            for t in (5, 10) for m in (3, 5) for lam in (0.5, 0.7, 0.85)],
+    "hunspell": [{"compound_vocabulary": "hunspell"}, {"compound_vocabulary": "both"}],
+}
+QUICK_GRIDS = {name: grid[:1] for name, grid in GRIDS.items()}
+C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
+CLASS_WEIGHTS = (None, "balanced")
+FOLDS = 5
+
+
+@dataclass
+class DataSet:
+    """One labelled data set: its queries, the engine factory and how relevance is counted."""
+
+    name: str
+    queries: list[Any]
+    unit: str
+    engine_for: Callable[[dict[str, Any]], Any]  # settings overrides -> engine
+    splits: bool  # tune / heldout halves (else: all questions are a sanity check)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def part(self, split: str | None) -> list[Any]:
+        return [q for q in self.queries if split is None or q.split == split]
+
+
+def _settings(**overrides: Any):
+    from qa.settings import Settings
+
+    return Settings(**overrides)
+
+
+def _rows(ev, mode: str = MODE) -> list[dict[str, Any]]:
+    """The per-question rows ``qa.eval.breakdown`` reads (as in report.json)."""
+    return [{"id": q.id, "split": q.split, "kind": q.kind, "answerable": q.answerable,
+             "scores": {mode: ev.scores[mode][q.id]}} for q in ev.queries]
+
+
+def _intervals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from qa.eval import breakdown
+
+    return {n: i.to_json() for n, i in breakdown.intervals(rows, MODE, FIGURES).items()}
+
+
+def _compare(base: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from qa.eval import breakdown
+
+    return breakdown.comparisons_json(breakdown.comparisons(base, MODE, rows, MODE, FIGURES))
+
+
+def _scored(base: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A variant's figures with intervals, and its paired difference from the default."""
+    return {"figures": _intervals(rows), "versus_default": _compare(base, rows)}
+
+
+def _run(ds: DataSet, overrides: dict[str, Any], queries: Sequence[Any]) -> list[dict[str, Any]]:
+    from qa.eval.runner import evaluate
+
+    engine = ds.engine_for(overrides)
+    return _rows(evaluate(engine, list(queries), [MODE], K, ds.unit, progress=False))
+
+
+def _selection_key(figures: dict[str, Any]) -> tuple[float, float, float]:
+    return (figures["MRR@10"]["mean"], figures["Hit@1"]["mean"], figures["nDCG@10"]["mean"])
+
+
+# ---------------------------------------------------------------- data sets and engines
+
+def _seed_like(name: str, testset: Path, index_dir: Path, source: Path) -> DataSet:
+    """A span-labelled test set over its corpus; engines share one question encoder."""
+    from qa.embed.question_encoder import open_question_encoder
+    from qa.eval.testset import load_testset, resolve
+    from qa.index.snapshot import Snapshot
+    from qa.search.engine import SearchEngine
+
+    base = _settings()
+    questions = open_question_encoder(base)
+    snapshots: dict[str, Any] = {}
+
+    def snapshot_for(vocabulary: str):
+        if vocabulary not in snapshots:
+            where = index_dir if vocabulary == "corpus" else _variant_index(index_dir, source,
+                                                                            vocabulary)
+            snapshots[vocabulary] = Snapshot.open(where, base, model_id=questions.model_id,
+                                                  dim=questions.dim)
+        return snapshots[vocabulary]
+
+    def engine_for(overrides: dict[str, Any]):
+        s = _settings(**overrides)
+        return SearchEngine(snapshot_for(s.compound_vocabulary), questions, s)
+
+    first = engine_for({})
+    queries = resolve(load_testset(testset), first.document_texts())
+    return DataSet(name, queries, "passage", engine_for, True,
+                   {"questions": sum(q.answerable for q in queries),
+                    "tune": sum(q.answerable and q.split == "tune" for q in queries),
+                    "heldout": sum(q.answerable and q.split == "heldout" for q in queries),
+                    "passages": len(first.passages)})
+
+
+def _variant_index(base_dir: Path, source: Path, vocabulary: str) -> Path:
+    """The corpus indexed with another compound vocabulary (built once, then reused)."""
+    import shutil
+
+    from qa.embed.build_encoder import BuildEncoder
+    from qa.index.build import build_index
+    from qa.index.generations import current
+    from qa.ingest.sources import load_documents
+
+    where = SCRATCH / f"{base_dir.name}-{vocabulary}"
+    if current(where) is None:
+        # Start from a copy of the base index: the build then reuses every vector and only
+        # writes the lexical index anew, with the other vocabulary.
+        if where.exists():
+            shutil.rmtree(where)
+        shutil.copytree(base_dir, where, symlinks=True)
+    s = _settings(compound_vocabulary=vocabulary)
+    build_index(load_documents(source), BuildEncoder(s), s, where, progress=False)
+    return where
+
+
+def _swefaq() -> DataSet:
+    from qa.eval.datasets import load_swefaq, open_engine
+    from qa.search.engine import SearchEngine
+
+    bench = load_swefaq(SWEFAQ)
+    engines: dict[str, Any] = {}
+
+    def engine_for(overrides: dict[str, Any]):
+        s = _settings(**overrides)
+        if s.compound_vocabulary not in engines:
+            engines[s.compound_vocabulary] = open_engine(bench, s, progress=False)
+        e = engines[s.compound_vocabulary]
+        return SearchEngine(e.index, e.questions, s)
+
+    engine_for({})
+    return DataSet("swefaq_dev", bench.queries, "document", engine_for, False, dict(bench.info))
+
+
+def _kommun() -> DataSet | None:
+    if not (KOMMUN_TESTSET.is_file() and KOMMUN_CORPUS.is_dir()):
+        return None
+    from qa.index.generations import current
+
+    where = ROOT / "var" / "bench-kommun-index"
+    if current(where) is None:
+        from qa.embed.build_encoder import BuildEncoder
+        from qa.index.build import build_index
+        from qa.ingest.sources import load_documents
+
+        s = _settings()
+        build_index(load_documents(KOMMUN_CORPUS), BuildEncoder(s), s, where, progress=False)
+    return _seed_like("kommun", KOMMUN_TESTSET, where, KOMMUN_CORPUS)
+
+
+# ---------------------------------------------------------------- the learned fusion
+
+def _training(datasets: Sequence[DataSet]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple]]:
+    """Features, labels and question groups of every candidate of the training questions.
+
+    Training questions: the tune half of split data sets, every question of the others.
+    Also returns (data set, query) per group, in group order.
+    """
+    xs, ys, gs, owners = [], [], [], []
+    for ds in datasets:
+        engine = ds.engine_for({})
+        for q in ds.part("tune" if ds.splits else None):
+            if not q.answerable:
+                continue
+            found, x = engine.candidates(q.question)
+            y = [q.target_of(engine.passages[int(r)]) is not None for r in found.rows]
+            xs.append(x)
+            ys.append(np.asarray(y, np.int64))
+            gs.append(np.full(len(y), len(owners)))
+            owners.append((ds.name, q))
+    return np.vstack(xs), np.concatenate(ys), np.concatenate(gs), owners
+
+
+def _fit(x: np.ndarray, y: np.ndarray, c: float, class_weight: str | None):
+    """A logistic regression on standardised features, returned as raw-feature weights."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from qa.search.fusion import LearnedFusion
+
+    scaler = StandardScaler().fit(x)
+    model = LogisticRegression(C=c, class_weight=class_weight, max_iter=5000).fit(
+        scaler.transform(x), y)
+    w = model.coef_[0] / scaler.scale_
+    b = float(model.intercept_[0] - np.sum(model.coef_[0] * scaler.mean_ / scaler.scale_))
+    return LearnedFusion(w, b)
+
+
+def _candidate_mrr(scores: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
+    """Mean reciprocal rank (cut at 10) of the first relevant candidate, over the groups."""
+    out = []
+    for g in np.unique(groups):
+        sel = groups == g
+        order = np.argsort(-scores[sel], kind="stable")[:K]
+        hits = np.flatnonzero(y[sel][order])
+        out.append(1.0 / (hits[0] + 1) if len(hits) else 0.0)
+    return float(np.mean(out))
+
+
+def learned_fusion(datasets: Sequence[DataSet], base_rows: dict[str, dict[str, list]], fit: bool,
+                   log: Callable[[str], None]) -> dict[str, Any]:
+    from sklearn.model_selection import GroupKFold
+
+    x, y, groups, owners = _training(datasets)
+    log(f"learned fusion: {len(owners)} training questions, {len(y)} candidates, "
+        f"{int(y.sum())} relevant")
+    folds = list(GroupKFold(n_splits=FOLDS).split(x, y, groups))
+    grid = []
+    for c in C_GRID:
+        for cw in CLASS_WEIGHTS:
+            oof = np.zeros(len(y))
+            for train, test in folds:
+                oof[test] = _fit(x[train], y[train], c, cw).score(x[test])
+            grid.append({"C": c, "class_weight": cw, "oof_candidate_mrr": _candidate_mrr(oof, y, groups)})
+    best = max(grid, key=lambda g: g["oof_candidate_mrr"])
+    log(f"  chosen C={best['C']} class_weight={best['class_weight']} "
+        f"(out-of-fold candidate MRR@10 {best['oof_candidate_mrr']:.3f})")
+
+    # Out-of-fold figures through the engine: each fold ranked with weights fitted without it.
+    oof_rows: dict[str, list[dict[str, Any]]] = {ds.name: [] for ds in datasets}
+    by_name = {ds.name: ds for ds in datasets}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (train, test) in enumerate(folds):
+            path = Path(tmp) / f"fold{i}.json"
+            _fit(x[train], y[train], best["C"], best["class_weight"]).save(path)
+            held = {int(g) for g in np.unique(groups[test])}
+            for name, ds in by_name.items():
+                queries = [owners[g][1] for g in sorted(held) if owners[g][0] == name]
+                if queries:
+                    oof_rows[name] += _run(ds, {"fusion": "learned", "fusion_weights": path}, queries)
+    final = _fit(x, y, best["C"], best["class_weight"])
+    about = {"fitted_on": {ds.name: sum(1 for n, _ in owners if n == ds.name) for ds in datasets},
+             "C": best["C"], "class_weight": best["class_weight"],
+             "written_by": "python -m bench.ranking_experiments"}
+    weights_path = WEIGHTS if fit else Path(tempfile.mkdtemp()) / "fusion_weights.json"
+    final.save(weights_path, about)
+    out: dict[str, Any] = {"grid": grid, "chosen": {"C": best["C"], "class_weight": best["class_weight"]},
+                           "weights": dict(zip(_feature_names(), [round(float(w), 4) for w in final.weights],
+                                               strict=True)),
+                           "bias": round(final.bias, 4), "datasets": {}}
+    settings = {"fusion": "learned", "fusion_weights": weights_path}
+    for ds in datasets:
+        base = base_rows[ds.name]
+        res: dict[str, Any] = {}
+        if ds.splits:
+            tune = [r for r in oof_rows[ds.name] if r["split"] == "tune"]
+            base_tune = [r for r in base["all"] if r["split"] == "tune"]
+            res["tune_out_of_fold"] = _scored(base_tune, tune)
+            held = _run(ds, settings, ds.part("heldout"))
+            res["heldout"] = _scored(base["heldout"], held)
+        else:
+            rows = oof_rows[ds.name]
+            res["all_out_of_fold"] = _scored(base["all"], rows)
+        out["datasets"][ds.name] = res
+    return out
+
+
+def _feature_names() -> list[str]:
+    from qa.search.features import FEATURES
+
+    return list(FEATURES)
+
+
+# ---------------------------------------------------------------- the experiments
+
+def _family(name: str, grid: list[dict[str, Any]], datasets: Sequence[DataSet],
+            base_rows: dict[str, dict[str, list]], log: Callable[[str], None]) -> dict[str, Any]:
+    """Tune the family on the tune halves, then run its choice on held-out and SweFAQ."""
+    tried = []
+    split_sets = [ds for ds in datasets if ds.splits]
+    for overrides in grid:
+        entry: dict[str, Any] = {"settings": overrides, "tune": {}, "rows": {}}
+        pooled_tune, pooled_base = [], []
+        for ds in split_sets:
+            rows = entry["rows"][ds.name] = _run(ds, overrides, ds.part("tune"))
+            entry["tune"][ds.name] = _intervals(rows)
+            pooled_tune += [{**r, "id": f"{ds.name}:{r['id']}"} for r in rows]
+            pooled_base += [{**r, "id": f"{ds.name}:{r['id']}"}
+                            for r in base_rows[ds.name]["all"] if r["split"] == "tune"]
+        entry["tune_pooled"] = _intervals(pooled_tune)
+        entry["tune_versus_default"] = _compare(pooled_base, pooled_tune)
+        tried.append(entry)
+        log(f"  {name} {overrides}: tune MRR@10 {entry['tune_pooled']['MRR@10']['mean']:.3f} "
+            f"Hit@1 {entry['tune_pooled']['Hit@1']['mean']:.3f}")
+    chosen = max(tried, key=lambda e: _selection_key(e["tune_pooled"]))
+    tune_rows = {e["settings"].__repr__(): e.pop("rows") for e in tried}[chosen["settings"].__repr__()]
+    out: dict[str, Any] = {"tried": tried, "chosen": chosen["settings"], "datasets": {}}
+    for ds in datasets:
+        res: dict[str, Any] = {}
+        if ds.splits:
+            rows = _run(ds, chosen["settings"], ds.part("heldout"))
+            res["tune"] = {"figures": chosen["tune"][ds.name],
+                           "versus_default": _compare(
+                               [r for r in base_rows[ds.name]["all"] if r["split"] == "tune"],
+                               tune_rows[ds.name])}
+            res["heldout"] = _scored(base_rows[ds.name]["heldout"], rows)
+        else:
+            rows = _run(ds, chosen["settings"], ds.queries)
+            res["all"] = _scored(base_rows[ds.name]["all"], rows)
+        out["datasets"][ds.name] = res
+    return out
+
+
+def run(quick: bool = False, fit: bool = True) -> dict[str, Any]:
+    t0 = time.perf_counter()
+
+    def log(msg: str) -> None:
+        print(f"[{time.perf_counter() - t0:6.1f}s] {msg}", flush=True)
+
+    ensure_seeds_index()
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    datasets = [_seed_like("seeds", TESTSET, BENCH_INDEX, ROOT / "seeds")]
+    kommun = _kommun()
+    if kommun is not None:
+        datasets.append(kommun)
+    datasets.append(_swefaq())
+    log("data sets: " + ", ".join(f"{ds.name} {ds.info}" for ds in datasets))
+
+    base_rows: dict[str, dict[str, list]] = {}
+    baseline: dict[str, Any] = {}
+    for ds in datasets:
+        rows = _run(ds, {}, ds.queries)
+        base_rows[ds.name] = {"all": rows, "heldout": [r for r in rows if r["split"] == "heldout"]}
+        if ds.splits:
+            baseline[ds.name] = {s: _intervals([r for r in rows if r["split"] == s])
+                                 for s in ("tune", "heldout")}
+        else:
+            baseline[ds.name] = {"all": _intervals(rows)}
+    log("baseline MRR@10: " + json.dumps({n: {s: f["MRR@10"]["mean"] for s, f in v.items()}
+                                          for n, v in baseline.items()}))
+
+    families: dict[str, Any] = {}
+    for name, grid in (QUICK_GRIDS if quick else GRIDS).items():
+        log(f"family {name}: {len(grid)} settings")
+        families[name] = _family(name, grid, datasets, base_rows, log)
+    log("family learned")
+    families["learned"] = learned_fusion(datasets, base_rows, fit and not quick, log)
+    log("done")
+    return {"mode": MODE, "k": K, "figures": list(FIGURES), "datasets": {ds.name: ds.info for ds in datasets},
+            "default": baseline, "families": families, "elapsed_s": round(time.perf_counter() - t0, 1)}
+
+
+# ---------------------------------------------------------------- the report
+
+def _cell(f: dict[str, Any], name: str) -> str:
+    i = f.get(name)
+    return "—" if i is None else f"{i['mean']:.3f} [{i['low']:.3f}, {i['high']:.3f}]"
+
+
+def _diff(c: dict[str, Any], name: str) -> str:
+    d = c.get(name)
+    if d is None:
+        return "—"
+    x = d["difference"]
+    return f"{x['mean']:+.3f} [{x['low']:+.3f}, {x['high']:+.3f}] {d['verdict']}"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = ["# Ranking experiments", "",
+             f"Hybrid mode, k = {result['k']}; each family tuned on the tune halves, its choice run "
+             "once on held-out; differences are variant − today's default, paired over the same "
+             "questions, with 95 % bootstrap intervals. SweFAQ dev is all 110 questions (no split). "
+             "The learned fusion's tune and SweFAQ figures are out-of-fold.", ""]
+    for ds, parts in result["default"].items():
+        lines.append(f"**Default, {ds}:** " + "; ".join(
+            f"{part}: " + ", ".join(f"{n} {_cell(f, n)}" for n in result["figures"])
+            for part, f in parts.items()))
+        lines.append("")
+    for name, fam in result["families"].items():
+        chosen = fam.get("chosen")
+        lines += [f"## {name}", "", f"Chosen on tune: `{json.dumps(chosen)}`", ""]
+        lines += ["| data set | part | " + " | ".join(result["figures"]) + " | Δ Hit@1 | Δ MRR@10 |",
+                  "|---|---|" + "---:|" * (len(result["figures"]) + 2)]
+        for ds, res in fam["datasets"].items():
+            for part, r in res.items():
+                lines.append(f"| {ds} | {part} | " + " | ".join(_cell(r["figures"], n)
+                                                               for n in result["figures"])
+                             + f" | {_diff(r['versus_default'], 'Hit@1')} | "
+                             f"{_diff(r['versus_default'], 'MRR@10')} |")
+        if "tried" in fam:
+            lines += ["", "Grid on tune (pooled tune halves):", "",
+                      "| settings | Hit@1 | Hit@5 | MRR@10 | nDCG@10 | Δ MRR@10 |",
+                      "|---|---:|---:|---:|---:|---:|"]
+            for e in fam["tried"]:
+                f = e["tune_pooled"]
+                lines.append(f"| `{json.dumps(e['settings'])}` | " + " | ".join(
+                    f"{f[n]['mean']:.3f}" for n in result["figures"])
+                    + f" | {_diff(e['tune_versus_default'], 'MRR@10')} |")
+        if "grid" in fam:
+            lines += ["", "Regularisation (grouped 5-fold CV, out-of-fold candidate MRR@10):", "",
+                      "| C | class weight | MRR@10 |", "|---:|---|---:|"]
+            lines += [f"| {g['C']} | {g['class_weight']} | {g['oof_candidate_mrr']:.3f} |"
+                      for g in fam["grid"]]
+            lines += ["", "Weights (raw features): " + ", ".join(
+                f"{k} {v:+.3f}" for k, v in fam["weights"].items()) + f"; bias {fam['bias']:+.3f}"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = bench_parser(__doc__)
+    parser.add_argument("--no-fit", action="store_true",
+                        help="do not overwrite qa/search/fusion_weights.json")
+    args = parser.parse_args()
+    result = run(args.quick, fit=not args.no_fit)
+    write_result("ranking_experiments", result, args.quick)
+    path = results_dir(args.quick) / "ranking_experiments.md"
+    path.write_text(markdown(result) + "\n", encoding="utf-8")
+    print(f"→ {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Pseudo-relevance feedback: a question widened by what its own best passages say.
+
+Two forms, each off by default (settings ``prf_beta``, ``rm3_terms``):
+
+* **Vector feedback** (Rocchio): the question vector moves towards the mean vector of
+  its best dense passages, ``q' = norm(q + beta * mean(top m))``, and searches again. It
+  helps when the best passages agree on the topic and the question names it poorly.
+* **RM3** on the BM25 side: terms frequent in the best BM25 passages, each passage
+  weighted by its BM25 score, join the question's own terms with weights
+  (relevance model 3 of Lavrenko and Croft, as Anserini and Pyserini implement it).
+
+Both only decide which passages rank where; similarity, highlights and ``no_good_match``
+still use the question as asked.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from qa.index.lexical import LexicalIndex
+
+
+def rocchio(qvec: np.ndarray, vectors: np.ndarray, beta: float) -> np.ndarray:
+    """``norm(qvec + beta * mean(vectors))``; ``qvec`` itself when there is nothing to add."""
+    if beta <= 0 or len(vectors) == 0:
+        return qvec
+    moved = qvec + beta * np.asarray(vectors, dtype=np.float32).mean(axis=0)
+    norm = float(np.linalg.norm(moved))
+    return (moved / norm).astype(qvec.dtype) if norm > 0 else qvec
+
+
+def rm3_weights(question_terms: Sequence[str], feedback: Sequence[tuple[Sequence[str], float]],
+                terms: int, original_weight: float) -> dict[str, float]:
+    """The expanded query: term -> weight, summing to 1.
+
+    ``question_terms``: the question's indexed terms; ``feedback``: each feedback passage's
+    indexed terms with its BM25 score. A term's expansion weight is the score-weighted sum
+    over the passages of its share of the passage, ``sum_d score(d) * tf(t, d) / |d|``; the
+    best ``terms`` are kept and normalised. The question's terms (normalised) get
+    ``original_weight`` of the total, the expansion terms the rest.
+    """
+    own = Counter(question_terms)
+    if not own:
+        return {}
+    total_own = sum(own.values())
+    weights = {t: original_weight * n / total_own for t, n in own.items()}
+    relevance: Counter[str] = Counter()
+    mass = sum(max(s, 0.0) for _, s in feedback)
+    for passage_terms, score in feedback:
+        if not passage_terms or score <= 0 or mass <= 0:
+            continue
+        counts = Counter(passage_terms)
+        for t, n in counts.items():
+            relevance[t] += (score / mass) * n / len(passage_terms)
+    best = relevance.most_common(terms)
+    spread = sum(v for _, v in best)
+    if spread <= 0 or original_weight >= 1:
+        return weights
+    for t, v in best:
+        weights[t] = weights.get(t, 0.0) + (1 - original_weight) * v / spread
+    return weights
+
+
+def rm3_scores(lexical: LexicalIndex, question: str, text_of: Callable[[int], str], passages: int,
+               terms: int, original_weight: float, within: np.ndarray | None = None,
+               first: np.ndarray | None = None) -> np.ndarray | None:
+    """BM25 of every passage for the RM3-expanded ``question`` (None: no indexed term).
+
+    The feedback passages are the question's best ``passages`` by plain BM25 (within the
+    ``within`` mask; ``first``: those plain scores when the caller has them already);
+    ``text_of(row)`` gives a passage's text as it was indexed.
+    """
+    if first is None:
+        first = lexical.scores(question, within)
+    if first is None or terms <= 0:
+        return first
+    top_scores, top_rows = lexical.top(first, passages)
+    if len(top_rows) == 0:
+        return first
+    feedback = [(lexical.terms(text_of(int(r))), float(s))
+                for r, s in zip(top_rows.tolist(), top_scores.tolist(), strict=True)]
+    weights = rm3_weights(lexical.terms(question), feedback, terms, original_weight)
+    return lexical.weighted_scores(weights, within)
