@@ -19,7 +19,7 @@ Every variant is a setting of the real engine (``qa.search``: ``fusion``, ``prf_
 
 Writes ``bench/results/ranking_experiments.json`` and ``.md``.
 
-    python -m bench.ranking_experiments [--quick] [--no-fit]
+    python -m bench.ranking_experiments [--quick] [--no-fit] [--family NAME ...]
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
     "hunspell": [{"compound_vocabulary": "hunspell"}, {"compound_vocabulary": "both"}],
 }
 QUICK_GRIDS = {name: grid[:1] for name, grid in GRIDS.items()}
-C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
+C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0)
 CLASS_WEIGHTS = (None, "balanced")
 FOLDS = 5
 
@@ -236,19 +236,60 @@ def _training(datasets: Sequence[DataSet]) -> tuple[np.ndarray, np.ndarray, np.n
     return np.vstack(xs), np.concatenate(ys), np.concatenate(gs), owners
 
 
-def _fit(x: np.ndarray, y: np.ndarray, c: float, class_weight: str | None):
-    """A logistic regression on standardised features, returned as raw-feature weights."""
+def _pairs(x: np.ndarray, y: np.ndarray, groups: np.ndarray, hard: int | None) -> np.ndarray:
+    """Within each question, relevant minus non-relevant candidate features (one row a pair).
+
+    ``hard``: only the non-relevant candidates among the default order's first ``hard``
+    (the ones a ranking must get past), else all of them.
+    """
+    diffs = []
+    for g in np.unique(groups):
+        sel = groups == g
+        xs, ys = x[sel], y[sel]
+        keep = np.ones(len(ys), bool)
+        if hard is not None:
+            keep[:] = False
+            keep[np.argsort(-_default_scores(xs), kind="stable")[:hard]] = True
+        pos, neg = xs[ys == 1], xs[(ys == 0) & keep]
+        if len(pos) and len(neg):
+            diffs.append((pos[:, None, :] - neg[None, :, :]).reshape(-1, x.shape[1]))
+    return np.vstack(diffs)
+
+
+def _fit(x: np.ndarray, y: np.ndarray, groups: np.ndarray, setting: dict[str, Any]):
+    """A logistic regression on standardised features, returned as raw-feature weights.
+
+    ``pointwise``: relevant or not, per candidate. ``pairwise``: which of two candidates of
+    one question is the relevant one, from their feature difference (no intercept; the
+    ranking score is then ``features · weights``), which is what ranking needs.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     from qa.search.fusion import LearnedFusion
 
     scaler = StandardScaler().fit(x)
-    model = LogisticRegression(C=c, class_weight=class_weight, max_iter=5000).fit(
-        scaler.transform(x), y)
-    w = model.coef_[0] / scaler.scale_
-    b = float(model.intercept_[0] - np.sum(model.coef_[0] * scaler.mean_ / scaler.scale_))
-    return LearnedFusion(w, b)
+    if setting["kind"] == "pointwise":
+        model = LogisticRegression(C=setting["C"], class_weight=setting["class_weight"],
+                                   max_iter=5000).fit(scaler.transform(x), y)
+        w = model.coef_[0] / scaler.scale_
+        b = float(model.intercept_[0] - np.sum(model.coef_[0] * scaler.mean_ / scaler.scale_))
+        return LearnedFusion(w, b)
+    d = _pairs(x, y, groups, setting.get("hard")) / scaler.scale_
+    both = np.vstack([d, -d])
+    labels = np.concatenate([np.ones(len(d)), np.zeros(len(d))])
+    model = LogisticRegression(C=setting["C"], fit_intercept=False, max_iter=5000).fit(both, labels)
+    return LearnedFusion(model.coef_[0] / scaler.scale_, 0.0)
+
+
+def _default_scores(x: np.ndarray) -> np.ndarray:
+    """Today's convex fusion from the feature columns (passage and sentence mix, BM25 share)."""
+    from qa.search.features import FEATURES
+
+    s = _settings()
+    col = {name: x[:, i] for i, name in enumerate(FEATURES)}
+    return (s.passage_weight * col["passage_cosine"] + (1 - s.passage_weight) * col["sentence_cosine"]
+            + s.lexical_weight * col["bm25_relative"])
 
 
 def _candidate_mrr(scores: np.ndarray, y: np.ndarray, groups: np.ndarray) -> float:
@@ -271,15 +312,21 @@ def learned_fusion(datasets: Sequence[DataSet], base_rows: dict[str, dict[str, l
         f"{int(y.sum())} relevant")
     folds = list(GroupKFold(n_splits=FOLDS).split(x, y, groups))
     grid = []
-    for c in C_GRID:
-        for cw in CLASS_WEIGHTS:
-            oof = np.zeros(len(y))
-            for train, test in folds:
-                oof[test] = _fit(x[train], y[train], c, cw).score(x[test])
-            grid.append({"C": c, "class_weight": cw, "oof_candidate_mrr": _candidate_mrr(oof, y, groups)})
+    settings_grid = [{"kind": "pointwise", "C": c, "class_weight": cw}
+                     for c in C_GRID for cw in CLASS_WEIGHTS]
+    settings_grid += [{"kind": "pairwise", "C": c, "class_weight": None, "hard": hard}
+                      for c in C_GRID for hard in (None, 20)]
+    for setting in settings_grid:
+        oof = np.zeros(len(y))
+        for train, test in folds:
+            oof[test] = _fit(x[train], y[train], groups[train], setting).score(x[test])
+        grid.append({**setting, "oof_candidate_mrr": _candidate_mrr(oof, y, groups)})
     best = max(grid, key=lambda g: g["oof_candidate_mrr"])
-    log(f"  chosen C={best['C']} class_weight={best['class_weight']} "
-        f"(out-of-fold candidate MRR@10 {best['oof_candidate_mrr']:.3f})")
+    chosen = {k: v for k, v in best.items() if k != "oof_candidate_mrr"}
+    # The default's own order of the same candidates, for scale.
+    default_mrr = _candidate_mrr(_default_scores(x), y, groups)
+    log(f"  chosen {chosen} (out-of-fold candidate MRR@10 {best['oof_candidate_mrr']:.3f}; "
+        f"the default's order of the same candidates: {default_mrr:.3f})")
 
     # Out-of-fold figures through the engine: each fold ranked with weights fitted without it.
     oof_rows: dict[str, list[dict[str, Any]]] = {ds.name: [] for ds in datasets}
@@ -287,19 +334,18 @@ def learned_fusion(datasets: Sequence[DataSet], base_rows: dict[str, dict[str, l
     with tempfile.TemporaryDirectory() as tmp:
         for i, (train, test) in enumerate(folds):
             path = Path(tmp) / f"fold{i}.json"
-            _fit(x[train], y[train], best["C"], best["class_weight"]).save(path)
+            _fit(x[train], y[train], groups[train], chosen).save(path)
             held = {int(g) for g in np.unique(groups[test])}
             for name, ds in by_name.items():
                 queries = [owners[g][1] for g in sorted(held) if owners[g][0] == name]
                 if queries:
                     oof_rows[name] += _run(ds, {"fusion": "learned", "fusion_weights": path}, queries)
-    final = _fit(x, y, best["C"], best["class_weight"])
+    final = _fit(x, y, groups, chosen)
     about = {"fitted_on": {ds.name: sum(1 for n, _ in owners if n == ds.name) for ds in datasets},
-             "C": best["C"], "class_weight": best["class_weight"],
-             "written_by": "python -m bench.ranking_experiments"}
+             **chosen, "written_by": "python -m bench.ranking_experiments"}
     weights_path = WEIGHTS if fit else Path(tempfile.mkdtemp()) / "fusion_weights.json"
     final.save(weights_path, about)
-    out: dict[str, Any] = {"grid": grid, "chosen": {"C": best["C"], "class_weight": best["class_weight"]},
+    out: dict[str, Any] = {"grid": grid, "chosen": chosen, "default_candidate_mrr": default_mrr,
                            "weights": dict(zip(_feature_names(), [round(float(w), 4) for w in final.weights],
                                                strict=True)),
                            "bias": round(final.bias, 4), "datasets": {}}
@@ -366,7 +412,7 @@ def _family(name: str, grid: list[dict[str, Any]], datasets: Sequence[DataSet],
     return out
 
 
-def run(quick: bool = False, fit: bool = True) -> dict[str, Any]:
+def run(quick: bool = False, fit: bool = True, only: Sequence[str] = ()) -> dict[str, Any]:
     t0 = time.perf_counter()
 
     def log(msg: str) -> None:
@@ -396,10 +442,13 @@ def run(quick: bool = False, fit: bool = True) -> dict[str, Any]:
 
     families: dict[str, Any] = {}
     for name, grid in (QUICK_GRIDS if quick else GRIDS).items():
+        if only and name not in only:
+            continue
         log(f"family {name}: {len(grid)} settings")
         families[name] = _family(name, grid, datasets, base_rows, log)
-    log("family learned")
-    families["learned"] = learned_fusion(datasets, base_rows, fit and not quick, log)
+    if not only or "learned" in only:
+        log("family learned")
+        families["learned"] = learned_fusion(datasets, base_rows, fit and not quick, log)
     log("done")
     return {"mode": MODE, "k": K, "figures": list(FIGURES), "datasets": {ds.name: ds.info for ds in datasets},
             "default": baseline, "families": families, "elapsed_s": round(time.perf_counter() - t0, 1)}
@@ -452,10 +501,13 @@ def markdown(result: dict[str, Any]) -> str:
                     f"{f[n]['mean']:.3f}" for n in result["figures"])
                     + f" | {_diff(e['tune_versus_default'], 'MRR@10')} |")
         if "grid" in fam:
-            lines += ["", "Regularisation (grouped 5-fold CV, out-of-fold candidate MRR@10):", "",
-                      "| C | class weight | MRR@10 |", "|---:|---|---:|"]
-            lines += [f"| {g['C']} | {g['class_weight']} | {g['oof_candidate_mrr']:.3f} |"
-                      for g in fam["grid"]]
+            lines += ["", "Fitting (grouped 5-fold CV, out-of-fold MRR@10 of the candidate pool, "
+                      f"before de-duplication; today's order of the same pool: "
+                      f"{fam['default_candidate_mrr']:.3f}):", "",
+                      "| objective | C | class weight | negatives | MRR@10 |", "|---|---:|---|---|---:|"]
+            lines += [f"| {g['kind']} | {g['C']} | {g['class_weight']} | "
+                      f"{'all' if g.get('hard') is None else 'top ' + str(g['hard'])} | "
+                      f"{g['oof_candidate_mrr']:.3f} |" for g in fam["grid"]]
             lines += ["", "Weights (raw features): " + ", ".join(
                 f"{k} {v:+.3f}" for k, v in fam["weights"].items()) + f"; bias {fam['bias']:+.3f}"]
         lines.append("")
@@ -466,8 +518,11 @@ def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--no-fit", action="store_true",
                         help="do not overwrite qa/search/fusion_weights.json")
+    parser.add_argument("--family", action="append", default=[], choices=[*GRIDS, "learned"],
+                        help="run only this family (repeatable); the results files are written "
+                        "with only these")
     args = parser.parse_args()
-    result = run(args.quick, fit=not args.no_fit)
+    result = run(args.quick, fit=not args.no_fit, only=args.family)
     write_result("ranking_experiments", result, args.quick)
     path = results_dir(args.quick) / "ranking_experiments.md"
     path.write_text(markdown(result) + "\n", encoding="utf-8")
