@@ -6,63 +6,24 @@ sentence's cosine, BM25 relative to the pool's best and as a reciprocal rank, th
 of the question's term rarity (idf) the passage covers, and answer-type cues: whether the
 question asks *when*, *how many*, *what it costs*, *who* or *where*, each times whether
 the passage has what such an answer needs (a year or date, a number, an amount in kronor,
-a person's name, a place after a preposition). The cues are surface patterns of Swedish
-text, deliberately simple: they only have to tell a model which passages *could* answer.
+a person's name, a place after a preposition), as ``qa.search.answer_types`` tells them.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa.index.lexical import LexicalIndex
 from qa.ingest.passages import Passage
+from qa.search.answer_types import AnswerType, has_answer_type, question_type
 
-# Question types, from the question's wording (lower-cased).
-_ASKS = {
-    "when": re.compile(r"\b(när|vilket år|vilken dag|vilket datum|vilken månad|hur länge sedan|"
-                       r"sedan när|datum)\b"),
-    "how_many": re.compile(r"\b(hur många|hur mycket|hur stor|hur stort|hur stora|hur lång|"
-                           r"hur långt|antal|antalet|andel|andelen|procent)\b"),
-    "cost": re.compile(r"\b(kostar|kosta|kostnad\w*|pris\w*|avgift\w*|hur dyr\w*|budget\w*)\b"),
-    "who": re.compile(r"\b(vem|vilka personer|vilken person|vems)\b"),
-    # "var" is also "was": only a question that starts with it, or names a kind of place.
-    "where": re.compile(r"^(var|vart|varifrån)\b|\b(var ligger|var finns|i vilken (stad|kommun|ort|"
-                        r"region|del)|i vilket (län|land))\b"),
-}
-
-_MONTHS = ("januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december")
-# What a passage offers, from its text (case kept: names and places are capitalised).
-_HAS = {
-    "date": re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b\d{{1,2}}(-\d{{1,2}})?\s+({_MONTHS})\b|"
-                       r"\b\d{4}-\d{2}-\d{2}\b", re.IGNORECASE),
-    "number": re.compile(r"\d"),
-    "amount": re.compile(r"\d[\d\s.,]*\s*(kr|kronor|sek|mkr|tkr|miljoner kronor|miljarder kronor|"
-                         r"miljoner|miljarder)\b", re.IGNORECASE),
-    # Two capitalised words in a row, not right after a sentence's end: a person's name.
-    "name": re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZÅÄÖ][a-zåäöé]+\s[A-ZÅÄÖ][a-zåäöé]+"),
-    "place": re.compile(r"\b(i|på|vid|från|till|inom|utanför|norr om|söder om)\s[A-ZÅÄÖ][a-zåäö]+"),
-}
-
-# Which passage cue answers which question type.
-CUES = (("when", "date"), ("how_many", "number"), ("cost", "amount"), ("who", "name"),
-        ("where", "place"))
+# The answer types (qa.search.answer_types), each a feature: asked for x present.
+ANSWER_TYPES: tuple[AnswerType, ...] = ("when", "how_many", "cost", "who", "where")
 
 FEATURES = ("passage_cosine", "sentence_cosine", "bm25_relative", "bm25_reciprocal_rank",
-            "term_coverage", *(f"{q}_x_{p}" for q, p in CUES))
-
-
-def question_types(question: str) -> frozenset[str]:
-    """The answer types a question asks for (none, one or several)."""
-    text = question.lower()
-    return frozenset(kind for kind, pattern in _ASKS.items() if pattern.search(text))
-
-
-def passage_cues(text: str) -> frozenset[str]:
-    """What kinds of answer a passage's text holds."""
-    return frozenset(kind for kind, pattern in _HAS.items() if pattern.search(text))
+            "term_coverage", *(f"asks_{kind}_has_it" for kind in ANSWER_TYPES))
 
 
 @dataclass(frozen=True)
@@ -98,12 +59,13 @@ class FeatureExtractor:
         self.lexical = lexical
         self.passages = passages
         self._idf = lexical.idf()
-        self._cues: dict[int, frozenset[str]] = {}
+        self._cues: dict[tuple[int, AnswerType], bool] = {}
 
-    def cues(self, row: int) -> frozenset[str]:
-        found = self._cues.get(row)
+    def has(self, row: int, kind: AnswerType) -> bool:
+        """Whether passage ``row`` holds an answer of ``kind`` (cached)."""
+        found = self._cues.get((row, kind))
         if found is None:
-            found = self._cues[row] = passage_cues(self.passages[row].text)
+            found = self._cues[(row, kind)] = has_answer_type(self.passages[row].text, kind)
         return found
 
     def coverage(self, question: str, rows: np.ndarray) -> np.ndarray:
@@ -123,13 +85,9 @@ class FeatureExtractor:
         best = float(c.bm25.max(initial=0.0))
         relative = c.bm25 / best if best > 0 else np.zeros(n)
         reciprocal = np.where(c.bm25 > 0, 1.0 / _ranks_desc(c.bm25), 0.0)
-        asks = question_types(question)
-        cue_columns = []
-        for q_kind, p_kind in CUES:
-            if q_kind in asks:
-                cue_columns.append([float(p_kind in self.cues(int(r))) for r in c.rows])
-            else:
-                cue_columns.append([0.0] * n)
+        asks = question_type(question)
+        cue_columns = [[float(kind == asks and self.has(int(r), kind)) for r in c.rows]
+                       for kind in ANSWER_TYPES]
         columns = [c.passage, c.sentence, relative, reciprocal, self.coverage(question, c.rows),
                    *cue_columns]
         return np.column_stack([np.asarray(col, np.float64) for col in columns]) if n else \
