@@ -350,6 +350,7 @@ def learned_fusion(datasets: Sequence[DataSet], base_rows: dict[str, dict[str, l
                                                strict=True)),
                            "bias": round(final.bias, 4), "datasets": {}}
     settings = {"fusion": "learned", "fusion_weights": weights_path}
+    heldout: dict[str, list[dict[str, Any]]] = {}
     for ds in datasets:
         base = base_rows[ds.name]
         res: dict[str, Any] = {}
@@ -357,12 +358,16 @@ def learned_fusion(datasets: Sequence[DataSet], base_rows: dict[str, dict[str, l
             tune = [r for r in oof_rows[ds.name] if r["split"] == "tune"]
             base_tune = [r for r in base["all"] if r["split"] == "tune"]
             res["tune_out_of_fold"] = _scored(base_tune, tune)
-            held = _run(ds, settings, ds.part("heldout"))
+            held = heldout[ds.name] = _run(ds, settings, ds.part("heldout"))
             res["heldout"] = _scored(base["heldout"], held)
         else:
             rows = oof_rows[ds.name]
             res["all_out_of_fold"] = _scored(base["all"], rows)
         out["datasets"][ds.name] = res
+    tune = {ds.name: [r for r in oof_rows[ds.name] if r["split"] == "tune"] for ds in datasets if ds.splits}
+    base_tune = {n: [r for r in base_rows[n]["all"] if r["split"] == "tune"] for n in tune}
+    out["tune_pooled"] = _scored(_pooled(base_tune), _pooled(tune))
+    _conclude(out, heldout, base_rows)
     return out
 
 
@@ -395,11 +400,14 @@ def _family(name: str, grid: list[dict[str, Any]], datasets: Sequence[DataSet],
             f"Hit@1 {entry['tune_pooled']['Hit@1']['mean']:.3f}")
     chosen = max(tried, key=lambda e: _selection_key(e["tune_pooled"]))
     tune_rows = {e["settings"].__repr__(): e.pop("rows") for e in tried}[chosen["settings"].__repr__()]
-    out: dict[str, Any] = {"tried": tried, "chosen": chosen["settings"], "datasets": {}}
+    out: dict[str, Any] = {"tried": tried, "chosen": chosen["settings"], "datasets": {},
+                           "tune_pooled": {"figures": chosen["tune_pooled"],
+                                           "versus_default": chosen["tune_versus_default"]}}
+    heldout: dict[str, list[dict[str, Any]]] = {}
     for ds in datasets:
         res: dict[str, Any] = {}
         if ds.splits:
-            rows = _run(ds, chosen["settings"], ds.part("heldout"))
+            rows = heldout[ds.name] = _run(ds, chosen["settings"], ds.part("heldout"))
             res["tune"] = {"figures": chosen["tune"][ds.name],
                            "versus_default": _compare(
                                [r for r in base_rows[ds.name]["all"] if r["split"] == "tune"],
@@ -409,7 +417,32 @@ def _family(name: str, grid: list[dict[str, Any]], datasets: Sequence[DataSet],
             rows = _run(ds, chosen["settings"], ds.queries)
             res["all"] = _scored(base_rows[ds.name]["all"], rows)
         out["datasets"][ds.name] = res
+    _conclude(out, heldout, base_rows)
     return out
+
+
+def _pooled(rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The rows of several data sets as one list, ids made unique by the data set's name."""
+    return [{**r, "id": f"{name}:{r['id']}"} for name, part in rows.items() for r in part]
+
+
+def _conclude(out: dict[str, Any], heldout: dict[str, list[dict[str, Any]]],
+              base_rows: dict[str, dict[str, list]]) -> None:
+    """The pooled held-out comparison and the verdict of the adoption rule.
+
+    Adopt only when, on the held-out halves pooled, Hit@1 or MRR@10 is better (the whole
+    paired interval above 0), no figure is worse on the pooled or any single held-out half,
+    and no figure is worse on a data set without split (SweFAQ dev).
+    """
+    pooled = _scored(_pooled({n: base_rows[n]["heldout"] for n in heldout}), _pooled(heldout))
+    out["heldout_pooled"] = pooled
+    compared = [pooled["versus_default"]] + [
+        res[part]["versus_default"] for res in out["datasets"].values()
+        for part in res if part in ("heldout", "all", "all_out_of_fold")]
+    worse = any(c["verdict"] == "worse" for cmp in compared for c in cmp.values())
+    better = any(pooled["versus_default"][n]["verdict"] == "better" for n in ("Hit@1", "MRR@10"))
+    out["verdict"] = "adopt" if better and not worse else (
+        "not adopted: a figure is worse" if worse else "not adopted: no clear gain on held-out")
 
 
 def run(quick: bool = False, fit: bool = True, only: Sequence[str] = ()) -> dict[str, Any]:
@@ -491,6 +524,15 @@ def markdown(result: dict[str, Any]) -> str:
                                                                for n in result["figures"])
                              + f" | {_diff(r['versus_default'], 'Hit@1')} | "
                              f"{_diff(r['versus_default'], 'MRR@10')} |")
+        for key, part in (("tune_pooled", "tune"), ("heldout_pooled", "heldout")):
+            if key in fam:
+                r = fam[key]
+                lines.append("| halves pooled | " + part + " | " + " | ".join(
+                    _cell(r["figures"], n) for n in result["figures"])
+                    + f" | {_diff(r['versus_default'], 'Hit@1')} | "
+                    f"{_diff(r['versus_default'], 'MRR@10')} |")
+        if "verdict" in fam:
+            lines += ["", f"**Verdict: {fam['verdict']}.**"]
         if "tried" in fam:
             lines += ["", "Grid on tune (pooled tune halves):", "",
                       "| settings | Hit@1 | Hit@5 | MRR@10 | nDCG@10 | Δ MRR@10 |",
