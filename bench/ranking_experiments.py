@@ -53,6 +53,13 @@ KOMMUN_CORPUS = ROOT / "qa" / "eval" / "testsets" / "kommun"
 SCRATCH = ROOT / "var" / "ranking-experiments"
 WEIGHTS = ROOT / "qa" / "search" / "fusion_weights.json"
 
+# The default before these experiments: every variant is compared with it (also after one
+# is adopted as the new default), and each family's settings apply on top of it alone.
+REFERENCE: dict[str, Any] = {"fusion": "convex", "lexical_weight": 0.03, "prf_beta": 0.0,
+                             "rm3_terms": 0, "compound_vocabulary": "corpus"}
+# Families that change the BM25 side are also measured in lexical mode.
+LEXICAL_FAMILIES = ("rm3", "hunspell")
+
 # Each family: settings to try on tune (the first is the family's reference point).
 GRIDS: dict[str, list[dict[str, Any]]] = {
     "minmax": [{"fusion": "minmax", "lexical_weight": w} for w in (0.05, 0.1, 0.2, 0.3, 0.5)],
@@ -85,15 +92,17 @@ class DataSet:
 
 
 def _settings(**overrides: Any):
+    """Settings of a run: the reference (the default before these experiments) plus ``overrides``."""
     from qa.settings import Settings
 
-    return Settings(**overrides)
+    return Settings(**{**REFERENCE, **overrides})
 
 
 def _rows(ev, mode: str = MODE) -> list[dict[str, Any]]:
-    """The per-question rows ``qa.eval.breakdown`` reads (as in report.json)."""
+    """The per-question rows ``qa.eval.breakdown`` reads (as in report.json), filed under
+    ``MODE`` whichever mode ran, so that every comparison reads them alike."""
     return [{"id": q.id, "split": q.split, "kind": q.kind, "answerable": q.answerable,
-             "scores": {mode: ev.scores[mode][q.id]}} for q in ev.queries]
+             "scores": {MODE: ev.scores[mode][q.id]}} for q in ev.queries]
 
 
 def _intervals(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -113,11 +122,12 @@ def _scored(base: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str,
     return {"figures": _intervals(rows), "versus_default": _compare(base, rows)}
 
 
-def _run(ds: DataSet, overrides: dict[str, Any], queries: Sequence[Any]) -> list[dict[str, Any]]:
+def _run(ds: DataSet, overrides: dict[str, Any], queries: Sequence[Any], mode: str = MODE
+         ) -> list[dict[str, Any]]:
     from qa.eval.runner import evaluate
 
     engine = ds.engine_for(overrides)
-    return _rows(evaluate(engine, list(queries), [MODE], K, ds.unit, progress=False))
+    return _rows(evaluate(engine, list(queries), [mode], K, ds.unit, progress=False), mode)
 
 
 def _selection_key(figures: dict[str, Any]) -> tuple[float, float, float]:
@@ -418,6 +428,19 @@ def _family(name: str, grid: list[dict[str, Any]], datasets: Sequence[DataSet],
             res["all"] = _scored(base_rows[ds.name]["all"], rows)
         out["datasets"][ds.name] = res
     _conclude(out, heldout, base_rows)
+    if name in LEXICAL_FAMILIES:
+        out["lexical_mode"] = _lexical_mode(datasets, chosen["settings"])
+    return out
+
+
+def _lexical_mode(datasets: Sequence[DataSet], overrides: dict[str, Any]) -> dict[str, Any]:
+    """The chosen setting in lexical mode against the reference's lexical mode, per part."""
+    out: dict[str, Any] = {}
+    for ds in datasets:
+        for part in (("tune", "heldout") if ds.splits else (None,)):
+            queries = ds.part(part)
+            out[f"{ds.name} {part or 'all'}"] = _scored(_run(ds, {}, queries, "lexical"),
+                                                        _run(ds, overrides, queries, "lexical"))
     return out
 
 
@@ -483,7 +506,8 @@ def run(quick: bool = False, fit: bool = True, only: Sequence[str] = ()) -> dict
         log("family learned")
         families["learned"] = learned_fusion(datasets, base_rows, fit and not quick, log)
     log("done")
-    return {"mode": MODE, "k": K, "figures": list(FIGURES), "datasets": {ds.name: ds.info for ds in datasets},
+    return {"mode": MODE, "k": K, "figures": list(FIGURES), "reference": REFERENCE,
+            "datasets": {ds.name: ds.info for ds in datasets},
             "default": baseline, "families": families, "elapsed_s": round(time.perf_counter() - t0, 1)}
 
 
@@ -507,7 +531,8 @@ def markdown(result: dict[str, Any]) -> str:
              f"Hybrid mode, k = {result['k']}; each family tuned on the tune halves, its choice run "
              "once on held-out; differences are variant − today's default, paired over the same "
              "questions, with 95 % bootstrap intervals. SweFAQ dev is all 110 questions (no split). "
-             "The learned fusion's tune and SweFAQ figures are out-of-fold.", ""]
+             "The learned fusion's tune and SweFAQ figures are out-of-fold. "
+             f"The reference (\"default\") is `{json.dumps(result['reference'])}`.", ""]
     for ds, parts in result["default"].items():
         lines.append(f"**Default, {ds}:** " + "; ".join(
             f"{part}: " + ", ".join(f"{n} {_cell(f, n)}" for n in result["figures"])
@@ -533,6 +558,14 @@ def markdown(result: dict[str, Any]) -> str:
                     f"{_diff(r['versus_default'], 'MRR@10')} |")
         if "verdict" in fam:
             lines += ["", f"**Verdict: {fam['verdict']}.**"]
+        if "lexical_mode" in fam:
+            lines += ["", "The same setting in lexical mode (BM25 alone), against the reference's:", "",
+                      "| data set and part | " + " | ".join(result["figures"]) + " | Δ Hit@1 | Δ MRR@10 |",
+                      "|---|" + "---:|" * (len(result["figures"]) + 2)]
+            for part, r in fam["lexical_mode"].items():
+                lines.append(f"| {part} | " + " | ".join(_cell(r["figures"], n) for n in result["figures"])
+                             + f" | {_diff(r['versus_default'], 'Hit@1')} | "
+                             f"{_diff(r['versus_default'], 'MRR@10')} |")
         if "tried" in fam:
             lines += ["", "Grid on tune (pooled tune halves):", "",
                       "| settings | Hit@1 | Hit@5 | MRR@10 | nDCG@10 | Δ MRR@10 |",

@@ -21,6 +21,7 @@ VARIANTS = [
     {"fusion": "learned"},
     {"prf_beta": 0.25, "prf_passages": 3},
     {"rm3_terms": 10, "rm3_passages": 5, "rm3_weight": 0.7},
+    {"rm3_terms": 0},
 ]
 QUESTION = "Hur många länsstyrelser finns det?"
 
@@ -56,14 +57,29 @@ def test_each_variant_ranks_a_plain_question_and_keeps_the_contracts(engine, ove
     assert filtered.hits and {h.passage.document_id for h in filtered.hits} == {other}
 
 
-def test_the_default_is_the_convex_fusion_without_feedback(engine):
+def test_the_default_is_the_convex_fusion_with_rm3_and_no_vector_feedback(engine):
     s = engine.settings
-    assert (s.fusion, s.prf_beta, s.rm3_terms, s.compound_vocabulary) == ("convex", 0.0, 0, "corpus")
-    explicit = _variant(engine, fusion="convex", prf_beta=0.0, rm3_terms=0)
+    assert (s.fusion, s.prf_beta, s.compound_vocabulary) == ("convex", 0.0, "corpus")
+    assert (s.rm3_terms, s.rm3_passages, s.rm3_weight) == (5, 3, 0.85)
+    explicit = _variant(engine, fusion="convex", prf_beta=0.0, rm3_terms=5, rm3_passages=3,
+                        rm3_weight=0.85)
     for q in ("Vad är tillitsbaserad styrning?", QUESTION, "Vem leder regionstyrelsen?"):
         a = [(h.passage.id, h.score) for h in engine.search(q, 10, highlights=False).hits]
         b = [(h.passage.id, h.score) for h in explicit.search(q, 10, highlights=False).hits]
         assert a == b
+
+
+def test_rm3_changes_only_the_bm25_side(engine):
+    """Without RM3, lexical mode ranks by the question's own terms; with it, passages that share
+    the best passages' words come in too, and dense mode does not change at all."""
+    plain = _variant(engine, rm3_terms=0)
+    q = "Vad säger granskningsrapporten?"  # one rare indexed term: BM25 alone finds one passage
+    with_rm3 = engine.search(q, 20, "lexical", highlights=False).hits
+    without = plain.search(q, 20, "lexical", highlights=False).hits
+    assert len(with_rm3) > len(without) >= 1
+    assert with_rm3[0].passage.id == without[0].passage.id  # the question's own match stays first
+    assert [h.passage.id for h in engine.search(q, 10, "dense", highlights=False).hits] == \
+        [h.passage.id for h in plain.search(q, 10, "dense", highlights=False).hits]
 
 
 def test_candidates_carry_the_signals_the_fusions_use(engine):
