@@ -169,9 +169,9 @@ class Settings(BaseSettings):
         "the mean of its QA_PRF_PASSAGES best passage vectors searches again; 0 = off.")
     prf_passages: int = Field(3, ge=1, description="Passages the vector feedback averages.")
     rm3_terms: int = Field(
-        5, ge=0, description="RM3 on the BM25 side: expansion terms taken from the "
-        "QA_RM3_PASSAGES best BM25 passages; 0 = off (the only ranking experiment the held-out "
-        "halves confirmed, by a small margin: README's design note).")
+        5, ge=0, description="RM3 on the BM25 side of hybrid ranking (lexical mode stays plain "
+        "BM25): expansion terms taken from the QA_RM3_PASSAGES best BM25 passages; 0 = off (the "
+        "only ranking experiment the held-out halves confirmed, by a small margin: README).")
     rm3_passages: int = Field(3, ge=1, description="Passages RM3 takes expansion terms from.")
     rm3_weight: float = Field(
         0.85, ge=0, le=1, description="RM3: weight of the original question terms (the expansion "

@@ -234,7 +234,7 @@ class SearchEngine:
             t = time.perf_counter()
             plain = self.index.lexical.scores(question, None if mask is None else mask.weights)
             trace["lexical"] = LexicalIndex.top(plain, pool)[1]
-            lex_all = self._bm25(question, mask, plain)
+            lex_all = self._bm25(question, mask, plain) if mode == "hybrid" else plain
             lex_scores, lex_rows = LexicalIndex.top(lex_all, pool)
             timings["lexical_ms"] = (time.perf_counter() - t) * 1000
             if mode == "lexical":
@@ -267,8 +267,9 @@ class SearchEngine:
 
     def _bm25(self, question: str, mask: PassageMask | None, plain: np.ndarray | None
               ) -> np.ndarray | None:
-        """BM25 of every passage (None: no indexed term): ``plain`` (the question's own
-        scores), RM3-expanded when ``rm3_terms``."""
+        """Hybrid ranking's BM25 of every passage (None: no indexed term): ``plain`` (the
+        question's own scores), RM3-expanded when ``rm3_terms``. Lexical mode does not expand:
+        alone it ranked worse with RM3 (README's design note)."""
         s = self.settings
         if s.rm3_terms <= 0:
             return plain

@@ -1,12 +1,12 @@
 """Pseudo-relevance feedback: a question widened by what its own best passages say.
 
-Two forms, each off by default (settings ``prf_beta``, ``rm3_terms``):
+Two forms (settings ``prf_beta``, off by default, and ``rm3_terms``, on):
 
 * **Vector feedback** (Rocchio): the question vector moves towards the mean vector of
   its best dense passages, ``q' = norm(q + beta * mean(top m))``, and searches again. It
   helps when the best passages agree on the topic and the question names it poorly.
-* **RM3** on the BM25 side: terms frequent in the best BM25 passages, each passage
-  weighted by its BM25 score, join the question's own terms with weights
+* **RM3** on the BM25 side of hybrid ranking: terms frequent in the best BM25 passages,
+  each passage weighted by its BM25 score, join the question's own terms with weights
   (relevance model 3 of Lavrenko and Croft, as Anserini and Pyserini implement it).
 
 Both only decide which passages rank where; similarity, highlights and ``no_good_match``
