@@ -4,17 +4,18 @@ Every variant is a setting of the real engine (``qa.search``: ``fusion``, ``prf_
 ``rm3_*``, ``compound_vocabulary``), evaluated by ``qa.eval.runner.evaluate`` exactly as
 ``qa eval`` does (hybrid mode, k = 10). Protocol:
 
-* each family's grid is run on the **tune** half of the seed test set and the best
-  setting is chosen there (MRR@10, then Hit@1, then nDCG@10);
-* only that setting is run on the **held-out** half, compared with today's default
-  over the same questions (paired bootstrap, ``qa.eval.confidence``);
+* each family's grid is run on the **tune** halves of the split test sets (pooled) and
+  the best setting is chosen there (MRR@10, then Hit@1, then nDCG@10);
+* only that setting is run on the **held-out** halves, compared with the reference (the
+  default before these experiments, ``REFERENCE``) over the same questions (paired
+  bootstrap, ``qa.eval.confidence``); the verdict follows the adoption rule (``_conclude``);
 * SweFAQ dev (all its questions, no split) is a sanity check against fitting the seeds;
 * the learned fusion is a logistic regression over ``qa.search.features`` fitted with
-  cross-validation grouped by question on the tune half plus SweFAQ dev; its tune and
+  cross-validation grouped by question on the tune halves plus SweFAQ dev; its tune and
   SweFAQ figures are out-of-fold (each fold ranked by a model that never saw it), its
   held-out figures come from the model fitted on all of them, which is written to
   ``qa/search/fusion_weights.json`` (the weights ``QA_FUSION=learned`` reads);
-* a third data set, ``qa/eval/testsets/kommun_sv.jsonl`` over ``qa/eval/testsets/kommun/``,
+* the municipal set, ``qa/eval/testsets/kommun_sv.jsonl`` over ``qa/eval/testsets/kommun/``,
   is included when it exists (its tune half trains and selects, like the seeds').
 
 Writes ``bench/results/ranking_experiments.json`` and ``.md``.
@@ -530,12 +531,12 @@ def _diff(c: dict[str, Any], name: str) -> str:
 def markdown(result: dict[str, Any]) -> str:
     lines = ["# Ranking experiments", "",
              f"Hybrid mode, k = {result['k']}; each family tuned on the tune halves, its choice run "
-             "once on held-out; differences are variant − today's default, paired over the same "
+             "once on held-out; differences are variant − the reference, paired over the same "
              "questions, with 95 % bootstrap intervals. SweFAQ dev is all 110 questions (no split). "
              "The learned fusion's tune and SweFAQ figures are out-of-fold. "
              f"The reference (\"default\") is `{json.dumps(result['reference'])}`.", ""]
     for ds, parts in result["default"].items():
-        lines.append(f"**Default, {ds}:** " + "; ".join(
+        lines.append(f"**Reference, {ds}:** " + "; ".join(
             f"{part}: " + ", ".join(f"{n} {_cell(f, n)}" for n in result["figures"])
             for part, f in parts.items()))
         lines.append("")
@@ -578,7 +579,7 @@ def markdown(result: dict[str, Any]) -> str:
                     + f" | {_diff(e['tune_versus_default'], 'MRR@10')} |")
         if "grid" in fam:
             lines += ["", "Fitting (grouped 5-fold CV, out-of-fold MRR@10 of the candidate pool, "
-                      f"before de-duplication; today's order of the same pool: "
+                      f"before de-duplication; the reference's order of the same pool: "
                       f"{fam['default_candidate_mrr']:.3f}):", "",
                       "| objective | C | class weight | negatives | MRR@10 |", "|---|---:|---|---|---:|"]
             lines += [f"| {g['kind']} | {g['C']} | {g['class_weight']} | "
