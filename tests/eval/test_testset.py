@@ -6,27 +6,17 @@ Plain standard library: the set must stay valid whatever happens to the service 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.eval.testset_checks import longest_shared_run as _longest_shared_run
-from tests.eval.testset_checks import words as _words
+from tests.eval import testset_checks as checks
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTSET = ROOT / "qa" / "eval" / "testsets" / "seeds_sv.jsonl"
 SEEDS = ROOT / "seeds"
 
-REQUIRED = {
-    "id": str,
-    "question": str,
-    "document_id": (str, type(None)),
-    "evidence": (str, type(None)),
-    "kind": str,
-    "split": str,
-}
 KINDS = {
     "who",
     "what",
@@ -45,8 +35,8 @@ KINDS = {
 # Kinds with no answer in the corpus: document_id and evidence are null.
 # `unanswerable` is on the corpus' topics; `off_topic` is a resident's question about something else.
 NO_ANSWER_KINDS = {"unanswerable", "off_topic"}
-SPLITS = {"tune", "heldout"}
-MAX_SHARED_RUN = 4  # a question may share at most 4 consecutive words with its evidence
+SPLITS = set(checks.SPLITS)
+MAX_SHARED_RUN = checks.MAX_SHARED_RUN
 # Site chrome the service filters out: evidence must never come from it.
 FURNITURE = (
     "Fler nyheter",
@@ -84,45 +74,23 @@ def _answerable(items: list[dict]) -> list[dict]:
 
 
 def test_every_line_parses(raw_lines: list[str]) -> None:
-    assert raw_lines[-1] == "", "file must end with a newline"
-    for n, line in enumerate(raw_lines[:-1], start=1):
-        assert line.strip(), f"line {n} is blank"
-        obj = json.loads(line)
-        assert isinstance(obj, dict), f"line {n} is not a JSON object"
-
-
-def test_written_as_utf8_not_escaped(raw_lines: list[str]) -> None:
-    text = "\n".join(raw_lines)
-    assert "\\u00" not in text, "write with ensure_ascii=False"
+    checks.check_lines(raw_lines)
 
 
 def test_required_fields_and_types(items: list[dict]) -> None:
-    for it in items:
-        for field, typ in REQUIRED.items():
-            assert field in it, f"{it.get('id')}: missing {field}"
-            assert isinstance(it[field], typ), f"{it['id']}: {field} has type {type(it[field])}"
-        assert re.fullmatch(r"s\d{3}", it["id"]), it["id"]
-        assert it["question"].strip() == it["question"] and len(it["question"]) >= 5, it["id"]
+    checks.check_fields(items, r"s\d{3}")
 
 
 def test_ids_and_questions_unique(items: list[dict]) -> None:
-    ids = Counter(it["id"] for it in items)
-    assert not [i for i, n in ids.items() if n > 1], "duplicate ids"
-    questions = Counter(it["question"].lower() for it in items)
-    assert not [q for q, n in questions.items() if n > 1], "duplicate questions"
+    checks.check_unique(items)
 
 
 def test_kinds_and_splits_valid(items: list[dict]) -> None:
-    for it in items:
-        assert it["kind"] in KINDS, f"{it['id']}: kind {it['kind']!r}"
-        assert it["split"] in SPLITS, f"{it['id']}: split {it['split']!r}"
+    checks.check_kinds_and_splits(items, KINDS)
 
 
 def test_unanswerable_have_no_document(items: list[dict]) -> None:
-    for it in items:
-        unanswerable = it["kind"] in NO_ANSWER_KINDS
-        assert (it["document_id"] is None) == unanswerable, it["id"]
-        assert (it["evidence"] is None) == unanswerable, it["id"]
+    checks.check_targets(items, NO_ANSWER_KINDS)
 
 
 def test_counts(items: list[dict]) -> None:
@@ -141,12 +109,7 @@ def test_document_ids_exist(items: list[dict], docs: dict[str, str]) -> None:
 
 
 def test_evidence_occurs_exactly_once(items: list[dict], docs: dict[str, str]) -> None:
-    for it in _answerable(items):
-        text = docs[it["document_id"]]
-        ev = it["evidence"]
-        assert ev.strip() == ev and ev, f"{it['id']}: evidence empty or padded"
-        n = text.count(ev)
-        assert n == 1, f"{it['id']}: evidence occurs {n} times in {it['document_id']}"
+    checks.check_evidence_once(items, docs)
 
 
 def test_evidence_not_from_site_furniture(items: list[dict], docs: dict[str, str]) -> None:
@@ -185,6 +148,4 @@ def test_splits_balanced_per_document_and_kind(items: list[dict]) -> None:
 
 
 def test_questions_do_not_copy_evidence(items: list[dict]) -> None:
-    for it in _answerable(items):
-        run = _longest_shared_run(_words(it["question"]), _words(it["evidence"]))
-        assert run <= MAX_SHARED_RUN, f"{it['id']}: question shares {run} consecutive words with its evidence"
+    checks.check_no_copied_run(items, MAX_SHARED_RUN)
