@@ -26,7 +26,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -139,6 +139,9 @@ class SearchEngine:
                             for doc, spans in index.list_items().items()}
         self._masks = FilterMasks(index)  # empty until the first filtered search
         self._centroid = _centroid(index.embeddings)
+        # A passage's indexed terms, for RM3's feedback: the same passages come back often.
+        self._indexed_terms = lru_cache(maxsize=8192)(
+            lambda row: tuple(index.lexical.terms(index.passages[row].embedding_text(True))))
         self.abstention = AbstentionModel.load(settings.abstention_model)
         self.reranker = reranker
         if reranker is None and settings.reranker:
@@ -273,8 +276,7 @@ class SearchEngine:
         s = self.settings
         if s.rm3_terms <= 0:
             return plain
-        passages = self.passages
-        return rm3_scores(self.index.lexical, question, lambda row: passages[row].embedding_text(True),
+        return rm3_scores(self.index.lexical, question, self._indexed_terms,
                           s.rm3_passages, s.rm3_terms, s.rm3_weight,
                           None if mask is None else mask.weights, first=plain)
 

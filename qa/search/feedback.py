@@ -64,14 +64,16 @@ def rm3_weights(question_terms: Sequence[str], feedback: Sequence[tuple[Sequence
     return weights
 
 
-def rm3_scores(lexical: LexicalIndex, question: str, text_of: Callable[[int], str], passages: int,
+def rm3_scores(lexical: LexicalIndex, question: str, terms_of: Callable[[int], Sequence[str]],
+               passages: int,
                terms: int, original_weight: float, within: np.ndarray | None = None,
                first: np.ndarray | None = None) -> np.ndarray | None:
     """BM25 of every passage for the RM3-expanded ``question`` (None: no indexed term).
 
     The feedback passages are the question's best ``passages`` by plain BM25 (within the
     ``within`` mask; ``first``: those plain scores when the caller has them already);
-    ``text_of(row)`` gives a passage's text as it was indexed.
+    ``terms_of(row)`` gives a passage's indexed terms (``LexicalIndex.terms`` of its text as
+    indexed; the engine caches them, as the same passages feed back again and again).
     """
     if first is None:
         first = lexical.scores(question, within)
@@ -80,7 +82,7 @@ def rm3_scores(lexical: LexicalIndex, question: str, text_of: Callable[[int], st
     top_scores, top_rows = lexical.top(first, passages)
     if len(top_rows) == 0:
         return first
-    feedback = [(lexical.terms(text_of(int(r))), float(s))
+    feedback = [(terms_of(int(r)), float(s))
                 for r, s in zip(top_rows.tolist(), top_scores.tolist(), strict=True)]
     weights = rm3_weights(lexical.terms(question), feedback, terms, original_weight)
     return lexical.weighted_scores(weights, within)
