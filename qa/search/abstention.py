@@ -7,9 +7,8 @@ signals the search already has (``Signals``):
 
 * the best hit's similarity;
 * the question's cosine with the collection's centroid (its mean passage
-  vector): a question far from what the collection is about scores high
-  similarities less often by meaning than by chance, and one close to it
-  needs a higher similarity to count;
+  vector): a question far from what the collection is about as a whole is
+  rarely answered by it, however close its nearest passage looks;
 * whether the two rankers agree: where BM25 ranks the passage the dense
   ranker likes best. An answered question's words tend to be in its answer;
   a near miss is similar in meaning to a passage that lacks them.
