@@ -392,7 +392,8 @@ class SearchEngine:
 
     def _answer(self, question: str, qvec: np.ndarray, k: int, mode: str, highlights: bool,
                 t0: float, filters: Filters | None = None) -> SearchResult:
-        """Rank, rerank, de-duplicate and highlight, given the question's vector."""
+        """Rank, rerank, de-duplicate, highlight and decide ``no_good_match``, given the
+        question's vector."""
         timings = {"embed_ms": (time.perf_counter() - t0) * 1000}
         mask = None
         if filters:  # an empty filter lets everything through: no mask work at all
@@ -405,7 +406,7 @@ class SearchEngine:
         kept = self._dedupe(ranked, k)
         found = self._signals(question, qvec, kept, trace, mask) if kept else None
         hits = self._hits(question, qvec, kept, highlights, timings)
-        unanswered = self.abstention.probability(found) if found else 1.0
+        unanswered = 1.0 if found is None else self.abstention.probability(found)
         took = (time.perf_counter() - t0) * 1000
         return SearchResult(question, mode, hits, took, unanswered >= self.abstention.threshold,
                             timings, filters, self.index.generation, found, unanswered)
@@ -413,7 +414,7 @@ class SearchEngine:
     def _signals(self, question: str, qvec: np.ndarray, kept: list[tuple[int, float]],
                  trace: dict[str, np.ndarray], mask: PassageMask | None) -> Signals:
         """What abstention decides on (``qa.search.abstention``), from the rankers' lists; the
-        one a mode did not run is run here (the lexical search costs a millisecond or two)."""
+        one a mode did not run (BM25 in dense mode, vectors in lexical mode) is run here."""
         pool = self.settings.candidates
         dense = trace.get("dense")
         if dense is None:
