@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.auth import AdminDep
-from api.deps import EngineDep
+from api.deps import EngineDep, get_live
 from api.errors import describe
 from api.routers.documents import DocId
 from api.schemas import ChangesOut, DocumentChange, DocumentFields, DocumentIn, error_responses
@@ -64,10 +64,10 @@ def _changes(request: Request, engine: EngineDep) -> Changes:
 
 
 async def _serve_new(request: Request, report: ChangeReport) -> ChangesOut:
-    """Swap the served generation to the one just published, then answer."""
-    live = getattr(request.app.state, "live", None)
-    if live is not None:
-        await run_in_threadpool(live.refresh)
+    """Swap the served generation to the one just published (``LiveEngine.refresh``), then
+    answer."""
+    live = await get_live(request)
+    await run_in_threadpool(live.refresh)
     return ChangesOut(documents=[DocumentChange(id=c.id, file=c.file, status=c.status,
                                                 reason=c.reason) for c in report.changes],
                       generation=report.generation)
