@@ -47,7 +47,10 @@ HELDOUT_GATE = {"Hit@1": 0.72, "MRR@10": 0.79, "Answer@1": 0.43}
 MOST_FLAGGED_ANSWERABLE = 0.07  # a ceiling: answerable questions wrongly told "no good match"
 # The municipal set (kommun_sv.jsonl over qa/eval/testsets/kommun): hybrid Hit@1 0.600, MRR@10
 # 0.697, Answer@1 0.493, 36.7 % of unanswerable flagged, 5.3 % of answerable.
-KOMMUN_GATE = {"Hit@1": 0.55, "MRR@10": 0.65, "Answer@1": 0.44, "Flagged unanswerable": 0.30}
+# Its 30 unanswerable and 75 answerable questions make each one 3.3 and 1.3 points: the
+# abstention floors leave two to three questions of room.
+KOMMUN_GATE = {"Hit@1": 0.55, "MRR@10": 0.65, "Answer@1": 0.44, "Flagged unanswerable": 0.27}
+KOMMUN_MOST_FLAGGED_ANSWERABLE = 0.08
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +165,7 @@ def test_quality_gate_on_the_municipal_set(settings, embedder, questions, tmp_pa
                       engine.document_texts())
     ev = evaluate(engine, queries, ("hybrid",), k=10, progress=False)
     assert check_gate(ev.metrics["hybrid"], KOMMUN_GATE) == [], ev.metrics["hybrid"]
-    assert ev.metrics["hybrid"]["Flagged answerable"] <= MOST_FLAGGED_ANSWERABLE
+    assert ev.metrics["hybrid"]["Flagged answerable"] <= KOMMUN_MOST_FLAGGED_ANSWERABLE
     engine.close()
 
 
