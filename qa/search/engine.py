@@ -225,20 +225,14 @@ class SearchEngine:
             return []
         if mode in ("dense", "hybrid"):
             t = time.perf_counter()
-            dense_scores, dense_rows = self._dense(qvec, pool, mask)
-            trace["dense"] = dense_rows
-            if s.prf_beta > 0:
-                qvec = rocchio(qvec, self.index.embeddings[dense_rows[: s.prf_passages]], s.prf_beta)
-                dense_scores, dense_rows = self._dense(qvec, pool, mask)
+            qvec, dense_scores, dense_rows = self._dense_side(qvec, pool, mask, trace)
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
             if mode == "dense":
                 return list(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
         if mode in ("lexical", "hybrid"):
             t = time.perf_counter()
-            plain = self.index.lexical.scores(question, None if mask is None else mask.weights)
-            trace["lexical"] = LexicalIndex.top(plain, pool)[1]
-            lex_all = self._bm25(question, mask, plain) if mode == "hybrid" else plain
-            lex_scores, lex_rows = LexicalIndex.top(lex_all, pool)
+            lex_all, lex_scores, lex_rows = self._lexical_side(question, pool, mask, trace,
+                                                               expand=mode == "hybrid")
             timings["lexical_ms"] = (time.perf_counter() - t) * 1000
             if mode == "lexical":
                 return list(zip(lex_rows.tolist(), lex_scores.tolist(), strict=True))
@@ -252,6 +246,31 @@ class SearchEngine:
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         timings["fusion_ms"] = (time.perf_counter() - t) * 1000
         return ranked
+
+    def _dense_side(self, qvec: np.ndarray, pool: int, mask: PassageMask | None,
+                    trace: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(question vector as searched, scores, rows) of the dense ranker; the question's own
+        rows go to ``trace``, then vector feedback moves the question when ``prf_beta``."""
+        scores, rows = self._dense(qvec, pool, mask)
+        trace["dense"] = rows
+        s = self.settings
+        if s.prf_beta > 0:
+            qvec = rocchio(qvec, self.index.embeddings[rows[: s.prf_passages]], s.prf_beta)
+            scores, rows = self._dense(qvec, pool, mask)
+        return qvec, scores, rows
+
+    def _lexical_side(self, question: str, pool: int, mask: PassageMask | None,
+                      trace: dict[str, np.ndarray], expand: bool
+                      ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        """(BM25 of every passage, best scores, best rows) of the lexical ranker; the question's
+        own best rows go to ``trace``, then RM3 widens it when ``expand`` (hybrid ranking)."""
+        plain = self.index.lexical.scores(question, None if mask is None else mask.weights)
+        best = LexicalIndex.top(plain, pool)
+        trace["lexical"] = best[1]
+        scores = self._bm25(question, mask, plain) if expand else plain
+        if scores is not plain:
+            best = LexicalIndex.top(scores, pool)
+        return scores, best[0], best[1]
 
     def _fuse_convex(self, qvec: np.ndarray, dense_rows: np.ndarray, dense_scores: np.ndarray,
                      lex_rows: np.ndarray, lex_scores: np.ndarray) -> dict[int, float]:
@@ -315,15 +334,11 @@ class SearchEngine:
         The same pool hybrid ranking fuses (vector feedback and RM3 included when set), for
         fitting a learned fusion offline (``bench.ranking_experiments``).
         """
-        s = self.settings
+        pool = self.settings.candidates
         question = self.questions.bounded(question)
-        qvec = self.questions.embed(question)
-        _, dense_rows = self._dense(qvec, s.candidates)
-        if s.prf_beta > 0:
-            qvec = rocchio(qvec, self.index.embeddings[dense_rows[: s.prf_passages]], s.prf_beta)
-            _, dense_rows = self._dense(qvec, s.candidates)
-        lex_all = self._bm25(question, None, self.index.lexical.scores(question))
-        _, lex_rows = LexicalIndex.top(lex_all, s.candidates)
+        trace: dict[str, np.ndarray] = {}
+        qvec, _, dense_rows = self._dense_side(self.questions.embed(question), pool, None, trace)
+        lex_all, _, lex_rows = self._lexical_side(question, pool, None, trace, expand=True)
         found = self._candidates(qvec, dense_rows, lex_rows, lex_all)
         return found, self.features.matrix(question, found)
 
@@ -403,18 +418,18 @@ class SearchEngine:
         trace: dict[str, np.ndarray] = {}
         ranked = self._rank(question, qvec, mode, k, timings, mask, trace)
         ranked = self._reranked(question, ranked, timings)
-        kept = self._dedupe(ranked, k)
-        found = self._signals(question, qvec, kept, trace, mask) if kept else None
-        hits = self._hits(question, qvec, kept, highlights, timings)
+        hits = self._hits(question, qvec, self._dedupe(ranked, k), highlights, timings)
+        found = self._signals(question, qvec, hits[0].similarity, trace, mask) if hits else None
         unanswered = 1.0 if found is None else self.abstention.probability(found)
         took = (time.perf_counter() - t0) * 1000
         return SearchResult(question, mode, hits, took, unanswered >= self.abstention.threshold,
                             timings, filters, self.index.generation, found, unanswered)
 
-    def _signals(self, question: str, qvec: np.ndarray, kept: list[tuple[int, float]],
+    def _signals(self, question: str, qvec: np.ndarray, similarity: float,
                  trace: dict[str, np.ndarray], mask: PassageMask | None) -> Signals:
-        """What abstention decides on (``qa.search.abstention``), from the rankers' lists; the
-        one a mode did not run (BM25 in dense mode, vectors in lexical mode) is run here."""
+        """What abstention decides on (``qa.search.abstention``): the best hit's ``similarity``
+        and the rankers' lists; the one a mode did not run (BM25 in dense mode, vectors in
+        lexical mode) is run here."""
         pool = self.settings.candidates
         dense = trace.get("dense")
         if dense is None:
@@ -423,8 +438,6 @@ class SearchEngine:
         if lexical is None:
             _, lexical = self.index.lexical.search(question, pool,
                                                    None if mask is None else mask.weights)
-        first = int(kept[0][0])
-        similarity = float(self.dense_scores(np.asarray([first], dtype=np.int64), qvec)[0])
         return signals(similarity, float(qvec @ self._centroid),
                        int(dense[0]) if len(dense) else None, lexical)
 
