@@ -1,12 +1,11 @@
 """Figures drawn from a report's per-question rows: intervals, kinds, paired comparisons.
 
 They work on the rows of ``report.json`` (``per_question``: id, split, kind,
-answerable and each mode's per-question ``scores``), so the same code serves a
-fresh evaluation and ``qa compare`` of two saved reports. Means are over the
-questions that have the value: retrieval metrics over answerable questions,
-answer metrics over span-labelled ones, ``Flagged`` split into the share of
-answerable questions wrongly flagged "no good match" and the share of
-unanswerable ones rightly flagged.
+answerable, each mode's per-question ``scores`` and ``no_good_match``), so the same
+code serves a fresh evaluation and ``qa compare`` of two saved reports. Means are
+over the questions that have the value: retrieval metrics over answerable
+questions, answer metrics over span-labelled ones, and ``no_good_match`` as two
+shares: answerable questions wrongly flagged and unanswerable ones rightly flagged.
 """
 
 from __future__ import annotations
@@ -32,8 +31,8 @@ def _values(rows: Iterable[Row], mode: str, name: str) -> dict[str, float]:
     """Question id -> value of ``name`` in ``mode``, for the questions that have it."""
     if name in (FLAGGED_ANSWERABLE, FLAGGED_UNANSWERABLE):
         want = name == FLAGGED_ANSWERABLE
-        return {r["id"]: r["scores"][mode]["Flagged"] for r in rows
-                if r["answerable"] == want and mode in r.get("scores", {})}
+        return {r["id"]: float(r["no_good_match"][mode]) for r in rows
+                if r["answerable"] == want and mode in r.get("no_good_match", {})}
     return {r["id"]: r["scores"][mode][name] for r in rows
             if mode in r.get("scores", {}) and name in r["scores"][mode]}
 

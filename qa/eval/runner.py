@@ -56,7 +56,7 @@ class Evaluation:
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     splits: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     # mode -> query id -> per-question values (retrieval and answer metrics of answerable
-    # questions, "Flagged" of every question), for intervals, kinds and paired comparisons
+    # questions), for intervals, kinds and paired comparisons
     scores: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
@@ -139,41 +139,40 @@ def score(ev: Evaluation) -> None:
         ranking = {qid: o.retrieved for qid, o in ev.outcomes[m].items()}
         ev.metrics[m] = compute_metrics(ev.queries, ranking, ev.relevant, ev.k)
         ev.scores[m] = question_scores(ev, m, ranking)
-        ev.metrics[m].update(_means(ev.queries, ev.scores[m], ev.metrics[m]))
+        ev.metrics[m].update(_means(ev.queries, ev.scores[m], ev.outcomes[m]))
         for s in splits:
             part = [q for q in ev.queries if q.split == s]
             ev.splits.setdefault(s, {})[m] = compute_metrics(part, ranking, ev.relevant, ev.k)
-            ev.splits[s][m].update(_means(part, ev.scores[m], ev.splits[s][m]))
+            ev.splits[s][m].update(_means(part, ev.scores[m], ev.outcomes[m]))
 
 
 def question_scores(ev: Evaluation, mode: str, ranking: dict[str, list[Retrieved]]
                     ) -> dict[str, dict[str, float]]:
-    """Per question: its retrieval metrics and (span labels only) answer metrics when it is
-    answerable, and ``Flagged`` (1.0 when the service said "no good match") for every one."""
+    """Per answerable question: its retrieval metrics and (span labels only) answer metrics;
+    an unanswerable one has none (what it is judged by, "no good match", is in its outcome)."""
     per = per_query_metrics(ev.queries, ranking, ev.relevant, ev.k)
     out: dict[str, dict[str, float]] = {}
     for q in ev.queries:
         values = dict(per.get(q.id, {}))
         if has_spans(q):
             values.update(answer_scores(q, ranking[q.id]))
-        values["Flagged"] = float(ev.outcomes[mode][q.id].no_good_match)
         out[q.id] = values
     return out
 
 
 def _means(queries: Sequence[EvalQuery], scores: dict[str, dict[str, float]],
-           have: dict[str, float]) -> dict[str, float]:
+           outcomes: dict[str, Outcome]) -> dict[str, float]:
     """Answer metrics, and the share flagged among answerable and unanswerable questions."""
     out: dict[str, float] = {}
-    answerable = [scores[q.id] for q in queries if q.answerable]
+    answerable = [q for q in queries if q.answerable]
     for name in ("Answer@1", "Answer@3"):
-        values = [v[name] for v in answerable if name in v]
-        if values and name not in have:
+        values = [scores[q.id][name] for q in answerable if name in scores[q.id]]
+        if values:
             out[name] = sum(values) / len(values)
     for name, group in (("Flagged answerable", answerable),
-                        ("Flagged unanswerable", [scores[q.id] for q in queries if not q.answerable])):
+                        ("Flagged unanswerable", [q for q in queries if not q.answerable])):
         if group:
-            out[name] = sum(v["Flagged"] for v in group) / len(group)
+            out[name] = sum(outcomes[q.id].no_good_match for q in group) / len(group)
     return out
 
 

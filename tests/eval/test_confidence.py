@@ -45,7 +45,8 @@ def test_paired_comparison_sees_a_consistent_small_gain_that_unpaired_intervals_
 
 def _row(qid: str, answerable: bool, kind: str, split: str, **scores: float) -> dict:
     return {"id": qid, "answerable": answerable, "kind": kind, "split": split,
-            "scores": {"hybrid": {"Flagged": scores.pop("Flagged", 0.0), **scores}}}
+            "no_good_match": {"hybrid": bool(scores.pop("Flagged", 0.0))},
+            "scores": {"hybrid": scores}}
 
 
 def test_flagged_splits_answerable_from_unanswerable_and_fewer_false_flags_is_better() -> None:
