@@ -129,3 +129,37 @@ def test_relevance_never_rises_and_weak_cards_have_no_highlight(engine) -> None:
             assert len(h.highlights) <= 1
     # Some card of these questions is below the floor, so the rule above was exercised.
     assert any(h.relevance == 0 for h in engine.search("Vad kostar ett busskort?", 10).hits)
+
+
+def test_a_word_list_without_markers_is_marked_whole_from_the_documents_structure(
+        settings, embedder, questions, tmp_path) -> None:
+    """DOCX list items carry no bullet in the converted text; the stored structure says what
+    is a list item, and the highlight takes the lead-in with all of them."""
+    from qa.index.build import build_index
+    from qa.index.snapshot import Snapshot
+    from qa.ingest.sources import load_documents
+    from qa.search.engine import SearchEngine
+    from tests.ingest.make_files import make_docx
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    make_docx(folder / "atervinning.docx", [
+        ("h1", "Återvinningscentralen"),
+        ("p", "Återvinningscentralen ligger vid Norra vägen och är öppen alla vardagar."),
+        ("p", "På återvinningscentralen kan du lämna följande sorters avfall:"),
+        ("li", "Grovavfall som möbler och madrasser"),
+        ("li", "Trädgårdsavfall som ris och löv"),
+        ("li", "Elavfall som kylskåp och lampor"),
+        ("p", "Farligt avfall tas emot på lördagar mellan klockan 10 och 14."),
+    ])
+    index = tmp_path / "index"
+    build_index(load_documents(folder), embedder, settings, index, progress=False)
+    engine = SearchEngine(Snapshot.open(index, settings, model_id=questions.model_id,
+                                        dim=questions.dim), questions, settings)
+    text = engine.document_text("atervinning")
+    assert "• " not in text and "Grovavfall" in text  # no marker in the text itself
+    hit = engine.search("Vilket avfall kan man lämna på återvinningscentralen?", 1).hits[0]
+    [(a, b)] = hit.highlights
+    assert text[a:b].startswith("På återvinningscentralen kan du lämna")
+    assert text[a:b].endswith("Elavfall som kylskåp och lampor")
+    engine.close()
