@@ -570,3 +570,25 @@ def test_a_question_the_documents_do_not_answer_shows_folded_candidates(session)
     expect(weak).to_have_count(1)
     expect(weak).not_to_have_attribute("open", "")
     expect(turn.locator(".answer-mark")).to_have_count(0)  # nothing is offered as the answer
+
+
+
+def test_candidates_under_no_clear_answer_mark_nothing_even_with_highlights(session):
+    """The service's real answer to a question, with its highlights, but flagged: the page
+    folds the cards and marks nothing in them, also once it has read the documents."""
+    page = session.open()
+
+    def flagged(route) -> None:
+        response = route.fetch()
+        body = response.json()
+        assert body["results"][0]["highlights"], "the real answer has highlights"
+        body["no_good_match"] = True
+        route.fulfill(response=response, body=json.dumps(body))
+
+    page.route("**/api/search", flagged)
+    turn = session.ask(Q_TRUST)
+    expect(turn.locator(".notice-nomatch")).to_contain_text(MSG_NO_MATCH)
+    turn.locator("details.weak-results summary").click()
+    expect(turn.locator(".card").first).to_contain_text("fem fingrar")
+    page.wait_for_timeout(1000)  # the document texts arrive and the passages are redrawn
+    expect(turn.locator(".answer-mark")).to_have_count(0)
