@@ -13,8 +13,8 @@ holding a loaded model slows a sibling's compute by ~20 %, so neither side may
 hold the other's model): sentence-transformers fp32 ``encode`` (batch 32,
 ``"passage: "`` prompt, normalised) of the same passage texts, giving the ratio
 of our build's passages/s to ST's passages/s. A build also embeds every sentence
-of a multi-sentence passage, so on the seeds ST is also timed on all the texts
-the build embeds (passages + sentences): that ratio compares the build's whole
+of a multi-sentence passage, alone and in context, so on the seeds ST is also timed on all
+the texts the build embeds (passages, sentences, sentences in context): that ratio compares the build's whole
 embedding path with plain ST on the same texts. The default paths (passages by
 OpenVINO fp32, sentences by OpenVINO bf16 where the CPU has it) are recorded,
 and each corpus is also built once with every other path in ``VARIANTS``.
@@ -68,7 +68,8 @@ def _build(source: Path, index_dir: Path, env: dict[str, str] | None = None) -> 
     if proc.returncode != 0:
         raise RuntimeError(f"qa build failed:\n{output}")
     m = re.search(r"in ([\d.]+) s", output)
-    counts = re.search(r"embedding (\d+) passages and (\d+) sentences", output)
+    counts = re.search(r"embedding (\d+) passages, (\d+) sentences and (\d+) sentences in context",
+                       output)
     from qa.index.manifest import read_manifest
 
     manifest = read_manifest(index_dir)
@@ -76,7 +77,7 @@ def _build(source: Path, index_dir: Path, env: dict[str, str] | None = None) -> 
         "documents": manifest.documents,
         "passages": manifest.passages,
         "sentences": manifest.sentences,
-        "texts_embedded": int(counts.group(1)) + int(counts.group(2)) if counts else None,
+        "texts_embedded": sum(map(int, counts.groups())) if counts else None,
         "paths": f"{manifest.passage_path} + {manifest.sentence_path}",
         "build_s": float(m.group(1)) if m else float("nan"),
         "wall_s": round(wall, 2),
@@ -85,25 +86,32 @@ def _build(source: Path, index_dir: Path, env: dict[str, str] | None = None) -> 
 
 
 def _texts(index_dir: Path) -> tuple[list[str], list[str]]:
-    """Passage texts, and every text the build embedded (passages + the distinct sentences of
-    multi-sentence passages)."""
+    """Passage texts, and every text the build embedded (passages, the distinct sentences of
+    multi-sentence passages and, where the index has them, their distinct sentences in context)."""
     from qa.index.snapshot import Snapshot
     from qa.ingest.passages import collapse
     from qa.settings import Settings
 
     with Snapshot.open(index_dir, Settings()) as snapshot:
-        passages = [(p.document_id, p.text) for p in snapshot.passages]
+        passages = list(snapshot.passages)
         docs = snapshot.document_texts()
         assert snapshot.sentences is not None, "the build benchmark indexes sentence vectors"
         spans, offsets = snapshot.sentences.spans, snapshot.sentences.offsets
-    texts = [t for _, t in passages]
+        with_contexts = snapshot.sentences.contexts is not None
+    texts = [p.text for p in passages]
     sentences: dict[tuple[str, int, int], str] = {}  # distinct spans, as the build embeds them
-    for i, (doc, _) in enumerate(passages):
+    contexts: set[str] = set()  # distinct sentences in context, as the build embeds them
+    for i, p in enumerate(passages):
         a, b = int(offsets[i]), int(offsets[i + 1])
         if b - a > 1:
+            before = ""
             for x, y in spans[a:b]:
-                sentences.setdefault((doc, int(x), int(y)), collapse(docs[doc][x:y]))
-    return texts, texts + list(sentences.values())
+                sentence = collapse(docs[p.document_id][x:y])
+                sentences.setdefault((p.document_id, int(x), int(y)), sentence)
+                if with_contexts:
+                    contexts.add(p.sentence_in_context(sentence, before))
+                before = sentence
+    return texts, texts + list(sentences.values()) + sorted(contexts)
 
 
 def _st_encode(model: Any, texts: list[str]) -> float:
@@ -134,6 +142,7 @@ def _st(index_dir: Path, all_texts: bool) -> dict[str, float]:
 
 # Other embedding paths of ``qa build``, each built once per corpus against the same ST reference.
 VARIANTS: dict[str, dict[str, str]] = {
+    "without sentences in context": {"QA_SENTENCE_CONTEXTS": "false"},
     "all fp32 (ONNX Runtime)": {"QA_PASSAGE_ENGINE": "onnx", "QA_SENTENCE_PRECISION": "fp32"},
     "all bf16 (OpenVINO)": {"QA_PASSAGE_PRECISION": "bf16", "QA_SENTENCE_PRECISION": "bf16"},
     "all int8 (ONNX Runtime)": {"QA_PASSAGE_PRECISION": "int8", "QA_SENTENCE_PRECISION": "int8"},

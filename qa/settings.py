@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     sentence_vectors: bool = Field(
         True, description="Also embed each sentence; a passage scores by its best sentence too."
     )
+    sentence_contexts: bool = Field(
+        True, description="Also embed each sentence of a passage of several after its passage's "
+        "title and section and the sentence before it; highlights choose the answer by these "
+        "vectors (needs sentence vectors)."
+    )
     exact_search_max: int = Field(
         50_000, description="Up to this many passages the vector index is exact; above, HNSW."
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,21 +165,32 @@ class _ProgressLines:
 def embed(plan: Plan, encoder: PassageEncoder, *, progress: bool,
           log: Callable[[str], None]) -> None:
     """Compute the vectors the plan still lacks, in place."""
-    if not plan.todo:
+    if not plan.todo and not plan.context_rows:
         return
-    log(f"embedding {len(plan.todo)} passages and {len(plan.sentences_todo)} sentences "
-        f"({plan.reused} passages reused)")
-    total = len(plan.todo) + len(plan.sentences_todo)
+    log(f"embedding {len(plan.todo)} passages, {len(plan.sentences_todo)} sentences and "
+        f"{len(plan.contexts_todo)} sentences in context ({plan.reused} passages reused)")
+    total = len(plan.todo) + len(plan.sentences_todo) + len(plan.contexts_todo)
     with tqdm(total=total, desc="embedding", unit="text", disable=not progress) as bar:
         advance = bar.update if progress else _ProgressLines(total, log)
-        plan.vectors[plan.todo] = encoder.embed_passages(plan.passage_texts(), on_batch=advance)
+        if plan.todo:
+            plan.vectors[plan.todo] = encoder.embed_passages(plan.passage_texts(), on_batch=advance)
         if plan.sentences_todo:
-            embedded = encoder.embed_passages(plan.sentence_texts(), kind="sentence",
-                                              on_batch=advance)
-            for rows, vector in zip(plan.sentences_todo.values(), embedded, strict=True):
-                plan.sentence_vectors[rows] = vector
+            _fill(plan.sentence_vectors, plan.sentences_todo.values(),
+                  encoder.embed_passages(plan.sentence_texts(), kind="sentence", on_batch=advance))
+        if plan.contexts_todo:
+            _fill(plan.context_vectors, plan.contexts_todo.values(),
+                  encoder.embed_passages(plan.context_texts(), kind="sentence", on_batch=advance))
+    off = plan.sentence_offsets
     for row in plan.single_sentence_rows():
-        plan.sentence_vectors[plan.sentence_offsets[row]] = plan.vectors[row]
+        plan.sentence_vectors[off[row]] = plan.vectors[row]
+    for row in plan.single_sentence_context_rows():
+        plan.context_vectors[off[row]] = plan.sentence_vectors[off[row]]
+
+
+def _fill(target: np.ndarray, rows: Iterable[list[int]], vectors: np.ndarray) -> None:
+    """Each text's vector into every row that text stands for (texts and rows in one order)."""
+    for where, vector in zip(rows, vectors, strict=True):
+        target[where] = vector
 
 
 def write_generation(plan: Plan, encoder: PassageEncoder, settings: Settings, folder: Path,
@@ -197,6 +208,8 @@ def write_generation(plan: Plan, encoder: PassageEncoder, settings: Settings, fo
     if plan.key.sentence_vectors:
         write_sentence_vectors(files, plan.sentence_vectors, plan.sentence_spans,
                                plan.sentence_offsets, settings.exact_search_max, settings.hnsw_m)
+    if plan.key.sentence_contexts:
+        np.save(files.sentence_contexts, plan.context_vectors)
     files.lexical.mkdir()
     LexicalIndex.build([p.embedding_text(True) for p in plan.passages], settings.compound_vocabulary,
                        settings.hunspell_dictionary).save(files.lexical)

@@ -10,6 +10,8 @@ A generation directory holds::
     sentence_spans.npy their [start, end) in the document; sentence_offsets.npy: passage i
                        owns sentences offsets[i]:offsets[i+1]
     sentences.faiss    FAISS index over the sentence vectors
+    sentence_contexts.npy  normalised vectors of the same sentences read in context (title,
+                       section and the sentence before; when enabled), for highlights
     lexical/           BM25 index (bm25s) and the compound vocabulary
     originals/         the files documents were read from, named by their SHA-256
 
@@ -64,6 +66,10 @@ class GenerationFiles:
         return self.root / "sentences.faiss"
 
     @property
+    def sentence_contexts(self) -> Path:
+        return self.root / "sentence_contexts.npy"
+
+    @property
     def lexical(self) -> Path:
         return self.root / "lexical"
 
@@ -77,5 +83,5 @@ class GenerationFiles:
     def all(self) -> list[Path]:
         """Every path a generation may hold, the manifest first."""
         return [self.manifest, self.store, self.embeddings, self.vectors, self.sentences,
-                self.sentence_spans, self.sentence_offsets, self.sentence_index, self.lexical,
-                self.originals]
+                self.sentence_spans, self.sentence_offsets, self.sentence_index,
+                self.sentence_contexts, self.lexical, self.originals]

@@ -8,7 +8,7 @@ whether a rebuild may reuse vectors, and the counts are checked against the file
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +35,15 @@ class BuildKey:
     passage_precision: str
     sentence_precision: str | None
     sentence_vectors: bool
+    sentence_contexts: bool
+
+    def reuses(self, previous: BuildKey) -> bool:
+        """Whether passage and sentence vectors built under ``previous`` hold under this key.
+
+        Only the sentences-in-context vectors may differ: a build that adds them reuses the
+        rest and embeds just them.
+        """
+        return replace(previous, sentence_contexts=self.sentence_contexts) == self
 
 
 class Manifest(BaseModel):
@@ -51,6 +60,7 @@ class Manifest(BaseModel):
     passage_precision: str = "fp32"  # indexes older than the precision setting were fp32
     sentence_precision: str | None = None
     sentence_vectors: bool
+    sentence_contexts: bool = False  # indexes older than the setting have none
     query_prompt: str
     passage_path: str | None = None
     sentence_path: str | None = None

@@ -73,6 +73,7 @@ def build_key(settings: Settings, encoder: PassageEncoder) -> BuildKey:
         passage_precision=encoder.precision("passage"),
         sentence_precision=encoder.precision("sentence") if settings.sentence_vectors else None,
         sentence_vectors=settings.sentence_vectors,
+        sentence_contexts=settings.sentence_vectors and settings.sentence_contexts,
     )
 
 
@@ -85,6 +86,7 @@ class Previous:
     vectors: np.ndarray
     sentences: np.ndarray | None
     offsets: np.ndarray | None
+    contexts: np.ndarray | None = None
 
     @classmethod
     def open(cls, generation: Generation) -> Previous:
@@ -96,12 +98,14 @@ class Previous:
         except Exception as exc:
             raise IndexLoadError(f"{generation.path}: damaged passage store ({exc})") from None
         try:
-            sentences = offsets = None
+            sentences = offsets = contexts = None
             if manifest.sentence_vectors:
                 sentences = np.load(files.sentences, mmap_mode="r")
                 offsets = np.load(files.sentence_offsets)
+            if manifest.sentence_contexts:
+                contexts = np.load(files.sentence_contexts, mmap_mode="r")
             return cls(manifest.build_key, store, np.load(files.embeddings, mmap_mode="r"),
-                       sentences, offsets)
+                       sentences, offsets, contexts)
         except Exception as exc:
             store.close()
             raise IndexLoadError(f"{generation.path}: damaged vectors ({exc})") from None
@@ -121,10 +125,16 @@ class Plan:
     sentence_offsets: np.ndarray  # passage i owns sentences offsets[i]:offsets[i+1]
     vectors: np.ndarray
     sentence_vectors: np.ndarray
+    context_vectors: np.ndarray  # sentences read in context (rows as sentence_vectors), or none
     reused: int = 0
     todo: list[int] = field(default_factory=list)  # passage rows to embed
     # Each distinct sentence of those passages once: (document, start, end) -> its rows.
     sentences_todo: dict[tuple[str, int, int], list[int]] = field(default_factory=dict)
+    # Passage rows whose sentences need context vectors: those to embed, and reused ones whose
+    # previous generation has none.
+    context_rows: list[int] = field(default_factory=list)
+    # Each distinct sentence-in-context text of those passages once -> its sentence rows.
+    contexts_todo: dict[str, list[int]] = field(default_factory=dict)
 
     def passage_texts(self) -> list[str]:
         return [self.passages[i].embedding_text(self.key.embed_context) for i in self.todo]
@@ -133,10 +143,19 @@ class Plan:
         texts = {d.id: d.text for d in self.documents}
         return [collapse(texts[doc][a:b]) for doc, a, b in self.sentences_todo]
 
+    def context_texts(self) -> list[str]:
+        return list(self.contexts_todo)
+
     def single_sentence_rows(self) -> list[int]:
         """Passages to embed that are one sentence: that sentence's vector is the passage's."""
         off = self.sentence_offsets
         return [i for i in self.todo if off[i + 1] - off[i] == 1] if self.key.sentence_vectors else []
+
+    def single_sentence_context_rows(self) -> list[int]:
+        """Passages needing context vectors that are one sentence: nothing to choose between in
+        them, so the sentence's own vector stands in."""
+        off = self.sentence_offsets
+        return [i for i in self.context_rows if off[i + 1] - off[i] == 1]
 
 
 def make_plan(documents: Sequence[Document], encoder: PassageEncoder, settings: Settings,
@@ -151,17 +170,23 @@ def make_plan(documents: Sequence[Document], encoder: PassageEncoder, settings: 
     spans, offsets = _sentence_table(documents, per_doc)
     plan = Plan(key, documents, passages, spans, offsets,
                 np.zeros((len(passages), encoder.dim), dtype=np.float32),
-                np.zeros((len(spans) if key.sentence_vectors else 0, encoder.dim), dtype=np.float32))
-    reusable = previous if previous is not None and previous.key == key else None
+                np.zeros((len(spans) if key.sentence_vectors else 0, encoder.dim), dtype=np.float32),
+                np.zeros((len(spans) if key.sentence_contexts else 0, encoder.dim), dtype=np.float32))
+    reusable = previous if previous is not None and key.reuses(previous.key) else None
     row = 0
     for doc, found in zip(documents, per_doc, strict=True):
         rows = range(row, row + len(found))
         if reusable is not None and _reuse(plan, doc, found, rows, reusable):
             plan.reused += len(found)
+            if key.sentence_contexts and reusable.contexts is None:
+                plan.context_rows.extend(rows)
         else:
             plan.todo.extend(rows)
+            if key.sentence_contexts:
+                plan.context_rows.extend(rows)
         row += len(found)
     plan.sentences_todo = _distinct_sentences(plan)
+    plan.contexts_todo = _distinct_contexts(plan)
     return plan
 
 
@@ -197,11 +222,19 @@ def _reuse(plan: Plan, doc: Document, found: list[Passage], rows: range, previou
         return False
     plan.vectors[rows.start:rows.stop] = previous.vectors[old_rows]
     if plan.key.sentence_vectors and previous.sentences is not None and previous.offsets is not None:
-        new_off, old_off = plan.sentence_offsets, previous.offsets
-        for new_row, old_row in zip(rows, old_rows, strict=True):
-            plan.sentence_vectors[new_off[new_row]:new_off[new_row + 1]] = \
-                previous.sentences[old_off[old_row]:old_off[old_row + 1]]
+        _copy_sentence_rows(plan.sentence_vectors, previous.sentences, plan.sentence_offsets,
+                            previous.offsets, rows, old_rows)
+        if plan.key.sentence_contexts and previous.contexts is not None:
+            _copy_sentence_rows(plan.context_vectors, previous.contexts, plan.sentence_offsets,
+                                previous.offsets, rows, old_rows)
     return True
+
+
+def _copy_sentence_rows(new: np.ndarray, old: np.ndarray, new_off: np.ndarray, old_off: np.ndarray,
+                        rows: range, old_rows: Sequence[int]) -> None:
+    """Copy the sentence rows of passages ``old_rows`` (of ``old``) to those of ``rows``."""
+    for new_row, old_row in zip(rows, old_rows, strict=True):
+        new[new_off[new_row]:new_off[new_row + 1]] = old[old_off[old_row]:old_off[old_row + 1]]
 
 
 def _distinct_sentences(plan: Plan) -> dict[tuple[str, int, int], list[int]]:
@@ -216,4 +249,22 @@ def _distinct_sentences(plan: Plan) -> dict[tuple[str, int, int], list[int]]:
             for j in range(off[i], off[i + 1]):
                 a, b = plan.sentence_spans[j]
                 distinct.setdefault((doc, int(a), int(b)), []).append(j)
+    return distinct
+
+
+def _distinct_contexts(plan: Plan) -> dict[str, list[int]]:
+    """The sentences-in-context texts of ``plan.context_rows`` with several sentences, each once."""
+    distinct: dict[str, list[int]] = {}
+    texts = {d.id: d.text for d in plan.documents}
+    off = plan.sentence_offsets
+    for i in plan.context_rows:
+        if off[i + 1] - off[i] < 2:
+            continue
+        p = plan.passages[i]
+        before = ""
+        for j in range(off[i], off[i + 1]):
+            a, b = plan.sentence_spans[j]
+            sentence = collapse(texts[p.document_id][a:b])
+            distinct.setdefault(p.sentence_in_context(sentence, before), []).append(j)
+            before = sentence
     return distinct

@@ -110,7 +110,8 @@ class Snapshot:
             vectors = VectorIndex.load(files.vectors, settings.hnsw_ef_search)
             embeddings = np.load(files.embeddings)
             lexical = LexicalIndex.load(files.lexical)
-            sentences = (SentenceVectors.load(files, settings.hnsw_ef_search)
+            sentences = (SentenceVectors.load(files, settings.hnsw_ef_search,
+                                              contexts=manifest.sentence_contexts)
                          if manifest.sentence_vectors else None)
         except Exception as exc:
             store.close()

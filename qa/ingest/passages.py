@@ -40,14 +40,29 @@ class Passage:
     page: int | None = None  # first page the passage lies on (documents with pages)
     page_end: int | None = None  # last page, when it runs over a page break
 
+    @property
+    def head(self) -> str:
+        """Title and section as one line ("Title – Section"), or the title alone."""
+        return self.title if not self.section or self.section == self.title else (
+            f"{self.title} – {self.section}"
+        )
+
     def embedding_text(self, with_context: bool) -> str:
         """What the embedder sees: the text, optionally after title and section."""
         if not with_context:
             return self.text
-        head = self.title if not self.section or self.section == self.title else (
-            f"{self.title} – {self.section}"
-        )
-        return f"{head}\n{self.text}" if head else self.text
+        return f"{self.head}\n{self.text}" if self.head else self.text
+
+    def sentence_in_context(self, sentence: str, before: str) -> str:
+        """What the embedder sees of one of its sentences read in context: the title and
+        section, the sentence ``before`` it in this passage ("" for the first) and the sentence.
+
+        An answer often leans on what precedes it ("Gunnel Gustavsson, projektledare" answers
+        who leads the project named before), so a sentence read alone misses questions that
+        its context makes it answer.
+        """
+        body = f"{before} {sentence}" if before else sentence
+        return f"{self.head}\n{body}" if self.head else body
 
 
 @dataclass

@@ -499,7 +499,7 @@ class SearchEngine:
                                               answer_type=kind, in_list_item=in_list)
         a, b = sentences.offsets[row], sentences.offsets[row + 1]
         spans = [(int(x), int(y)) for x, y in sentences.spans[a:b]]
-        cosines = np.asarray(sentences.vectors[a:b]) @ qvec
+        cosines = sentences.for_highlights(row) @ qvec
         return self.highlighter.highlight(terms, text, spans, cosines, answer_type=kind,
                                           in_list_item=in_list)
 

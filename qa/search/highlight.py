@@ -1,7 +1,8 @@
 """Highlights: the part of a passage that answers the question, as one span.
 
 Each sentence is scored by its vector's cosine with the question (the index
-keeps one vector per sentence), plus a share of the question's rare terms it
+keeps one vector per sentence, read in context where it was built so:
+``qa.index.sentences``), plus a share of the question's rare terms it
 contains (so "21" or "länsstyrelser" can tip the balance), plus a small bonus
 when it holds the kind of answer the question asks for (a date for "när", an
 amount for "vad kostar": ``qa.search.answer_types``). Without sentence vectors

@@ -111,12 +111,78 @@ def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(settings, em
     spans, offsets, sentences = stored.spans, stored.offsets, stored.vectors
     distinct = {tuple(s) for s in spans.tolist()}
     assert len(offsets) > 2 and len(distinct) < len(spans), "the passages overlap"
-    assert f"and {len(distinct)} sentences" in logged[0]
+    assert f", {len(distinct)} sentences and" in logged[0]
     # Every occurrence of a span carries that sentence's own vector.
     fresh = dict(zip(sorted(distinct), embedder.embed_passages(
         [collapse(text[a:b]) for a, b in sorted(distinct)], kind="sentence"), strict=True))
     for row, (a, b) in enumerate(spans.tolist()):
         assert (sentences[row] @ fresh[(a, b)]) >= 0.9999
+
+
+def test_each_sentence_is_also_embedded_in_context_once(settings, embedder, tmp_path):
+    """Sentences of a passage of several get a second vector: the passage's title and section,
+    the sentence before and the sentence (``Passage.sentence_in_context``); a passage of one
+    sentence has nothing to choose between, so its sentence vector stands in."""
+    from qa.ingest.passages import collapse
+
+    text = ("Skolskjuts\n\nProjektet leds av barn- och utbildningsförvaltningen. "
+            "Gunnel Gustavsson är projektledare. Ansökan lämnas senast den 15 april.")
+    docs = [make_document("skjuts", text), make_document("kort", "En enda mening om taxan.")]
+    logged: list[str] = []
+    build_index(docs, embedder, settings, tmp_path / "idx", progress=False, log=logged.append)
+    assert read_manifest(tmp_path / "idx").sentence_contexts
+    index = Snapshot.open(tmp_path / "idx", settings)
+    stored = index.sentences
+    assert stored is not None and stored.contexts is not None
+    assert stored.contexts.shape == stored.vectors.shape
+    several, single = 0, 0
+    for row, p in enumerate(index.passages):
+        a, b = stored.offsets[row], stored.offsets[row + 1]
+        doc = index.document(p.document_id).text
+        found = [collapse(doc[x:y]) for x, y in stored.spans[a:b].tolist()]
+        if len(found) == 1:
+            assert np.array_equal(stored.contexts[a], stored.vectors[a])
+            single += 1
+            continue
+        several += len(found)
+        expected = embedder.embed_passages(
+            [p.sentence_in_context(s, found[i - 1] if i else "") for i, s in enumerate(found)],
+            kind="sentence")
+        assert np.all(np.sum(stored.contexts[a:b] * expected, axis=1) >= 0.9999)
+        assert np.array_equal(stored.for_highlights(row), stored.contexts[a:b])
+    assert single == 1 and several >= 3  # one passage each: every context is distinct
+    assert f"and {several} sentences in context" in logged[0]
+
+
+def test_an_index_without_contexts_gains_them_reusing_every_other_vector(settings, embedder,
+                                                                          tmp_path):
+    text = "Styrning\n\nNämnden beslutar om taxan. Den gäller från januari. Den ses över varje år."
+    docs = [*DOCS, make_document("taxa", text)]
+    bare = settings.model_copy(update={"sentence_contexts": False})
+    build_index(docs, embedder, bare, tmp_path / "idx", progress=False)
+    assert not read_manifest(tmp_path / "idx").sentence_contexts
+    before = Snapshot.open(tmp_path / "idx", settings)
+    assert before.sentences is not None and before.sentences.contexts is None
+    assert not before.path.joinpath("sentence_contexts.npy").exists()
+    vectors, sentences = np.array(before.embeddings), np.array(before.sentences.vectors)
+    per_passage = np.diff(before.sentences.offsets)
+    in_context = int(per_passage[per_passage > 1].sum())  # one passage a document: all distinct
+    before.close()
+
+    logged: list[str] = []
+    report = build_index(docs, embedder, settings, tmp_path / "idx", progress=False,
+                         log=logged.append)
+    assert (report.embedded, report.reused) == (0, report.passages)
+    assert f"embedding 0 passages, 0 sentences and {in_context} sentences in context" in logged[0]
+    after = Snapshot.open(tmp_path / "idx", settings)
+    assert after.sentences is not None and after.sentences.contexts is not None
+    assert np.array_equal(np.asarray(after.embeddings), vectors)
+    assert np.array_equal(np.asarray(after.sentences.vectors), sentences)
+    after.close()
+    # Now that they are there, they are reused like the rest.
+    logged.clear()
+    build_index(docs, embedder, settings, tmp_path / "idx", progress=False, log=logged.append)
+    assert not any(m.startswith("embedding ") for m in logged)
 
 
 def test_without_a_terminal_progress_is_logged_as_lines(settings, embedder, tmp_path, monkeypatch):

@@ -163,3 +163,20 @@ def test_a_word_list_without_markers_is_marked_whole_from_the_documents_structur
     assert text[a:b].startswith("På återvinningscentralen kan du lämna")
     assert text[a:b].endswith("Elavfall som kylskåp och lampor")
     engine.close()
+
+
+def test_the_answer_is_chosen_by_its_sentence_read_in_context(engine, monkeypatch) -> None:
+    """"Mikael Johansson (M), regionstyrelsens ordförande" answers who chairs the board only as
+    read after what it closes; the bare sentence vectors mark the passage's topic sentence."""
+    question = "Vem är ordförande för regionstyrelsen i Region Kronoberg?"
+    sentences = engine.index.sentences
+    assert sentences is not None and sentences.contexts is not None
+
+    def marked() -> str:
+        first = engine.search(question, 1).hits[0]
+        [(a, b)] = first.highlights
+        return engine.document_text(first.passage.document_id)[a:b]
+
+    assert "Mikael Johansson (M), regionstyrelsens ordförande" in marked()
+    monkeypatch.setattr(sentences, "contexts", None)  # an index built without them
+    assert "Mikael Johansson" not in marked()
