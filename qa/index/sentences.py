@@ -33,7 +33,9 @@ class SentenceVectors:
         offsets = np.load(files.sentence_offsets)
         parent = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
         vectors = np.load(files.sentences)
-        in_context = np.load(files.sentence_contexts) if contexts else None
+        # Read a passage at a time, for the hits shown only: mapped, not loaded, so they cost
+        # memory for what is read rather than for the whole collection.
+        in_context = np.load(files.sentence_contexts, mmap_mode="r") if contexts else None
         if in_context is not None and in_context.shape != vectors.shape:
             raise ValueError(f"{len(in_context)} sentences in context for {len(vectors)} sentences")
         return cls(vectors, np.load(files.sentence_spans), offsets,
