@@ -36,14 +36,19 @@ _ENDINGS = ("erna", "arna", "orna", "na", "en", "et", "n", "t")
 _VOCAB_FILE = "compound_vocab.json"
 
 
+_WORD_CACHE = 50_000  # words whose stem and compound parts are kept
+
+
 class SwedishAnalyzer:
     """Words → stems, plus the stems of compound parts known from the corpus."""
 
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
         self._stemmer = Stemmer.Stemmer("swedish")
         self.vocabulary = frozenset(vocabulary)
-        self._stem = lru_cache(maxsize=200_000)(self._stemmer.stemWord)
-        self._split = lru_cache(maxsize=200_000)(self._split_uncached)
+        # Bounded: a server meets new words (names, numbers, typos) with every new question,
+        # and each cached word costs about 500 bytes; a corpus's frequent words stay cached.
+        self._stem = lru_cache(maxsize=_WORD_CACHE)(self._stemmer.stemWord)
+        self._split = lru_cache(maxsize=_WORD_CACHE)(self._split_uncached)
 
     @staticmethod
     def words(text: str) -> list[str]:
