@@ -59,18 +59,20 @@ serve: setup index
 	  --host $(HOST) --port $(PORT)
 
 # Debian packages the tests need: Chromium for the browser tests (Playwright cannot download
-# browsers here), Tesseract with its Swedish model for the OCR tests.
-DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe
+# browsers here), Tesseract with its Swedish model for the OCR tests, the Swedish Hunspell
+# dictionary for the compound-splitting test.
+DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe hunspell-sv
 system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr"; \
 	{ command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx swe; } \
 	  || missing="$$missing tesseract-ocr-swe"; \
+	[ -f /usr/share/hunspell/sv_SE.dic ] || missing="$$missing hunspell-sv"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "install the Debian packages$$missing (apt-get install -y$$missing) for the browser and OCR tests"; fi; \
+	  else echo "install the Debian packages$$missing (apt-get install -y$$missing) for the browser, OCR and dictionary tests"; fi; \
 	fi
 
 lint: $(STAMP)
