@@ -60,8 +60,9 @@ serve: setup index
 
 # Debian packages the tests need: Chromium for the browser tests (Playwright cannot download
 # browsers here), Tesseract with its Swedish model for the OCR tests, the Swedish Hunspell
-# dictionary for the compound-splitting test.
-DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe hunspell-sv
+# dictionary for the compound-splitting test, systemd-analyze for the unit file's test (on a
+# fresh machine it came only as a recommendation of Chromium's).
+DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe hunspell-sv systemd
 system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -69,10 +70,11 @@ system:
 	{ command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx swe; } \
 	  || missing="$$missing tesseract-ocr-swe"; \
 	[ -f /usr/share/hunspell/sv_SE.dic ] || missing="$$missing hunspell-sv"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "install the Debian packages$$missing (apt-get install -y$$missing) for the browser, OCR and dictionary tests"; fi; \
+	  else echo "install the Debian packages$$missing (apt-get install -y$$missing) for the browser, OCR, dictionary and unit-file tests"; fi; \
 	fi
 
 lint: $(STAMP)
