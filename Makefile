@@ -61,7 +61,7 @@ serve: setup index
 # Debian packages the tests need: Chromium for the browser tests (Playwright cannot download
 # browsers here), Tesseract with its Swedish model for the OCR tests, the Swedish Hunspell
 # dictionary for the compound-splitting test, systemd-analyze for the unit file's test (on a
-# fresh machine it came only as a recommendation of Chromium's).
+# fresh machine it arrived here only among the packages Chromium pulls in).
 DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe hunspell-sv systemd
 system:
 	@missing=""; \
