@@ -182,12 +182,19 @@ class SearchEngine:
 
     def dense_scores(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         """Cosine of each passage, mixed with that of its closest sentence."""
+        return self._mixed(*self._cosines(rows, qvec))
+
+    def _mixed(self, passage: np.ndarray, sentence: np.ndarray | None) -> np.ndarray:
+        w = self.settings.passage_weight
+        return passage if sentence is None else w * passage + (1 - w) * sentence
+
+    def _cosines(self, rows: np.ndarray, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Each passage's cosine, and its closest sentence's (None without sentence vectors)."""
         passage = np.asarray(self.index.embeddings[rows]) @ qvec
         sentences = self.index.sentences
         if sentences is None or len(rows) == 0:
-            return passage
-        w = self.settings.passage_weight
-        return w * passage + (1 - w) * sentences.best(rows, qvec)
+            return passage, None
+        return passage, sentences.best(rows, qvec)
 
     def _dense(self, qvec: np.ndarray, pool: int, mask: PassageMask | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -310,14 +317,12 @@ class SearchEngine:
                     lex_all: np.ndarray | None) -> Candidates:
         """The fused pool (dense rows, then BM25's others) with each one's signals."""
         rows = np.concatenate([dense_rows, np.setdiff1d(lex_rows, dense_rows)]).astype(np.int64)
-        passage = np.asarray(self.index.embeddings[rows]) @ qvec
-        sentences = self.index.sentences
-        sentence = sentences.best(rows, qvec) if sentences is not None and len(rows) else passage
-        w = self.settings.passage_weight
+        passage, sentence = self._cosines(rows, qvec)
+        mixed = self._mixed(passage, sentence)
         bm25 = lex_all[rows] if lex_all is not None else np.zeros(len(rows), np.float32)
-        return Candidates(rows, passage.astype(np.float64), sentence.astype(np.float64),
-                          (w * passage + (1 - w) * sentence).astype(np.float64),
-                          np.asarray(bm25, np.float64))
+        return Candidates(rows, passage.astype(np.float64),
+                          (passage if sentence is None else sentence).astype(np.float64),
+                          mixed.astype(np.float64), np.asarray(bm25, np.float64))
 
     def _fuse_other(self, question: str, found: Candidates) -> np.ndarray:
         s = self.settings
