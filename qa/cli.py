@@ -441,8 +441,10 @@ def calibrate(
         raise QAError(f"give one --questions per --index (got {len(index)} and {len(questions)})")
     s = _settings()
     data = []
+    encoder = None  # loaded once, shared by the engines of every index
     for where, path in zip(index, questions, strict=True):
-        engine = SearchEngine.open(s, str(where))
+        engine = SearchEngine.open(s, str(where), encoder)
+        encoder = engine.questions
         data += collect(engine, resolve(load_testset(path), engine.document_texts()))
     chosen = data if split == "all" else [d for d in data if d.split == split]
     names = ", ".join(p.name for p in questions)

@@ -157,8 +157,10 @@ class SearchEngine:
             self.reranker = Reranker(settings.reranker, settings.device)
 
     @classmethod
-    def open(cls, settings: Settings, index_dir: str | None = None) -> SearchEngine:
-        """Load the question encoder and the index; a missing index fails before the model loads.
+    def open(cls, settings: Settings, index_dir: str | None = None,
+             questions: QuestionEncoder | None = None) -> SearchEngine:
+        """Load the question encoder (or share ``questions``, another engine's) and the index;
+        a missing index fails before the model loads.
 
         Neither torch nor sentence-transformers is imported unless the configured
         question path is the model itself.
@@ -167,7 +169,7 @@ class SearchEngine:
 
         where = Path(index_dir) if index_dir else settings.index_dir
         read_manifest(where)
-        questions = open_question_encoder(settings)
+        questions = questions or open_question_encoder(settings)
         snapshot = Snapshot.open(where, settings, model_id=questions.model_id, dim=questions.dim)
         return cls(snapshot, questions, settings)
 

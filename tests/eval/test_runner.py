@@ -317,7 +317,8 @@ def test_qa_calibrate_fits_and_reports_flag_shares(engine, seeds_index_dir, tmp_
     from qa.search.abstention import AbstentionModel
     from qa.search.engine import SearchEngine
 
-    monkeypatch.setattr(SearchEngine, "open", staticmethod(lambda settings, index_dir=None: engine))
+    monkeypatch.setattr(SearchEngine, "open",
+                        staticmethod(lambda settings, index_dir=None, questions=None: engine))
     out = tmp_path / "abstention.json"
     result = CliRunner().invoke(cli.app, ["calibrate", "--index", str(seeds_index_dir),
                                           "--questions", str(BUNDLED_TESTSET), "--out", str(out)])
