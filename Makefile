@@ -29,12 +29,16 @@ export TOKENIZERS_PARALLELISM := false
 
 setup: $(STAMP) model
 
+# No pip cache: the wheels would take about 2 GB more disk beside the 3 GB venv, and a CI
+# machine once ran out of space during this install.
+PIP_INSTALL := $(PY) -m pip install -q --no-cache-dir
+
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	$(PIP_INSTALL) --upgrade pip
 	# torch first, so that sentence-transformers finds it and does not pull another build.
-	$(PY) -m pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH_PIN)
-	$(PY) -m pip install -q -e '.[test,cluster]'
+	$(PIP_INSTALL) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH_PIN)
+	$(PIP_INSTALL) -e '.[test,cluster]'
 	touch $(STAMP)
 
 model: $(STAMP)
