@@ -16,9 +16,8 @@ AnswerType = Literal["when", "how_many", "cost", "who", "where"]
 
 _MONTHS = ("januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|"
            "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|okt|nov|dec")
-_NUMBER_WORDS = ("en|ett|två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|trettio|fyrtio|"
-                 "femtio|hundra|tusen|miljon|miljoner|miljard|miljarder|hälften|dubbelt|första|"
-                 "andra|tredje")
+_NUMBER_WORDS = ("två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|trettio|fyrtio|"
+                 "femtio|hundra|tusen|miljon|miljoner|miljard|miljarder|hälften|dubbelt")
 
 # Order matters: "hur mycket kostar" is a cost before it is an amount.
 _QUESTION_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (

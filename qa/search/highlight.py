@@ -12,7 +12,10 @@ What is marked is what answers, not just the best sentence:
 
 * a lead-in line ("… på handens fem fingrar:") is marked with the list it
   introduces, and a list item with its lead-in and the rest of the list, since
-  a reader needs both;
+  a reader needs both; so is a list whose markers were lost (as in most PDFs):
+  a lead-in that does not end its sentence ("Du behöver bygglov för att"), then
+  an item a line, each going on in lower case and each but the last ending in
+  a comma;
 * a neighbouring sentence that scores nearly as well is marked too, for
   answers that span two sentences;
 * a bare heading, or a question the text itself asks ("Vem har rätt till
@@ -80,13 +83,17 @@ class Highlighter:
         items = [bool(_LIST_MARKER.match(s.lstrip())) or (in_list_item is not None
                                                           and in_list_item(a, b))
                  for s, (a, b) in zip(sentences, spans, strict=True)]
+        lead_ins = [s.rstrip().endswith(":") for s in sentences]
+        for lead, last in _unmarked_lists(sentences):
+            lead_ins[lead] = True
+            items[lead + 1:last + 1] = [True] * (last - lead)
         # A bare heading restates the topic; the answer is in the sentences under it. (A short
-        # list item without a full stop is content, not a heading.)
-        bare = np.array([(_is_bare_heading(s) and not item) or _is_question(s)
-                         for s, item in zip(sentences, items, strict=True)])
+        # list item without a full stop is content, not a heading; nor is a list's lead-in.)
+        bare = np.array([(_is_bare_heading(s) and not item and not lead) or _is_question(s)
+                         for s, item, lead in zip(sentences, items, lead_ins, strict=True)])
         scores = np.where(bare & (len(spans) > 1), scores - 1.0, scores)
         best = int(np.argmax(scores))
-        first, last = _answer_extent(best, scores, sentences, items, bare)
+        first, last = _answer_extent(best, scores, items, lead_ins, bare)
         return [(spans[first][0], spans[last][1])]
 
     def _scores(self, q_terms: frozenset[str], sentences: list[str], cosines: np.ndarray | None,
@@ -103,18 +110,17 @@ class Highlighter:
         return scores
 
 
-def _answer_extent(best: int, scores: np.ndarray, sentences: list[str], items: list[bool],
+def _answer_extent(best: int, scores: np.ndarray, items: list[bool], lead_ins: list[bool],
                    bare: np.ndarray) -> tuple[int, int]:
     """First and last sentence of the answer around the best sentence (see the module doc)."""
-    n = len(sentences)
-    lead_in = sentences[best].rstrip().endswith(":")
-    if lead_in and best + 1 < n and items[best + 1]:
+    n = len(items)
+    if lead_ins[best] and best + 1 < n and items[best + 1]:
         return best, _list_end(best + 1, items)
     if items[best]:
         start = best
         while start > 0 and items[start - 1]:
             start -= 1
-        if start > 0 and sentences[start - 1].rstrip().endswith(":"):
+        if start > 0 and lead_ins[start - 1]:
             return start - 1, _list_end(best, items, start)
         return best, best
     for j in (best + 1, best - 1):
@@ -129,6 +135,40 @@ def _list_end(i: int, items: list[bool], start: int | None = None) -> int:
     while i + 1 < len(items) and items[i + 1] and i + 1 - start < _MAX_LIST_ITEMS:
         i += 1
     return i
+
+
+def _unmarked_lists(sentences: list[str]) -> list[tuple[int, int]]:
+    """Lists written as one sentence running over lines, their markers lost (as in most PDFs).
+
+    Swedish writes such a list as a lead-in that does not end its sentence ("Du behöver
+    bygglov för att", "De största projekten är"), then one line per item, each but the last
+    ending in a comma or semicolon and each going on in lower case, the last closing the
+    sentence. Returns (lead-in, last item) index pairs of every such run of two items or
+    more; a run may end with the sentences, as a passage can end inside a list.
+    """
+    found: list[tuple[int, int]] = []
+    i = 0
+    while i + 2 < len(sentences):
+        lead = sentences[i].rstrip()
+        j = i + 1
+        if lead and not lead.endswith((".", "!", "?", "…", ",", ";")):
+            while (j < len(sentences) and _continues(sentences[j])
+                   and sentences[j].rstrip().endswith((",", ";"))):
+                j += 1
+            if j < len(sentences) and _continues(sentences[j]):
+                j += 1  # the last item, which closes the sentence
+            if j > i + 2:  # two items or more (the passage may end inside the list)
+                found.append((i, j - 1))
+                i = j
+                continue
+        i += 1
+    return found
+
+
+def _continues(sentence: str) -> bool:
+    """Whether a line goes on with a sentence begun before it (it starts in lower case)."""
+    text = sentence.lstrip()
+    return bool(text) and text[0].islower()
 
 
 def _is_question(sentence: str) -> bool:

@@ -70,6 +70,39 @@ def test_list_items_known_from_the_document_structure_count_too(highlighter) -> 
     assert len(spans) == 5
 
 
+BUILDING_PERMIT = (
+    "När behöver du bygglov?\n\nDu behöver bygglov för att\n\nbygga ett nytt hus eller en "
+    "tillbyggnad,\n\nbygga ett garage som är större än ett attefallshus,\n\nändra fasadens "
+    "kulör så att husets karaktär påverkas,\n\nsätta upp ett plank som är högre än 110 "
+    "centimeter.\n\nLäs alltid detaljplanen innan du börjar rita."
+)
+
+
+def test_a_list_whose_markers_were_lost_is_marked_with_its_lead_in(highlighter) -> None:
+    # As PDFs and plain paragraphs write lists: a lead-in that does not end its sentence,
+    # one item a line, each but the last ending in a comma.
+    spans = sentence_spans(BUILDING_PERMIT, 0, len(BUILDING_PERMIT))
+    assert len(spans) == 7
+    cosines = [0.80] * len(spans)
+    cosines[4] = 0.88  # "ändra fasadens kulör …", the third item
+    [marked] = _marked(highlighter, "Behöver jag lov för att måla om huset?", BUILDING_PERMIT,
+                       cosines)
+    assert marked.startswith("Du behöver bygglov för att") and marked.endswith("110 centimeter.")
+    assert "detaljplanen" not in marked
+    # A passage can end inside the list: the items it holds still come with their lead-in.
+    cut = BUILDING_PERMIT.index("\n\nsätta upp")
+    [marked] = _marked(highlighter, "Behöver jag lov för att måla om huset?", BUILDING_PERMIT[:cut],
+                       cosines[:5])
+    assert marked.startswith("Du behöver bygglov för att") and marked.endswith("påverkas,")
+
+
+def test_commas_inside_a_sentence_make_no_list(highlighter) -> None:
+    text = ("Kommunen bygger en skola, en förskola och en sporthall.\nBygget börjar i vår, "
+            "om allt går enligt plan.\nDet kostar 80 miljoner kronor.")
+    [marked] = _marked(highlighter, "Vad bygger kommunen?", text, [0.88, 0.80, 0.80])
+    assert marked == "Kommunen bygger en skola, en förskola och en sporthall."
+
+
 def test_two_sentences_when_the_second_scores_nearly_as_well_as_one_span(highlighter) -> None:
     text = "Biblioteket flyttar i vår. Det nya huset ligger vid torget. Mer finns på webben."
     [both] = _marked(highlighter, "Vad händer med biblioteket?", text, [0.870, 0.862, 0.80])
@@ -108,6 +141,8 @@ def test_sentence_cues() -> None:
     assert has_answer_type("Avgiften är 1 200 kr per år.", "cost")
     assert not has_answer_type("Avgiften beslutas av fullmäktige.", "cost")
     assert has_answer_type("Länsstyrelserna är 21 fristående myndigheter", "how_many")
+    # Articles and ordinals are not amounts: a cue that every sentence has tips nothing.
+    assert not has_answer_type("Det finns en förskola och ett bibliotek i andra änden.", "how_many")
 
 
 def test_the_issues_example_on_the_seeds_marks_lead_in_and_five_fingers(engine) -> None:
