@@ -8,15 +8,18 @@ from how its signals are used. This measures how much any use of them can give o
 project's own labelled questions (the seed and municipal sets, both halves):
 
 * **ranking**: every answerable question's hybrid candidate pool
-  (``SearchEngine.candidates``, default settings) with fourteen signals per candidate: the
+  (``SearchEngine.candidates``, default settings) with sixteen signals per candidate: the
   ten of ``qa.search.features`` (passage and best-sentence cosines, BM25 relative and by
-  rank, term coverage, five answer-type cues) plus the best sentence cosine read in
-  context, the mean of the two best sentence cosines, and the cosines of the passages
-  before and after. The pools are ranked by the default mix; by a pairwise logistic
-  regression and by weights searched for Hit@1 itself, both fitted **on the very
-  questions they are scored on** (an optimistic bound: no linear rule learnt elsewhere
-  does better on them); and by gradient boosting and a random forest scored out of fold
-  (5 folds grouped by question; in sample they only memorise);
+  rank, term coverage, five answer-type cues); the best sentence cosine read in context,
+  the mean of the two best sentence cosines, and the cosines of the passages before and
+  after; and two further readings of the model (``ModelReadings``: token-level MaxSim, and
+  the question embedded as a passage). The pools are ranked by the default mix; by a
+  pairwise logistic regression and by weights searched for Hit@1 itself, both fitted
+  **on the very questions they are scored on** (an optimistic bound: no linear rule
+  learnt elsewhere does better on them); by gradient boosting and a random forest scored
+  out of fold (5 folds grouped by question; in sample they only memorise); and by the
+  default with each further reading mixed in, its weight chosen on the tune half and
+  scored on the held-out half;
 * **abstention**: every question, answerable or not, searched as served, with fourteen
   signals of how well its best hit answers (``SIGNALS``: the shipped three, the cosines of
   the best passage, sentence and sentence in context, score gaps, BM25, coverage, known
@@ -44,6 +47,9 @@ KOMMUN_TESTSET = ROOT / "qa" / "eval" / "testsets" / "kommun_sv.jsonl"
 KOMMUN_CORPUS = ROOT / "qa" / "eval" / "testsets" / "kommun"
 KOMMUN_INDEX = ROOT / "var" / "bench-kommun-index"
 EXTRA = ("context_cosine", "two_best_sentences", "previous_passage_cosine", "next_passage_cosine")
+# Two more readings of the same model, from sentence-transformers (``ModelReadings``).
+READINGS = ("token_maxsim", "symmetric_cosine")
+READING_WEIGHTS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 TARGETS = {"Hit@1": 0.85, "Hit@5": 0.97, "MRR@10": 0.90, "unanswerable flagged": 0.5}
 MOST_ANSWERABLE_FLAGGED = 0.05
 SIGNALS = ("similarity", "centroid", "agreement", "passage_cosine", "sentence_cosine",
@@ -63,6 +69,7 @@ class Pools:
     group: np.ndarray
     default: np.ndarray  # the engine's own score of each candidate
     questions: int
+    split: np.ndarray  # "tune" or "heldout", per question
     abstention: np.ndarray  # one row of SIGNALS per question, answerable or not
     unanswerable: np.ndarray  # 1 where the collection does not answer the question
 
@@ -95,6 +102,46 @@ def _extra(engine: Any, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
                     float(vectors[r - 1] @ qvec) if r > 0 else 0.0,
                     float(vectors[r + 1] @ qvec) if r < last else 0.0])
     return np.asarray(out, np.float64).reshape(len(rows), len(EXTRA))
+
+
+class ModelReadings:
+    """What the fixed model says beyond its pooled vectors: token-level late interaction
+    (ColBERT's MaxSim: each question token's best cosine with a passage token, averaged)
+    and the question embedded as a passage (a symmetric match)."""
+
+    def __init__(self) -> None:
+        from bench.common import load_sentence_transformer
+
+        self.model = load_sentence_transformer()
+        prompts = getattr(self.model, "prompts", {}) or {}
+        self.query_prompt = prompts.get("query", "query: ")
+        self.passage_prompt = prompts.get("passage", "passage: ")
+        # the prompt's own tokens are not part of the question
+        self.prompt_tokens = len(self.model.tokenizer(self.query_prompt, add_special_tokens=False)
+                                 ["input_ids"])
+        self._tokens: dict[tuple[str, str], np.ndarray] = {}
+
+    def _unit_tokens(self, texts: list[str]) -> list[np.ndarray]:
+        out = self.model.encode(texts, output_value="token_embeddings", batch_size=16,
+                                show_progress_bar=False)
+        return [t.numpy() / np.linalg.norm(t.numpy(), axis=1, keepdims=True) for t in out]
+
+    def passage_tokens(self, engine: Any) -> None:
+        """Embed every passage of ``engine``'s index token by token (once per index)."""
+        key = str(engine.index.dir)
+        texts = [self.passage_prompt + p.text for p in engine.passages]
+        for i, tokens in enumerate(self._unit_tokens(texts)):
+            self._tokens[(key, str(i))] = tokens
+
+    def signals(self, engine: Any, question: str, rows: np.ndarray) -> np.ndarray:
+        """``READINGS`` of each candidate row, one row per candidate."""
+        key = str(engine.index.dir)
+        q = self._unit_tokens([self.query_prompt + question])[0][1 + self.prompt_tokens:-1]
+        symmetric = self.model.encode([self.passage_prompt + question], normalize_embeddings=True,
+                                      show_progress_bar=False)[0]
+        vectors = engine.index.embeddings
+        return np.asarray([[float((q @ self._tokens[(key, str(int(r)))].T).max(axis=1).mean()),
+                            float(vectors[int(r)] @ symmetric)] for r in rows], np.float64)
 
 
 def _abstention_signals(engine: Any, question: str, qvec: np.ndarray, found: Any,
@@ -133,10 +180,12 @@ def collect() -> Pools:
 
     settings = Settings()
     questions = open_question_encoder(settings)
-    xs, ys, gs, ds, abstention, unanswerable = [], [], [], [], [], []
+    readings = ModelReadings()
+    xs, ys, gs, ds, abstention, unanswerable, splits = [], [], [], [], [], [], []
     n = 0
     for index_dir, testset in ((ensure_seeds_index(), TESTSET), (_kommun_index(), KOMMUN_TESTSET)):
         engine = SearchEngine.open(settings, str(index_dir), questions)
+        readings.passage_tokens(engine)
         for q in resolve(load_testset(testset), engine.document_texts()):
             found, x = engine.candidates(q.question)
             qvec = questions.embed(q.question)
@@ -144,7 +193,9 @@ def collect() -> Pools:
             unanswerable.append(int(not q.answerable))
             if not q.answerable:
                 continue
-            xs.append(np.hstack([x, _extra(engine, found.rows, qvec)]))
+            xs.append(np.hstack([x, _extra(engine, found.rows, qvec),
+                                 readings.signals(engine, q.question, found.rows)]))
+            splits.append(q.split)
             ys.append(np.array([q.target_of(engine.passages[int(r)]) is not None
                                 for r in found.rows], np.int64))
             best = float(found.bm25.max(initial=0.0))
@@ -152,13 +203,16 @@ def collect() -> Pools:
             gs.append(np.full(len(found), n))
             n += 1
     return Pools(np.vstack(xs), np.concatenate(ys), np.concatenate(gs), np.concatenate(ds), n,
-                 np.asarray(abstention, np.float64), np.asarray(unanswerable, np.int64))
+                 np.asarray(splits), np.asarray(abstention, np.float64),
+                 np.asarray(unanswerable, np.int64))
 
 
-def figures(p: Pools, score: np.ndarray) -> dict[str, float]:
-    """Hit@1, Hit@5 and MRR@10 of ranking each question's pool by ``score``."""
+def figures(p: Pools, score: np.ndarray, split: str | None = None) -> dict[str, float]:
+    """Hit@1, Hit@5 and MRR@10 of ranking each question's pool (of ``split``) by ``score``."""
     hit1, hit5, rr = [], [], []
     for g in range(p.questions):
+        if split is not None and p.split[g] != split:
+            continue
         sel = p.group == g
         order = np.argsort(-score[sel], kind="stable")[:10]
         hits = np.flatnonzero(p.relevant[sel][order])
@@ -288,6 +342,19 @@ def abstention_bounds(p: Pools) -> dict[str, float]:
     return out
 
 
+def mixed_readings(p: Pools, base: int) -> dict[str, Any]:
+    """Each model reading added to the default score with a weight chosen on the tune half
+    (Hit@1, then MRR@10), then scored on the held-out half, beside the default."""
+    out: dict[str, Any] = {"default": {s: figures(p, p.default, s) for s in ("tune", "heldout")}}
+    for i, name in enumerate(READINGS):
+        column = p.x[:, base + len(EXTRA) + i]
+        grid = {w: figures(p, p.default + w * column, "tune") for w in READING_WEIGHTS}
+        best = max(grid, key=lambda w: (grid[w]["Hit@1"], grid[w]["MRR@10"]))
+        out[name] = {"alone, tune": figures(p, column, "tune"), "weight": best,
+                     "tune": grid[best], "heldout": figures(p, p.default + best * column, "heldout")}
+    return out
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
     from sklearn.metrics import roc_auc_score
@@ -299,11 +366,11 @@ def run(quick: bool = False) -> dict[str, Any]:
     pool_recall = float(np.mean([p.relevant[p.group == g].any() for g in range(p.questions)]))
     default = figures(p, p.default)
     linear10, c10, w10 = linear_in_sample(p, list(range(base)))
-    every = list(range(base + len(EXTRA)))
+    every = list(range(base + len(EXTRA) + len(READINGS)))
     linear14, c14, w14 = linear_in_sample(p, every)
     mix = np.zeros(len(every))
     mix[:3] = [0.7, 0.3, 0.03]  # the engine's default mix of passage, sentence and BM25
-    searched = hit1_search(p, every, [mix, np.r_[w10, np.zeros(len(EXTRA))], w14],
+    searched = hit1_search(p, every, [mix, np.r_[w10, np.zeros(len(every) - base)], w14],
                            rounds=2 if quick else 5)
     trees = {} if quick else {
         "gradient boosting (depth 2, 200 trees), out of fold": out_of_fold(
@@ -313,15 +380,16 @@ def run(quick: bool = False) -> dict[str, Any]:
     }
     rankings = {"default (the engine's mix)": default,
                 f"linear over the 10 features, fitted in sample (C {c10})": linear10,
-                f"linear over all 14 signals, fitted in sample (C {c14})": linear14,
-                "linear over all 14 signals, weights searched for the best in-sample Hit@1": searched,
+                f"linear over all {len(every)} signals, fitted in sample (C {c14})": linear14,
+                f"linear over all {len(every)} signals, weights searched for the best in-sample "
+                "Hit@1": searched,
                 **trees}
     auc = {name: round(float(max(a, 1 - a)), 3) for name, a in zip(
         SIGNALS, (roc_auc_score(p.unanswerable, p.abstention[:, i]) for i in range(len(SIGNALS))),
         strict=True)}
     result = {"questions": p.questions, "candidates": len(p.relevant),
-              "pool_recall": round(pool_recall, 3), "signals": [*FEATURES, *EXTRA],
-              "targets": TARGETS, "rankings": rankings,
+              "pool_recall": round(pool_recall, 3), "signals": [*FEATURES, *EXTRA, *READINGS],
+              "targets": TARGETS, "rankings": rankings, "readings": mixed_readings(p, base),
               "abstention": {"questions": len(p.unanswerable),
                              "unanswerable": int(p.unanswerable.sum()),
                              "signal_auc": auc, "flagged_at_5_percent": abstention_bounds(p)}}
@@ -345,6 +413,18 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {name} | {f['Hit@1']:.3f} | {f['Hit@5']:.3f} | {f['MRR@10']:.3f} |")
     lines.append(f"| issue 15's targets (on unseen questions) | {t['Hit@1']:.2f} | {t['Hit@5']:.2f} | "
                  f"{t['MRR@10']:.2f} |")
+    r = result["readings"]
+    lines += ["", "Each further reading of the model mixed into the default score, its weight "
+              "chosen on the tune half (Hit@1 / MRR@10):", "",
+              "| reading | alone, tune | weight | tune | held out |", "| --- | ---: | ---: | ---: | ---: |",
+              f"| none (the default) | | | {r['default']['tune']['Hit@1']:.3f} / "
+              f"{r['default']['tune']['MRR@10']:.3f} | {r['default']['heldout']['Hit@1']:.3f} / "
+              f"{r['default']['heldout']['MRR@10']:.3f} |"]
+    for name in READINGS:
+        f = r[name]
+        lines.append(f"| {name} | {f['alone, tune']['Hit@1']:.3f} / {f['alone, tune']['MRR@10']:.3f} "
+                     f"| {f['weight']} | {f['tune']['Hit@1']:.3f} / {f['tune']['MRR@10']:.3f} | "
+                     f"{f['heldout']['Hit@1']:.3f} / {f['heldout']['MRR@10']:.3f} |")
     a = result["abstention"]
     lines += ["", "## Abstention", "",
               f"{a['questions']} questions, {a['unanswerable']} of them unanswerable. How well each "
