@@ -47,10 +47,10 @@ GATE = {
 HELDOUT_GATE = {"Hit@1": 0.72, "MRR@10": 0.79, "Answer@1": 0.51}
 MOST_FLAGGED_ANSWERABLE = 0.07  # a ceiling: answerable questions wrongly told "no good match"
 # The municipal set (kommun_sv.jsonl over qa/eval/testsets/kommun): hybrid Hit@1 0.600, MRR@10
-# 0.697, Answer@1 0.493, 36.7 % of unanswerable flagged, 5.3 % of answerable.
+# 0.697, Answer@1 0.520, 36.7 % of unanswerable flagged, 5.3 % of answerable.
 # Its 30 unanswerable and 75 answerable questions make each one 3.3 and 1.3 points: the
 # abstention floors leave two to three questions of room.
-KOMMUN_GATE = {"Hit@1": 0.55, "MRR@10": 0.65, "Answer@1": 0.44, "Flagged unanswerable": 0.27}
+KOMMUN_GATE = {"Hit@1": 0.55, "MRR@10": 0.65, "Answer@1": 0.47, "Flagged unanswerable": 0.27}
 KOMMUN_MOST_FLAGGED_ANSWERABLE = 0.08
 
 
