@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from qa.index.vectors import VectorIndex
 from qa.ingest.documents import Document
 from qa.ingest.passages import Passage
 from qa.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _ATTEMPTS = 3
 
@@ -119,6 +122,12 @@ class Snapshot:
         if not (len(store) == len(vectors) == len(embeddings) == manifest.passages):
             store.close()
             raise IndexLoadError(f"{index_dir}: passage counts disagree; rebuild the index")
+        if (manifest.sentence_vectors and not manifest.sentence_contexts
+                and settings.sentence_vectors and settings.sentence_contexts):
+            log.warning("%s was built without sentences in context: highlights choose by the bare "
+                        "sentence vectors until `qa build --index %s` adds them (otherwise the "
+                        "first write through the API embeds them for the whole collection)",
+                        index_dir, index_dir)
         return cls(index_dir, generation, manifest, store, vectors, embeddings, lexical, sentences,
                    held)
 

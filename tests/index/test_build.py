@@ -155,13 +155,15 @@ def test_each_sentence_is_also_embedded_in_context_once(settings, embedder, tmp_
 
 
 def test_an_index_without_contexts_gains_them_reusing_every_other_vector(settings, embedder,
-                                                                          tmp_path):
+                                                                          tmp_path, caplog):
     text = "Styrning\n\nNämnden beslutar om taxan. Den gäller från januari. Den ses över varje år."
     docs = [*DOCS, make_document("taxa", text)]
     bare = settings.model_copy(update={"sentence_contexts": False})
     build_index(docs, embedder, bare, tmp_path / "idx", progress=False)
     assert not read_manifest(tmp_path / "idx").sentence_contexts
-    before = Snapshot.open(tmp_path / "idx", settings)
+    with caplog.at_level("WARNING", logger="qa.index.snapshot"):
+        before = Snapshot.open(tmp_path / "idx", settings)
+    assert "built without sentences in context" in caplog.text  # served so, it says what to run
     assert before.sentences is not None and before.sentences.contexts is None
     assert not before.path.joinpath("sentence_contexts.npy").exists()
     vectors, sentences = np.array(before.embeddings), np.array(before.sentences.vectors)
@@ -174,8 +176,10 @@ def test_an_index_without_contexts_gains_them_reusing_every_other_vector(setting
                          log=logged.append)
     assert (report.embedded, report.reused) == (0, report.passages)
     assert f"embedding 0 passages, 0 sentences and {in_context} sentences in context" in logged[0]
+    caplog.clear()
     after = Snapshot.open(tmp_path / "idx", settings)
     assert after.sentences is not None and after.sentences.contexts is not None
+    assert "without sentences in context" not in caplog.text
     assert np.array_equal(np.asarray(after.embeddings), vectors)
     assert np.array_equal(np.asarray(after.sentences.vectors), sentences)
     after.close()
