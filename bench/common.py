@@ -32,6 +32,9 @@ BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 SEEDS = ROOT / "seeds"
 TESTSET = ROOT / "qa" / "eval" / "testsets" / "seeds_sv.jsonl"
+KOMMUN_TESTSET = ROOT / "qa" / "eval" / "testsets" / "kommun_sv.jsonl"
+KOMMUN_CORPUS = ROOT / "qa" / "eval" / "testsets" / "kommun"
+KOMMUN_INDEX = ROOT / "var" / "bench-kommun-index"
 SWEFAQ = ROOT.parent / "shared" / "benchmarks" / "swefaq" / "swefaq_dev.jsonl"
 BENCH_INDEX = ROOT / "var" / "bench-index"
 SCRATCH = ROOT / "var" / "bench"
@@ -296,11 +299,23 @@ def ensure_seeds_index(index_dir: Path = BENCH_INDEX, refresh: bool = False) -> 
     ``qa build`` reuses the vectors of unchanged passages, so a refresh costs
     little when nothing changed, and the index always follows the current code.
     """
+    return ensure_index(SEEDS, index_dir, refresh)
+
+
+def ensure_kommun_index(index_dir: Path = KOMMUN_INDEX) -> Path:
+    """The municipal test corpus (``qa/eval/testsets/kommun``) indexed, built if missing."""
+    return ensure_index(KOMMUN_CORPUS, index_dir)
+
+
+def ensure_index(source: Path, index_dir: Path, refresh: bool = False) -> Path:
+    """``source`` indexed at ``index_dir`` by ``qa build`` (a child process, so this one holds
+    no build model), when missing or if ``refresh``."""
     from qa.index.generations import current
 
     if refresh or current(index_dir) is None:
-        print(f"qa build --source seeds --index {index_dir.relative_to(ROOT)} …", flush=True)
-        subprocess.run(qa_command("build", "--source", str(SEEDS), "--index", str(index_dir),
+        print(f"qa build --source {source.relative_to(ROOT)} --index {index_dir.relative_to(ROOT)} …",
+              flush=True)
+        subprocess.run(qa_command("build", "--source", str(source), "--index", str(index_dir),
                                   "--no-progress"), cwd=ROOT, check=True)
     return index_dir
 

@@ -37,10 +37,13 @@ import numpy as np
 
 from bench.common import (
     BENCH_INDEX,
+    KOMMUN_CORPUS,
+    KOMMUN_TESTSET,
     ROOT,
     SWEFAQ,
     TESTSET,
     bench_parser,
+    ensure_kommun_index,
     ensure_seeds_index,
     results_dir,
     write_result,
@@ -49,8 +52,6 @@ from bench.common import (
 MODE = "hybrid"
 K = 10
 FIGURES = ("Hit@1", "Hit@5", "MRR@10", "nDCG@10")
-KOMMUN_TESTSET = ROOT / "qa" / "eval" / "testsets" / "kommun_sv.jsonl"
-KOMMUN_CORPUS = ROOT / "qa" / "eval" / "testsets" / "kommun"
 SCRATCH = ROOT / "var" / "ranking-experiments"
 WEIGHTS = ROOT / "qa" / "search" / "fusion_weights.json"
 
@@ -212,17 +213,7 @@ def _swefaq() -> DataSet:
 def _kommun() -> DataSet | None:
     if not (KOMMUN_TESTSET.is_file() and KOMMUN_CORPUS.is_dir()):
         return None
-    from qa.index.generations import current
-
-    where = ROOT / "var" / "bench-kommun-index"
-    if current(where) is None:
-        from qa.embed.build_encoder import BuildEncoder
-        from qa.index.build import build_index
-        from qa.ingest.sources import load_documents
-
-        s = _settings()
-        build_index(load_documents(KOMMUN_CORPUS), BuildEncoder(s), s, where, progress=False)
-    return _seed_like("kommun", KOMMUN_TESTSET, where, KOMMUN_CORPUS)
+    return _seed_like("kommun", KOMMUN_TESTSET, ensure_kommun_index(), KOMMUN_CORPUS)
 
 
 # ---------------------------------------------------------------- the learned fusion

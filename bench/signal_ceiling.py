@@ -36,16 +36,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import ROOT, TESTSET, bench_parser, ensure_seeds_index, results_dir, write_result
+from bench.common import (
+    KOMMUN_TESTSET,
+    TESTSET,
+    bench_parser,
+    ensure_kommun_index,
+    ensure_seeds_index,
+    results_dir,
+    write_result,
+)
 
-KOMMUN_TESTSET = ROOT / "qa" / "eval" / "testsets" / "kommun_sv.jsonl"
-KOMMUN_CORPUS = ROOT / "qa" / "eval" / "testsets" / "kommun"
-KOMMUN_INDEX = ROOT / "var" / "bench-kommun-index"
 EXTRA = ("context_cosine", "two_best_sentences", "previous_passage_cosine", "next_passage_cosine")
 # Two more readings of the same model, from sentence-transformers (``ModelReadings``).
 READINGS = ("token_maxsim", "symmetric_cosine")
@@ -72,20 +76,6 @@ class Pools:
     split: np.ndarray  # "tune" or "heldout", per question
     abstention: np.ndarray  # one row of SIGNALS per question, answerable or not
     unanswerable: np.ndarray  # 1 where the collection does not answer the question
-
-
-def _kommun_index() -> Path:
-    from qa.index.generations import current
-
-    if current(KOMMUN_INDEX) is None:
-        from qa.embed.build_encoder import BuildEncoder
-        from qa.index.build import build_index
-        from qa.ingest.sources import load_documents
-        from qa.settings import Settings
-
-        s = Settings()
-        build_index(load_documents(KOMMUN_CORPUS), BuildEncoder(s), s, KOMMUN_INDEX, progress=False)
-    return KOMMUN_INDEX
 
 
 def _extra(engine: Any, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
@@ -119,7 +109,7 @@ class ModelReadings:
         # the prompt's own tokens are not part of the question
         self.prompt_tokens = len(self.model.tokenizer(self.query_prompt, add_special_tokens=False)
                                  ["input_ids"])
-        self._tokens: dict[tuple[str, str], np.ndarray] = {}
+        self._tokens: dict[str, list[np.ndarray]] = {}  # index directory -> per passage row
 
     def _unit_tokens(self, texts: list[str]) -> list[np.ndarray]:
         out = self.model.encode(texts, output_value="token_embeddings", batch_size=16,
@@ -128,19 +118,17 @@ class ModelReadings:
 
     def passage_tokens(self, engine: Any) -> None:
         """Embed every passage of ``engine``'s index token by token (once per index)."""
-        key = str(engine.index.dir)
         texts = [self.passage_prompt + p.text for p in engine.passages]
-        for i, tokens in enumerate(self._unit_tokens(texts)):
-            self._tokens[(key, str(i))] = tokens
+        self._tokens[str(engine.index.dir)] = self._unit_tokens(texts)
 
     def signals(self, engine: Any, question: str, rows: np.ndarray) -> np.ndarray:
         """``READINGS`` of each candidate row, one row per candidate."""
-        key = str(engine.index.dir)
+        tokens = self._tokens[str(engine.index.dir)]
         q = self._unit_tokens([self.query_prompt + question])[0][1 + self.prompt_tokens:-1]
         symmetric = self.model.encode([self.passage_prompt + question], normalize_embeddings=True,
                                       show_progress_bar=False)[0]
         vectors = engine.index.embeddings
-        return np.asarray([[float((q @ self._tokens[(key, str(int(r)))].T).max(axis=1).mean()),
+        return np.asarray([[float((q @ tokens[int(r)].T).max(axis=1).mean()),
                             float(vectors[int(r)] @ symmetric)] for r in rows], np.float64)
 
 
@@ -183,7 +171,7 @@ def collect() -> Pools:
     readings = ModelReadings()
     xs, ys, gs, ds, abstention, unanswerable, splits = [], [], [], [], [], [], []
     n = 0
-    for index_dir, testset in ((ensure_seeds_index(), TESTSET), (_kommun_index(), KOMMUN_TESTSET)):
+    for index_dir, testset in ((ensure_seeds_index(), TESTSET), (ensure_kommun_index(), KOMMUN_TESTSET)):
         engine = SearchEngine.open(settings, str(index_dir), questions)
         readings.passage_tokens(engine)
         for q in resolve(load_testset(testset), engine.document_texts()):
