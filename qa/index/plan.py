@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, Protocol
 
 import numpy as np
@@ -140,8 +141,12 @@ class Plan:
         return [self.passages[i].embedding_text(self.key.embed_context) for i in self.todo]
 
     def sentence_texts(self) -> list[str]:
-        texts = {d.id: d.text for d in self.documents}
-        return [collapse(texts[doc][a:b]) for doc, a, b in self.sentences_todo]
+        return [collapse(self.document_texts[doc][a:b]) for doc, a, b in self.sentences_todo]
+
+    @cached_property
+    def document_texts(self) -> dict[str, str]:
+        """Each document's text by id, where sentences are cut from."""
+        return {d.id: d.text for d in self.documents}
 
     def context_texts(self) -> list[str]:
         return list(self.contexts_todo)
@@ -255,7 +260,6 @@ def _distinct_sentences(plan: Plan) -> dict[tuple[str, int, int], list[int]]:
 def _distinct_contexts(plan: Plan) -> dict[str, list[int]]:
     """The sentences-in-context texts of ``plan.context_rows`` with several sentences, each once."""
     distinct: dict[str, list[int]] = {}
-    texts = {d.id: d.text for d in plan.documents}
     off = plan.sentence_offsets
     for i in plan.context_rows:
         if off[i + 1] - off[i] < 2:
@@ -264,7 +268,7 @@ def _distinct_contexts(plan: Plan) -> dict[str, list[int]]:
         before = ""
         for j in range(off[i], off[i + 1]):
             a, b = plan.sentence_spans[j]
-            sentence = collapse(texts[p.document_id][a:b])
+            sentence = collapse(plan.document_texts[p.document_id][a:b])
             distinct.setdefault(p.sentence_in_context(sentence, before), []).append(j)
             before = sentence
     return distinct
