@@ -53,7 +53,8 @@
     "unreadable": "filen gick inte att läsa",
     "duplicate id": "en annan fil i samma uppladdning har samma namn",
     "invalid id": "filnamnet kan inte användas som dokumentnamn",
-    "hidden": "dolda filer läses inte"
+    "hidden": "dolda filer läses inte",
+    "navigation only": "sidan innehåller bara länkar (register eller innehållsförteckning)"
   };
 
   var state = {

@@ -1,16 +1,37 @@
-"""Web pages: the main content with its structure, without navigation, banners and footers.
+"""Web pages: the text a reader sees, with its structure, without navigation, banners and footers.
 
-trafilatura (Apache-2.0) finds the main content of a page and drops menus, cookie banners,
-"related links" boxes and footers; its XML output keeps the structure (``head`` with
-``rend="h2"``, ``p``, ``list/item``, ``table/row/cell``), which becomes blocks. Title and date
-come from its metadata (``<title>``, meta tags, dates in the markup; a year in the prose is
-not taken for the page's date). Nothing is fetched: it is
-given the page's text, never a URL. When it finds no main content (a very small page, or a
-page it cannot make sense of), the visible text of the whole body is taken instead, so a page
-with text is never lost.
+The page is parsed by lxml's HTML parser (the same tree a browser would build for the common
+cases: upper-case tags, unclosed ``<p>``, missing ``<body>``) and walked by our own reader:
 
-Bytes are decoded by the page's own word first (byte-order mark, then ``<meta charset>``),
-then by the plain-text decoder's detection.
+* **What is not content is pruned first**: invisible elements (scripts, styles, ``hidden``,
+  ``display: none``), form controls, ``nav``/``aside``/``footer``, a ``header`` outside the
+  article, ARIA landmarks for navigation, banners and footers, and containers whose class or
+  id names site furniture as a whole word (``cookie-banner``, ``breadcrumbs``, ``main-menu``,
+  ``toc``, ``related``, ...). Inline elements are never pruned by their class: DocBook's
+  ``span.guimenu`` is content, however much it says "menu".
+* **The main content** is ``<main>`` (or ``role="main"``, or the page's only ``<article>``)
+  when the page marks it, else the pruned body.
+* **The walk** makes a block of every heading (``h1``-``h6`` at any depth, however a generator
+  wraps them: DocBook's ``div.titlepage``, Sphinx, MkDocs, LibreOffice's help), paragraph,
+  list item (with its nesting depth), table row (``cell | cell``; a table used for layout is
+  walked as containers) and preformatted block. Inline elements (links, menu and button names,
+  emphasis, code, abbreviations) are kept in reading order; a block element met inside inline
+  content is set off by spaces, never glued to its neighbours.
+
+trafilatura (Apache-2.0) was the reader before; its XML output drops inline elements it does
+not know and headings inside generator wrappers (see ``bench/html_fidelity.py`` for the
+measured difference). It is still used for what it does well and we do not: the page's
+metadata (the date the page states in its markup, not a year guessed from its prose; the
+site's name).
+
+The title is the page's declared title unless that is a placeholder (see ``choose_title``);
+then it is the page's first top heading. A page that is only navigation (an index of terms,
+a table of contents, a list of links: see ``navigation_only``) is ``Skip("navigation only")``:
+it would answer no question and crowd out the pages it links to.
+
+Nothing is fetched: the reader is given the page's bytes, never a URL. Bytes are decoded by
+the page's own word first (byte-order mark, then ``<meta charset>``), then by the plain-text
+decoder's detection.
 """
 
 from __future__ import annotations
@@ -18,9 +39,9 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from qa.ingest.converted import Converted
+from qa.ingest.converted import Converted, Skip
 from qa.ingest.formats.bounded import BoundedAssembler
 from qa.ingest.formats.text import check_length, decode, too_long_for
 
@@ -31,16 +52,55 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>", re.IGNORECASE)
 # What browsers do: a page that says Latin-1 or ASCII is read as Windows-1252.
 _WHATWG = {"latin_1": "cp1252", "iso8859_1": "cp1252", "ascii": "cp1252"}
-SMALL_PAGE_CHARS = 250  # trafilatura's own threshold for "too little main content"
-_CHROME = re.compile(r"cookie|consent|gdpr|banner|breadcrumb|skip-?link|menu|navigation", re.IGNORECASE)
+
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
-_INVISIBLE = ("script", "style", "noscript", "template", "head", "svg", "iframe", "object")
-_BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "body", "dd", "details", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "footer", "form", "header", "hr", "main", "nav", "ol",
-    "p", "section", "summary", "table", "tbody", "thead", "tfoot", "ul", "br", "td", "th",
-    "caption",
+_INVISIBLE = ("script", "style", "noscript", "template", "head", "svg", "iframe", "object",
+              "embed", "canvas", "audio", "video", "map", "datalist", "dialog")
+_CONTROLS = ("button", "select", "input", "textarea", "option")
+_CHROME_TAGS = ("nav", "aside", "footer")
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search",
+                           "menubar", "menu", "toolbar", "alertdialog", "dialog"})
+# Whole words of a class or id (split at "-" and "_") that name site furniture.
+_CHROME_WORDS = frozenset({
+    "cookie", "cookies", "consent", "gdpr", "banner", "breadcrumb", "breadcrumbs", "crumbs",
+    "skiplink", "skiplinks", "skip", "menu", "mainmenu", "megamenu", "navbar", "nav",
+    "navheader", "navfooter", "navlinks", "navbox", "navmenu", "sitenav", "topnav", "subnav",
+    "navigation", "sidebar", "sidenav", "toc", "footer", "share", "sharing", "social",
+    "related", "relatedtopics", "pagination", "pager", "toolbar", "newsletter", "advert",
+    "advertisement", "ads", "debug", "searchbox", "searchform",
 })
+# Inline elements that are furniture whatever their place: heading permalinks ("¶", "#") of
+# Sphinx, MkDocs and static site generators, shown on hover only.
+_PERMALINK_CLASSES = frozenset({"headerlink", "anchorjs-link", "anchor-link", "header-anchor",
+                                "permalink"})
+_CHROME_CLASS_WORDS = re.compile(r"[\s_-]+")
+_INLINE = frozenset({
+    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em",
+    "font", "i", "img", "ins", "kbd", "label", "mark", "nobr", "q", "rp", "rt", "ruby", "s", "samp",
+    "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr", "blink",
+})
+_LISTS = ("ul", "ol", "menu", "dir")
+# DocBook's title page sets subtitle and authors in h2/h3: lines of the title page, not sections.
+_CREDITS = frozenset({"subtitle", "author", "corpauthor", "editor", "othercredit", "pubdate"})
+_NESTED = frozenset({*_LISTS, "dl", "table", "pre", *_HEADINGS})  # blocks of their own in an li
+_MAIN_XPATHS = ("//main", "//*[@role='main']", "//*[@itemprop='articleBody']")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+# A declared title is a placeholder (see choose_title) when it is one of these words,
+# a file name, or a single short word the page's headings and opening never use.
+_PLACEHOLDER_TITLES = frozenset({
+    "untitled", "untitled document", "utan titel", "namnlös", "namnlöst dokument", "document",
+    "dokument", "new page", "ny sida", "page", "sida", "home", "index", "start", "startsida",
+    "hem", "title", "titel", "no title", "default", "welcome", "välkommen",
+})
+_TITLE_PARTS = re.compile(r"\s+[|–—:-]{1,2}\s+")
+_FILE_NAME = re.compile(r"^[\w.-]+\.(?:x?html?|php|aspx?|jsp|cgi|docx?|odt|pdf|txt|md)$",
+                        re.IGNORECASE)
+
+# Navigation-only pages (see navigation_only).
+NAV_MIN_LINKS = 8
+NAV_LINK_SHARE = 0.5
+NAV_LINK_BLOCKS = 0.7
 
 
 def read(path: Path, options: ReadOptions) -> Converted:
@@ -49,30 +109,35 @@ def read(path: Path, options: ReadOptions) -> Converted:
 
 
 def from_bytes(data: bytes, options: ReadOptions) -> Converted:
-    """A web page from its bytes."""
+    """A web page from its bytes; ``Skip("navigation only")`` for a page that is only links."""
+    import lxml.html
+
     too_long_for(data, options.max_chars)
     page, encoding = decode_page(data)
     check_length(page, options.max_chars * 20)  # markup included: a page's text is far shorter
     page = _XML_DECLARATION.sub("", page, count=1)
-    title = date = None
+    if not page.strip():
+        raise Skip("empty", "no text")
+    meta = _metadata(page)
+    root = lxml.html.document_fromstring(page)
+    title_element = root.find(".//title")
+    page_title = " ".join(title_element.text_content().split()) if title_element is not None else ""
+    _prune(root)
+    content, how = _main_content(root)
     assembler = BoundedAssembler(options.max_chars)
-    extracted = _main_content(page, options)
-    if extracted is not None:
-        title = extracted.get("title") or None
-        date = extracted.get("date") or None
-        main = extracted.find("main")
-        if main is not None:
-            _xml_blocks(main, assembler, depth=0)
-    how = "main content"
-    if assembler.length < SMALL_PAGE_CHARS:
-        # No main content, or so little that trafilatura only had its unstructured baseline:
-        # the visible body, with its structure, minus navigation, footers and banners.
-        whole = BoundedAssembler(options.max_chars)
-        page_title = _visible_blocks(page, whole)
-        if whole.blocks:
-            assembler, how, title = whole, "whole page", title or page_title
-    return assembler.result("html", title=title, date=date,
-                            metadata={"encoding": encoding, "extracted": how})
+    _Walker(assembler).container(content, depth=0)
+    converted = assembler.result("html", date=meta.get("date") or None,
+                                 metadata={"encoding": encoding, "extracted": how})
+    nav = navigation_only(content, converted)
+    if nav is not None:
+        raise Skip("navigation only", nav)
+    headings = [converted.text[b.start:b.end] for b in converted.blocks if b.kind == "heading"]
+    top = min((b.level for b in converted.blocks if b.kind == "heading"), default=0)
+    first_top = next((converted.text[b.start:b.end] for b in converted.blocks
+                      if b.kind == "heading" and b.level == top), None)
+    converted.title = choose_title(page_title, first_top, headings,
+                                   converted.text[:1000], meta.get("sitename"))
+    return converted
 
 
 def decode_page(data: bytes) -> tuple[str, str]:
@@ -94,125 +159,264 @@ def decode_page(data: bytes) -> tuple[str, str]:
     return decoded.text, decoded.encoding
 
 
-def _main_content(page: str, options: ReadOptions):
-    """trafilatura's XML of the main content as an element, or None when it finds none."""
-    import trafilatura
-    from lxml import etree
-    from trafilatura.settings import set_date_params, use_config
+def choose_title(declared: str | None, first_heading: str | None, headings: list[str],
+                 opening: str, sitename: str | None = None) -> str | None:
+    """The page's title: the declared one (``<title>``), unless it is a placeholder and the page
+    has a top heading to take instead.
 
-    config = use_config()
-    config.set("DEFAULT", "MAX_FILE_SIZE", str(max(options.max_bytes, 1)))
-    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
-    xml = trafilatura.extract(page, output_format="xml", include_tables=True, include_comments=False,
-                              include_formatting=False, include_links=False, include_images=False,
-                              with_metadata=True, deduplicate=False, config=config,
-                              # dates the page states in its markup, not years guessed from prose
-                              date_extraction_params=set_date_params(extensive=False))
-    if not xml:
+    A declared title of parts ("Sophämtning | Exempelby kommun") keeps the part that is one of
+    the page's headings, else loses a part that is the site's name. A declared title is a
+    placeholder when it is empty, a generic word ("Untitled", "Index", "Startsida", ...), a file
+    name (``rapport.html``), the site's name alone, or a single word of at most 12 characters
+    that neither any heading nor the page's opening text uses (a generator's or a project's
+    tag such as "tech"). A one-word title the page does use ("Avfall" over a page about avfall)
+    is a real title. (trafilatura's metadata prefers a page's only ``h1`` to its ``<title>``,
+    and a book of many ``h1`` got its placeholder ``<title>``: neither is this rule.)
+    """
+    declared = " ".join((declared or "").split())
+    first_heading = " ".join((first_heading or "").split()) or None
+    site = " ".join((sitename or "").split()).casefold()
+    parts = [p for p in _TITLE_PARTS.split(declared) if p]
+    if len(parts) > 1:
+        known = {" ".join(h.split()).casefold() for h in headings}
+        named = [p for p in parts if p.casefold() in known]
+        rest = [p for p in parts if p.casefold() != site]
+        if named:
+            declared = named[0]
+        elif site and len(rest) == 1:
+            declared = rest[0]
+    if not declared:
+        return first_heading
+    folded = declared.casefold()
+    placeholder = (
+        folded in _PLACEHOLDER_TITLES
+        or bool(_FILE_NAME.match(declared))
+        or (bool(site) and folded == site)
+        or (" " not in declared and len(declared) <= 12
+            and folded not in " ".join([*headings, opening]).casefold())
+    )
+    return first_heading if placeholder and first_heading else declared
+
+
+def navigation_only(content: Any, converted: Converted) -> str | None:
+    """Why a page is only navigation, or None when it has content.
+
+    A page is navigation when it has at least ``NAV_MIN_LINKS`` links, they carry
+    ``NAV_LINK_SHARE`` or more of its text, and ``NAV_LINK_BLOCKS`` or more of its paragraphs,
+    list items and table rows are links and little else (at least 80 % link text): an index of
+    terms, a table of contents, a list of links, with at most a line or two of introduction.
+    A page of prose with many links inside its sentences, a glossary (each term a link with its
+    explanation), or a short page that links to a few others is content.
+    """
+    def chars(text: str) -> int:
+        return sum(1 for ch in text if not ch.isspace())
+
+    text_chars = chars(converted.text)
+    links = [a for a in content.iter("a") if a.get("href") is not None]
+    if len(links) < NAV_MIN_LINKS or not text_chars:
         return None
-    return etree.fromstring(xml)
+    link_texts = sorted({" ".join(a.text_content().split()) for a in links}, key=len, reverse=True)
+    link_chars = sum(chars(a.text_content()) for a in links)
+    if link_chars < NAV_LINK_SHARE * text_chars:
+        return None
+    blocks = [converted.text[b.start:b.end] for b in converted.blocks if b.kind != "heading"]
+    link_blocks = 0
+    for body in blocks:
+        rest = body
+        for link in link_texts:
+            if link:
+                rest = rest.replace(link, "")
+        link_blocks += chars(rest) <= 0.2 * chars(body)
+    if not blocks or link_blocks < NAV_LINK_BLOCKS * len(blocks):
+        return None
+    return (f"{link_blocks} of {len(blocks)} blocks are links, "
+            f"{len(links)} links hold {link_chars / text_chars:.0%} of the text")
 
 
-def _inline_text(element, skip=("list", "table")) -> str:
-    """The text of an element and its inline children (a line break becomes a space),
-    leaving out nested blocks named in ``skip``."""
+def _metadata(page: str) -> dict[str, str | None]:
+    """Date and site name from trafilatura's metadata extraction."""
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.settings import set_date_params
+
+    try:
+        # dates the page states in its markup, not years guessed from prose
+        found = extract_metadata(page, date_config=set_date_params(extensive=False),
+                                 extensive=False)
+    except (ValueError, TypeError):  # a page trafilatura cannot parse: our own tree still can
+        return {}
+    return {"date": found.date, "sitename": found.sitename}
+
+
+def _prune(root: Any) -> None:
+    """Remove what a reader does not see or does not read as content (module docstring)."""
+    for switch in root.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' switchinline ')"
+                             " or contains(concat(' ', normalize-space(@class), ' '), ' switch ')]"):
+        # LibreOffice's help: one variant per system or module, all hidden until its script
+        # shows one; the default variant is what most readers see.
+        for child in switch:
+            if isinstance(child.tag, str) and (child.get("id") or "").startswith("default"):
+                child.attrib.pop("hidden", None)
+    doomed = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):  # comments, processing instructions
+            doomed.append(element)
+            continue
+        if _not_content(element, element.tag.lower()):
+            doomed.append(element)
+    for element in doomed:
+        if element.getparent() is not None:
+            element.drop_tree()  # keeps the element's tail text
+
+
+def _not_content(element: Any, tag: str) -> bool:
+    """Whether ``element`` is invisible, a form control or site furniture (module docstring)."""
+    return (tag in _INVISIBLE or tag in _CONTROLS or tag in _CHROME_TAGS
+            or element.get("hidden") is not None
+            or bool(_HIDDEN_STYLE.search(element.get("style") or ""))
+            or (element.get("role") or "").lower() in _CHROME_ROLES
+            or (tag == "header" and not _inside_content(element))
+            or (tag == "a" and not _PERMALINK_CLASSES.isdisjoint((element.get("class") or "").split()))
+            or (tag not in _INLINE and tag not in ("html", "body", "main")
+                and _chrome_named(element)))
+
+
+def _inside_content(element: Any) -> bool:
+    return any(a.tag in ("main", "article") or a.get("role") == "main"
+               for a in element.iterancestors() if isinstance(a.tag, str))
+
+
+def _chrome_named(element: Any) -> bool:
+    words = _CHROME_CLASS_WORDS.split(f"{element.get('class', '')} {element.get('id', '')}".lower())
+    return any(word in _CHROME_WORDS for word in words if word)
+
+
+def _main_content(root: Any) -> tuple[Any, str]:
+    """The element holding the page's main content, and how it was found."""
+    for xpath in _MAIN_XPATHS:
+        found = [e for e in root.xpath(xpath) if _has_text(e)]
+        if found:
+            return found[0], "main content"
+    articles = [e for e in root.iter("article") if _has_text(e)]
+    if len(articles) == 1:
+        return articles[0], "main content"
+    body = root.find("body")
+    return (body if body is not None else root), "whole page"
+
+
+def _has_text(element: Any) -> bool:
+    return bool(element.text_content().strip())
+
+
+class _Walker:
+    """Turns the pruned tree into blocks (see the module docstring)."""
+
+    def __init__(self, assembler: BoundedAssembler) -> None:
+        self.out = assembler
+
+    def container(self, element: Any, depth: int) -> None:
+        """A block container: each block child is a block of its own; inline text between
+        them forms paragraphs (a ``<br>`` ends one)."""
+        buffer = [element.text or ""]
+
+        def flush() -> None:
+            if buffer:
+                self.out.add("paragraph", "".join(buffer))
+                buffer.clear()
+
+        for child in element:
+            tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            if tag in _INLINE:
+                buffer.append(inline_text(child))
+            elif tag == "br":
+                flush()
+            elif tag:
+                flush()
+                self.block(child, tag, depth)
+            buffer.append(child.tail or "")
+        flush()
+
+    def block(self, element: Any, tag: str, depth: int) -> None:
+        if tag in _HEADINGS:
+            credit = _CREDITS.intersection((element.get("class") or "").lower().split())
+            self.out.add("paragraph" if credit else "heading", inline_text(element),
+                         0 if credit else _HEADINGS[tag])
+        elif tag == "p":
+            self.out.add("paragraph", inline_text(element))
+        elif tag in _LISTS:
+            self.list(element, depth + 1)
+        elif tag == "dl":
+            for child in element:
+                ctag = child.tag.lower() if isinstance(child.tag, str) else ""
+                if ctag == "dt":
+                    self.out.add("paragraph", inline_text(child))
+                elif ctag:
+                    self.container(child, depth)
+        elif tag == "table":
+            self.table(element, depth)
+        elif tag in ("pre", "listing", "xmp", "plaintext"):
+            self.out.add("preformatted", _preformatted(element), keep_lines=True)
+        elif tag == "hr":
+            pass
+        else:
+            self.container(element, depth)
+
+    def list(self, element: Any, depth: int) -> None:
+        """Each ``li`` is a list item at ``depth``: its text without its nested blocks,
+        which follow it (nested lists one level deeper)."""
+        for child in element:
+            tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            if tag != "li":
+                if tag:
+                    self.block(child, tag, depth - 1)
+                continue
+            nested = [sub for sub in child if isinstance(sub.tag, str) and sub.tag in _NESTED]
+            self.out.add("list_item", inline_text(child, skip=set(nested)), depth)
+            for sub in nested:
+                self.block(sub, sub.tag.lower(), depth)
+
+    def table(self, element: Any, depth: int) -> None:
+        """A data table as rows (``cell | cell``); a layout table (a cell holding headings,
+        lists or another table) as the containers its cells are."""
+        rows = [row for row in element.iter("tr") if _nearest_table(row) is element]
+        cells = [[c for c in row if isinstance(c.tag, str) and c.tag in ("td", "th")] for row in rows]
+        layout = any(sub.tag in _HEADINGS or sub.tag in ("table", "ul", "ol", "dl", "pre")
+                     for row in cells for cell in row for sub in cell.iter() if sub is not cell)
+        for caption in element.iter("caption"):
+            self.out.add("paragraph", inline_text(caption))
+        for row in cells:
+            if layout:
+                for cell in row:
+                    self.container(cell, depth)
+            else:
+                texts = [" ".join(inline_text(cell).split()) for cell in row]
+                self.out.add("table_row", " | ".join(t for t in texts if t))
+
+
+def _nearest_table(element: Any) -> Any:
+    return next((a for a in element.iterancestors() if a.tag == "table"), None)
+
+
+def inline_text(element: Any, skip: set[Any] | frozenset[Any] = frozenset()) -> str:
+    """The text of ``element`` in reading order: inline children as they are, a line break
+    and any block child set off by spaces, children in ``skip`` left out (their tails kept)."""
     parts = [element.text or ""]
     for child in element:
-        if child.tag not in skip:
-            parts.append(_inline_text(child, skip) if child.tag != "lb" else " ")
+        if child not in skip and isinstance(child.tag, str):
+            tag = child.tag.lower()
+            if tag == "br":
+                parts.append(" ")
+            elif tag in _INLINE:
+                parts.append(inline_text(child))
+            else:
+                parts.append(f" {inline_text(child)} ")
         parts.append(child.tail or "")
     return "".join(parts)
 
 
-def _xml_blocks(elements, assembler: BoundedAssembler, depth: int) -> None:
-    """Blocks of trafilatura's XML elements: ``head``, ``p``, ``list/item``, ``table/row``,
-    ``code``; containers are walked."""
-    for child in elements:
-        tag = child.tag
-        if tag == "head":
-            level = _HEADINGS.get((child.get("rend") or "").lower(), 2)
-            assembler.add("heading", _inline_text(child), level)
-        elif tag == "list":
-            for item in child:
-                if item.tag == "item":
-                    assembler.add("list_item", _inline_text(item), depth + 1)
-                    nested = [sub for sub in item if sub.tag in ("list", "table")]
-                    _xml_blocks(nested, assembler, depth + 1)
-                else:
-                    _xml_blocks(item, assembler, depth)
-        elif tag == "table":
-            for row in child.iter("row"):
-                cells = [" ".join(_inline_text(cell).split()) for cell in row if cell.tag == "cell"]
-                assembler.add("table_row", " | ".join(cell for cell in cells if cell))
-        elif tag == "code":
-            assembler.add("preformatted", "".join(child.itertext()), keep_lines=True)
-        elif tag in ("quote", "div", "section"):
-            assembler.add("paragraph", _inline_text(child, skip=("list", "table", "p", "head", "quote")))
-            _xml_blocks(child, assembler, depth)
-        elif any(sub.tag in ("p", "list", "head", "table") for sub in child):
-            _xml_blocks(child, assembler, depth)
-        else:
-            assembler.add("paragraph", _inline_text(child))
-
-
-def _visible_blocks(page: str, assembler: BoundedAssembler) -> str | None:
-    """The visible text of the page's body as blocks; returns the page's ``<title>``."""
-    import lxml.html
-
-    root = lxml.html.document_fromstring(page)
-    title_element = root.find(".//title")
-    title = " ".join(title_element.text_content().split()) if title_element is not None else None
-    for element in list(root.iter(*_INVISIBLE, "nav", "footer", "aside", "button")):
-        element.drop_tree()
-    for element in list(root.iter()):
-        if element.getparent() is not None and isinstance(element.tag, str) and _CHROME.search(
-                f"{element.get('id', '')} {element.get('class', '')} {element.get('role', '')}"):
-            element.drop_tree()
-    body = root.find("body")
-    body = body if body is not None else root
-    _visible(body, assembler, [body.text or ""], depth=0)
-    return title or None
-
-
-def _visible(element, assembler: BoundedAssembler, buffer: list[str], depth: int) -> None:
-    """Walk the tree: headings, list items, table rows and preformatted text are blocks of
-    their own; text between other block elements forms paragraphs."""
-
-    def flush() -> None:
-        if buffer:
-            assembler.add("paragraph", "".join(buffer))
-            buffer.clear()
-
+def _preformatted(element: Any) -> str:
+    parts = [element.text or ""]
     for child in element:
-        tag = child.tag if isinstance(child.tag, str) else ""  # comments have no string tag
-        if tag in _HEADINGS:
-            flush()
-            assembler.add("heading", child.text_content(), _HEADINGS[tag])
-        elif tag == "li":
-            flush()
-            own = [child.text or ""] + [
-                (sub.text_content() if sub.tag not in ("ul", "ol") else "") + (sub.tail or "")
-                for sub in child if isinstance(sub.tag, str)]
-            assembler.add("list_item", "".join(own), depth + 1)
-            for sub in child:
-                if sub.tag in ("ul", "ol"):
-                    _visible(sub, assembler, [], depth + 1)
-        elif tag == "tr":
-            flush()
-            cells = [" ".join(cell.text_content().split()) for cell in child if cell.tag in ("td", "th")]
-            assembler.add("table_row", " | ".join(cell for cell in cells if cell))
-        elif tag == "pre":
-            flush()
-            assembler.add("preformatted", child.text_content(), keep_lines=True)
-        elif tag in _BLOCK_TAGS or tag in ("ul", "ol", "li"):
-            flush()
-            if child.text:
-                buffer.append(child.text)
-            _visible(child, assembler, buffer, depth)
-            flush()
-        elif tag:
-            buffer.append(child.text_content())
-        if child.tail:
-            buffer.append(child.tail)
-    if element.tag in _BLOCK_TAGS or element.tag == "body":
-        flush()
+        if isinstance(child.tag, str):
+            parts.append("\n" if child.tag == "br" else _preformatted(child))
+        parts.append(child.tail or "")
+    return "".join(parts)

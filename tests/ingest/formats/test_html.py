@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
 from qa.ingest.converted import Skip
 from qa.ingest.formats import convert
-from tests.ingest.formats.checks import blocks_of
+from tests.ingest.formats.checks import blocks_of, skip_of
 from tests.ingest.make_files import (
     COOKIE_TEXT,
     FOOTER_TEXT,
@@ -103,3 +104,148 @@ def test_a_page_without_text_is_empty(tmp_path):
     with pytest.raises(Skip) as caught:
         convert(path)
     assert caught.value.reason == "empty"
+
+
+def _page(tmp_path, name: str, body: str, title: str = "Sida", head: str = "") -> Path:
+    path = tmp_path / name
+    path.write_text(f'<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>{title}'
+                    f"</title>{head}</head><body>{body}</body></html>", encoding="utf-8")
+    return path
+
+
+# DocBook's XSL output: headings three wrappers deep in title blocks, menu names in spans.
+DOCBOOK = """
+<div class="navheader"><table><tr><td><a href="prev.html">Föregående</a></td>
+  <td><a href="next.html">Nästa</a></td></tr></table><hr></div>
+<div class="chapter"><div class="titlepage"><div><div><h1 class="title"><a id="ch1"></a>Kapitel 1.
+  Bilder</h1></div></div></div>
+<div class="toc"><p><b>Innehållsförteckning</b></p><dl><dt><a href="#s1">Beskära en bild</a></dt></dl></div>
+<div class="sect1"><div class="titlepage"><div><div><h2 class="title"><a id="s1"></a>Beskära en
+  bild</h2></div></div></div>
+<p>Kontrollera först i menyn <span class="guimenu">Visa</span> om <span class="guimenuitem">Visa
+  rutnät</span> är aktiverat. Välj sedan <span class="menuchoice"><span class="guimenu">Bild</span> →
+  <span class="guisubmenu">Transformera</span> → <span class="guimenuitem">Beskär</span></span>
+  (<span class="menuchoice"><span class="guimenu">Bild</span> →
+  <span class="guimenuitem">Beskär</span></span>)
+  eller tryck <kbd class="keycap">Skift</kbd>+<kbd class="keycap">C</kbd>.</p>
+<p>Klicka på <b class="guibutton">Verkställ</b>; kommandot <code class="command">crop</code> gör
+  samma sak i <abbr title="Graphical User Interface">GUI</abbr>-läge, se <a href="x.html">avsnittet
+  om <em>lager</em></a>.</p>
+<div class="sect2"><div class="titlepage"><div><div><h3 class="title">Beskära till markering</h3>
+  </div></div></div><div class="itemizedlist"><ul class="itemizedlist"><li class="listitem"><p>Markera
+  ett område med <span class="guilabel">Rektangelmarkering</span>.</p></li></ul></div></div>
+</div></div>
+<div class="navfooter"><hr><table><tr><td><a href="prev.html">Föregående</a></td></tr></table></div>
+"""
+
+
+def test_docbook_headings_menu_names_and_inline_text_are_kept(tmp_path):
+    converted = convert(_page(tmp_path, "bilder.html", DOCBOOK, title="tech"))
+    blocks = blocks_of(converted)
+    assert [(kind, level, text) for kind, level, text in blocks if kind == "heading"] == [
+        ("heading", 1, "Kapitel 1. Bilder"), ("heading", 2, "Beskära en bild"),
+        ("heading", 3, "Beskära till markering")]
+    text = converted.text
+    assert "Kontrollera först i menyn Visa om Visa rutnät är aktiverat." in text
+    assert "Välj sedan Bild → Transformera → Beskär (Bild → Beskär) eller tryck Skift+C." in text
+    assert ("Klicka på Verkställ; kommandot crop gör samma sak i GUI-läge, se avsnittet om "
+            "lager.") in text
+    assert ("list_item", 1, "Markera ett område med Rektangelmarkering.") in blocks
+    for chrome in ("Föregående", "Nästa", "Innehållsförteckning"):
+        assert chrome not in text
+    assert converted.title == "Kapitel 1. Bilder"  # "tech" is a placeholder
+
+
+SPHINX = """
+<div class="related" role="navigation"><ul><li><a href="index.html">Start</a></li></ul></div>
+<div class="document"><div class="body" role="main">
+<section id="installera"><h1>Installera<a class="headerlink" href="#installera">¶</a></h1>
+<p>Kör <code class="docutils literal"><span class="pre">pip</span> <span class="pre">install</span></code>
+  för att installera paketet.</p>
+<section id="krav"><h2>Krav<a class="headerlink" href="#krav">¶</a></h2>
+<table class="docutils"><thead><tr><th>Program</th><th>Version</th></tr></thead>
+<tbody><tr><td><p>Python</p></td><td><p>3.11</p></td></tr></tbody></table>
+</section></section></div></div>
+<div class="sphinxsidebar" role="navigation"><h3>Innehåll</h3>
+  <ul><li><a href="#">Installera</a></li></ul></div>
+<div class="footer">© 2024 Exempel.</div>
+"""
+
+MKDOCS = """
+<header class="md-header"><nav class="md-header__inner">Dokumentation</nav></header>
+<div class="md-container"><main class="md-main"><div class="md-main__inner">
+<div class="md-sidebar md-sidebar--primary"><nav class="md-nav">
+  <ul><li><a href="/">Hem</a></li></ul></nav></div>
+<div class="md-content"><article class="md-content__inner md-typeset">
+<h1 id="anvandning">Användning<a class="headerlink" href="#anvandning">¶</a></h1>
+<p>Tryck <kbd>Ctrl</kbd>+<kbd>S</kbd> för att spara.</p>
+<div class="admonition note"><p class="admonition-title">Obs</p>
+  <p>Filen sparas i <em>hemkatalogen</em>.</p></div>
+</article></div></div></main>
+<footer class="md-footer"><p>Byggd med MkDocs</p></footer></div>
+"""
+
+
+@pytest.mark.parametrize(("name", "body", "expected"), [
+    ("sphinx.html", SPHINX, [("heading", 1, "Installera"),
+                             ("paragraph", 0, "Kör pip install för att installera paketet."),
+                             ("heading", 2, "Krav"), ("table_row", 0, "Program | Version"),
+                             ("table_row", 0, "Python | 3.11")]),
+    ("mkdocs.html", MKDOCS, [("heading", 1, "Användning"),
+                             ("paragraph", 0, "Tryck Ctrl+S för att spara."),
+                             ("paragraph", 0, "Obs"),
+                             ("paragraph", 0, "Filen sparas i hemkatalogen.")]),
+])
+def test_documentation_generators_keep_headings_without_permalinks_or_chrome(tmp_path, name,
+                                                                            body, expected):
+    converted = convert(_page(tmp_path, name, body, title="Exempel 1.0 documentation"))
+    assert blocks_of(converted) == expected
+    assert converted.metadata["extracted"] == "main content"
+
+
+def test_hidden_text_is_left_out_and_librehelp_shows_its_default_variant(tmp_path):
+    body = ('<div id="DisplayArea"><h1>Förankra fönster</h1><p>Håll ned <span class="switchinline">'
+            '<span hidden="true" class="MAC">Kommando</span><span hidden="true" id="default_1">'
+            'Ctrl</span></span> och dubbelklicka.<span hidden>dold</span><span style="display: none">'
+            'gömd</span></p></div>')
+    text = convert(_page(tmp_path, "hjalp.html", body)).text
+    assert "Håll ned Ctrl och dubbelklicka." in text
+    assert "Kommando" not in text and "dold" not in text and "gömd" not in text
+
+
+@pytest.mark.parametrize(("declared", "expected"), [
+    ("tech", "Copyright finns inte"),
+    ("Untitled", "Copyright finns inte"),
+    ("bok.html", "Copyright finns inte"),
+    ("", "Copyright finns inte"),
+    ("Hackare", "Hackare"),  # one word, but the page uses it: a real title
+    ("Om boken och dess författare", "Om boken och dess författare"),
+])
+def test_a_placeholder_title_gives_way_to_the_first_heading(tmp_path, declared, expected):
+    body = ("<h1>Copyright finns inte</h1><h2>Förord</h2><p>Boken handlar om hackare och om "
+            "kulturen kring fri programvara, skriven för den som vill förstå rörelsen.</p>")
+    assert convert(_page(tmp_path, "bok.html", body, title=declared)).title == expected
+
+
+def _links(n: int) -> str:
+    return "".join(f'<li><a href="t{i}.html">Term nummer {i}</a></li>' for i in range(n))
+
+
+def test_a_page_that_is_only_links_is_skipped_as_navigation(tmp_path):
+    body = f"<main><h1>Register</h1><p>Välj ett ord.</p><ul>{_links(30)}</ul></main>"
+    skip = skip_of(_page(tmp_path, "register.html", body, title="Register"))
+    assert skip.reason == "navigation only" and "30 links" in skip.detail
+
+
+def test_prose_with_many_links_and_a_glossary_are_content(tmp_path):
+    prose = "<main><h1>Om lager</h1>" + "".join(
+        f'<p>Ett <a href="l{i}.html">lager</a> kan flyttas med <a href="v{i}.html">verktyget</a> '
+        f"och ändras i <a href=\"d{i}.html\">dialogrutan</a> när bilden är öppen.</p>"
+        for i in range(10)) + "</main>"
+    assert "flyttas med verktyget" in convert(_page(tmp_path, "lager.html", prose)).text
+    glossary = "<main><h1>Ordlista</h1><dl>" + "".join(
+        f'<dt><a href="o{i}.html">Ord {i}</a></dt><dd>Förklaringen av ordet {i} i en hel mening '
+        "som säger vad det betyder.</dd>" for i in range(12)) + "</dl></main>"
+    assert "Förklaringen av ordet 3" in convert(_page(tmp_path, "ordlista.html", glossary)).text
+    few = '<main><h1>Se även</h1><ul><li><a href="a.html">Beskära</a></li></ul></main>'
+    assert "Beskära" in convert(_page(tmp_path, "se.html", few)).text
