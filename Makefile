@@ -25,7 +25,7 @@ TORCH_PIN := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup model index serve test lint bench system clean
+.PHONY: setup model index serve test lint bench system clean real-docs
 
 setup: $(STAMP) model
 
@@ -66,10 +66,12 @@ serve: setup index
 # browsers here), Tesseract with its Swedish model for the OCR tests, the Swedish Hunspell
 # dictionary for the compound-splitting test, systemd-analyze for the unit file's test (on a
 # fresh machine it arrived here only among the packages Chromium pulls in).
-DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe hunspell-sv systemd
+# Ghostscript re-distils Chromium's PDFs for the real-documents tests (another PDF producer).
+DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe hunspell-sv systemd ghostscript
 system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v gs >/dev/null || missing="$$missing ghostscript"; \
 	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr"; \
 	{ command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx swe; } \
 	  || missing="$$missing tesseract-ocr-swe"; \
@@ -81,10 +83,25 @@ system:
 	  else echo "install the Debian packages$$missing (apt-get install -y$$missing) for the browser, OCR, dictionary and unit-file tests"; fi; \
 	fi
 
+# Real Swedish documents for tests/test_debian_documents.py: Debian's packages unpacked (not
+# installed) under var/real-docs/root. LibreOffice's Swedish help (HTML pages) and LifeLines'
+# Swedish manuals (DocBook books, one HTML page each). Never gimp-help-sv, cfi-sv or
+# debian-edu-doc-legacy-sv: they are held back for checks from outside.
+REAL_DOCS := var/real-docs
+REAL_DOCS_PACKAGES := libreoffice-help-sv lifelines-doc-sv
+real-docs: $(REAL_DOCS)/.unpacked
+$(REAL_DOCS)/.unpacked:
+	rm -rf $(REAL_DOCS) && mkdir -p $(REAL_DOCS)/debs $(REAL_DOCS)/root
+	cd $(REAL_DOCS)/debs && { apt-get download $(REAL_DOCS_PACKAGES) 2>/dev/null \
+	  || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get download $(REAL_DOCS_PACKAGES); }; }
+	for deb in $(REAL_DOCS)/debs/*.deb; do dpkg -x "$$deb" $(REAL_DOCS)/root; done
+	rm -rf $(REAL_DOCS)/debs
+	touch $@
+
 lint: $(STAMP)
 	$(PY) -m ruff check qa api tests bench
 
-test: setup system lint
+test: setup system lint real-docs
 	$(PY) -m pytest -q -rs
 
 bench: setup index

@@ -101,6 +101,7 @@ _FILE_NAME = re.compile(r"^[\w.-]+\.(?:x?html?|php|aspx?|jsp|cgi|docx?|odt|pdf|t
 NAV_MIN_LINKS = 8
 NAV_LINK_SHARE = 0.5
 NAV_LINK_BLOCKS = 0.7
+_SENTENCE_END = re.compile(r"[.!?:;…]$")
 
 
 def read(path: Path, options: ReadOptions) -> Converted:
@@ -131,6 +132,7 @@ def from_bytes(data: bytes, options: ReadOptions) -> Converted:
     nav = navigation_only(content, converted)
     if nav is not None:
         raise Skip("navigation only", nav)
+    converted = drop_trailing_links(content, converted)
     headings = [converted.text[b.start:b.end] for b in converted.blocks if b.kind == "heading"]
     top = min((b.level for b in converted.blocks if b.kind == "heading"), default=0)
     first_top = next((converted.text[b.start:b.end] for b in converted.blocks
@@ -203,34 +205,71 @@ def navigation_only(content: Any, converted: Converted) -> str | None:
 
     A page is navigation when it has at least ``NAV_MIN_LINKS`` links, they carry
     ``NAV_LINK_SHARE`` or more of its text, and ``NAV_LINK_BLOCKS`` or more of its paragraphs,
-    list items and table rows are links and little else (at least 80 % link text): an index of
+    list items and table rows are links and little else (see ``_link_only``): an index of
     terms, a table of contents, a list of links, with at most a line or two of introduction.
     A page of prose with many links inside its sentences, a glossary (each term a link with its
     explanation), or a short page that links to a few others is content.
     """
-    def chars(text: str) -> int:
-        return sum(1 for ch in text if not ch.isspace())
-
-    text_chars = chars(converted.text)
-    links = [a for a in content.iter("a") if a.get("href") is not None]
+    text_chars = _chars(converted.text)
+    links = _links(content)
     if len(links) < NAV_MIN_LINKS or not text_chars:
         return None
-    link_texts = sorted({" ".join(a.text_content().split()) for a in links}, key=len, reverse=True)
-    link_chars = sum(chars(a.text_content()) for a in links)
+    link_chars = sum(_chars(a.text_content()) for a in links)
     if link_chars < NAV_LINK_SHARE * text_chars:
         return None
-    blocks = [converted.text[b.start:b.end] for b in converted.blocks if b.kind != "heading"]
-    link_blocks = 0
-    for body in blocks:
-        rest = body
-        for link in link_texts:
-            if link:
-                rest = rest.replace(link, "")
-        link_blocks += chars(rest) <= 0.2 * chars(body)
-    if not blocks or link_blocks < NAV_LINK_BLOCKS * len(blocks):
+    flags = [only for block, only in zip(converted.blocks, _link_only(links, converted), strict=True)
+             if block.kind != "heading"]
+    if not flags or sum(flags) < NAV_LINK_BLOCKS * len(flags):
         return None
-    return (f"{link_blocks} of {len(blocks)} blocks are links, "
+    return (f"{sum(flags)} of {len(flags)} blocks are links, "
             f"{len(links)} links hold {link_chars / text_chars:.0%} of the text")
+
+
+def drop_trailing_links(content: Any, converted: Converted) -> Converted:
+    """``converted`` without the run of link-only blocks that ends it (two or more: "related
+    topics", "see also", "next page"), nor the short label before the run ("Närliggande
+    ämnen"). Such a run answers nothing and would join the page's last passage."""
+    flags = _link_only(_links(content), converted)
+    blocks = converted.blocks
+    keep = len(blocks)
+    while keep and flags[keep - 1]:
+        keep -= 1
+    if len(blocks) - keep < 2:
+        return converted
+    label = blocks[keep - 1] if keep else None
+    if label is not None and label.kind in ("heading", "paragraph"):
+        body = converted.text[label.start:label.end]
+        if len(body.split()) <= 4 and not _SENTENCE_END.search(body):
+            keep -= 1
+    if keep == 0:  # the page is nothing but links: keep it, navigation_only judges it
+        return converted
+    converted.text = converted.text[:blocks[keep - 1].end]
+    converted.blocks = blocks[:keep]
+    return converted
+
+
+def _links(content: Any) -> list[Any]:
+    return [a for a in content.iter("a") if a.get("href") is not None]
+
+
+def _chars(text: str) -> int:
+    return sum(1 for ch in text if not ch.isspace())
+
+
+def _link_only(links: list[Any], converted: Converted) -> list[bool]:
+    """For each block: whether it is a link and little else (at most 20 % of its characters
+    outside the texts of the page's links)."""
+    if not links:
+        return [False] * len(converted.blocks)
+    texts = sorted({" ".join(a.text_content().split()) for a in links}, key=len, reverse=True)
+    flags = []
+    for block in converted.blocks:
+        body = rest = converted.text[block.start:block.end]
+        for link in texts:
+            if link and link in rest:
+                rest = rest.replace(link, "")
+        flags.append(_chars(rest) <= 0.2 * _chars(body))
+    return flags
 
 
 def _metadata(page: str) -> dict[str, str | None]:
