@@ -66,7 +66,7 @@ _CHROME_WORDS = frozenset({
     "skiplink", "skiplinks", "skip", "menu", "mainmenu", "megamenu", "navbar", "nav",
     "navheader", "navfooter", "navlinks", "navbox", "navmenu", "sitenav", "topnav", "subnav",
     "navigation", "sidebar", "sidenav", "toc", "footer", "share", "sharing", "social",
-    "related", "relatedtopics", "pagination", "pager", "toolbar", "newsletter", "advert",
+    "related", "pagination", "pager", "toolbar", "newsletter", "advert",
     "advertisement", "ads", "debug", "searchbox", "searchform",
 })
 # Inline elements that are furniture whatever their place: heading permalinks ("¶", "#") of
@@ -84,6 +84,7 @@ _LISTS = ("ul", "ol", "menu", "dir")
 _CREDITS = frozenset({"subtitle", "author", "corpauthor", "editor", "othercredit", "pubdate"})
 _NESTED = frozenset({*_LISTS, "dl", "table", "pre", *_HEADINGS})  # blocks of their own in an li
 _MAIN_XPATHS = ("//main", "//*[@role='main']", "//*[@itemprop='articleBody']")
+_SYSTEMS = frozenset({"MAC", "WIN", "UNIX", "LINUX"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 # A declared title is a placeholder (see choose_title) when it is one of these words,
@@ -226,15 +227,15 @@ def navigation_only(content: Any, converted: Converted) -> str | None:
 
 
 def drop_trailing_links(content: Any, converted: Converted) -> Converted:
-    """``converted`` without the run of link-only blocks that ends it (two or more: "related
-    topics", "see also", "next page"), nor the short label before the run ("Närliggande
-    ämnen"). Such a run answers nothing and would join the page's last passage."""
+    """``converted`` without the run of link-only blocks that ends it ("related topics", "see
+    also", "next page"), nor the short label before the run ("Närliggande ämnen"). Such a run
+    answers nothing and would join the page's last passage."""
     flags = _link_only(_links(content), converted)
     blocks = converted.blocks
     keep = len(blocks)
     while keep and flags[keep - 1]:
         keep -= 1
-    if len(blocks) - keep < 2:
+    if keep == len(blocks):
         return converted
     label = blocks[keep - 1] if keep else None
     if label is not None and label.kind in ("heading", "paragraph"):
@@ -290,11 +291,17 @@ def _prune(root: Any) -> None:
     """Remove what a reader does not see or does not read as content (module docstring)."""
     for switch in root.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' switchinline ')"
                              " or contains(concat(' ', normalize-space(@class), ' '), ' switch ')]"):
-        # LibreOffice's help: one variant per system or module, all hidden until its script
-        # shows one; the default variant is what most readers see.
-        for child in switch:
-            if isinstance(child.tag, str) and (child.get("id") or "").startswith("default"):
-                child.attrib.pop("hidden", None)
+        # LibreOffice's help: one variant per operating system or per module, all hidden until
+        # its script shows one. Of a system switch the default variant is what readers on
+        # Linux and Windows see (Ctrl, not the Mac's Command); which module a page is read in,
+        # the file does not say, so a module switch shows nothing, as without the script.
+        variants = [c for c in switch if isinstance(c.tag, str)]
+        others = {word for c in variants if not (c.get("id") or "").startswith("default")
+                  for word in (c.get("class") or "").upper().split()}
+        if others and others <= _SYSTEMS:
+            for child in variants:
+                if (child.get("id") or "").startswith("default"):
+                    child.attrib.pop("hidden", None)
     doomed = []
     for element in root.iter():
         if not isinstance(element.tag, str):  # comments, processing instructions

@@ -207,10 +207,14 @@ def test_hidden_text_is_left_out_and_librehelp_shows_its_default_variant(tmp_pat
     body = ('<div id="DisplayArea"><h1>Förankra fönster</h1><p>Håll ned <span class="switchinline">'
             '<span hidden="true" class="MAC">Kommando</span><span hidden="true" id="default_1">'
             'Ctrl</span></span> och dubbelklicka.<span hidden>dold</span><span style="display: none">'
-            'gömd</span></p></div>')
+            'gömd</span></p><p>Välj en ram.<span class="switchinline"><span hidden="true" '
+            'class="WRITER">Välj ramformat.</span><span hidden="true" class="CALC">Välj cell.'
+            '</span><span hidden="true" id="default_2">Se nedan.</span></span></p></div>')
     text = convert(_page(tmp_path, "hjalp.html", body)).text
     assert "Håll ned Ctrl och dubbelklicka." in text
     assert "Kommando" not in text and "dold" not in text and "gömd" not in text
+    # a module's variants: which module the page is read in, the file does not say
+    assert "Välj en ram." in text and "Välj ramformat" not in text and "Se nedan" not in text
 
 
 @pytest.mark.parametrize(("declared", "expected"), [
