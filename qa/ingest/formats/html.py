@@ -121,13 +121,17 @@ def from_bytes(data: bytes, options: ReadOptions) -> Converted:
     if not page.strip():
         raise Skip("empty", "no text")
     meta = _metadata(page)
-    root = lxml.html.document_fromstring(page)
+    # huge_tree: libxml2 otherwise drops what lies deeper than 255 elements (unclosed tags)
+    root = lxml.html.document_fromstring(page, parser=lxml.html.HTMLParser(huge_tree=True))
     title_element = root.find(".//title")
     page_title = " ".join(title_element.text_content().split()) if title_element is not None else ""
     _prune(root)
     content, how = _main_content(root)
     assembler = BoundedAssembler(options.max_chars)
-    _Walker(assembler).container(content, depth=0)
+    try:
+        _Walker(assembler).container(content, depth=0)
+    except RecursionError:
+        raise Skip("corrupt", "block elements nested too deep to read (hundreds of levels)") from None
     converted = assembler.result("html", date=meta.get("date") or None,
                                  metadata={"encoding": encoding, "extracted": how})
     nav = navigation_only(content, converted)
@@ -444,18 +448,28 @@ def _nearest_table(element: Any) -> Any:
 
 def inline_text(element: Any, skip: set[Any] | frozenset[Any] = frozenset()) -> str:
     """The text of ``element`` in reading order: inline children as they are, a line break
-    and any block child set off by spaces, children in ``skip`` left out (their tails kept)."""
-    parts = [element.text or ""]
-    for child in element:
-        if child not in skip and isinstance(child.tag, str):
-            tag = child.tag.lower()
-            if tag == "br":
-                parts.append(" ")
-            elif tag in _INLINE:
-                parts.append(inline_text(child))
+    and any block child set off by spaces, children in ``skip`` left out (their tails kept).
+
+    Iterative, not recursive: pages of unclosed ``<font>`` or ``<b>`` tags nest thousands deep."""
+    from lxml import etree
+
+    parts: list[str] = []
+    walk = etree.iterwalk(element, events=("start", "end"))
+    for event, node in walk:
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if node is element:
+            parts.append(node.text or "" if event == "start" else "")
+            continue
+        left_out = node in skip or not tag  # comments and processing instructions have no tag
+        if event == "start":
+            if left_out:
+                walk.skip_subtree()  # its "end" event still comes
             else:
-                parts.append(f" {inline_text(child)} ")
-        parts.append(child.tail or "")
+                parts.append(("" if tag in _INLINE else " ") + (node.text or ""))
+        else:
+            if not left_out and tag not in _INLINE:
+                parts.append(" ")
+            parts.append(node.tail or "")
     return "".join(parts)
 
 
