@@ -237,7 +237,8 @@ def drop_trailing_links(content: Any, converted: Converted) -> Converted:
     flags = _link_only(_links(content), converted)
     blocks = converted.blocks
     keep = len(blocks)
-    while keep and flags[keep - 1]:
+    # paragraphs and list items only: a table's rows of links (documents to download) stay
+    while keep and flags[keep - 1] and blocks[keep - 1].kind in ("paragraph", "list_item"):
         keep -= 1
     if keep == len(blocks):
         return converted

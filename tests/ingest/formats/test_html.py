@@ -263,3 +263,15 @@ def test_thousands_of_unclosed_tags_keep_their_text_and_absurd_nesting_is_a_list
     divs = "<div>" * 3000 + "Djupt." + "</div>" * 3000
     skip = skip_of(_page(tmp_path, "djup.html", divs))
     assert skip.reason == "corrupt" and "nested" in skip.detail
+
+
+def test_a_closing_run_of_links_is_dropped_but_a_table_of_links_stays(tmp_path):
+    body = ("<main><h1>Bygglov</h1><p>Du behöver bygglov för att bygga ett nytt hus eller göra "
+            "en större tillbyggnad.</p><p class='rubrik'>Se även</p><p><a href='a.html'>Marklov"
+            "</a></p><p><a href='b.html'>Rivningslov</a></p></main>")
+    converted = convert(_page(tmp_path, "bygglov.html", body, title="Bygglov"))
+    assert converted.text.endswith("göra en större tillbyggnad.")
+    table = ("<main><h1>Protokoll</h1><p>Protokollen från kommunstyrelsens sammanträden.</p>"
+             "<table><tr><td><a href='1.pdf'>Protokoll 2024-01-15</a></td></tr>"
+             "<tr><td><a href='2.pdf'>Protokoll 2024-02-12</a></td></tr></table></main>")
+    assert "Protokoll 2024-02-12" in convert(_page(tmp_path, "protokoll.html", table)).text
