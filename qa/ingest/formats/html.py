@@ -37,6 +37,7 @@ decoder's detection.
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,8 @@ from qa.ingest.formats.text import check_length, decode, too_long_for
 
 if TYPE_CHECKING:
     from qa.ingest.formats import ReadOptions
+
+logger = logging.getLogger(__name__)
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -113,6 +116,7 @@ def read(path: Path, options: ReadOptions) -> Converted:
 def from_bytes(data: bytes, options: ReadOptions) -> Converted:
     """A web page from its bytes; ``Skip("navigation only")`` for a page that is only links."""
     import lxml.html
+    from lxml import etree
 
     too_long_for(data, options.max_chars)
     page, encoding = decode_page(data)
@@ -122,7 +126,10 @@ def from_bytes(data: bytes, options: ReadOptions) -> Converted:
         raise Skip("empty", "no text")
     meta = _metadata(page)
     # huge_tree: libxml2 otherwise drops what lies deeper than 255 elements (unclosed tags)
-    root = lxml.html.document_fromstring(page, parser=lxml.html.HTMLParser(huge_tree=True))
+    try:
+        root = lxml.html.document_fromstring(page, parser=lxml.html.HTMLParser(huge_tree=True))
+    except etree.ParserError:  # nothing but comments or a doctype
+        raise Skip("empty", "no text") from None
     title_element = root.find(".//title")
     page_title = " ".join(title_element.text_content().split()) if title_element is not None else ""
     _prune(root)
@@ -287,7 +294,8 @@ def _metadata(page: str) -> dict[str, str | None]:
         # dates the page states in its markup, not years guessed from prose
         found = extract_metadata(page, date_config=set_date_params(extensive=False),
                                  extensive=False)
-    except (ValueError, TypeError):  # a page trafilatura cannot parse: our own tree still can
+    except Exception:  # metadata is a bonus: a page trafilatura trips on is read all the same
+        logger.debug("no metadata from trafilatura", exc_info=True)
         return {}
     return {"date": found.date, "sitename": found.sitename}
 

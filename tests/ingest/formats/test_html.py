@@ -275,3 +275,21 @@ def test_a_closing_run_of_links_is_dropped_but_a_table_of_links_stays(tmp_path):
              "<table><tr><td><a href='1.pdf'>Protokoll 2024-01-15</a></td></tr>"
              "<tr><td><a href='2.pdf'>Protokoll 2024-02-12</a></td></tr></table></main>")
     assert "Protokoll 2024-02-12" in convert(_page(tmp_path, "protokoll.html", table)).text
+
+
+def test_the_date_comes_from_the_markup_and_the_site_name_leaves_the_title(tmp_path):
+    head = ('<meta property="article:published_time" content="2024-03-05">'
+            '<meta property="og:site_name" content="Exempelby kommun">')
+    body = ("<main><h1>Sophämtning</h1><p>Sedan år 1999 hämtar vi soporna varje vecka i hela "
+            "kommunen, även under helger och röda dagar.</p></main>")
+    converted = convert(_page(tmp_path, "sopor.html", body, head=head,
+                              title="Sophämtning och avfall | Exempelby kommun"))
+    assert converted.date == "2024-03-05" and converted.title == "Sophämtning och avfall"
+    named = convert(_page(tmp_path, "sopor2.html", body, title="Sophämtning – Exempelby kommun"))
+    assert named.title == "Sophämtning"  # the part that is the page's heading
+
+
+def test_a_page_of_nothing_but_a_comment_is_empty(tmp_path):
+    path = tmp_path / "kommentar.html"
+    path.write_text("<!DOCTYPE html><!-- bara en kommentar -->\n", encoding="utf-8")
+    assert skip_of(path).reason == "empty"
