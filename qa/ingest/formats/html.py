@@ -103,7 +103,11 @@ _FILE_NAME = re.compile(r"^[\w.-]+\.(?:x?html?|php|aspx?|jsp|cgi|docx?|odt|pdf|t
 
 # Navigation-only pages (see navigation_only).
 NAV_MIN_LINKS = 8
-NAV_LINK_SHARE = 0.5
+NAV_LINK_SHARE = 0.4
+NAV_ENTRY_WORDS = 10
+NAV_PROSE_SHARE = 0.15
+NAV_LONG_LIST = 25
+NAV_LONG_LIST_PROSE = 600
 NAV_LINK_BLOCKS = 0.7
 _SENTENCE_END = re.compile(r"[.!?:;…]$")
 
@@ -217,8 +221,12 @@ def navigation_only(content: Any, converted: Converted) -> str | None:
 
     A page is navigation when it has at least ``NAV_MIN_LINKS`` links, they carry
     ``NAV_LINK_SHARE`` or more of its text, and ``NAV_LINK_BLOCKS`` or more of its paragraphs,
-    list items and table rows are links and little else (see ``_link_only``): an index of
-    terms, a table of contents, a list of links, with at most a line or two of introduction.
+    list items and table rows are links and little else, or index entries (a term and its
+    links: see ``_link_only``), and the prose among them (other blocks of six words or more)
+    is at most ``NAV_PROSE_SHARE`` of the link text (or ``NAV_LONG_LIST_PROSE`` characters
+    before a list of ``NAV_LONG_LIST`` entries or more): an index of terms, a table of contents,
+    a list of links, with at most a line or two of introduction. A page with a paragraph that
+    answers something and a list of related links is content (its closing links are dropped).
     A page of prose with many links inside its sentences, a glossary (each term a link with its
     explanation), or a short page that links to a few others is content.
     """
@@ -229,12 +237,18 @@ def navigation_only(content: Any, converted: Converted) -> str | None:
     link_chars = sum(_chars(a.text_content()) for a in links)
     if link_chars < NAV_LINK_SHARE * text_chars:
         return None
-    flags = [only for block, only in zip(converted.blocks, _link_only(links, converted), strict=True)
-             if block.kind != "heading"]
-    if not flags or sum(flags) < NAV_LINK_BLOCKS * len(flags):
+    flags = _link_only(links, converted, entries=True)
+    blocks = [(converted.text[b.start:b.end], only)
+              for b, only in zip(converted.blocks, flags, strict=True) if b.kind != "heading"]
+    entries = sum(only for _, only in blocks)
+    if not blocks or entries < NAV_LINK_BLOCKS * len(blocks):
         return None
-    return (f"{sum(flags)} of {len(flags)} blocks are links, "
-            f"{len(links)} links hold {link_chars / text_chars:.0%} of the text")
+    prose = sum(_chars(body) for body, only in blocks if not only and len(body.split()) >= 6)
+    long_list = entries >= NAV_LONG_LIST  # a table of contents with its paragraph or two of intro
+    if prose > max(NAV_PROSE_SHARE * link_chars, NAV_LONG_LIST_PROSE if long_list else 0):
+        return None
+    return (f"{entries} of {len(blocks)} blocks are links, {len(links)} links hold "
+            f"{link_chars / text_chars:.0%} of the text")
 
 
 def drop_trailing_links(content: Any, converted: Converted) -> Converted:
@@ -269,9 +283,11 @@ def _chars(text: str) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
 
-def _link_only(links: list[Any], converted: Converted) -> list[bool]:
+def _link_only(links: list[Any], converted: Converted, *, entries: bool = False) -> list[bool]:
     """For each block: whether it is a link and little else (at most 20 % of its characters
-    outside the texts of the page's links)."""
+    outside the texts of the page's links). With ``entries``, also an index entry: a short
+    block (at most ``NAV_ENTRY_WORDS`` words) that holds a link and is not a sentence ("Beskära,
+    Verktyget Beskär")."""
     if not links:
         return [False] * len(converted.blocks)
     texts = sorted({" ".join(a.text_content().split()) for a in links}, key=len, reverse=True)
@@ -281,7 +297,10 @@ def _link_only(links: list[Any], converted: Converted) -> list[bool]:
         for link in texts:
             if link and link in rest:
                 rest = rest.replace(link, "")
-        flags.append(_chars(rest) <= 0.2 * _chars(body))
+        only = _chars(rest) <= 0.2 * _chars(body)
+        entry = (entries and rest != body and len(body.split()) <= NAV_ENTRY_WORDS
+                 and not _SENTENCE_END.search(body))
+        flags.append(only or entry)
     return flags
 
 

@@ -253,6 +253,13 @@ def test_prose_with_many_links_and_a_glossary_are_content(tmp_path):
     assert "Förklaringen av ordet 3" in convert(_page(tmp_path, "ordlista.html", glossary)).text
     few = '<main><h1>Se även</h1><ul><li><a href="a.html">Beskära</a></li></ul></main>'
     assert "Beskära" in convert(_page(tmp_path, "se.html", few)).text
+    # one paragraph that answers, then related links (as LibreOffice's help has them)
+    answer = ("<main><h1>Uppdatera pivottabeller</h1><p>Om data i källtabellen ändras beräknas "
+              "pivottabellen om när du väljer Data - Pivottabell - Uppdatera.</p>"
+              + "".join(f'<p><a href="p{i}.html">Pivottabell {i}</a></p>' for i in range(9))
+              + "</main>")
+    text = convert(_page(tmp_path, "pivot.html", answer)).text
+    assert text.endswith("väljer Data - Pivottabell - Uppdatera.")  # the related links dropped
 
 
 def test_thousands_of_unclosed_tags_keep_their_text_and_absurd_nesting_is_a_listed_skip(tmp_path):
@@ -293,3 +300,16 @@ def test_a_page_of_nothing_but_a_comment_is_empty(tmp_path):
     path = tmp_path / "kommentar.html"
     path.write_text("<!DOCTYPE html><!-- bara en kommentar -->\n", encoding="utf-8")
     assert skip_of(path).reason == "empty"
+
+
+def test_a_docbook_index_of_terms_is_navigation(tmp_path):
+    # DocBook XSL's index: letters as headings, each entry a term and the sections it is in
+    terms = ["Beskära", "Bildstorlek", "Färgkurvor", "Lager", "Markering", "Nivåer", "Pensel",
+             "Rutnät", "Skala", "Text"]
+    entries = "".join(f'<dt>{t}, <a class="indexterm" href="s{i}.html">Avsnittet om {t.lower()}'
+                      f'</a></dt><dd><dl><dt>i menyn, <a href="m{i}.html">Menyn Bild</a></dt>'
+                      "</dl></dd>" for i, t in enumerate(terms))
+    body = (f'<div class="index"><div class="titlepage"><div><div><h1 class="title">Register'
+            f'</h1></div></div></div><div class="index"><div class="indexdiv"><h3>A–T</h3>'
+            f"<dl>{entries}</dl></div></div></div>")
+    assert skip_of(_page(tmp_path, "ix01.html", body, title="Register")).reason == "navigation only"
