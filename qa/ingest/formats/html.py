@@ -16,7 +16,8 @@ cases: upper-case tags, unclosed ``<p>``, missing ``<body>``) and walked by our 
   list item (with its nesting depth), table row (``cell | cell``; a table used for layout is
   walked as containers) and preformatted block. Inline elements (links, menu and button names,
   emphasis, code, abbreviations) are kept in reading order; a block element met inside inline
-  content is set off by spaces, never glued to its neighbours.
+  content is set off by spaces, never glued to its neighbours. A run of link-only paragraphs
+  or list items that ends the page ("related topics", "see also") is dropped with its label.
 
 trafilatura (Apache-2.0) was the reader before; its XML output drops inline elements it does
 not know and headings inside generator wrappers (see ``bench/html_fidelity.py`` for the
