@@ -25,7 +25,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from qa.search.filters import DocumentFormat, FilterError, Filters
+from qa.errors import FilterError
+from qa.search.filters import DocumentFormat, Filters
 from qa.settings import SearchMode
 
 #: Characters a question may consist of without saying anything: Python's whitespace

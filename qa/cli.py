@@ -268,7 +268,8 @@ _FILTER_OPTIONS = {"document_ids": "--document", "date_from": "--from", "date_to
 def _filters(documents: list[str] | None, date_from: str | None, date_to: str | None,
              formats: list[str] | None, meta: list[str] | None) -> Filters | None:
     """The filter ``qa ask``'s options describe (None without any); a bad one is a QAError."""
-    from qa.search.filters import FilterError, Filters
+    from qa.errors import FilterError
+    from qa.search.filters import Filters
 
     if not documents and date_from is None and date_to is None and not formats and not meta:
         return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from qa.errors import CorpusError, QAError
+from qa.errors import CorpusError, EmptyIndexError, UnknownIdError
 from qa.index import generations
 from qa.index.build import build_index
 from qa.index.plan import PassageEncoder
@@ -28,14 +28,6 @@ from qa.settings import Settings
 logger = logging.getLogger(__name__)
 
 Status = Literal["added", "replaced", "unchanged", "skipped", "deleted"]
-
-
-class UnknownIdError(QAError):
-    """A change names a document the index does not hold."""
-
-
-class EmptyIndexError(QAError):
-    """A change would leave the index without documents."""
 
 
 @dataclass(frozen=True)

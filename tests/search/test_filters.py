@@ -13,9 +13,10 @@ import faiss
 import numpy as np
 import pytest
 
+from qa.errors import FilterError
 from qa.index.vectors import RowSelection, VectorIndex, make_vector_index
 from qa.ingest.documents import make_document
-from qa.search.filters import FORMATS, FilterError, FilterMasks, Filters, date_period
+from qa.search.filters import FORMATS, FilterMasks, Filters, date_period
 
 MODES = ("hybrid", "dense", "lexical")
 A = "003_c2aea3d9b67761fb"  # Seminarium i Almedalen 2015: says how many länsstyrelser there are
