@@ -18,14 +18,14 @@ IS_SEEDS := $(and $(if $(SOURCE),,1),$(filter $(abspath $(SEEDS_INDEX)),$(abspat
 EXAMPLES := $(or $(QA_EXAMPLES_FILE),$(if $(IS_SEEDS),examples/seeds_sv.txt))
 # Where pip takes torch from. Empty: pip's own configuration. On a machine whose pip reaches only
 # the public package index, torch==2.13.0 resolves to the CUDA build (about 15 nvidia-* packages,
-# several GB); set TORCH_INDEX to PyTorch's CPU wheel index there (see README, "Set-up").
+# several GB); set TORCH_INDEX to PyTorch's CPU wheel index there (docs/getting-started.md).
 TORCH_INDEX ?=
 TORCH_PIN := torch==2.13.0
 
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup model index serve test lint bench system clean
+.PHONY: setup model index serve test lint docs bench system clean
 
 setup: $(STAMP) model
 
@@ -38,7 +38,7 @@ $(STAMP): pyproject.toml
 	$(PIP_INSTALL) --upgrade pip
 	# torch first, so that sentence-transformers finds it and does not pull another build.
 	$(PIP_INSTALL) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH_PIN)
-	$(PIP_INSTALL) -e '.[build,eval,ocr,test,cluster]'
+	$(PIP_INSTALL) -e '.[build,eval,ocr,test,cluster,docs]'
 	touch $(STAMP)
 
 model: $(STAMP)
@@ -84,7 +84,14 @@ system:
 lint: $(STAMP)
 	$(PY) -m ruff check qa api tests bench
 
-test: setup system lint
+# The documentation site (MkDocs, Material theme), built offline into var/site: --strict fails on
+# a broken link or anchor; docs/hooks/reference.py generates the configuration and HTTP API
+# references from the code. Open var/site/index.html (search works from the file system too).
+SITE := var/site
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir $(SITE)
+
+test: setup system lint docs
 	$(PY) -m pytest -q -rs
 
 bench: setup index
