@@ -208,7 +208,7 @@ def ask(
         "--to", help="Only passages dated on or before this day (YYYY-MM-DD).")] = None,
     format_: Annotated[list[str] | None, typer.Option(
         "--format", help="Only passages of documents read from this format (pdf, docx, odt, "
-        "html, md, txt, jsonl); repeat for several.")] = None,
+        "html, md, txt, epub, pptx, xlsx, ods, rtf, eml, jsonl); repeat for several.")] = None,
     meta: Annotated[list[str] | None, typer.Option(
         "--meta", help="Only passages of documents whose metadata FIELD has VALUE (a list: "
         "contains it), as FIELD=VALUE; repeat for several.")] = None,
