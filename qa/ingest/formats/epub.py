@@ -107,9 +107,9 @@ class _Book:
         self.title = _first_text(package, "title")
         date = _first_text(package, "date") or ""
         self.date = date[:10] if len(date) >= 10 and date[4] == "-" and date[7] == "-" else None
+        self._chapters: list[str] | None = None
         self._check_encryption(names)
         self.toc = self._toc(package, spine[0] if spine else None)
-        self._chapters: list[str] | None = None
 
     def chapters(self) -> list[str]:
         """Archive paths of the chapters in spine order (the nav document left out)."""

@@ -63,7 +63,17 @@ def read(path: Path, options: ReadOptions) -> Converted:
     assembler = BoundedAssembler(options.max_chars)
     _blocks(text, assembler)
     title = _info(source, "title", rtf_to_text)
-    return assembler.result("rtf", title=title, date=_created(source))
+    warnings = []
+    if _open_groups(source) > 0:
+        warnings.append("the file ends before its groups close (cut off?): the text up to the "
+                        "cut is indexed")
+    return assembler.result("rtf", title=title, date=_created(source), warnings=warnings)
+
+
+def _open_groups(source: str) -> int:
+    """Groups opened and not closed by the end of the file (escaped braces aside)."""
+    plain = source.replace("\\\\", "").replace("\\{", "").replace("\\}", "")
+    return plain.count("{") - plain.count("}")
 
 
 def _heading_styles(source: str) -> dict[int, int]:

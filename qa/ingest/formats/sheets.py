@@ -34,12 +34,12 @@ class Workbook:
     reading that sheet (and, at the workbook's bound, the workbook); ``end()`` writes it.
     """
 
-    def __init__(self, max_chars: int, max_sheet_cells: int = MAX_SHEET_CELLS,
-                 max_workbook_cells: int = MAX_WORKBOOK_CELLS) -> None:
+    def __init__(self, max_chars: int, max_sheet_cells: int | None = None,
+                 max_workbook_cells: int | None = None) -> None:
         self.assembler = BoundedAssembler(max_chars)
         self.warnings: list[str] = []
-        self.max_sheet_cells = max_sheet_cells
-        self.max_workbook_cells = max_workbook_cells
+        self.max_sheet_cells = max_sheet_cells or MAX_SHEET_CELLS
+        self.max_workbook_cells = max_workbook_cells or MAX_WORKBOOK_CELLS
         self.cells = 0  # visited in the whole workbook
         self.sheets = 0  # sheets with at least one value
         self._name = ""
@@ -64,7 +64,7 @@ class Workbook:
         """Add a row of cell values (strings, or None); False when no more may be read.
         ``visited`` is the work the row cost the reader in cells, when not ``len(values)``."""
         cells = ["" if value is None else " ".join(str(value).split()) for value in values]
-        cost = max(len(cells) if visited is None else visited, 1)
+        cost = len(cells) if visited is None else visited  # a row the file lacks costs nothing
         self._sheet_cells += cost
         self.cells += cost
         while cells and not cells[-1]:
@@ -96,7 +96,10 @@ class Workbook:
         self.sheets += 1
         self.assembler.add("heading", self._name, 1)
         for row in rows:
-            self.assembler.add("table_row", SEPARATOR.join(row[c] if c < len(row) else "" for c in used))
+            cells = [row[c] if c < len(row) else "" for c in used]
+            while not cells[-1]:  # the row has a value, so this stops
+                cells.pop()
+            self.assembler.add("table_row", SEPARATOR.join(cells))
 
     def skipped(self, names: list[str]) -> None:
         """Say that the sheets ``names`` were not read (the workbook's bound was reached)."""
