@@ -73,7 +73,7 @@ def _header(message: EmailMessage, name: str) -> str:
     try:
         value = message.get(name)
     except (ValueError, TypeError, IndexError):  # a header the parser cannot make sense of
-        value = message.get_all(name, failobj=[""])[0] if message.get_all(name) else ""
+        value = next((raw for key, raw in message.raw_items() if key.lower() == name), "")
     return " ".join(str(value or "").split())
 
 

@@ -9,9 +9,10 @@ whole sheet (a spreadsheet's layout columns); an empty cell inside a row with va
 empty place between two separators, so every value keeps its column.
 
 Bounds: a sheet is read up to ``MAX_SHEET_CELLS`` cells and a workbook up to
-``MAX_WORKBOOK_CELLS`` (cells counted as the reader visits them, empty ones included), so a
-sheet of a million cells costs a few seconds, not minutes and gigabytes. What is left unread
-is said in a warning that the build lists (``Converted.warnings``).
+``MAX_WORKBOOK_CELLS`` (cells counted as the reader visits them, empty ones included; rows
+and cells a file only declares, such as LibreOffice's repeated empty padding, cost nothing),
+so the time and memory a sheet of a million cells costs stay those of the bound. What is left
+unread is said in a warning that the build lists (``Converted.warnings``).
 """
 
 from __future__ import annotations

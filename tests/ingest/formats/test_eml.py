@@ -118,6 +118,15 @@ def test_a_mail_client_message_quoted_printable_latin1_and_html_only(tmp_path):
     assert "<p>" not in converted.text and "=E5" not in converted.text
 
 
+def test_broken_headers_cost_only_what_they_say(tmp_path):
+    path = tmp_path / "trasig.eml"
+    path.write_bytes(b"From: <<<inte en adress\r\nTo: ;;;\r\nDate: inte ett datum\r\n"
+                     b"Subject: =?utf-8?b?inte-base64!?=\r\n\r\nTexten finns kvar.\r\n")
+    converted = convert(path)
+    assert converted.date is None
+    assert blocks_of(converted)[-1] == ("paragraph", 0, "Texten finns kvar.")
+
+
 def test_not_an_email_is_corrupt(tmp_path):
     path = tmp_path / "inte.eml"
     path.write_bytes(b"Bara lite text utan rubriker.\nEn rad till.\n")
