@@ -126,7 +126,8 @@ def model() -> None:
 def build(
     source: Annotated[Path | None, typer.Option(
         help="Folder (read recursively), one file, or a .jsonl file. Formats: PDF, DOCX, ODT, "
-        "HTML, Markdown, text in any common encoding, JSONL.")] = None,
+        "HTML, Markdown, text in any common encoding, EPUB, PPTX, XLSX, ODS, RTF, e-mail (.eml), "
+        "JSONL.")] = None,
     index: IndexOpt = None,
     add: Annotated[bool, typer.Option("--add", help="Keep the documents already indexed; add or "
                                       "replace those in SOURCE.")] = False,

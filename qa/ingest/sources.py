@@ -58,7 +58,8 @@ class Corpus:
     warnings: list[str] = field(default_factory=list)
 
     def formats(self) -> Counter[str]:
-        """Documents per format (pdf, docx, odt, html, md, txt, jsonl)."""
+        """Documents per format (``Document.format``: pdf, docx, odt, html, md, txt, epub, pptx,
+        xlsx, ods, rtf, eml, jsonl)."""
         return Counter(d.format for d in self.documents)
 
 
