@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 from qa.ingest.formats import ReadOptions, convert
@@ -116,6 +116,36 @@ def test_a_mail_client_message_quoted_printable_latin1_and_html_only(tmp_path):
     assert ("heading", 3, "Svar på din fråga") in blocks  # the HTML's h2, one level down
     assert ("paragraph", 0, "Du får besked om förskoleplats inom fyra månader efter ansökan.") in blocks
     assert "<p>" not in converted.text and "=E5" not in converted.text
+
+
+def test_a_message_saved_by_the_mutt_mail_client():
+    # fixtures/make_fixtures.py: mutt splits the ISO-8859-1 encoded words of the subject inside
+    # a phrase, sends the body as 8-bit UTF-8 and the LibreOffice spreadsheet in base64
+    converted = convert(FIXTURES / "medborgarkontoret.eml")
+    assert converted.title == "Nya öppettider på medborgarkontoret"
+    assert converted.metadata == {"from": "Åke Ärlig <ake.arlig@exempel.se>",
+                                  "to": ["Medborgarkontoret <medborgarkontoret@exempel.se>"],
+                                  "cc": ["registrator@exempel.se"], "attachments": ["budget.ods"]}
+    sent = next(line for line in (FIXTURES / "medborgarkontoret.eml").read_text("latin-1").splitlines()
+                if line.startswith("Date: "))
+    assert converted.date == parsedate_to_datetime(sent[6:]).date().isoformat()
+    assert converted.warnings == []
+    blocks = blocks_of(converted)
+    assert blocks[2:7] == [
+        ("paragraph", 0, "Hej!"),
+        ("paragraph", 0, "Kommunstyrelsen har beslutat om nya öppettider för medborgarkontoret: "
+         "måndag till torsdag 8–17, fredag 8–15."),
+        ("list_item", 1, "Telefontiden är oförändrad"),
+        ("list_item", 1, "Besök utan bokning går bra"),
+        ("paragraph", 0, "Med vänlig hälsning Åke Ärlig"),
+    ]
+    assert blocks[7:11] == [
+        ("heading", 2, "Bilagor"),
+        ("list_item", 1, "budget.ods (application/vnd.oasis.opendocument.spreadsheet)"),
+        ("heading", 2, "Bilaga: budget.ods"),
+        ("heading", 3, "Budget"),  # the sheet, two levels down
+    ]
+    assert ("table_row", 0, "Summa | 430000 | 448500 | 18500") in blocks
 
 
 def test_broken_headers_cost_only_what_they_say(tmp_path):
