@@ -212,7 +212,8 @@ class DocumentSummary(BaseModel):
     date: str | None
     chars: int
     passages: int
-    format: str = Field(..., description="pdf, docx, odt, html, md, txt or jsonl.")
+    format: str = Field(..., description="pdf, docx, odt, html, md, txt, epub, pptx, "
+                        "xlsx, ods, rtf, eml or jsonl.")
     pages: int | None = Field(..., description="Number of pages (documents with pages).")
 
 
@@ -270,8 +271,8 @@ class DocumentOut(BaseModel):
     id: str
     title: str
     date: str | None
-    format: str = Field(..., description="What it was read from: pdf, docx, odt, html, md, txt or "
-                        "jsonl.")
+    format: str = Field(..., description="What it was read from: pdf, docx, odt, html, md, txt, "
+                        "epub, pptx, xlsx, ods, rtf, eml or jsonl.")
     text: str = Field(..., description="The text every citation span indexes into.")
     sections: list[SectionOut]
     blocks: list[BlockOut] = Field(..., description="Headings, paragraphs, list items, table rows: "

@@ -20,7 +20,7 @@ from bench.common import ROOT, ensure_seeds_index, results_dir
 # The maintained benchmarks; finished studies are in bench/studies/ and run one by one.
 BENCHMARKS = ("search_breakdown", "http_latency", "embedding_paths", "cold_start",
               "build_throughput", "conversion", "live_updates", "scale", "cluster", "soak",
-              "expensive_clients")
+              "expensive_clients", "spreadsheets")
 NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
     "search_breakdown": "Search breakdown (in-process, seeds index)",
@@ -34,6 +34,7 @@ TITLES = {
     "scale": "Scale: 100k passages and 1M vectors (synthetic)",
     "cluster": "Ray on one machine: builds with 1 and 2 encoder actors, Ray's overhead, serving replicas",
     "soak": "Soak: 8 clients for 10 minutes (errors, latency and memory over time)",
+    "spreadsheets": "Spreadsheet readers on a million-cell sheet (XLSX, ODS) beside odfpy",
 }
 
 

@@ -140,7 +140,8 @@ def model(
 def build(
     source: Annotated[Path | None, typer.Option(
         help="Folder (read recursively), one file, or a .jsonl file. Formats: PDF, DOCX, ODT, "
-        "HTML, Markdown, text in any common encoding, JSONL.")] = None,
+        "HTML, Markdown, text in any common encoding, EPUB, PPTX, XLSX, ODS, RTF, e-mail (.eml), "
+        "JSONL.")] = None,
     index: IndexOpt = None,
     add: Annotated[bool, typer.Option("--add", help="Keep the documents already indexed; add or "
                                       "replace those in SOURCE.")] = False,
@@ -222,7 +223,7 @@ def ask(
         "--to", help="Only passages dated on or before this day (YYYY-MM-DD).")] = None,
     format_: Annotated[list[str] | None, typer.Option(
         "--format", help="Only passages of documents read from this format (pdf, docx, odt, "
-        "html, md, txt, jsonl); repeat for several.")] = None,
+        "html, md, txt, epub, pptx, xlsx, ods, rtf, eml, jsonl); repeat for several.")] = None,
     meta: Annotated[list[str] | None, typer.Option(
         "--meta", help="Only passages of documents whose metadata FIELD has VALUE (a list: "
         "contains it), as FIELD=VALUE; repeat for several.")] = None,

@@ -125,7 +125,8 @@
   }
 
   var FORMAT_NAMES = { pdf: "PDF", docx: "Word", odt: "OpenDocument", html: "webbsida",
-    md: "Markdown", txt: "text" };
+    md: "Markdown", txt: "text", epub: "e-bok", pptx: "PowerPoint", xlsx: "Excel",
+    ods: "OpenDocument-kalkyl", rtf: "RTF", eml: "e-post" };
 
   function sizeLabel(bytes) {
     var n = Number(bytes) || 0;

@@ -58,7 +58,8 @@ class Corpus:
     warnings: list[str] = field(default_factory=list)
 
     def formats(self) -> Counter[str]:
-        """Documents per format (pdf, docx, odt, html, md, txt, jsonl)."""
+        """Documents per format (``Document.format``: pdf, docx, odt, html, md, txt, epub, pptx,
+        xlsx, ods, rtf, eml, jsonl)."""
         return Counter(d.format for d in self.documents)
 
 
@@ -80,7 +81,7 @@ def read_corpus(source: Path, options: ReadOptions | None = None, *,
         return corpus
     if formats.format_of(source) is None:
         raise CorpusError(f"{source}: expected a folder, a .jsonl file, or a PDF, DOCX, ODT, "
-                          "HTML, Markdown or text file")
+                          "HTML, Markdown, text, EPUB, PPTX, XLSX, ODS, RTF or .eml file")
     _read_file(source, source.name, _document_id(source.stem), options, corpus)
     return corpus
 

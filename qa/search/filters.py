@@ -40,7 +40,8 @@ from qa.index.vectors import RowSelection
 if TYPE_CHECKING:
     from qa.index.snapshot import Snapshot
 
-DocumentFormat = Literal["pdf", "docx", "odt", "html", "md", "txt", "jsonl"]
+DocumentFormat = Literal["pdf", "docx", "odt", "html", "md", "txt", "epub", "pptx", "xlsx", "ods",
+                         "rtf", "eml", "jsonl"]
 #: The formats a document can have been read from (``Document.format``).
 FORMATS: tuple[str, ...] = get_args(DocumentFormat)
 

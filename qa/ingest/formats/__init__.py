@@ -36,6 +36,13 @@ SUFFIXES: dict[str, str] = {
     ".markdown": "md",
     ".txt": "txt",
     ".text": "txt",
+    ".epub": "epub",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".ods": "ods",
+    ".rtf": "rtf",
+    ".eml": "eml",
 }
 
 _MEDIA_TYPES: dict[str, str] = {
@@ -45,10 +52,17 @@ _MEDIA_TYPES: dict[str, str] = {
     "html": "text/html",
     "md": "text/markdown",
     "txt": "text/plain",
+    "epub": "application/epub+zip",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "rtf": "application/rtf",
+    "eml": "message/rfc822",
 }
 
 _READERS: dict[str, str] = {  # format → module of this package
     "pdf": "pdf", "docx": "docx", "odt": "odt", "html": "html", "md": "markdown", "txt": "text",
+    "epub": "epub", "pptx": "pptx", "xlsx": "xlsx", "ods": "ods", "rtf": "rtf", "eml": "eml",
 }
 
 _TEXT_FORMATS = ("txt", "md", "html")  # formats whose content is sniffed before reading
@@ -165,7 +179,9 @@ def _reader(fmt: str):
 
 
 _PACKAGES = {"pdf": "pypdfium2", "docx": "python-docx", "odt": "odfpy", "html": "trafilatura",
-             "md": "markdown-it-py", "txt": "charset-normalizer"}
+             "md": "markdown-it-py", "txt": "charset-normalizer",
+             "epub": "lxml", "pptx": "python-pptx", "xlsx": "openpyxl", "ods": "lxml",
+             "rtf": "striprtf", "eml": "trafilatura"}
 
 
 def _install_hint(fmt: str, exc: ImportError) -> str:
