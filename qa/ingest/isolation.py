@@ -190,8 +190,15 @@ _ACTIVE: set[Pool] = set()
 _ACTIVE_LOCK = threading.Lock()
 
 
-def stop_all() -> None:
-    """Stop every pool running in this process now (safe to call from a signal handler)."""
+_closing = False
+
+
+def stop_all(*, closing: bool = False) -> None:
+    """Stop every pool running in this process now; with ``closing`` (the process is shutting
+    down), refuse every pool started from now on as well. Safe to call from a signal handler:
+    it only sets flags, which the pools' loops read within ``POLL_SECONDS``."""
+    global _closing
+    _closing = _closing or closing
     for pool in list(_ACTIVE):
         pool.stopped = True
 
@@ -201,7 +208,7 @@ class Pool:
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
-        self.stopped = False
+        self.stopped = _closing
 
     def run(self, calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
             on_done: Callable[[int, Outcome], None] | None = None) -> list[Outcome]:
@@ -276,7 +283,7 @@ class Pool:
                 worker.process.join()
                 return Failed("crashed", _exit_detail(worker.process.exitcode))
         if time.monotonic() > worker.deadline:
-            return Failed("timed out", f"still running after {worker.deadline - worker.started:.0f} "
+            return Failed("timed out", f"still running after {worker.deadline - worker.started:.3g} "
                           "s (QA_MAX_SECONDS_PER_FILE, QA_OCR_SECONDS_PER_PAGE per scanned page); "
                           "the reader was stopped")
         if worker.rss() > self.limits.memory_bytes:

@@ -132,9 +132,10 @@ def _read_pages(pdf, options: ReadOptions) -> list[_Page]:
             pages.append(record)
         finally:
             page.close()
-    if scanned and options.ocr == "auto" and ocr.available(options.ocr_language):
+    if scanned and options.ocr == "auto":
         # Run in a worker (qa.ingest.isolation), the file's time budget grows by each page's.
         isolation.more_time(len(scanned) * options.ocr_seconds_per_page)
+    if scanned and options.ocr == "auto" and ocr.available(options.ocr_language):
         for done, index in enumerate(scanned, start=1):
             if done % OCR_PROGRESS_EVERY == 0:
                 logger.info("OCR: page %d of %d scanned pages", done, len(scanned))
