@@ -217,7 +217,7 @@ class Pool:
         outcomes: list[Outcome | None] = [None] * len(calls)
         if not calls:
             return []
-        size = min(self.limits.workers or os.cpu_count() or 1, len(calls))
+        size = min(self.limits.workers or _cpus(), len(calls))
         context = _context()
         todo = list(range(len(calls)))
         todo.reverse()
@@ -294,6 +294,14 @@ class Pool:
         return Failed("out of memory", f"the reader used more than "
                       f"{self.limits.memory_bytes / 2**20:,.0f} MiB (QA_MAX_CONVERT_MEMORY_MB) "
                       "and was stopped")
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity, which a container or taskset narrows)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 def _exit_detail(code: int | None) -> str:
