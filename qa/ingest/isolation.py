@@ -59,10 +59,16 @@ from qa.errors import QAError
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.05  # how often a busy worker's memory is read
-#: Imported once by the fork server, so that each worker starts without importing them again.
-PRELOAD = ["qa.ingest.isolation", "qa.ingest.sources", "qa.ingest.formats", "qa.ingest.formats.pdf",
-           "qa.ingest.formats.docx", "qa.ingest.formats.odt", "qa.ingest.formats.text",
-           "pypdfium2"]
+#: Imported once by the fork server, so that each worker starts without importing them again:
+#: the readers and the libraries they import where used (one that is not installed is left
+#: out; its reader reports the missing package). Not pytesseract: it takes longer to import
+#: than the rest together, and a page of OCR takes seconds anyway.
+PRELOAD = ["qa.ingest.isolation", "qa.ingest.sources", "qa.ingest.formats",
+           "qa.ingest.formats.pdf", "qa.ingest.formats.docx", "qa.ingest.formats.odt",
+           "qa.ingest.formats.text", "qa.ingest.formats.html", "qa.ingest.formats.markdown",
+           "pypdfium2", "pypdfium2.raw", "docx", "docx.table",
+           "docx.text.paragraph", "odf.opendocument", "odf.dc", "odf.meta", "charset_normalizer",
+           "markdown_it", "yaml", "lxml.html", "trafilatura", "trafilatura.settings"]
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
