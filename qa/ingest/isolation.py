@@ -316,5 +316,7 @@ def _exit_detail(code: int | None) -> str:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
+        if -code == signal.SIGKILL:  # not ours: most likely the kernel's out-of-memory killer
+            return f"the reader was killed ({name}; out of system memory?)"
         return f"the reader died of {name}"
     return f"the reader exited with status {code}"

@@ -6,6 +6,10 @@ other files are read on. A document's id is the file's path relative to the fold
 extension (``kommun/bygglov/taxa``; a top-level file keeps its stem), with every run of
 characters an id cannot hold (spaces, for one) turned into ``_``. Two files that would get the
 same id are both skipped, each naming the other: which one was meant is not ours to guess.
+
+Files are converted in worker processes (``read_files``, ``qa.ingest.isolation``), several at
+once, each within a time budget and a memory ceiling: a reader that hangs, crashes or grows past
+the ceiling costs its file (``timed out``, ``crashed``, ``out of memory``), never the build.
 """
 
 from __future__ import annotations
