@@ -65,8 +65,9 @@ serve: setup index
 # Debian packages the tests need: Chromium for the browser tests (Playwright cannot download
 # browsers here), Tesseract with its Swedish model for the OCR tests, the Swedish Hunspell
 # dictionary for the compound-splitting test, systemd-analyze for the unit file's test (on a
-# fresh machine it arrived here only among the packages Chromium pulls in).
-DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe hunspell-sv systemd
+# fresh machine it arrived here only among the packages Chromium pulls in), Ghostscript and
+# qpdf that make the hostile PDFs of the isolation tests (tests/ingest/hostile).
+DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe hunspell-sv systemd ghostscript qpdf
 system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -75,10 +76,12 @@ system:
 	  || missing="$$missing tesseract-ocr-swe"; \
 	[ -f /usr/share/hunspell/sv_SE.dic ] || missing="$$missing hunspell-sv"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v gs >/dev/null || missing="$$missing ghostscript"; \
+	command -v qpdf >/dev/null || missing="$$missing qpdf"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "install the Debian packages$$missing (apt-get install -y$$missing) for the browser, OCR, dictionary and unit-file tests"; fi; \
+	  else echo "install the Debian packages$$missing (apt-get install -y$$missing) for the browser, OCR, dictionary, unit-file and hostile-file tests"; fi; \
 	fi
 
 lint: $(STAMP)

@@ -53,7 +53,10 @@
     "unreadable": "filen gick inte att läsa",
     "duplicate id": "en annan fil i samma uppladdning har samma namn",
     "invalid id": "filnamnet kan inte användas som dokumentnamn",
-    "hidden": "dolda filer läses inte"
+    "hidden": "dolda filer läses inte",
+    "timed out": "det tog för lång tid att läsa filen, och läsningen avbröts",
+    "crashed": "programmet som läser filtypen kraschade på filen",
+    "out of memory": "filen krävde för mycket minne för att läsas"
   };
 
   var state = {
