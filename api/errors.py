@@ -1,8 +1,10 @@
 """Error responses: every failure is ``{"detail": "<one readable sentence>"}``, never a traceback.
 
-Validation errors are 422 with pydantic's error list turned into one sentence;
-a question the engine cannot take is 422, an unknown document 404; anything
-unexpected is logged with its traceback and answered 500 ``internal error``.
+One handler answers every ``QAError`` with the status its class carries (``qa.errors``): 4xx
+for a request the service cannot take, 503 with ``Retry-After`` only for a condition that
+passes by itself, 500 for an installation an operator must mend. Validation errors are 422
+with pydantic's error list turned into one sentence; anything unexpected is logged with its
+traceback and answered 500 ``internal error``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.access import request_id
-from qa.errors import CorpusError, QAError
-from qa.index.changes import EmptyIndexError, UnknownIdError
-from qa.search.engine import QuestionError, UnknownDocumentError
+from qa.errors import QAError
 
 log = logging.getLogger(__name__)
 
@@ -53,27 +53,12 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return _detail(exc.status_code, detail, getattr(exc, "headers", None))
 
 
-async def _bad_question(_: Request, exc: QuestionError) -> JSONResponse:
-    return _detail(422, str(exc))
-
-
-async def _unknown_document(_: Request, exc: UnknownDocumentError | UnknownIdError) -> JSONResponse:
-    return _detail(404, str(exc))
-
-
-async def _bad_document(_: Request, exc: CorpusError) -> JSONResponse:
-    return _detail(422, str(exc))
-
-
-async def _conflict(_: Request, exc: EmptyIndexError) -> JSONResponse:
-    return _detail(409, str(exc))
-
-
-async def _busy(_: Request, exc: QAError) -> JSONResponse:
-    """A failure the user can act on that no other handler names: another build held the
-    index past the lock timeout, an index that cannot be read; nothing was changed."""
-    log.warning("%s", exc)
-    return _detail(503, str(exc), {"Retry-After": "10"})
+async def _qa_error(request: Request, exc: QAError) -> JSONResponse:
+    """Any error a user can act on, with the status its class carries."""
+    if exc.status >= 500:
+        log.warning("request %s: %s (%s)", request_id(request.scope), exc, type(exc).__name__)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    return _detail(exc.status, str(exc), headers)
 
 
 async def _crash(request: Request, exc: Exception) -> JSONResponse:
@@ -83,12 +68,7 @@ async def _crash(request: Request, exc: Exception) -> JSONResponse:
 
 def add_error_handlers(app: FastAPI) -> None:
     """Register the handlers above on ``app``."""
-    app.add_exception_handler(RequestValidationError, _invalid)
-    app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(QuestionError, _bad_question)
-    app.add_exception_handler(UnknownDocumentError, _unknown_document)
-    app.add_exception_handler(UnknownIdError, _unknown_document)
-    app.add_exception_handler(CorpusError, _bad_document)
-    app.add_exception_handler(EmptyIndexError, _conflict)
-    app.add_exception_handler(QAError, _busy)
+    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(QAError, _qa_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _crash)
