@@ -119,7 +119,7 @@ def _body(message: EmailMessage, assembler: BoundedAssembler, options: ReadOptio
 
         remaining = max(options.max_chars - assembler.length, 1)
         page = html.from_bytes(b"\xef\xbb\xbf" + content.encode("utf-8"),  # the mark says UTF-8
-                               replace(options, max_chars=remaining))
+                               replace(options, max_chars=remaining), navigation=False)
         _add_converted(page, assembler, shift=1)
     else:
         _plain_text(content, assembler)

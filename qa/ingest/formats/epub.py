@@ -58,7 +58,13 @@ def read(path: Path, options: ReadOptions) -> Converted:
                 warnings.append(f"chapter {href} is listed but missing from the archive")
                 continue
             remaining = max(options.max_chars - assembler.length, 1)
-            chapter = html.from_bytes(data, replace(options, max_chars=remaining))
+            try:
+                chapter = html.from_bytes(data, replace(options, max_chars=remaining))
+            except Skip as skip:  # the book's own table of contents or index: not an answer
+                if skip.reason != "navigation only":
+                    raise
+                warnings.append(f"chapter {href} left out: {skip.reason} ({skip.detail})")
+                continue
             _add_chapter(chapter, book.toc.get(href, []), assembler)
     return assembler.result("epub", title=book.title, date=book.date, warnings=warnings,
                             metadata={"chapters": len(book.chapters())})

@@ -118,8 +118,9 @@ def read(path: Path, options: ReadOptions) -> Converted:
     return from_bytes(path.read_bytes(), options)
 
 
-def from_bytes(data: bytes, options: ReadOptions) -> Converted:
-    """A web page from its bytes; ``Skip("navigation only")`` for a page that is only links."""
+def from_bytes(data: bytes, options: ReadOptions, *, navigation: bool = True) -> Converted:
+    """A web page from its bytes; ``Skip("navigation only")`` for a page that is only links,
+    unless ``navigation`` is False (an e-mail's HTML body is the message, whatever its links)."""
     import lxml.html
     from lxml import etree
 
@@ -146,7 +147,7 @@ def from_bytes(data: bytes, options: ReadOptions) -> Converted:
         raise Skip("corrupt", "block elements nested too deep to read (hundreds of levels)") from None
     converted = assembler.result("html", date=meta.get("date") or None,
                                  metadata={"encoding": encoding, "extracted": how})
-    nav = navigation_only(content, converted)
+    nav = navigation_only(content, converted) if navigation else None
     if nav is not None:
         raise Skip("navigation only", nav)
     converted = drop_trailing_links(content, converted)

@@ -150,3 +150,16 @@ def test_a_drm_protected_book_is_encrypted(tmp_path):
         "OEBPS/text/kap2.xhtml", "OEBPS/fonts/typsnitt.otf")}
     path = make_epub(tmp_path / "typsnitt.epub", BOOK_FILES, BOOK_OPF, extra=fonts_only)
     assert "Läroverket kom 1905." in convert(path).text  # obfuscated fonts do not stop reading
+
+
+def test_a_chapter_that_is_only_a_table_of_contents_is_left_out_with_a_warning(tmp_path):
+    links = "".join(f'<p><a href="text/kap2.xhtml#s{i}">Avsnitt {i} om skolan</a></p>'
+                    for i in range(12))
+    files = {**BOOK_FILES, "innehall.xhtml": _chapter("Innehåll", f"<h1>Innehåll</h1>{links}")}
+    opf = BOOK_OPF.replace('<item id="k2"', '<item id="inn" href="innehall.xhtml" '
+                           'media-type="application/xhtml+xml"/><item id="k2"').replace(
+        '<itemref idref="k1"/>', '<itemref idref="inn"/><itemref idref="k1"/>')
+    converted = convert(make_epub(tmp_path / "historia.epub", files, opf))
+    assert "Avsnitt 3 om skolan" not in converted.text
+    assert "Järnvägen kom till orten år 1874" in converted.text
+    assert any("innehall.xhtml" in w and "navigation only" in w for w in converted.warnings)

@@ -313,3 +313,11 @@ def test_a_docbook_index_of_terms_is_navigation(tmp_path):
             f'</h1></div></div></div><div class="index"><div class="indexdiv"><h3>A–T</h3>'
             f"<dl>{entries}</dl></div></div></div>")
     assert skip_of(_page(tmp_path, "ix01.html", body, title="Register")).reason == "navigation only"
+
+
+def test_a_caller_may_keep_a_page_of_links(tmp_path):
+    from qa.ingest.formats import ReadOptions
+    from qa.ingest.formats.html import from_bytes
+
+    page = f"<html><body><h1>Nyhetsbrev</h1><ul>{_links(30)}</ul></body></html>".encode()
+    assert "Term nummer 29" in from_bytes(page, ReadOptions(), navigation=False).text
