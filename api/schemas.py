@@ -141,7 +141,9 @@ class SearchHit(BaseModel):
     title: str
     section: str | None
     date: str | None
-    text: str = Field(..., description="The passage: document text[start:end], whitespace collapsed.")
+    text: str = Field(..., description="The passage: exactly the document's text[start:end], "
+                      "line breaks included, so a highlight [a, b) (document offsets) is "
+                      "text[a - start:b - start]. Collapse whitespace for display if wanted.")
     start: int = Field(..., description="Start offset (characters) in the document's original text.")
     end: int = Field(..., description="End offset (exclusive).")
     page: int | None = Field(None, description="Page the passage starts on (documents with pages, "
@@ -149,7 +151,8 @@ class SearchHit(BaseModel):
     page_end: int | None = Field(None, description="Last page, when the passage runs over a page "
                                  "break; else null.")
     highlights: list[tuple[int, int]] = Field(
-        ..., description="Document spans [start, end) of what answers: one span over the "
+        ..., description="Document spans [a, b) of what answers, inside [start, end) (so "
+        "text[a - start:b - start] is what is marked): one span over the "
         "answering sentences (a lead-in with its list, two sentences); empty for a hit below "
         "the relevance floor."
     )

@@ -98,7 +98,7 @@ def _texts(index_dir: Path) -> tuple[list[str], list[str]]:
         assert snapshot.sentences is not None, "the build benchmark indexes sentence vectors"
         spans, offsets = snapshot.sentences.spans, snapshot.sentences.offsets
         with_contexts = snapshot.sentences.contexts is not None
-    texts = [p.text for p in passages]
+    texts = [p.embedding_text(False) for p in passages]
     sentences: dict[tuple[str, int, int], str] = {}  # distinct spans, as the build embeds them
     contexts: set[str] = set()  # distinct sentences in context, as the build embeds them
     for i, p in enumerate(passages):

@@ -117,7 +117,7 @@ def main() -> None:
     sentences = [" ".join(doc.text[a:b].split()) for p in passages
                  for a, b in sentence_spans(doc.text, p.start, p.end)]
     t0 = time.perf_counter()
-    encoder.embed_passages([p.text for p in passages])
+    encoder.embed_passages([p.embedding_text(False) for p in passages])
     encoder.embed_passages(sentences, kind="sentence")
     embed_s = time.perf_counter() - t0
 

@@ -251,29 +251,31 @@
       .sort(function (a, b) { return a[0] - b[0]; });
   }
 
-  // The card's view of a passage, built from the document text so that line
-  // breaks (lists, headings) survive: runs of spaces become one space, a line
-  // break stays a line break, blank lines become one blank line. Highlights
-  // are in document coordinates, so they map directly. Returns segments
-  // [[text, marked], ...], or null when the result does not match the document.
-  function buildView(result, docText) {
+  // The card's view of a passage. `chars` are its characters (code points, as the service
+  // counts offsets) from document offset `start` on: the API's `text` is exactly the document's
+  // text[start:end], and highlights are document spans, so a highlight [a, b) marks
+  // chars[a - start .. b - start). Runs of spaces become one space, a line break stays a line
+  // break and blank lines become one blank line, so lists and headings keep their lines.
+  // Returns segments [[text, marked], ...], or null when `chars` do not span [start, end).
+  function buildView(result, chars) {
     var start = Number(result.start);
     var end = Number(result.end);
-    if (!(start >= 0) || !(end > start) || end > docText.length) return null;
+    if (!(start >= 0) || !(end > start) || chars.length !== end - start) return null;
     var flags = new Uint8Array(end - start);
     cleanSpans(result, end).forEach(function (h) {
       for (var i = h[0]; i < h[1]; i++) flags[i - start] = 1;
     });
     var out = [];   // [char, flag]
-    var i = start;
+    var n = chars.length;
+    var i = 0;
     var isWs = /\s/;
-    while (i < end) {
-      var ch = docText.charAt(i);
-      if (!isWs.test(ch)) { out.push([ch, flags[i - start]]); i++; continue; }
+    while (i < n) {
+      var ch = chars[i];
+      if (!isWs.test(ch)) { out.push([ch, flags[i]]); i++; continue; }
       var j = i, breaks = 0;
-      while (j < end && isWs.test(docText.charAt(j))) { if (docText.charAt(j) === "\n") breaks++; j++; }
-      if (out.length && j < end) {
-        var flag = flags[i - start] && flags[j - start] ? 1 : 0;
+      while (j < n && isWs.test(chars[j])) { if (chars[j] === "\n") breaks++; j++; }
+      if (out.length && j < n) {
+        var flag = flags[i] && flags[j] ? 1 : 0;
         var sep = breaks >= 2 ? "\n\n" : breaks === 1 ? "\n" : " ";
         for (var k = 0; k < sep.length; k++) out.push([sep.charAt(k), flag]);
       }
@@ -284,60 +286,37 @@
       var last = segments[segments.length - 1];
       if (last && last[1] === c[1]) last[0] += c[0]; else segments.push([c[0], c[1]]);
     });
-    var joined = segments.map(function (sg) { return sg[0]; }).join("");
-    if (collapse(joined) !== collapse(result.text || "")) return null;
     return segments;
-  }
-
-  // Fallback when the document view cannot be built: find each highlight's
-  // (collapsed) text inside the API's collapsed passage text.
-  function computeMarks(result, docText) {
-    var text = String(result.text || "");
-    var start = Number(result.start) || 0;
-    var marks = [];
-    var cursor = 0;
-    cleanSpans(result, docText.length).forEach(function (h) {
-      var needle = collapse(docText.slice(h[0], h[1]));
-      if (!needle) return;
-      var estimate = collapse(docText.slice(start, h[0])).length;
-      var idx = text.indexOf(needle, Math.max(cursor, estimate - 3));
-      if (idx < 0) idx = text.indexOf(needle, cursor);
-      if (idx < 0) return;
-      marks.push([idx, idx + needle.length]);
-      cursor = idx + needle.length;
-    });
-    return marks;
   }
 
   // `plain`: a candidate shown under "no clear answer" marks nothing as the answer.
   function renderPassage(container, result, plain) {
     container.textContent = "";
-    if (Array.isArray(result._view)) {
-      result._view.forEach(function (sg) {
-        var text = String(sg[0]);
-        container.appendChild(sg[1] && !plain ? el("mark", { class: "answer-mark", text: text }) : document.createTextNode(text));
-      });
+    var view = result._view || buildView(result, Array.from(String(result.text || "")));
+    if (!view) {  // an answer kept from an older service (collapsed text): shown unmarked
+      container.appendChild(document.createTextNode(String(result.text || "")));
       return;
     }
-    var text = String(result.text || "");
-    var pos = 0;
-    (plain ? [] : (result._marks || [])).forEach(function (m) {
-      if (m[0] < pos || m[1] > text.length) return;
-      if (m[0] > pos) container.appendChild(document.createTextNode(text.slice(pos, m[0])));
-      container.appendChild(el("mark", { class: "answer-mark", text: text.slice(m[0], m[1]) }));
-      pos = m[1];
+    view.forEach(function (sg) {
+      var text = String(sg[0]);
+      container.appendChild(sg[1] && !plain ? el("mark", { class: "answer-mark", text: text }) : document.createTextNode(text));
     });
-    if (pos < text.length) container.appendChild(document.createTextNode(text.slice(pos)));
   }
 
+  // Answers kept in the session from an older service carry collapsed text, which the offsets
+  // do not index: their view is built from the document instead, when the document still
+  // holds that text.
   function enhancePassages(turn) {
     var results = turn.response && Array.isArray(turn.response.results) ? turn.response.results : [];
     results.forEach(function (result, i) {
-      if (result._view || result._marks || !result.document_id) return;
+      if (result._view || !result.document_id) return;
+      if (buildView(result, Array.from(String(result.text || "")))) return;
       getDocument(result.document_id).then(function (doc) {
-        var view = buildView(result, doc.text);
-        if (view) result._view = view;
-        else result._marks = computeMarks(result, doc.text);
+        var chars = Array.from(doc.text).slice(Number(result.start) || 0, Number(result.end) || 0);
+        if (collapse(chars.join("")) !== collapse(result.text || "")) return;
+        var view = buildView(result, chars);
+        if (!view) return;
+        result._view = view;
         save();
         var node = document.querySelector('[data-turn="' + turn.id + '"] [data-result="' + i + '"] .passage');
         if (node) renderPassage(node, result, !!turn.response.no_good_match);

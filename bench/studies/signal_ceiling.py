@@ -119,7 +119,7 @@ class ModelReadings:
 
     def passage_tokens(self, engine: Any) -> None:
         """Embed every passage of ``engine``'s index token by token (once per index)."""
-        texts = [self.passage_prompt + p.text for p in engine.passages]
+        texts = [self.passage_prompt + p.embedding_text(False) for p in engine.passages]
         self._tokens[str(engine.index.dir)] = self._unit_tokens(texts)
 
     def signals(self, engine: Any, question: str, rows: np.ndarray) -> np.ndarray:

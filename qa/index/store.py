@@ -1,4 +1,7 @@
-"""The passage store: documents and passages in SQLite, row ``i`` = vector ``i``."""
+"""The passage store: documents and passages in SQLite, row ``i`` = vector ``i``.
+
+A passage's text is exactly its document's ``text[start:end]``.
+"""
 
 from __future__ import annotations
 
@@ -76,9 +79,13 @@ class PassageStore:
         self.path = path
         # Read-only, shareable across the server's threads.
         self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        # A passage's text is cut from its document's (SQLite counts code points, as Python
+        # does), so an index written when passages stored their text with whitespace
+        # collapsed serves the exact text too.
         rows = self._con.execute(
-            'SELECT id, document_id, title, section, date, start, "end", text, page, page_end '
-            "FROM passages ORDER BY row"
+            "SELECT p.id, p.document_id, p.title, p.section, p.date, p.start, p.\"end\", "
+            "coalesce(substr(d.text, p.start + 1, p.\"end\" - p.start), p.text), p.page, p.page_end "
+            "FROM passages p LEFT JOIN documents d ON d.id = p.document_id ORDER BY p.row"
         ).fetchall()
         self.passages: list[Passage] = [Passage(*r) for r in rows]
         self._rows: dict[str, list[int]] = {}

@@ -1,6 +1,8 @@
 """Passages: sentence-aware, paragraph-respecting pieces of a document with exact offsets.
 
-A passage is ``document.text[start:end]`` with whitespace collapsed. It never
+A passage's ``text`` is exactly ``document.text[start:end]``, line breaks included, so a
+span of the document (a highlight) cuts the same characters out of either; only what the
+model reads (``embedding_text``) has its whitespace collapsed. A passage never
 crosses site furniture or a dated post, keeps a heading with the text it
 introduces, and stays within the model's token window (prompt included).
 """
@@ -48,10 +50,12 @@ class Passage:
         )
 
     def embedding_text(self, with_context: bool) -> str:
-        """What the embedder sees: the text, optionally after title and section."""
+        """What the embedder sees: the text with its whitespace collapsed, optionally after
+        title and section."""
+        body = collapse(self.text)
         if not with_context:
-            return self.text
-        return f"{self.head}\n{self.text}" if self.head else self.text
+            return body
+        return f"{self.head}\n{body}" if self.head else body
 
     def sentence_in_context(self, sentence: str, before: str) -> str:
         """What the embedder sees of one of its sentences read in context: the title and
@@ -87,6 +91,8 @@ class SegmentationParams:
 
 
 def collapse(text: str) -> str:
+    """``text`` with every run of whitespace (line breaks included) made one space, and none
+    at either end: what the model reads of a passage or a sentence."""
     return " ".join(text.split())
 
 
@@ -343,7 +349,7 @@ def _passage(doc: Document, n: int, units: list[_Unit]) -> Passage:
         date=(section.date if section and section.date else doc.date),
         start=start,
         end=end,
-        text=collapse(doc.text[start:end]),
+        text=doc.text[start:end],
         page=pages[0] if pages else None,
         page_end=pages[1] if pages and pages[1] != pages[0] else None,
     )

@@ -65,7 +65,8 @@ class FeatureExtractor:
         """Whether passage ``row`` holds an answer of ``kind`` (cached)."""
         found = self._cues.get((row, kind))
         if found is None:
-            found = self._cues[(row, kind)] = has_answer_type(self.passages[row].text, kind)
+            found = self._cues[(row, kind)] = has_answer_type(
+                self.passages[row].embedding_text(False), kind)
         return found
 
     def coverage(self, question: str, rows: np.ndarray) -> np.ndarray:

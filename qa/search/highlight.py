@@ -19,7 +19,15 @@ What is marked is what answers, not just the best sentence:
 * a neighbouring sentence that scores nearly as well is marked too, for
   answers that span two sentences;
 * a bare heading, or a question the text itself asks ("Vem har rätt till
-  färdtjänst?"), is never the answer when the passage has more.
+  färdtjänst?"), is never the answer when the passage has more;
+* a sentence that restates the question is not the answer when the sentence
+  after it answers: the problem of a problem/solution pair ("Känns igen på: …"
+  then "Lösning: …", "Problem: …" then "Åtgärd: …"), a how-to's opening line
+  ("Så här skriver du en formel på två rader.") and any sentence whose words
+  are mostly the question's own. It scores best because it says what the
+  question says; the sentence after it, when it is not a heading, a question
+  or the start of another problem and scores within a margin of it (any margin
+  when it is labelled as the solution), is marked instead.
 
 The marked sentences are contiguous and come back as one span, so the first
 highlight of a result is the whole answer.
@@ -28,7 +36,7 @@ highlight of a result is the whole answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -39,7 +47,43 @@ _TERM_WEIGHT = 0.05
 _CUE_WEIGHT = 0.04
 _NEIGHBOUR_MARGIN = 0.02
 _MAX_LIST_ITEMS = 12
+# A sentence restates the question when this share of its terms' idf mass is the question's.
+_RESTATE_SHARE = 0.6
+# How much lower than the restatement the sentence after it may score and still be the answer.
+_RESTATE_MARGIN = 0.05  # chosen on the tune halves (notes/answers.md)
+# The problem side of a problem/solution pair, and a how-to's opening line: they restate.
+_PROBLEM_LABEL = re.compile(
+    r"^(?:problem(?:et)?|symptom(?:en)?|känns igen på|kännetecken|felet|felbeskrivning|fråga|"
+    r"f|orsak|du märker)\s*[:.–-](?:\s|$)", re.IGNORECASE)
+_HOWTO_OPENING = re.compile(r"^(?:så här|gör så här|så gör du|här beskrivs|i det här avsnittet)\b",
+                            re.IGNORECASE)
+# The solution side: the answer whatever its score.
+_SOLUTION_LABEL = re.compile(
+    r"^(?:lösning(?:en)?|åtgärd(?:er)?|gör så här|svar(?:et)?|s|så löser du det|tips)\s*[:.–-](?:\s|$)",
+    re.IGNORECASE)
 _LIST_MARKER = re.compile(r"^(?:[-–•*·▪]|\d{1,2}[.)])\s")
+
+_QUESTION_WORD = re.compile(r"^\W*(?:(?:i|på|av|för|med|till|från|om|under|hos|vid|efter)\s+)?"
+                            r"(?:hur|vad|varför|vem|vems|vilk\w*|när|var|vart|varifrån|"
+                            r"how|what|why|who|which|when|where)\b", re.IGNORECASE)
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """Whether ``question`` is a yes/no question: Swedish puts the verb first ("Är …?", "Kan
+    man …?", "Blir …?") where a question word would stand."""
+    return question.rstrip().endswith("?") and not _QUESTION_WORD.match(question)
+
+
+class QuestionTerms(frozenset[str]):
+    """A question's terms, and whether it asks yes or no (``Highlighter.terms``)."""
+
+    polar: bool
+
+    def __new__(cls, terms: Iterable[str] = (), polar: bool = False) -> QuestionTerms:
+        made = super().__new__(cls, terms)
+        made.polar = polar
+        return made
+
 
 IsListItem = Callable[[int, int], bool]  # (start, end) of a sentence -> inside a list item block?
 
@@ -61,9 +105,9 @@ class Highlighter:
             self._term_cache[sentence] = terms
         return terms
 
-    def terms(self, question: str) -> frozenset[str]:
+    def terms(self, question: str) -> QuestionTerms:
         """The question's terms, as ``highlight`` takes them (computed once per question)."""
-        return frozenset(self.analyzer.tokens(question))
+        return QuestionTerms(self.analyzer.tokens(question), polar=asks_yes_or_no(question))
 
     def _overlap(self, q_terms: frozenset[str], sentence: str) -> float:
         return sum(self.idf.get(t, 0.0) for t in q_terms & self._terms(sentence))
@@ -93,8 +137,51 @@ class Highlighter:
                          for s, item, lead in zip(sentences, items, lead_ins, strict=True)])
         scores = np.where(bare & (len(spans) > 1), scores - 1.0, scores)
         best = int(np.argmax(scores))
+        label = None
+        if not (lead_ins[best] and best + 1 < len(spans) and items[best + 1]):
+            restatement = best
+            best, label = self._past_restatement(best, q_terms, sentences, scores, bare)
+            if best != restatement:  # the restatement is not marked as a second sentence either
+                bare = bare.copy()
+                bare[restatement] = True
         first, last = _answer_extent(best, scores, items, lead_ins, bare)
+        if label is not None:  # "Lösning:" on a line of its own is marked with what it labels
+            first = min(first, label)
         return [(spans[first][0], spans[last][1])]
+
+    def restates(self, q_terms: frozenset[str], sentence: str) -> bool:
+        """Whether ``sentence`` says what the question asks rather than answering it: a
+        problem label, a how-to's opening line, or mostly the question's own terms (not for a
+        yes/no question, whose answer repeats it: "Blir makrona signerade?" "Om du signerar
+        ett dokument, signeras makrona i det automatiskt.")."""
+        text = sentence.lstrip()
+        if _PROBLEM_LABEL.match(text) or _HOWTO_OPENING.match(text):
+            return True
+        if getattr(q_terms, "polar", False):
+            return False
+        terms = self._terms(sentence)
+        mass = sum(self.idf.get(t, 0.0) for t in terms)
+        return mass > 0 and self._overlap(q_terms, sentence) >= _RESTATE_SHARE * mass
+
+    def _past_restatement(self, best: int, q_terms: frozenset[str], sentences: list[str],
+                          scores: np.ndarray, bare: np.ndarray) -> tuple[int, int | None]:
+        """The answer after ``best`` when ``best`` restates the question (see the module doc),
+        with the index of a solution label standing alone on its line before it (else None);
+        ``(best, None)`` when ``best`` is the answer."""
+        after = best + 1
+        if after >= len(sentences) or bare[after]:
+            return best, None
+        labelled = best > 0 and _is_label(sentences[best - 1], _PROBLEM_LABEL)
+        if not (labelled or self.restates(q_terms, sentences[best])):
+            return best, None
+        text = sentences[after].lstrip()
+        if _PROBLEM_LABEL.match(text):
+            return best, None
+        if _is_label(text, _SOLUTION_LABEL) and after + 1 < len(sentences) and not bare[after + 1]:
+            return after + 1, after
+        if _SOLUTION_LABEL.match(text) or scores[after] >= scores[best] - _RESTATE_MARGIN:
+            return after, None
+        return best, None
 
     def _scores(self, q_terms: frozenset[str], sentences: list[str], cosines: np.ndarray | None,
                 answer_type: AnswerType | None) -> np.ndarray:
@@ -169,6 +256,12 @@ def _continues(sentence: str) -> bool:
     """Whether a line goes on with a sentence begun before it (it starts in lower case)."""
     text = sentence.lstrip()
     return bool(text) and text[0].islower()
+
+
+def _is_label(sentence: str, label: re.Pattern[str]) -> bool:
+    """Whether ``sentence`` is only a label ("Lösning:", "Känns igen på:") of that kind."""
+    text = sentence.strip()
+    return bool(label.match(text)) and text.endswith(":") and len(text.split()) <= 4
 
 
 def _is_question(sentence: str) -> bool:

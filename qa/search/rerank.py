@@ -29,7 +29,7 @@ class Reranker:
         """``ranked`` (row, score) best first → the same rows ordered by cross-encoder score."""
         if not ranked:
             return []
-        scores = self.model.predict([(question, passages[row].text) for row, _ in ranked],
+        scores = self.model.predict([(question, passages[row].embedding_text(False)) for row, _ in ranked],
                                     show_progress_bar=False)
         order = sorted(zip((r for r, _ in ranked), scores.tolist(), strict=True),
                        key=lambda rs: -rs[1])

@@ -411,6 +411,32 @@ def test_no_good_match_and_escaped_text(session):
     assert page.evaluate("window.__pwned") is None
 
 
+def test_card_marks_the_highlight_by_its_offsets_in_the_text(session):
+    """The API's ``text`` is the document's ``text[start:end]``: the card marks
+    ``text[a - start:b - start]`` for a highlight ``[a, b)``, counting code points (an emoji
+    before it is one character, as the service counts), and keeps the text's line breaks."""
+    page = session.open()
+    text = ("Priser 🏊\n\nEtt vuxenbad kostar   70 kronor.\nEtt årskort kostar 2 400 kronor."
+            "\n\n\n- Barn badar gratis.")
+    start = 1000
+    a = start + text.index("Ett årskort")
+    b = start + text.index("kronor.\n\n\n") + len("kronor.")
+    result = {"rank": 1, "score": 0.9, "similarity": 0.9, "relevance": 0.9, "passage_id": "s#0",
+              "document_id": "simhall", "title": "Simhallen", "section": "Priser", "date": None,
+              "text": text, "start": start, "end": start + len(text), "page": None,
+              "page_end": None, "highlights": [[a, b]]}
+    body = {"question": "q", "mode": "hybrid", "took_ms": 1.0, "no_good_match": False,
+            "filters": None, "generation": 1, "results": [result]}
+    page.route("**/api/search", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(body)))
+    turn = session.ask("Vad kostar ett årskort?")
+    card = turn.locator(".card").first
+    expect(card.locator(".answer-mark")).to_have_text("Ett årskort kostar 2 400 kronor.")
+    shown = card.locator(".passage").inner_text()
+    assert shown.split("\n") == ["Priser 🏊", "", "Ett vuxenbad kostar 70 kronor.",
+                                  "Ett årskort kostar 2 400 kronor.", "", "- Barn badar gratis."]
+
+
 def test_mobile_layout(mobile):
     page = mobile.open()
     assert no_horizontal_scroll(page) <= MOBILE["width"]

@@ -26,7 +26,8 @@ def test_offsets_are_exact_for_every_seed_passage(seed_passages):
     for doc, passages in seed_passages.values():
         for p in passages:
             assert 0 <= p.start < p.end <= len(doc.text)
-            assert collapse(doc.text[p.start : p.end]) == p.text
+            assert doc.text[p.start : p.end] == p.text
+            assert collapse(p.text) == p.embedding_text(False)
             assert p.document_id == doc.id and p.title == doc.title
             total += 1
     assert total > 40
@@ -72,7 +73,7 @@ def test_long_paragraph_is_split_with_overlap(embedder):
     assert len(passages) > 5
     for a, b in itertools.pairwise(passages):
         assert b.start < a.end, "consecutive pieces of one paragraph overlap"
-    counts = embedder.count_tokens([p.text for p in passages])
+    counts = embedder.count_tokens([p.embedding_text(False) for p in passages])
     assert max(counts) <= 120 + 10
 
 
@@ -81,5 +82,5 @@ def test_giant_sentence_is_cut_within_the_window(embedder):
     passages = split_document(doc, embedder.count_tokens,
                               SegmentationParams(max_tokens=512, model_max_tokens=512))
     assert len(passages) > 1
-    assert max(embedder.count_tokens([p.text for p in passages])) <= 512
+    assert max(embedder.count_tokens([p.embedding_text(False) for p in passages])) <= 512
     assert passages[0].start == 0 and passages[-1].end == len(doc.text)

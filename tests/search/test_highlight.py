@@ -215,3 +215,73 @@ def test_the_answer_is_chosen_by_its_sentence_read_in_context(engine, monkeypatc
     assert "Mikael Johansson (M), regionstyrelsens ordförande" in marked()
     monkeypatch.setattr(sentences, "contexts", None)  # an index built without them
     assert "Mikael Johansson" not in marked()
+
+
+# ---------- answers that follow a restatement of the question ----------
+
+PRINTER = "Känns igen på: Skrivaren matar ut tomma sidor.\nLösning: Byt tonerkassetten och skriv ut igen."
+PRINTER_LINES = ("Problem:\nSkrivaren matar ut tomma sidor.\nÅtgärd:\nByt tonerkassetten och skriv "
+                 "ut igen.\nProblem:\nPappret fastnar i skrivaren.")
+FORMULA = ("Så här skriver du en formel på två rader.\n"
+           "En radbrytning får man med kommandot newline.\nAllt efter kommandot hamnar på en ny rad.")
+WORDS = "Du vill räkna orden i dokumentet.\nAntalet ord visas i statusraden medan du skriver."
+MACROS = ("Om du signerar ett dokument, signeras makrona i det automatiskt.\n"
+          "Signera makrona för sig med ett eget certifikat.")
+POOL = ("Simhallen har öppet vardagar klockan 6 till 21.\nEntrén kostar 70 kronor för vuxna.\n"
+        "Barn badar gratis.")
+
+
+@pytest.fixture(scope="module")
+def restating() -> Highlighter:
+    return Highlighter(LexicalIndex.build([PRINTER, PRINTER_LINES, FORMULA, WORDS, POOL, MACROS,
+                                           "Kommunen sköter parker och lekplatser."]))
+
+
+def test_a_problem_is_not_the_answer_its_solution_is(restating) -> None:
+    # The symptom says what the question says, so it scores best; the solution answers.
+    [marked] = _marked(restating, "Varför matar skrivaren ut tomma sidor?", PRINTER, [0.90, 0.78])
+    assert marked == "Lösning: Byt tonerkassetten och skriv ut igen."
+
+
+def test_labels_on_their_own_lines_mark_the_solution_with_its_label(restating) -> None:
+    cosines = [0.70, 0.90, 0.72, 0.74, 0.70, 0.76]
+    [marked] = _marked(restating, "Vad gör jag när skrivaren matar ut tomma sidor?", PRINTER_LINES,
+                       cosines)
+    assert marked == "Åtgärd:\nByt tonerkassetten och skriv ut igen."
+
+
+def test_a_how_to_opening_line_gives_way_to_the_instruction(restating) -> None:
+    [marked] = _marked(restating, "Hur skriver man en formel på två rader?", FORMULA,
+                       [0.86, 0.875, 0.80])
+    assert marked == "En radbrytning får man med kommandot newline."
+
+
+def test_a_sentence_in_the_question_s_own_words_gives_way_to_the_answer(restating) -> None:
+    [marked] = _marked(restating, "Hur räknar jag orden i dokumentet?", WORDS, [0.86, 0.87])
+    assert marked.startswith("Antalet ord visas i statusraden")
+    # Without the rule the restatement would be marked: it is the closest sentence.
+    assert restating.restates(restating.terms("Hur räknar jag orden i dokumentet?"),
+                              "Du vill räkna orden i dokumentet.")
+
+
+def test_an_answer_in_the_question_s_words_stays_the_answer(restating) -> None:
+    # It holds what is asked (new words: the hours), and the next sentence scores far lower.
+    [marked] = _marked(restating, "När har simhallen öppet?", POOL, [0.90, 0.70, 0.65])
+    assert marked == "Simhallen har öppet vardagar klockan 6 till 21."
+    q = restating.terms("När har simhallen öppet?")
+    assert not restating.restates(q, "Simhallen har öppet vardagar klockan 6 till 21.")
+    # A restatement whose next sentence scores far lower (and is not a labelled solution) stays.
+    [kept] = _marked(restating, "Hur skriver man en formel på två rader?", FORMULA,
+                     [0.91, 0.70, 0.60])
+    assert kept == "Så här skriver du en formel på två rader."
+
+
+def test_the_answer_to_a_yes_no_question_may_repeat_it(restating) -> None:
+    # "Blir makrona signerade …?" is answered by a sentence in its own words: no restatement.
+    question = "Blir makrona signerade när jag signerar dokumentet?"
+    assert restating.terms(question).polar and not restating.terms("Hur signerar jag?").polar
+    [marked] = _marked(restating, question, MACROS, [0.90, 0.88])
+    assert marked.startswith("Om du signerar ett dokument")
+    # The same sentence restates a question asked with a question word.
+    assert restating.restates(restating.terms("Hur signeras makrona om du signerar ett dokument?"),
+                              "Om du signerar ett dokument, signeras makrona i det automatiskt.")
