@@ -84,7 +84,7 @@ class Changes:
         of the same id are both skipped, as in a folder. A file that cannot be read is a
         ``skipped`` change with its reason; the others are indexed.
         """
-        options = read_options(self.settings)
+        options = read_options(self.settings.ingest)
         ids = [doc_id or document_id_of(name) for name, _ in files]
         documents: list[Document] = []
         changes: list[Change] = []
@@ -124,7 +124,7 @@ class Changes:
             if held == {doc_id}:
                 raise EmptyIndexError(f"'{doc_id}' is the only document: an index cannot be "
                                       "empty (replace it instead)")
-            report = build_index([], self.encoder(), self.settings, self.index_dir, add=True,
+            report = build_index([], self.encoder(), self.settings.index, self.index_dir, add=True,
                                  remove=[doc_id], progress=False)
             return ChangeReport([Change(doc_id, "deleted")], report.generation)
 
@@ -142,7 +142,7 @@ class Changes:
                     todo.append(doc)
             generation = self._current_number()
             if todo:
-                generation = build_index(todo, self.encoder(), self.settings, self.index_dir,
+                generation = build_index(todo, self.encoder(), self.settings.index, self.index_dir,
                                          add=True, progress=False).generation
                 logger.info("published generation %d: %s", generation,
                             ", ".join(f"{c.id} {c.status}" for c in changes))

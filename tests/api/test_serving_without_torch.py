@@ -46,7 +46,7 @@ _CHILD = textwrap.dedent("""
 
 
 def test_a_served_process_never_imports_torch(seeds_index_dir, settings):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_CACHE_DIR": str(settings.cache_dir)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_CACHE_DIR": str(settings.embed.cache_dir)}
     out = subprocess.run([sys.executable, "-c", _CHILD, str(seeds_index_dir), ",".join(HEAVY)],
                          capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
