@@ -184,8 +184,8 @@ def test_settings_take_lists_comma_separated_or_as_json(monkeypatch) -> None:
     monkeypatch.setenv("QA_ALLOWED_HOSTS", "qa.example.org, *.intern.example")
     monkeypatch.setenv("QA_CORS_ORIGINS", '["https://a.example", "https://b.example"]')
     s = Settings()
-    assert s.allowed_hosts == ["qa.example.org", "*.intern.example"]
-    assert s.cors_origins == ["https://a.example", "https://b.example"]
+    assert s.server.allowed_hosts == ["qa.example.org", "*.intern.example"]
+    assert s.server.cors_origins == ["https://a.example", "https://b.example"]
 
 
 # ---------- the OpenAPI document ----------

@@ -157,7 +157,7 @@ def test_a_damaged_newer_generation_is_skipped_and_the_old_one_keeps_serving(
             caplog.at_level(logging.ERROR, logger="qa.search.live"):
         # A generation published whole, whose passage store is then damaged on disk.
         with generations.build_lock(index_dir, timeout=60):
-            staged = stage([KOMMUN, REGION, SKOLA], embedder, settings, index_dir)
+            staged = stage([KOMMUN, REGION, SKOLA], embedder, settings.index, index_dir)
             (staged.path / "passages.sqlite").write_bytes(b"this is not a database")
             generations.publish(index_dir, staged.path)
         assert live.refresh() is False

@@ -103,7 +103,7 @@ def test_a_kill_at_any_system_call_of_publishing_leaves_the_old_or_the_new_index
     base = tmp_path / "base"
     build_index(OLDEST, embedder, settings.index, base, progress=False)
     build_index(OLD, embedder, settings.index, base, progress=False)
-    staged = stage(NEW, embedder, settings, base).path
+    staged = stage(NEW, embedder, settings.index, base).path
     assert staged.parent == base / "generations" and not staged.name.isdigit()
 
     seen: list[str] = []
