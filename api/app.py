@@ -38,18 +38,24 @@ from api.server import conversions_stop_on_signals
 from qa import __version__
 from qa.search.engine import SearchEngine
 from qa.search.live import LiveEngine
+from qa.settings import Settings
 
 
-def create_app(engine: LiveEngine | SearchEngine, *, access_log: bool | None = None) -> FastAPI:
+def create_app(engine: LiveEngine | SearchEngine, settings: Settings | None = None, *,
+               access_log: bool | None = None) -> FastAPI:
     """The API and the chat page over ``engine``; tests pass one built on a fixture index.
 
-    A plain ``SearchEngine`` is served as it is, never swapped (``LiveEngine.fixed``).
-    ``access_log`` adds one JSON log line per request (the ``api.access`` logger, see that
-    module; every response carries its ``X-Request-ID`` either way); ``None`` takes
-    ``QA_ACCESS_LOG`` from the engine's settings. ``GET /metrics`` is served when
-    ``QA_METRICS`` is on (``api.metrics``).
+    A plain ``SearchEngine`` is served as it is, never swapped (``LiveEngine.fixed``), with
+    ``settings`` (the whole configuration; ``None``: the environment's); a ``LiveEngine``
+    brings its own. The app reads the ``server`` and ``limits`` groups. ``access_log`` adds
+    one JSON log line per request (the ``api.access`` logger, see that module; every response
+    carries its ``X-Request-ID`` either way); ``None`` takes ``QA_ACCESS_LOG``. ``GET
+    /metrics`` is served when ``QA_METRICS`` is on (``api.metrics``).
     """
-    live = engine if isinstance(engine, LiveEngine) else LiveEngine.fixed(engine)
+    if isinstance(engine, LiveEngine):
+        live = engine
+    else:
+        live = LiveEngine.fixed(engine, settings if settings is not None else Settings())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -69,30 +75,30 @@ def create_app(engine: LiveEngine | SearchEngine, *, access_log: bool | None = N
         docs_url=None,  # served offline by api.routers.docs
         redoc_url=None,
     )
-    settings = live.settings
+    server, limits = live.settings.server, live.settings.limits
     app.state.live = live
     add_error_handlers(app)
     modules = (health, search, documents, document_writes, examples, page, docs)
     for module in modules:
         app.include_router(module.router)
     routes = [route for module in modules for route in module.router.routes]
-    add_body_limit(app, int(settings.max_request_mb * 2**20),
-                   other_limit=int(settings.max_body_kb * 2**10), timeout=settings.body_timeout)
-    app.add_middleware(Admission, limit=settings.max_active_requests)
+    add_body_limit(app, int(limits.max_request_mb * 2**20),
+                   other_limit=int(limits.max_body_kb * 2**10), timeout=limits.body_timeout)
+    app.add_middleware(Admission, limit=limits.max_active_requests)
     page.mount_static(app)
     docs.mount_assets(app)
-    if settings.metrics:
+    if server.metrics:
         add_metrics(app, live)
-    install_openapi(app, routes, settings)
+    install_openapi(app, routes, server, limits)
     app.add_middleware(Methods, routes=[*routes, *app.router.routes])
-    if settings.cors_origins:
+    if server.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_origins,
+            CORSMiddleware, allow_origins=server.cors_origins,
             allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"], max_age=600)
-    bound = [] if settings.host in WILDCARD_ADDRESSES else [settings.host]
-    app.add_middleware(AllowedHosts, allowed=[*settings.allowed_hosts, *bound])
+    bound = [] if server.host in WILDCARD_ADDRESSES else [server.host]
+    app.add_middleware(AllowedHosts, allowed=[*server.allowed_hosts, *bound])
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(AccessLog, log_lines=settings.access_log if access_log is None else access_log)
+    app.add_middleware(AccessLog, log_lines=server.access_log if access_log is None else access_log)
     app.add_middleware(Unpin)
     return app

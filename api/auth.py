@@ -12,7 +12,7 @@ import hmac
 
 from fastapi import HTTPException, Request
 
-from api.deps import EngineDep
+from api.deps import SettingsDep
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
@@ -27,9 +27,9 @@ def _matches(given: str | None, *expected: str | None) -> bool:
         e is not None and hmac.compare_digest(given.encode(), e.encode()) for e in expected)
 
 
-async def require_admin(request: Request, engine: EngineDep) -> None:
+async def require_admin(request: Request, settings: SettingsDep) -> None:
     """The admin token, or 401; 403 when writing over HTTP is not configured."""
-    admin = engine.settings.admin_token
+    admin = settings.server.admin_token
     if not admin:
         raise HTTPException(403, "writing over HTTP is off: start the service with "
                                  "QA_ADMIN_TOKEN set to a secret and send it as "
@@ -42,12 +42,12 @@ async def require_admin(request: Request, engine: EngineDep) -> None:
         raise HTTPException(401, "wrong admin token", headers=_CHALLENGE)
 
 
-async def require_reader(request: Request, engine: EngineDep) -> None:
+async def require_reader(request: Request, settings: SettingsDep) -> None:
     """Nothing while reads are open; else the read (or admin) token, or 401."""
-    reader = engine.settings.read_token
+    reader = settings.server.read_token
     if not reader:
         return
-    if not _matches(_bearer(request), reader, engine.settings.admin_token):
+    if not _matches(_bearer(request), reader, settings.server.admin_token):
         raise HTTPException(401, "this service needs 'Authorization: Bearer <read token>'",
                             headers=_CHALLENGE)
 

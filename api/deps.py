@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qa.search.engine import SearchEngine
 from qa.search.live import LiveEngine
+from qa.settings import Settings
 
 # Where a request keeps the engine it was given: in its ASGI scope, so a file response
 # streamed after the route returned still has its generation leased. ``Unpin`` drops it once
@@ -55,5 +56,13 @@ async def get_engine(request: Request) -> SearchEngine:
     return engine
 
 
+async def get_settings(request: Request) -> Settings:
+    """The settings the app serves with (the live engine's, whole: the routes read their
+    ``server`` and ``limits`` groups; the search engine itself has only ``search``)."""
+    settings: Settings = request.app.state.live.settings
+    return settings
+
+
 EngineDep = Annotated[SearchEngine, Depends(get_engine)]
 LiveDep = Annotated[LiveEngine, Depends(get_live)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

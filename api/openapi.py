@@ -23,29 +23,32 @@ from fastapi import FastAPI
 
 from api.auth import require_admin, require_reader
 from api.schemas import ANY_ROUTE, ERROR_MEANINGS, DocumentFields, DocumentIn, ErrorOut
-from qa.settings import Settings
+from qa.settings import LimitsSettings, ServerSettings
 
 BEARER = "bearer"
 _BODY_MODELS = (DocumentIn, DocumentFields)
 
 
-def install_openapi(app: FastAPI, routes: Iterable[Any], settings: Settings) -> None:
+def install_openapi(app: FastAPI, routes: Iterable[Any], server: ServerSettings,
+                    limits: LimitsSettings) -> None:
     """Make ``app.openapi()`` (and so ``/openapi.json``) return the completed document.
 
-    ``routes`` are the app's API routes (FastAPI ``APIRoute``s), to see which need a token.
+    ``routes`` are the app's API routes (FastAPI ``APIRoute``s), to see which need a token
+    (``server``: whether reads need one); ``limits``: the longest question.
     """
     generate: Callable[[], dict[str, Any]] = app.openapi
     routes = list(routes)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _complete(generate(), routes, settings)  # generate() caches it in openapi_schema
+            _complete(generate(), routes, server, limits)  # generate() caches it in openapi_schema
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _complete(doc: dict[str, Any], routes: list[Any], settings: Settings) -> None:
+def _complete(doc: dict[str, Any], routes: list[Any], server: ServerSettings,
+              limits: LimitsSettings) -> None:
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     components["securitySchemes"] = {BEARER: {
@@ -61,11 +64,11 @@ def _complete(doc: dict[str, Any], routes: list[Any], settings: Settings) -> Non
 
     question = schemas.get("SearchRequest", {}).get("properties", {}).get("question")
     if question is not None:
-        question["maxLength"] = settings.max_question_chars
+        question["maxLength"] = limits.max_question_chars
 
     for route in routes:
         needs = _token(route.dependencies)
-        if needs == "admin" or (needs == "reader" and settings.read_token):
+        if needs == "admin" or (needs == "reader" and server.read_token):
             for method in route.methods:
                 operation = doc["paths"].get(route.path_format, {}).get(method.lower())
                 if operation is not None:

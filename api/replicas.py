@@ -52,8 +52,8 @@ class QAReplica:
 def deployment(serve: Any, settings: Settings, index_dir: Path, *, replicas: int, access_log: bool,
                configure_logging: Callable[[], None] | None = None) -> Any:
     """The bound Serve application of ``replicas`` copies of the app over ``index_dir``."""
-    cpus = settings.cluster_worker_cpus
-    replica_settings = settings.model_copy(update={"threads": settings.threads or cpus})
+    cpus = settings.embed.cluster_worker_cpus
+    replica_settings = settings.model_copy(update={"threads": settings.embed.threads or cpus})
     ingress = serve.deployment(serve.ingress()(QAReplica), name="QAReplica", num_replicas=replicas,
                                ray_actor_options={"num_cpus": cpus},
                                max_ongoing_requests=MAX_ONGOING_REQUESTS,
@@ -67,12 +67,12 @@ def run_replicas(settings: Settings, index_dir: Path | None, *, address: str, ho
     """Serve ``replicas`` copies of the app on the Ray cluster at ``address`` until stopped."""
     from qa.index.manifest import read_manifest
 
-    where = Path(index_dir or settings.index_dir).resolve()
+    where = Path(index_dir or settings.index.index_dir).resolve()
     read_manifest(where)  # a missing index fails here, in one line, before Ray starts
     with connected(address) as ray:
         from ray import serve
 
-        worker_count(ray, replicas, settings.cluster_worker_cpus, "replica")
+        worker_count(ray, replicas, settings.embed.cluster_worker_cpus, "replica")
         serve.start(http_options={"host": host, "port": port}, proxy_location="HeadOnly",
                     logging_config=_SERVE_LOGGING)
         stop = threading.Event()

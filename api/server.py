@@ -29,7 +29,7 @@ from types import FrameType
 from typing import Any
 
 from qa.ingest import isolation
-from qa.settings import Settings
+from qa.settings import LimitsSettings
 
 MAX_HEAD_BYTES = 64 * 1024
 
@@ -144,7 +144,7 @@ def _make(parent: Any, header_timeout: float, name: str) -> type[asyncio.Protoco
     return HeadDeadline
 
 
-def server_options(settings: Settings) -> dict[str, Any]:
+def server_options(settings: LimitsSettings) -> dict[str, Any]:
     """uvicorn options (``uvicorn.run`` or ``uvicorn.Config``) for the deadlines in ``settings``."""
     return {"http": deadline_protocol(settings.header_timeout),
             "timeout_keep_alive": settings.keep_alive_timeout}

@@ -32,7 +32,7 @@ def threads_per_process(settings: Settings, processes: int) -> Settings:
     N processes each using every core would make the question encoders fight over them;
     an explicit QA_THREADS is kept as it is.
     """
-    if settings.threads:
+    if settings.embed.threads:
         return settings
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return settings.model_copy(update={"threads": max(1, cores // processes)})
@@ -67,7 +67,7 @@ def run_workers(settings: Settings, index_dir: Path | None, *, host: str, port: 
 
     from qa.index.manifest import read_manifest
 
-    read_manifest(Path(index_dir) if index_dir else settings.index_dir)
+    read_manifest(Path(index_dir) if index_dir else settings.index.index_dir)
     factory = functools.partial(served_app, threads_per_process(settings, workers), index_dir,
                                 access_log, configure_logging)
     # uvicorn logs through the handler configure_logging gives it (log_config=None); its own
@@ -77,7 +77,7 @@ def run_workers(settings: Settings, index_dir: Path | None, *, host: str, port: 
     # The same deadlines on request heads and idle connections as one process (api.server).
     config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers,
                             log_config=None, log_level=log_level, access_log=False,
-                            server_header=False, **server_options(settings))
+                            server_header=False, **server_options(settings.limits))
     socket = config.bind_socket()
     logger.info("serving http://%s:%d from %d worker processes", host, port, workers)
     try:

@@ -92,7 +92,7 @@ def _texts(index_dir: Path) -> tuple[list[str], list[str]]:
     from qa.ingest.passages import collapse
     from qa.settings import Settings
 
-    with Snapshot.open(index_dir, Settings()) as snapshot:
+    with Snapshot.open(index_dir, Settings().index) as snapshot:
         passages = list(snapshot.passages)
         docs = snapshot.document_texts()
         assert snapshot.sentences is not None, "the build benchmark indexes sentence vectors"
@@ -143,7 +143,7 @@ def _st(index_dir: Path, all_texts: bool) -> dict[str, float]:
 # Other embedding paths of ``qa build``, each built once per corpus against the same ST reference.
 VARIANTS: dict[str, dict[str, str]] = {
     "without sentences in context": {"QA_SENTENCE_CONTEXTS": "false"},
-    "all fp32 (ONNX Runtime)": {"QA_PASSAGE_ENGINE": "onnx", "QA_SENTENCE_PRECISION": "fp32"},
+    "all fp32 (ONNX Runtime)": {"QA_PASSAGE_RUNTIME": "onnx", "QA_SENTENCE_PRECISION": "fp32"},
     "all bf16 (OpenVINO)": {"QA_PASSAGE_PRECISION": "bf16", "QA_SENTENCE_PRECISION": "bf16"},
     "all int8 (ONNX Runtime)": {"QA_PASSAGE_PRECISION": "int8", "QA_SENTENCE_PRECISION": "int8"},
 }
@@ -209,7 +209,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     first = next(iter(results.values()))
     rows = [row("embedding paths of qa build (default)", first["paths"], "",
-                "passages + sentences; QA_PASSAGE_ENGINE / QA_PASSAGE_PRECISION / QA_SENTENCE_PRECISION")]
+                "passages + sentences; QA_PASSAGE_RUNTIME / QA_PASSAGE_PRECISION / QA_SENTENCE_PRECISION")]
     for name, r in results.items():
         rows += [
             row(f"{name}: qa build passages/s (sentences/s)",

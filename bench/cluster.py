@@ -192,7 +192,7 @@ def _overhead(batches: int) -> dict[str, Any]:
     from qa.embed.cluster import ClusterEncoder
     from qa.settings import Settings
 
-    settings = Settings(cluster_workers=2, cluster_worker_cpus=1)
+    settings = Settings(cluster_workers=2, cluster_worker_cpus=1).embed
     text = "Regionfullmäktige är regionens högsta beslutande organ och väljs av invånarna."
     with connected("local", num_cpus=2) as ray:
         encoder = ClusterEncoder(settings, ray)

@@ -327,7 +327,7 @@ def model_dir() -> Path:
     from qa.embed.model_files import prepare_model
     from qa.settings import Settings
 
-    return Path(prepare_model(Settings()))
+    return Path(prepare_model(Settings().embed))
 
 
 def load_sentence_transformer() -> Any:

@@ -105,14 +105,14 @@ def main() -> None:
             ocr_s = _median_seconds(lambda: convert(scanned, options), 1) / OCR_PAGES
 
     settings = Settings()
-    encoder = BuildEncoder(settings)  # the tokenizer only, until load()
+    encoder = BuildEncoder(settings.embed)  # the tokenizer only, until load()
     big_chars = 2_000_000 if args.quick else 10_000_000
-    big_s, big_mb, big_passages = _segment_large(encoder, settings, converted.text, big_chars)
-    encoder.load()
+    big_s, big_mb, big_passages = _segment_large(encoder, settings.index, converted.text, big_chars)
+    encoder.load(sentences=settings.index.sentence_vectors)
     doc = make_document("rapport", converted.text, format="pdf", blocks=converted.blocks,
                         pages=converted.pages)
     t0 = time.perf_counter()
-    passages = split_document(doc, encoder.count_tokens, segmentation_params(settings, encoder))
+    passages = split_document(doc, encoder.count_tokens, segmentation_params(settings.index, encoder))
     segment_s = time.perf_counter() - t0
     sentences = [" ".join(doc.text[a:b].split()) for p in passages
                  for a, b in sentence_spans(doc.text, p.start, p.end)]

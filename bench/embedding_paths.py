@@ -271,10 +271,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     passes, batch_passes, passage_passes = (1, 2, 1) if quick else (2, 3, 2)
 
     settings = Settings()
-    build = BuildEncoder(settings)
-    service = {"query_path": open_question_encoder(settings).runtime,
+    build = BuildEncoder(settings.embed)
+    service = {"query_path": open_question_encoder(settings.embed).runtime,
                "passage_path": build.runtime("passage"), "sentence_path": build.runtime("sentence")}
-    q_paths, p_paths = _paths(settings)
+    q_paths, p_paths = _paths(settings.embed)
     warm = warmup_questions(8)
     for fn in q_paths.values():
         for q in warm[:4]:
@@ -294,7 +294,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     rows = [row("service paths (current settings): questions / passages / sentences",
                 f"{service['query_path']} / {service['passage_path']} / {service['sentence_path']}",
-                "", "QA_QUERY_ENGINE + QA_QUERY_PRECISION, QA_PASSAGE_ENGINE + "
+                "", "QA_QUERY_RUNTIME + QA_QUERY_PRECISION, QA_PASSAGE_RUNTIME + "
                 "QA_PASSAGE_PRECISION + QA_SENTENCE_PRECISION")]
     for n, label in QUESTION_PATHS.items():
         if n not in q_paths:
@@ -324,7 +324,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "questions": len(questions), "passages": len(passages), "batch": BATCH,
         "passage_batch": PASSAGE_BATCH, "passes": {"single": passes, "batch8": batch_passes,
                                                    "passages": passage_passes},
-        "service_paths": service, "threads_setting": settings.threads,
+        "service_paths": service, "threads_setting": settings.embed.threads,
         "machine_busy_before": busy, "others_cpu_share": max(q_load.share, p_load.share),
         "question_paths": q, "passage_paths": p, "summary": rows,
     }

@@ -13,7 +13,7 @@ Starts ``qa serve`` over the seeds index and the baseline ``bench.naive_service`
   paid), and on the naive service with unique questions.
 
 The server embeds questions with ONNX Runtime at fp32 by default
-(``QA_QUERY_ENGINE=auto``), not with the C engine; the C engine stays here as
+(``QA_QUERY_RUNTIME=auto``), not with the C engine; the C engine stays here as
 the reference cost of a bare embedding engine (``bench.embedding_paths``
 compares the embedding paths themselves).
 
@@ -155,7 +155,7 @@ def _embedding_ceiling(questions: list[str], batch: int, seconds: float,
 
     # The server's own settings: its QA_* variables from --server-env over this process's.
     overrides = {k[3:].lower(): v for k, v in server_env.items() if k.startswith("QA_")}
-    encoder = open_question_encoder(Settings(**overrides))
+    encoder = open_question_encoder(Settings(**overrides).embed)
     n = len(questions)
     encoder.embed_many(questions[:batch])
     done, i = 0, 0
@@ -277,7 +277,7 @@ def run(quick: bool = False, server_env: dict[str, str] | None = None) -> dict[s
             wait_for_search(ports[name], proc)
         busy = wait_for_quiet(10 if quick else 90)
         data = asyncio.run(_measure(ports, [p.pid for p in procs.values()], questions, duration,
-                                    clients, Settings().query_cache_size, server_env or {}))
+                                    clients, Settings().embed.query_cache_size, server_env or {}))
         data["server_rss_mb"] = {name: process_rss_mb(p.pid) for name, p in procs.items()}
     finally:
         for proc in procs.values():

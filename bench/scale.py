@@ -79,7 +79,7 @@ def centres(index_dir: Path = BENCH_INDEX) -> np.ndarray:
     from qa.index.snapshot import Snapshot
     from qa.settings import Settings
 
-    with Snapshot.open(index_dir, Settings()) as snapshot:
+    with Snapshot.open(index_dir, Settings().index) as snapshot:
         parts = [np.asarray(snapshot.embeddings)]
         if snapshot.sentences is not None:
             parts.append(np.asarray(snapshot.sentences.vectors))
@@ -183,7 +183,7 @@ def at_100k(n: int, mix: Mixture, queries: np.ndarray, questions: list[str]) -> 
     from qa.settings import Settings
 
     faiss.omp_set_num_threads(2)
-    s = Settings()
+    s, pool = Settings().index, Settings().search.candidates
     out: dict[str, Any] = {"passages": n, "per_document": PER_DOC}
     t = time.perf_counter()
     docs, passages = synth_corpus(n)
@@ -212,7 +212,7 @@ def at_100k(n: int, mix: Mixture, queries: np.ndarray, questions: list[str]) -> 
         hnsw, out["vector_build_hnsw_s"] = _timed(make_vector_index, vectors, 0, s.hnsw_m)
 
     exact, approx = VectorIndex(flat), VectorIndex(hnsw, s.hnsw_ef_search)
-    pool = out["pool"] = s.candidates
+    out["pool"] = pool
     out["dense_exact_ms"] = summary(_latencies(lambda q: exact.search(q, pool), queries), 3)
     out["dense_hnsw_ms"] = summary(_latencies(lambda q: approx.search(q, pool), queries), 3)
     _, truth = flat.search(queries, 10)
@@ -256,17 +256,17 @@ def engine_child(folder: Path) -> dict[str, Any]:
     from qa.settings import Settings
 
     s = Settings()
-    questions = open_question_encoder(s)
+    questions = open_question_encoder(s.embed)
     questions.embed("uppvärmning")
-    key = build_key(s, BuildEncoder(s, questions.files))
+    key = build_key(s.index, BuildEncoder(s.embed, questions.files))
     Manifest(**json.loads((folder / "manifest.partial.json").read_text()),
              **{f.name: getattr(key, f.name) for f in fields(key)},
              query_prompt=questions.prompt, qa_version=__version__).write(folder)
     gc.collect()
     rss0 = rss_mb()
     t = time.perf_counter()
-    index = Snapshot.open(folder, s, model_id=questions.model_id, dim=questions.dim)
-    engine = SearchEngine(index, questions, s)
+    index = Snapshot.open(folder, s.index, model_id=questions.model_id, dim=questions.dim)
+    engine = SearchEngine(index, questions, s.search)
     open_s = time.perf_counter() - t
     rss1 = rss_mb()
     engine.search("Hur styrs kommunen enligt uppvärmning?", 5)

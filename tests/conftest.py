@@ -36,7 +36,7 @@ def embedder(settings):
     """The build-time encoder (passages, sentences, token counts)."""
     from qa.embed.build_encoder import BuildEncoder
 
-    return BuildEncoder(settings)
+    return BuildEncoder(settings.embed)
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +44,7 @@ def questions(settings):
     """The serving question encoder (ONNX Runtime, no torch)."""
     from qa.embed.question_encoder import open_question_encoder
 
-    return open_question_encoder(settings)
+    return open_question_encoder(settings.embed)
 
 
 @pytest.fixture(scope="session")
@@ -66,8 +66,8 @@ def seed_documents():
 def seeds_index_dir(settings, embedder, seed_documents) -> Path:
     from qa.index.build import build_index
 
-    build_index(seed_documents, embedder, settings, settings.index_dir, progress=False)
-    return settings.index_dir
+    build_index(seed_documents, embedder, settings.index, settings.index.index_dir, progress=False)
+    return settings.index.index_dir
 
 
 @pytest.fixture(scope="session")
@@ -75,15 +75,15 @@ def engine(settings, questions, seeds_index_dir):
     from qa.index.snapshot import Snapshot
     from qa.search.engine import SearchEngine
 
-    snapshot = Snapshot.open(seeds_index_dir, settings, model_id=questions.model_id, dim=questions.dim)
-    return SearchEngine(snapshot, questions, settings)
+    snapshot = Snapshot.open(seeds_index_dir, settings.index, model_id=questions.model_id, dim=questions.dim)
+    return SearchEngine(snapshot, questions, settings.search)
 
 
 @pytest.fixture(scope="session")
-def app(engine):
+def app(engine, settings):
     from api.app import create_app
 
-    return create_app(engine)
+    return create_app(engine, settings)
 
 
 @pytest.fixture(scope="session")

@@ -76,7 +76,7 @@ def ray_cluster() -> Iterator[Any]:
 
 def _env(settings) -> dict[str, str]:
     return {**os.environ, **LOOPBACK_ONLY, "PYTHONPATH": str(ROOT),
-            "QA_CACHE_DIR": str(settings.cache_dir)}
+            "QA_CACHE_DIR": str(settings.embed.cache_dir)}
 
 
 def _qa(*args: str) -> list[str]:
@@ -99,8 +99,8 @@ def _open(index: Path, settings, questions):
     from qa.index.snapshot import Snapshot
     from qa.search.engine import SearchEngine
 
-    snapshot = Snapshot.open(index, settings, model_id=questions.model_id, dim=questions.dim)
-    return SearchEngine(snapshot, questions, settings)
+    snapshot = Snapshot.open(index, settings.index, model_id=questions.model_id, dim=questions.dim)
+    return SearchEngine(snapshot, questions, settings.search)
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -186,7 +186,7 @@ def _publish_another(index: Path, embedder, settings) -> int:
 
     doc = make_document("tillagt", "Kommunstyrelsen leder och samordnar kommunens förvaltning. "
                         "Den har uppsikt över nämndernas verksamhet.", "Tillagt dokument")
-    return build_index([doc], embedder, settings, index, add=True, progress=False).generation
+    return build_index([doc], embedder, settings.index, index, add=True, progress=False).generation
 
 
 def _all_serve(url: str, generation: int, limit: float = 120, in_a_row: int = 20) -> None:

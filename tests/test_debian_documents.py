@@ -177,7 +177,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, settings):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(HELP / name, folder / name)
     index_dir = tmp_path_factory.mktemp("index") / "hjalp"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_CACHE_DIR": str(settings.cache_dir)}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_CACHE_DIR": str(settings.embed.cache_dir)}
     proc = subprocess.run([sys.executable, "-m", "qa.cli", "build", "--source", str(folder),
                            "--index", str(index_dir)], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=1200)
@@ -204,8 +204,9 @@ def test_questions_are_answered_by_content_pages_with_their_section(built, setti
 
     index_dir, proc = built
     assert proc.returncode == 0, proc.stderr
-    snapshot = Snapshot.open(index_dir, settings, model_id=questions.model_id, dim=questions.dim)
-    engine = SearchEngine(snapshot, questions, settings)
+    snapshot = Snapshot.open(index_dir, settings.index, model_id=questions.model_id,
+                             dim=questions.dim)
+    engine = SearchEngine(snapshot, questions, settings.search)
     hits = engine.search("Hur förankrar jag ett fönster?", k=3).hits
     assert hits[0].passage.document_id == "shared/guide/autohide"
     assert hits[0].passage.section == "Förankra fönster och göra dem till fria fönster"

@@ -80,10 +80,10 @@ def test_the_systemd_service_runs_answers_and_stops_on_its_signal(settings, embe
     assert env["QA_HOST"] == "127.0.0.1", "the unit listens on loopback only"
     assert env["QA_INDEX_DIR"].startswith(str(state)) and env["QA_CACHE_DIR"].startswith(str(state))
     build_index([make_document("drift", "Drift\n\nTjänsten startas av systemd och loggar till "
-                               "journalen.")], embedder, settings, Path(env["QA_INDEX_DIR"]),
+                               "journalen.")], embedder, settings.index, Path(env["QA_INDEX_DIR"]),
                 progress=False)
     # The model is prepared once per machine: link this machine's into the service's cache.
-    Path(env["QA_CACHE_DIR"]).symlink_to(settings.cache_dir)
+    Path(env["QA_CACHE_DIR"]).symlink_to(settings.embed.cache_dir)
     env["QA_PORT"] = str(free_port())
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     command = shlex.split(entries["Service.ExecStart"][0])

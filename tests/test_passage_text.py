@@ -108,7 +108,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory, settings, embedder) -> P
     assert not corpus.skipped, corpus.skipped
     assert {d.id: d.format for d in corpus.documents} == FORMATS
     target = tmp_path_factory.mktemp("index") / "formats"
-    build_index(corpus.documents, embedder, settings, target, progress=False)
+    build_index(corpus.documents, embedder, settings.index, target, progress=False)
     return target
 
 
@@ -194,7 +194,7 @@ def test_ask_json_gives_the_exact_text(index_dir, settings) -> None:
                            "--index", str(index_dir), "När plogar kommunen gatorna?"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300,
                           env={**os.environ, "HF_HUB_OFFLINE": "1",
-                               "QA_CACHE_DIR": str(settings.cache_dir)})
+                               "QA_CACHE_DIR": str(settings.embed.cache_dir)})
     assert proc.returncode == 0, proc.stderr
     results = json.loads(proc.stdout)["results"]
     assert results and any("\n" in r["text"] for r in results)

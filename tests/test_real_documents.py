@@ -156,7 +156,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, settings
     folder = tmp_path_factory.mktemp("corpus")
     _make_corpus(folder)
     index_dir = tmp_path_factory.mktemp("index") / "docs"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_CACHE_DIR": str(settings.cache_dir),
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_CACHE_DIR": str(settings.embed.cache_dir),
            "QA_MAX_UNZIPPED_MB": "20"}
     proc = subprocess.run([sys.executable, "-m", "qa.cli", "build", "--source", str(folder),
                            "--index", str(index_dir)], capture_output=True, text=True, env=env,
@@ -171,8 +171,8 @@ def docs_engine(built, settings, questions):
 
     _, index_dir, proc = built
     assert proc.returncode == 0, proc.stderr
-    snapshot = Snapshot.open(index_dir, settings, model_id=questions.model_id, dim=questions.dim)
-    return SearchEngine(snapshot, questions, settings)
+    snapshot = Snapshot.open(index_dir, settings.index, model_id=questions.model_id, dim=questions.dim)
+    return SearchEngine(snapshot, questions, settings.search)
 
 
 def test_build_lists_every_format_and_every_skipped_file(built) -> None:
@@ -223,12 +223,12 @@ def test_latin1_text_is_decoded_exactly(docs_engine) -> None:
 
 
 @pytest.fixture(scope="module")
-def docs_client(docs_engine):
+def docs_client(docs_engine, settings):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
 
-    with TestClient(create_app(docs_engine), raise_server_exceptions=False) as c:
+    with TestClient(create_app(docs_engine, settings), raise_server_exceptions=False) as c:
         yield c
 
 
@@ -281,7 +281,7 @@ def test_ask_prints_the_page(built, settings) -> None:
     proc = subprocess.run([sys.executable, "-m", "qa.cli", "ask", QUESTIONS[0][0], "-k", "1",
                            "--index", str(index_dir)], capture_output=True, text=True, cwd=ROOT,
                           env={**os.environ, "HF_HUB_OFFLINE": "1",
-                               "QA_CACHE_DIR": str(settings.cache_dir)}, timeout=300)
+                               "QA_CACHE_DIR": str(settings.embed.cache_dir)}, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "s. 2" in proc.stdout and "Avgifter och zoner" in proc.stdout
 
@@ -290,7 +290,7 @@ def test_strict_and_nothing_to_index_fail_without_touching_the_index(built, tmp_
                                                                      settings) -> None:
     folder, index_dir, _ = built
     before = (index_dir / "CURRENT").read_text()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_CACHE_DIR": str(settings.cache_dir)}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_CACHE_DIR": str(settings.embed.cache_dir)}
     strict = subprocess.run([sys.executable, "-m", "qa.cli", "build", "--strict", "--source",
                              str(folder), "--index", str(index_dir)], capture_output=True,
                             text=True, env=env, cwd=ROOT, timeout=300)

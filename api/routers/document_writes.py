@@ -27,6 +27,7 @@ from api.schemas import ChangesOut, DocumentChange, DocumentFields, DocumentIn, 
 from qa.index import incoming
 from qa.index.changes import ChangeReport, Changes
 from qa.ingest.documents import is_valid_id
+from qa.settings import Settings
 
 # Every route here writes, or checks the admin token for the page: the token is the router's.
 router = APIRouter(tags=["documents"], dependencies=[Depends(require_admin)])
@@ -52,14 +53,15 @@ def _changes(request: Request, engine: EngineDep) -> Changes:
     """The app's one ``Changes`` for the served index directory (made on the first write)."""
     changes: Changes | None = getattr(request.app.state, "changes", None)
     if changes is None:
+        settings: Settings = request.app.state.live.settings
         from qa.embed.build_encoder import BuildEncoder
 
         def encoder() -> BuildEncoder:
-            built = BuildEncoder(engine.settings)
-            built.load()
+            built = BuildEncoder(settings.embed)
+            built.load(sentences=settings.index.sentence_vectors)
             return built
 
-        changes = Changes(engine.index.dir, engine.settings, encoder)
+        changes = Changes(engine.index.dir, settings, encoder)
         request.app.state.changes = changes
     return changes
 

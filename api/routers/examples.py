@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_reader
-from api.deps import EngineDep
+from api.deps import EngineDep, SettingsDep
 from api.schemas import Examples, error_responses
 from qa.search.examples import example_questions
 
@@ -14,7 +14,7 @@ router = APIRouter(tags=["page"], dependencies=[Depends(require_reader)])
 
 
 @router.get("/api/examples", response_model=Examples, responses=error_responses(401))
-async def examples(request: Request, engine: EngineDep) -> Examples:
+async def examples(request: Request, engine: EngineDep, settings: SettingsDep) -> Examples:
     """Example questions for the page's empty state, each one the served index answers well.
 
     Checked once per served generation (a few searches), then kept.
@@ -22,7 +22,7 @@ async def examples(request: Request, engine: EngineDep) -> Examples:
     key = (id(engine), engine.index.generation)
     cached = getattr(request.app.state, "examples", None)
     if cached is None or cached[0] != key:
-        found = await run_in_threadpool(example_questions, engine, engine.settings.examples_file)
+        found = await run_in_threadpool(example_questions, engine, settings.server.examples_file)
         cached = (key, found)
         request.app.state.examples = cached
     return Examples(questions=cached[1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import EngineDep
+from api.deps import EngineDep, SettingsDep
 from api.schemas import Health
 from qa.search.modes import MODES
 
@@ -12,10 +12,10 @@ router = APIRouter(tags=["service"])
 
 
 @router.get("/health", response_model=Health)
-def health(engine: EngineDep) -> Health:
+def health(engine: EngineDep, settings: SettingsDep) -> Health:
     """Whether the service is up, what it serves and its limits; never needs a token."""
     info = engine.health()
-    settings = engine.settings
+    limits = settings.limits
     return Health(
         status="ok",
         documents=info.documents,
@@ -27,8 +27,8 @@ def health(engine: EngineDep) -> Health:
         vector_index=info.vector_index,
         built_at=info.built_at,
         generation=info.generation,
-        max_question_chars=settings.max_question_chars,
-        max_request_mb=settings.max_request_mb,
+        max_question_chars=limits.max_question_chars,
+        max_request_mb=limits.max_request_mb,
         modes=list(MODES),
-        default_mode=settings.default_mode,
+        default_mode=engine.settings.default_mode,
     )

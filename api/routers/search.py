@@ -7,7 +7,7 @@ import json
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.auth import require_reader
-from api.deps import EngineDep
+from api.deps import EngineDep, SettingsDep
 from api.json_body import JSONBodyRoute
 from api.metrics import observe_search
 from api.schemas import SearchRequest, SearchResponse, error_responses
@@ -19,7 +19,8 @@ router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)],
 
 
 @router.post("/api/search", response_model=SearchResponse, responses=error_responses(401, 422))
-async def search(req: SearchRequest, engine: EngineDep, request: Request) -> Response:
+async def search(req: SearchRequest, engine: EngineDep, settings: SettingsDep,
+                 request: Request) -> Response:
     """Search; a blank or too long question is a 422 (``QuestionError``, see ``api.errors``),
     and so is any body that is not a valid request (``api.json_body``).
 
@@ -29,7 +30,7 @@ async def search(req: SearchRequest, engine: EngineDep, request: Request) -> Res
     Async: the request awaits its question's vector from the embedding thread
     instead of holding a worker thread while it waits.
     """
-    question = clean_question(req.question, engine.settings.max_question_chars)
+    question = clean_question(req.question, settings.limits.max_question_chars)
     filters = None if req.filters is None else req.filters.to_filters()
     result = await engine.search_async(question, req.k, req.mode, filters)
     observe_search(request, result.timings)

@@ -181,7 +181,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     ceiling_with_rest = cores / (cores * mean_work / (best_rate * 1e9) + rest_core_s)
     budget = TARGET_RATIO * c_ms - single_ms
     rows = [
-        row("question path", encoder.runtime, "", "QA_QUERY_ENGINE + QA_QUERY_PRECISION"),
+        row("question path", encoder.runtime, "", "QA_QUERY_RUNTIME + QA_QUERY_PRECISION"),
         row("tokens a question, mean / median / max",
             f"{statistics.fmean(tokens):.1f} / {statistics.median(tokens):g} / {max(tokens)}", "",
             f"{len(questions)} seed test-set questions, query prompt and special tokens included"),

@@ -54,7 +54,7 @@ MODE = "hybrid"
 K = 10
 FIGURES = ("Hit@1", "Hit@5", "MRR@10", "nDCG@10")
 SCRATCH = ROOT / "var" / "ranking-experiments"
-WEIGHTS = ROOT / "qa" / "search" / "fusion_weights.json"
+WEIGHTS = ROOT / "bench" / "studies" / "fusion_weights.json"
 
 # The default before these experiments: every variant is compared with it (also after one
 # is adopted as the new default), and each family's settings apply on top of it alone.
@@ -97,7 +97,7 @@ class DataSet:
 
 def _settings(**overrides: Any):
     """Settings of a run: the reference (the default before these experiments) plus ``overrides``."""
-    from qa.settings import Settings
+    from bench.studies.ranking_variants import Settings
 
     return Settings(**{**REFERENCE, **overrides})
 
@@ -142,10 +142,8 @@ def _selection_key(figures: dict[str, Any]) -> tuple[float, float, float]:
 
 def _seed_like(name: str, testset: Path, index_dir: Path, source: Path) -> DataSet:
     """A span-labelled test set over its corpus; engines share one question encoder."""
-    from qa.embed.question_encoder import open_question_encoder
+    from bench.studies.ranking_variants import SearchEngine, Snapshot, open_question_encoder
     from qa.eval.testset import load_testset, resolve
-    from qa.index.snapshot import Snapshot
-    from qa.search.engine import SearchEngine
 
     base = _settings()
     questions = open_question_encoder(base)
@@ -176,8 +174,7 @@ def _variant_index(base_dir: Path, source: Path, vocabulary: str) -> Path:
     """The corpus indexed with another compound vocabulary (built once, then reused)."""
     import shutil
 
-    from qa.embed.build_encoder import BuildEncoder
-    from qa.index.build import build_index
+    from bench.studies.ranking_variants import BuildEncoder, build_index
     from qa.index.generations import current
     from qa.ingest.sources import load_documents
 
@@ -194,8 +191,8 @@ def _variant_index(base_dir: Path, source: Path, vocabulary: str) -> Path:
 
 
 def _swefaq() -> DataSet:
-    from qa.eval.datasets import load_swefaq, open_engine
-    from qa.search.engine import SearchEngine
+    from bench.studies.ranking_variants import SearchEngine, open_engine
+    from qa.eval.datasets import load_swefaq
 
     bench = load_swefaq(SWEFAQ)
     engines: dict[str, Any] = {}
@@ -270,7 +267,7 @@ def _fit(x: np.ndarray, y: np.ndarray, groups: np.ndarray, setting: dict[str, An
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from qa.search.fusion import LearnedFusion
+    from bench.studies.ranking_variants import LearnedFusion
 
     scaler = StandardScaler().fit(x)
     if setting["kind"] == "pointwise":
@@ -288,7 +285,7 @@ def _fit(x: np.ndarray, y: np.ndarray, groups: np.ndarray, setting: dict[str, An
 
 def _default_scores(x: np.ndarray) -> np.ndarray:
     """Today's convex fusion from the feature columns (passage and sentence mix, BM25 share)."""
-    from qa.search.features import FEATURES
+    from bench.studies.ranking_variants import FEATURES
 
     s = _settings()
     col = {name: x[:, i] for i, name in enumerate(FEATURES)}
@@ -376,7 +373,7 @@ def learned_fusion(datasets: Sequence[DataSet], base_rows: dict[str, dict[str, l
 
 
 def _feature_names() -> list[str]:
-    from qa.search.features import FEATURES
+    from bench.studies.ranking_variants import FEATURES
 
     return list(FEATURES)
 

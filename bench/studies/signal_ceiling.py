@@ -162,10 +162,8 @@ def _abstention_signals(engine: Any, question: str, qvec: np.ndarray, found: Any
 def collect() -> Pools:
     """Candidate pools of every answerable question of both test sets, and the abstention
     signals of every question."""
-    from qa.embed.question_encoder import open_question_encoder
+    from bench.studies.ranking_variants import SearchEngine, Settings, open_question_encoder
     from qa.eval.testset import load_testset, resolve
-    from qa.search.engine import SearchEngine
-    from qa.settings import Settings
 
     settings = Settings()
     questions = open_question_encoder(settings)
@@ -348,7 +346,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
     from sklearn.metrics import roc_auc_score
 
-    from qa.search.features import FEATURES
+    from bench.studies.ranking_variants import FEATURES
 
     p = collect()
     base = len(FEATURES)

@@ -18,7 +18,7 @@ from qa.embed.build_runtimes import (
     Machine,
     VectorKind,
     VectorPrecision,
-    fp32_engine,
+    fp32_runtime,
     runtime_name,
     vector_precision,
 )
@@ -26,7 +26,7 @@ from qa.embed.encoder import TextEncoder, encode_in_length_order
 from qa.embed.model_files import ModelFiles, read_model_files
 from qa.embed.tokenizer import TextTokenizer
 from qa.errors import ModelError
-from qa.settings import Settings
+from qa.settings import EmbedSettings
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class BuildEncoder:
     """What a build needs of the model: its facts, token counts and passage/sentence vectors."""
 
-    def __init__(self, settings: Settings, files: ModelFiles | None = None) -> None:
+    def __init__(self, settings: EmbedSettings, files: ModelFiles | None = None) -> None:
         self.settings = settings
         self.files = files or read_model_files(settings)
         self.model_id = self.files.model_id
@@ -64,7 +64,7 @@ class BuildEncoder:
 
     def runtime(self, kind: VectorKind) -> str:
         """E.g. 'openvino-bf16': named in the index manifest and the evaluation report."""
-        return runtime_name(self.precision(kind), fp32_engine(self.settings, self.machine))
+        return runtime_name(self.precision(kind), fp32_runtime(self.settings, self.machine))
 
     def encoder(self, kind: VectorKind) -> TextEncoder:
         """The runtime that embeds ``kind`` (loaded, and exported if needed, on first use)."""
@@ -73,10 +73,11 @@ class BuildEncoder:
             self._encoders[runtime] = self._load(runtime)
         return self._encoders[runtime]
 
-    def load(self) -> None:
-        """Load every runtime a build will use, before its clock starts."""
+    def load(self, sentences: bool = True) -> None:
+        """Load every runtime a build will use, before its clock starts; ``sentences``: the
+        build embeds sentences too (``QA_SENTENCE_VECTORS``, an index setting)."""
         self.encoder("passage")
-        if self.settings.sentence_vectors:
+        if sentences:
             self.encoder("sentence")
 
     def _load(self, runtime: str) -> TextEncoder:
@@ -110,11 +111,11 @@ class BuildEncoder:
                                       self.settings.batch_size, on_batch)
 
 
-def prepare(settings: Settings) -> ModelFiles:
+def prepare(settings: EmbedSettings) -> ModelFiles:
     """Make every path of the configured model ready offline (``qa model``): rebuild, export."""
     encoder = BuildEncoder(settings)
     encoder.load()
-    if encoder.files.mean_pooled and settings.query_engine in ("auto", "onnx"):
+    if encoder.files.mean_pooled and settings.query_runtime in ("auto", "onnx"):
         cache = settings.model_cache
         names = [onnx_export.INT8_GRAPH] if settings.query_precision == "int8" else [
             onnx_export.QUESTION_GRAPH, onnx_export.WORD_TABLE]

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa.errors import ModelError
-from qa.settings import Settings
+from qa.settings import EmbedSettings
 
-Fp32Engine = Literal["openvino", "onnx", "torch"]
+Fp32Runtime = Literal["openvino", "onnx", "torch"]
 VectorPrecision = Literal["fp32", "bf16", "int8"]
 VectorKind = Literal["passage", "sentence"]
-_ENGINE_NAMES = {"openvino": "openvino", "onnx": "onnxruntime", "torch": "sentence-transformers"}
+_RUNTIME_NAMES = {"openvino": "openvino", "onnx": "onnxruntime", "torch": "sentence-transformers"}
 
 
 @dataclass(frozen=True)
@@ -30,22 +30,22 @@ class Machine:
     cpu_bf16: bool  # the CPU computes bfloat16 natively
 
 
-def fp32_engine(settings: Settings, machine: Machine) -> Fp32Engine:
-    """Which engine computes fp32 build vectors: all give the same vectors, at different speeds."""
-    engine = settings.passage_engine
-    if engine == "auto":
+def fp32_runtime(settings: EmbedSettings, machine: Machine) -> Fp32Runtime:
+    """Which runtime computes fp32 build vectors: all give the same vectors, at different speeds."""
+    runtime = settings.passage_runtime
+    if runtime == "auto":
         if not machine.exportable:
             return "torch"
         return "openvino" if machine.has_openvino else "onnx"
-    if engine != "torch" and not machine.exportable:
-        raise ModelError(f"{settings.model!r} is not a mean-pooled model, so it has no {engine} "
-                         "path; use QA_PASSAGE_ENGINE=torch")
-    if engine == "openvino" and not machine.has_openvino:
-        raise ModelError("QA_PASSAGE_ENGINE=openvino: the openvino package is not installed")
-    return engine
+    if runtime != "torch" and not machine.exportable:
+        raise ModelError(f"{settings.model!r} is not a mean-pooled model, so it has no {runtime} "
+                         "path; use QA_PASSAGE_RUNTIME=torch")
+    if runtime == "openvino" and not machine.has_openvino:
+        raise ModelError("QA_PASSAGE_RUNTIME=openvino: the openvino package is not installed")
+    return runtime
 
 
-def vector_precision(settings: Settings, kind: VectorKind, machine: Machine) -> VectorPrecision:
+def vector_precision(settings: EmbedSettings, kind: VectorKind, machine: Machine) -> VectorPrecision:
     """The precision of passage or sentence vectors; an explicit one that cannot be had is an error.
 
     'auto' keeps passages at fp32 and puts sentences in bfloat16 where the CPU
@@ -65,11 +65,11 @@ def vector_precision(settings: Settings, kind: VectorKind, machine: Machine) -> 
     return requested
 
 
-def runtime_name(precision: VectorPrecision, engine: Fp32Engine) -> str:
-    """bf16 always runs on OpenVINO, int8 on ONNX Runtime, fp32 on the configured engine."""
+def runtime_name(precision: VectorPrecision, fp32: Fp32Runtime) -> str:
+    """bf16 always runs on OpenVINO, int8 on ONNX Runtime, fp32 on the configured runtime."""
     if precision == "bf16":
         return "openvino-bf16"
     if precision == "int8":
         return "onnxruntime-int8"
-    return f"{_ENGINE_NAMES[engine]}-fp32"
+    return f"{_RUNTIME_NAMES[fp32]}-fp32"
 

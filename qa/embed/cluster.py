@@ -30,7 +30,7 @@ from qa.cluster import connected, reason, worker_count
 from qa.embed.build_encoder import BuildEncoder
 from qa.embed.build_runtimes import VectorKind, VectorPrecision
 from qa.errors import ClusterError
-from qa.settings import Settings
+from qa.settings import EmbedSettings
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ _MAX_BATCHES_PER_BLOCK = 8
 class _EncoderActor:
     """A Ray Data callable class: the build encoder of one kind, loaded once per actor."""
 
-    def __init__(self, settings: Settings, kind: VectorKind, runtime: str) -> None:
+    def __init__(self, settings: EmbedSettings, kind: VectorKind, runtime: str) -> None:
         import socket
 
         self.kind = kind
@@ -53,7 +53,7 @@ class _EncoderActor:
             raise ClusterError(
                 f"node {socket.gethostname()} would embed {kind}s with {mine}, the build decided "
                 f"{runtime}: give every node the same CPU features, or set QA_{kind.upper()}"
-                "_PRECISION and QA_PASSAGE_ENGINE")
+                "_PRECISION and QA_PASSAGE_RUNTIME")
         self.encoder.encoder(kind)  # loaded now, before the first batch
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -68,7 +68,7 @@ class ClusterEncoder:
     the runtime decisions come from a ``BuildEncoder`` in this process that loads no runtime.
     """
 
-    def __init__(self, settings: Settings, ray: ModuleType, local: BuildEncoder | None = None) -> None:
+    def __init__(self, settings: EmbedSettings, ray: ModuleType, local: BuildEncoder | None = None) -> None:
         self.settings = settings
         self.ray = ray
         self.local = local or BuildEncoder(settings)
@@ -136,7 +136,7 @@ class ClusterEncoder:
 
 
 @contextmanager
-def cluster_encoder(settings: Settings, address: str) -> Iterator[ClusterEncoder]:
+def cluster_encoder(settings: EmbedSettings, address: str) -> Iterator[ClusterEncoder]:
     """A ``ClusterEncoder`` on the Ray cluster at ``address`` ('local' = started here)."""
     with connected(address) as ray:
         encoder = ClusterEncoder(settings, ray)

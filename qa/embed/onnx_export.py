@@ -54,7 +54,7 @@ def export(cache: Path, files: ModelFiles, name: str = FULL_GRAPH) -> Path:
     """The named export of the model, written on first use (loads torch only then)."""
     if not files.mean_pooled:
         raise ModelError(f"{files.model_id!r} is not a mean-pooled model, so it has no ONNX path; "
-                         "use QA_QUERY_ENGINE=model and QA_PASSAGE_ENGINE=torch")
+                         "use QA_QUERY_RUNTIME=model and QA_PASSAGE_RUNTIME=torch")
     target = export_dir(cache, files) / name
     if target.is_file():
         return target

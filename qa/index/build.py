@@ -31,7 +31,7 @@ from qa.index.sentences import write_sentence_vectors
 from qa.index.store import reanalyse, write_store
 from qa.index.vectors import kind_of, make_vector_index
 from qa.ingest.documents import Document
-from qa.settings import Settings
+from qa.settings import IndexSettings
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Staged:
 def build_index(
     documents: Sequence[Document],
     encoder: PassageEncoder,
-    settings: Settings,
+    settings: IndexSettings,
     index_dir: Path,
     *,
     add: bool = False,
@@ -93,7 +93,7 @@ def build_index(
                        published.number)
 
 
-def stage(documents: Sequence[Document], encoder: PassageEncoder, settings: Settings,
+def stage(documents: Sequence[Document], encoder: PassageEncoder, settings: IndexSettings,
           index_dir: Path, *, add: bool = False, remove: Collection[str] = (),
           progress: bool = False, log: Callable[[str], None] = lambda _msg: None) -> Staged:
     """Plan, embed and write the next generation into a staging directory; do not publish.
@@ -193,7 +193,7 @@ def _fill(target: np.ndarray, rows: Iterable[list[int]], vectors: np.ndarray) ->
         target[where] = vector
 
 
-def write_generation(plan: Plan, encoder: PassageEncoder, settings: Settings, folder: Path,
+def write_generation(plan: Plan, encoder: PassageEncoder, settings: IndexSettings, folder: Path,
                      number: int, previous: GenerationFiles | None = None) -> Manifest:
     """Write every file of generation ``number`` into ``folder``, the manifest last.
 
@@ -211,8 +211,7 @@ def write_generation(plan: Plan, encoder: PassageEncoder, settings: Settings, fo
     if plan.key.sentence_contexts:
         np.save(files.sentence_contexts, plan.context_vectors)
     files.lexical.mkdir()
-    LexicalIndex.build([p.embedding_text(True) for p in plan.passages], settings.compound_vocabulary,
-                       settings.hunspell_dictionary).save(files.lexical)
+    LexicalIndex.build([p.embedding_text(True) for p in plan.passages]).save(files.lexical)
     manifest = _manifest(plan, encoder, kind_of(vindex), number)
     manifest.write(folder)
     return manifest

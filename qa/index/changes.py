@@ -89,7 +89,7 @@ class Changes:
             else:
                 to_read.append((path, name, this_id))
         # Converted in worker processes, in parallel, each within its time and memory limits.
-        reads = iter(read_files(to_read, read_options(self.settings)))
+        reads = iter(read_files(to_read, read_options(self.settings.ingest)))
         documents: list[Document] = []
         changes: list[Change] = []
         for n, this_id in enumerate(ids):
@@ -126,7 +126,7 @@ class Changes:
             if held == {doc_id}:
                 raise EmptyIndexError(f"'{doc_id}' is the only document: an index cannot be "
                                       "empty (replace it instead)")
-            report = build_index([], self.encoder(), self.settings, self.index_dir, add=True,
+            report = build_index([], self.encoder(), self.settings.index, self.index_dir, add=True,
                                  remove=[doc_id], progress=False)
             return ChangeReport([Change(doc_id, "deleted")], report.generation)
 
@@ -144,7 +144,7 @@ class Changes:
                     todo.append(doc)
             generation = self._current_number()
             if todo:
-                generation = build_index(todo, self.encoder(), self.settings, self.index_dir,
+                generation = build_index(todo, self.encoder(), self.settings.index, self.index_dir,
                                          add=True, progress=False).generation
                 logger.info("published generation %d: %s", generation,
                             ", ".join(f"{c.id} {c.status}" for c in changes))

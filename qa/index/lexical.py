@@ -4,8 +4,9 @@ Swedish writes compounds as one word ("utvecklingsstrategin"), so a question
 that says "strategi för utveckling" shares no whole word with the text. Every
 long word is therefore also indexed as the stems of the corpus words it is
 made of, found by a greedy split against a vocabulary: the corpus's own words by
-default, or (``compound_vocabulary``) the word list of the Hunspell Swedish dictionary,
-alone or with the corpus's. The vocabulary is saved with the index, so questions are
+default, or (``LexicalIndex.build``'s ``compound_vocabulary``, a study's choice: no setting
+selects it, see ``bench.studies.ranking_variants``) the word list of the Hunspell Swedish
+dictionary, alone or with the corpus's. The vocabulary is saved with the index, so questions are
 analysed exactly as the passages were.
 """
 
@@ -125,7 +126,7 @@ def hunspell_words(dic: Path) -> list[str]:
         lines = dic.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise QAError(f"{dic}: cannot read the Hunspell dictionary ({exc.strerror}); install it "
-                      "(Debian: apt-get install hunspell-sv) or set QA_HUNSPELL_DICTIONARY") from None
+                      "(Debian: apt-get install hunspell-sv) or name another .dic file") from None
     words = []
     for line in lines[1:]:  # the first line is the entry count
         word = line.split("/", 1)[0].strip()

@@ -22,7 +22,7 @@ from qa.index.manifest import BuildKey, load_manifest
 from qa.index.store import PassageStore
 from qa.ingest.documents import Document
 from qa.ingest.passages import Passage, SegmentationParams, collapse, sentence_spans, split_document
-from qa.settings import Settings
+from qa.settings import IndexSettings
 
 Kind = Literal["passage", "sentence"]
 
@@ -54,7 +54,7 @@ def corpus_fingerprint(documents: Sequence[Document]) -> str:
     return digest.hexdigest()[:16]
 
 
-def segmentation_params(settings: Settings, encoder: PassageEncoder) -> SegmentationParams:
+def segmentation_params(settings: IndexSettings, encoder: PassageEncoder) -> SegmentationParams:
     return SegmentationParams(
         max_tokens=min(settings.passage_max_tokens, encoder.max_tokens),
         min_tokens=settings.passage_min_tokens,
@@ -64,13 +64,13 @@ def segmentation_params(settings: Settings, encoder: PassageEncoder) -> Segmenta
     )
 
 
-def build_key(settings: Settings, encoder: PassageEncoder) -> BuildKey:
+def build_key(settings: IndexSettings, encoder: PassageEncoder) -> BuildKey:
     return BuildKey(
         model=encoder.model_id,
         dim=encoder.dim,
         passage_prompt=encoder.passage_prompt,
         segmentation=segmentation_params(settings, encoder),
-        embed_context=settings.embed_context,
+        embed_context=False,  # passages are embedded without their title and section
         passage_precision=encoder.precision("passage"),
         sentence_precision=encoder.precision("sentence") if settings.sentence_vectors else None,
         sentence_vectors=settings.sentence_vectors,
@@ -163,7 +163,7 @@ class Plan:
         return [i for i in self.context_rows if off[i + 1] - off[i] == 1]
 
 
-def make_plan(documents: Sequence[Document], encoder: PassageEncoder, settings: Settings,
+def make_plan(documents: Sequence[Document], encoder: PassageEncoder, settings: IndexSettings,
               previous: Previous | None) -> Plan:
     """Segment the documents and carry over every vector that ``previous`` already holds."""
     _check_ids(documents)

@@ -20,7 +20,7 @@ from qa.index.store import DocumentSummary, PassageStore, reanalyse
 from qa.index.vectors import VectorIndex
 from qa.ingest.documents import Document
 from qa.ingest.passages import Passage
-from qa.settings import Settings
+from qa.settings import IndexSettings
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,11 @@ class Snapshot:
     def __init__(self, index_dir: Path, generation: Generation, manifest: Manifest,
                  store: PassageStore, vectors: VectorIndex, embeddings: np.ndarray,
                  lexical: LexicalIndex, sentences: SentenceVectors | None,
-                 held: Lease | None = None) -> None:
+                 held: Lease | None = None, exact_search_max: int = 50_000) -> None:
+        """``exact_search_max``: up to this many vectors a search within a subset is exact
+        (``QA_EXACT_SEARCH_MAX``, as for the whole index at build time)."""
         self.dir = index_dir
+        self.exact_search_max = exact_search_max
         self.generation = generation.number
         self.path = generation.path
         self.manifest = manifest
@@ -63,7 +66,7 @@ class Snapshot:
         self._closer = weakref.finalize(self, _release, store, held)
 
     @classmethod
-    def open(cls, index_dir: Path, settings: Settings, *, model_id: str | None = None,
+    def open(cls, index_dir: Path, settings: IndexSettings, *, model_id: str | None = None,
              dim: int | None = None) -> Snapshot:
         """Open the published generation of ``index_dir``; it must match ``model_id``/``dim``.
 
@@ -85,7 +88,7 @@ class Snapshot:
         raise AssertionError("unreachable")
 
     @classmethod
-    def _open(cls, index_dir: Path, generation: Generation, settings: Settings,
+    def _open(cls, index_dir: Path, generation: Generation, settings: IndexSettings,
               model_id: str | None, dim: int | None) -> Snapshot:
         held = lease(generation)  # first: from here on no prune removes what is being read
         try:
@@ -95,7 +98,7 @@ class Snapshot:
             raise
 
     @classmethod
-    def _load(cls, index_dir: Path, generation: Generation, settings: Settings,
+    def _load(cls, index_dir: Path, generation: Generation, settings: IndexSettings,
               model_id: str | None, dim: int | None, held: Lease) -> Snapshot:
         manifest = load_manifest(generation.path)
         if (model_id is not None and manifest.model != model_id) or (dim is not None and manifest.dim != dim):
@@ -129,7 +132,7 @@ class Snapshot:
                         "first write through the API embeds them for the whole collection)",
                         index_dir, index_dir)
         return cls(index_dir, generation, manifest, store, vectors, embeddings, lexical, sentences,
-                   held)
+                   held, settings.exact_search_max)
 
     @property
     def passages(self) -> list[Passage]:

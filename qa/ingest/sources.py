@@ -31,7 +31,7 @@ from qa.ingest.converted import Converted, Skip, SkipReason
 from qa.ingest.documents import Document, Original, is_valid_id, make_document
 from qa.ingest.formats import ReadOptions
 from qa.ingest.jsonl import jsonl_records
-from qa.settings import Settings
+from qa.settings import IngestSettings
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ def read_corpus(source: Path, options: ReadOptions | None = None, *,
     return corpus
 
 
-def read_options(settings: Settings) -> ReadOptions:
-    """The readers' limits and OCR choice from the service's settings."""
+def read_options(settings: IngestSettings) -> ReadOptions:
+    """The readers' limits and OCR choice from the ingest settings."""
     return ReadOptions(max_bytes=int(settings.max_file_mb * 2**20),
                        max_chars=settings.max_document_chars,
                        max_unzipped_bytes=int(settings.max_unzipped_mb * 2**20),

@@ -1,16 +1,11 @@
 """Pseudo-relevance feedback: a question widened by what its own best passages say.
 
-Two forms (settings ``prf_beta``, off by default, and ``rm3_terms``, on):
-
-* **Vector feedback** (Rocchio): the question vector moves towards the mean vector of
-  its best dense passages, ``q' = norm(q + beta * mean(top m))``, and searches again. It
-  helps when the best passages agree on the topic and the question names it poorly.
-* **RM3** on the BM25 side of hybrid ranking: terms frequent in the best BM25 passages,
-  each passage weighted by its BM25 score, join the question's own terms with weights
-  (relevance model 3 of Lavrenko and Croft, as Anserini and Pyserini implement it).
-
-Both only decide which passages rank where; similarity, highlights and ``no_good_match``
-still use the question as asked.
+**RM3** on the BM25 side of hybrid ranking (``QA_RM3_TERMS``, on): terms frequent in the best
+BM25 passages, each passage weighted by its BM25 score, join the question's own terms with
+weights (relevance model 3 of Lavrenko and Croft, as Anserini and Pyserini implement it). It
+only decides which passages rank where; similarity, highlights and ``no_good_match`` still
+use the question as asked. (Vector feedback, measured and not adopted, lives with its study:
+``bench/studies/ranking_variants.py``.)
 """
 
 from __future__ import annotations
@@ -21,15 +16,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from qa.index.lexical import LexicalIndex
-
-
-def rocchio(qvec: np.ndarray, vectors: np.ndarray, beta: float) -> np.ndarray:
-    """``norm(qvec + beta * mean(vectors))``; ``qvec`` itself when there is nothing to add."""
-    if beta <= 0 or len(vectors) == 0:
-        return qvec
-    moved = qvec + beta * np.asarray(vectors, dtype=np.float32).mean(axis=0)
-    norm = float(np.linalg.norm(moved))
-    return (moved / norm).astype(qvec.dtype) if norm > 0 else qvec
 
 
 def rm3_weights(question_terms: Sequence[str], feedback: Sequence[tuple[Sequence[str], float]],

@@ -40,7 +40,10 @@ class LiveEngine:
                  engine: SearchEngine | None = None, follow: bool = True) -> None:
         """Serve the published generation of ``index_dir`` (or ``engine``, already open on it).
 
-        ``follow=False`` makes a holder that never swaps (``fixed``).
+        ``settings``: the whole configuration: the live engine is a composition point (it opens
+        snapshots with the index group, engines with the search group, and the server's
+        routes read the server and limits groups here). ``follow=False`` makes a holder that
+        never swaps (``fixed``).
         """
         self.index_dir = Path(index_dir).resolve()
         self.questions = questions
@@ -48,9 +51,10 @@ class LiveEngine:
         self._follow = follow
         self._lock = threading.Lock()
         if engine is None:
-            snapshot = Snapshot.open(self.index_dir, settings, model_id=questions.model_id,
+            snapshot = Snapshot.open(self.index_dir, settings.index, model_id=questions.model_id,
                                      dim=questions.dim)
-            engine = SearchEngine(snapshot, questions, settings)
+            engine = SearchEngine(snapshot, questions, settings.search,
+                                  device=settings.embed.device)
         self._engine = engine
         self._skipped: int | None = None  # a generation that failed to open; not retried
         self._pointer_broken = False
@@ -64,16 +68,17 @@ class LiveEngine:
         model loads (like ``SearchEngine.open``)."""
         from qa.index.manifest import read_manifest
 
-        where = Path(index_dir) if index_dir else settings.index_dir
+        where = Path(index_dir) if index_dir else settings.index.index_dir
         read_manifest(where)
-        live = cls(where, open_question_encoder(settings), settings)
+        live = cls(where, open_question_encoder(settings.embed), settings)
         live.current().warm_up()
         return live
 
     @classmethod
-    def fixed(cls, engine: SearchEngine) -> LiveEngine:
-        """A holder of ``engine`` that never swaps it (tests, tools serving one snapshot)."""
-        return cls(engine.index.dir, engine.questions, engine.settings, engine=engine, follow=False)
+    def fixed(cls, engine: SearchEngine, settings: Settings) -> LiveEngine:
+        """A holder of ``engine`` that never swaps it (tests, tools serving one snapshot);
+        ``settings``: the configuration it is served with (the server's and limits groups)."""
+        return cls(engine.index.dir, engine.questions, settings, engine=engine, follow=False)
 
     def current(self) -> SearchEngine:
         """The engine of the generation served now. Take it once per request and keep it."""
@@ -115,7 +120,7 @@ class LiveEngine:
             return False
         old = self._engine
         try:
-            snapshot = Snapshot.open(self.index_dir, self.settings,
+            snapshot = Snapshot.open(self.index_dir, self.settings.index,
                                      model_id=self.questions.model_id, dim=self.questions.dim)
         except Exception as exc:  # damaged, or built with another model: keep serving
             logger.error("cannot serve generation %d of %s (%s); still serving generation %d",
@@ -124,7 +129,8 @@ class LiveEngine:
             self._skipped = pointed.number
             return False
         try:
-            engine = SearchEngine(snapshot, self.questions, self.settings, reranker=old.reranker)
+            engine = SearchEngine(snapshot, self.questions, self.settings.search,
+                                  reranker=old.reranker)
             engine.warm_up()
         except Exception:
             snapshot.close()
@@ -157,8 +163,8 @@ class LiveEngine:
 
     def start(self) -> None:
         """Start the watcher: a daemon thread that calls ``refresh`` every
-        ``settings.reload_seconds`` (none when that is 0, or for a ``fixed`` holder)."""
-        if not self._follow or self.settings.reload_seconds <= 0 or self._thread is not None:
+        ``QA_RELOAD_SECONDS`` (none when that is 0, or for a ``fixed`` holder)."""
+        if not self._follow or self.settings.server.reload_seconds <= 0 or self._thread is not None:
             return
         self._stop.clear()
         self._thread = threading.Thread(target=self._watch, name="qa-live-index", daemon=True)
@@ -173,7 +179,7 @@ class LiveEngine:
         thread.join()
 
     def _watch(self) -> None:
-        while not self._stop.wait(self.settings.reload_seconds):
+        while not self._stop.wait(self.settings.server.reload_seconds):
             try:
                 self.refresh()
             except Exception:  # never let the watcher die: the next tick tries again

@@ -46,7 +46,7 @@ def test_malformed_bodies_are_422_with_the_reason(live_server, content, why) -> 
 
 
 def test_the_question_length_is_counted_as_sent(live_server, settings) -> None:
-    limit = settings.max_question_chars
+    limit = settings.limits.max_question_chars
     exact = httpx.post(live_server + SEARCH, json={"question": "x" * limit}, timeout=60)
     assert exact.status_code == 200, exact.text
     padded = httpx.post(live_server + SEARCH, json={"question": " " + "x" * limit}, timeout=60)
@@ -129,15 +129,16 @@ def test_only_the_allowed_host_names_are_answered(live_server) -> None:
         assert "QA_ALLOWED_HOSTS" in res.json()["detail"]
 
 
-def test_the_address_bound_is_an_allowed_host(engine) -> None:
+def test_the_address_bound_is_an_allowed_host(engine, settings) -> None:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from qa.search.engine import SearchEngine
 
     for bound, allowed in (("192.0.2.7", True), ("0.0.0.0", False), ("::", False)):
-        settings = engine.settings.model_copy(update={"host": bound})
-        client = TestClient(create_app(SearchEngine(engine.index, engine.questions, settings)))
+        bound_to = settings.model_copy(update={"host": bound})
+        client = TestClient(create_app(SearchEngine(engine.index, engine.questions, bound_to.search),
+                                       bound_to))
         res = client.get("/health", headers={"host": "192.0.2.7:8000"})
         assert (res.status_code == 200) == allowed, bound
 
@@ -154,7 +155,7 @@ def test_allowed_host_patterns() -> None:
     assert AllowedHosts(None, ["*"]).allows("anything.example")  # type: ignore[arg-type]
 
 
-def test_cors_is_off_by_default_and_configurable(live_server, engine) -> None:
+def test_cors_is_off_by_default_and_configurable(live_server, engine, settings) -> None:
     from api.app import create_app
     from qa.search.engine import SearchEngine
 
@@ -165,8 +166,8 @@ def test_cors_is_off_by_default_and_configurable(live_server, engine) -> None:
                  "access-control-request-headers": "content-type"}
     assert httpx.options(live_server + SEARCH, headers=preflight).status_code == 405
 
-    settings = engine.settings.model_copy(update={"cors_origins": ["https://intranet.example"]})
-    with serve(create_app(SearchEngine(engine.index, engine.questions, settings))) as url:
+    cors = settings.model_copy(update={"cors_origins": ["https://intranet.example"]})
+    with serve(create_app(SearchEngine(engine.index, engine.questions, cors.search), cors)) as url:
         ok = httpx.options(url + SEARCH, headers=preflight)
         assert ok.status_code == 200
         assert ok.headers["access-control-allow-origin"] == "https://intranet.example"
@@ -183,8 +184,8 @@ def test_settings_take_lists_comma_separated_or_as_json(monkeypatch) -> None:
     monkeypatch.setenv("QA_ALLOWED_HOSTS", "qa.example.org, *.intern.example")
     monkeypatch.setenv("QA_CORS_ORIGINS", '["https://a.example", "https://b.example"]')
     s = Settings()
-    assert s.allowed_hosts == ["qa.example.org", "*.intern.example"]
-    assert s.cors_origins == ["https://a.example", "https://b.example"]
+    assert s.server.allowed_hosts == ["qa.example.org", "*.intern.example"]
+    assert s.server.cors_origins == ["https://a.example", "https://b.example"]
 
 
 # ---------- the OpenAPI document ----------
@@ -221,7 +222,7 @@ def test_every_operation_documents_its_errors_and_has_examples(spec, settings) -
                 assert "422" in errors, where
     assert "HTTPValidationError" not in schemas  # FastAPI's list-shaped 422 is never answered
     question = schemas["SearchRequest"]["properties"]["question"]
-    assert question["maxLength"] == settings.max_question_chars and question["minLength"] == 1
+    assert question["maxLength"] == settings.limits.max_question_chars and question["minLength"] == 1
     k = schemas["SearchRequest"]["properties"]["k"]
     assert (k["type"], k["minimum"], k["maximum"]) == ("integer", 1, 50)
 
@@ -235,14 +236,14 @@ def test_only_the_writes_require_a_token_while_reads_are_open(spec) -> None:
             assert (op.get("security") == [{"bearer": []}]) == writes, (method, path)
 
 
-def test_reads_require_the_token_when_one_is_configured(engine) -> None:
+def test_reads_require_the_token_when_one_is_configured(engine, settings) -> None:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from qa.search.engine import SearchEngine
 
-    settings = engine.settings.model_copy(update={"read_token": "las"})
-    app = create_app(SearchEngine(engine.index, engine.questions, settings))
+    guarded = settings.model_copy(update={"read_token": "las"})
+    app = create_app(SearchEngine(engine.index, engine.questions, guarded.search), guarded)
     spec = TestClient(app).get("/openapi.json").json()
     assert spec["paths"]["/api/search"]["post"]["security"] == [{"bearer": []}]
     assert "security" not in spec["paths"]["/health"]["get"]

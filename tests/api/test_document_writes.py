@@ -52,7 +52,7 @@ def index_dir(tmp_path_factory, settings, embedder):
     from qa.index.build import build_index
 
     folder = tmp_path_factory.mktemp("writes") / "index"
-    build_index(BASE_DOCS, embedder, settings, folder, progress=False)
+    build_index(BASE_DOCS, embedder, settings.index, folder, progress=False)
     return folder
 
 

@@ -37,8 +37,9 @@ def server(engine, settings) -> Iterator[str]:
     from qa.search.engine import SearchEngine
 
     strict = _settings(settings)
-    app = create_app(SearchEngine(engine.index, engine.questions, strict), access_log=False)
-    with serve(app, **server_options(strict)) as url:
+    app = create_app(SearchEngine(engine.index, engine.questions, strict.search), strict,
+                     access_log=False)
+    with serve(app, **server_options(strict.limits)) as url:
         yield url
 
 
@@ -179,7 +180,7 @@ def test_a_long_question_is_searched_up_to_the_token_cap(engine) -> None:
 def test_clients_sending_the_longest_questions_do_not_starve_a_normal_one(server, settings) -> None:
     """Four clients send distinct questions of the longest allowed length (k=50) without pause;
     a normal client's questions are still answered, and so are theirs."""
-    longest = settings.max_question_chars
+    longest = settings.limits.max_question_chars
     stop = threading.Event()
     failures: list[str] = []
     answered = [0]
@@ -220,8 +221,9 @@ def test_more_requests_than_the_service_takes_are_answered_503_with_retry_after(
     from qa.search.engine import SearchEngine
 
     busy = _settings(settings, max_active_requests=2, body_timeout=PATIENCE)
-    app = create_app(SearchEngine(engine.index, engine.questions, busy), access_log=False)
-    with serve(app, **server_options(busy)) as url:
+    app = create_app(SearchEngine(engine.index, engine.questions, busy.search), busy,
+                     access_log=False)
+    with serve(app, **server_options(busy.limits)) as url:
         holding = [_connect(url) for _ in range(2)]
         try:
             for sock in holding:  # two searches under way, waiting for the rest of their bodies

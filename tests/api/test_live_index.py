@@ -59,13 +59,13 @@ def wait_for(check: Callable[[], Any], what: str, seconds: float = 120) -> Any:
 def test_refresh_swaps_in_the_new_generation_and_old_ones_go_once_unused(
         settings, embedder, questions, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index([KOMMUN, REGION], embedder, settings, index_dir, progress=False)
+    build_index([KOMMUN, REGION], embedder, settings.index, index_dir, progress=False)
     live = live_engine(index_dir, questions, settings)
     first = live.current()
     assert live.refresh() is False, "nothing new: no swap"
     assert live.current() is first
 
-    build_index([SKOLA], embedder, settings, index_dir, add=True, progress=False)
+    build_index([SKOLA], embedder, settings.index, index_dir, add=True, progress=False)
     assert live.refresh() is True
     second = live.current()
     assert second is not first and live.generation == second.health().generation == 2
@@ -80,7 +80,7 @@ def test_refresh_swaps_in_the_new_generation_and_old_ones_go_once_unused(
     del second
 
     build_index([make_document("skola", "Skolan\n\nGymnasiet är frivilligt.")], embedder,
-                settings, index_dir, add=True, progress=False)
+                settings.index, index_dir, add=True, progress=False)
     assert live.refresh() is True and live.generation == 3
     assert on_disk(index_dir) == [1, 2, 3], "generation 1 is still used by a request"
     assert first.document_text("kommun") == KOMMUN.text
@@ -93,12 +93,12 @@ def test_refresh_swaps_in_the_new_generation_and_old_ones_go_once_unused(
 
 def test_an_idle_keep_alive_connection_holds_no_generation(settings, embedder, questions, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index([KOMMUN], embedder, settings, index_dir, progress=False)
+    build_index([KOMMUN], embedder, settings.index, index_dir, progress=False)
     live = live_engine(index_dir, questions, settings, reload_seconds=0)
     with serve(create_app(live)) as url, httpx.Client(base_url=url, timeout=30) as client:
         assert client.get("/api/documents/kommun").status_code == 200  # then the connection idles
         for documents in ([KOMMUN, REGION], [KOMMUN, REGION, SKOLA]):
-            build_index(documents, embedder, settings, index_dir, progress=False)
+            build_index(documents, embedder, settings.index, index_dir, progress=False)
             assert live.refresh() is True
         gc.collect()
         assert live.prune() is True and on_disk(index_dir) == [2, 3]
@@ -116,7 +116,7 @@ def _qa_build_add(source: Path, index_dir: Path) -> subprocess.CompletedProcess[
 def test_a_qa_build_into_the_served_directory_is_served_without_restart(
         settings, embedder, questions, tmp_path):
     index_dir = tmp_path / "served"
-    build_index([KOMMUN, REGION], embedder, settings, index_dir, progress=False)
+    build_index([KOMMUN, REGION], embedder, settings.index, index_dir, progress=False)
     live = live_engine(index_dir, questions, settings)
     added = make_document("bibliotek", "Biblioteket\n\nStadsbiblioteket har öppet till klockan "
                           "nio på torsdagar och lånar ut elsparkcyklar.")
@@ -150,14 +150,14 @@ def test_a_qa_build_into_the_served_directory_is_served_without_restart(
 def test_a_damaged_newer_generation_is_skipped_and_the_old_one_keeps_serving(
         settings, embedder, questions, tmp_path, caplog):
     index_dir = tmp_path / "idx"
-    build_index([KOMMUN, REGION], embedder, settings, index_dir, progress=False)
+    build_index([KOMMUN, REGION], embedder, settings.index, index_dir, progress=False)
     live = live_engine(index_dir, questions, settings)
     question = {"question": "Vem ansvarar för sjukvården?", "k": 2}
     with serve(create_app(live)) as url, httpx.Client(base_url=url, timeout=30) as client, \
             caplog.at_level(logging.ERROR, logger="qa.search.live"):
         # A generation published whole, whose passage store is then damaged on disk.
         with generations.build_lock(index_dir, timeout=60):
-            staged = stage([KOMMUN, REGION, SKOLA], embedder, settings, index_dir)
+            staged = stage([KOMMUN, REGION, SKOLA], embedder, settings.index, index_dir)
             (staged.path / "passages.sqlite").write_bytes(b"this is not a database")
             generations.publish(index_dir, staged.path)
         assert live.refresh() is False
@@ -172,7 +172,7 @@ def test_a_damaged_newer_generation_is_skipped_and_the_old_one_keeps_serving(
         assert len(failures) == 1, "logged once, not on every tick"
         assert "still serving generation 1" in failures[0].getMessage()
 
-        build_index([KOMMUN, REGION, SKOLA], embedder, settings, index_dir, progress=False)
+        build_index([KOMMUN, REGION, SKOLA], embedder, settings.index, index_dir, progress=False)
         health = wait_for(lambda: (h := client.get("/health").json())["generation"] == 3 and h,
                           "the repaired index is served")
         assert health["documents"] == 3
@@ -223,7 +223,7 @@ def test_clients_see_one_generation_whole_while_builds_publish_and_the_server_sw
         settings, embedder, questions, tmp_path):
     index_dir = tmp_path / "idx"
     base = [KOMMUN, REGION, marker(1)]
-    build_index(base, embedder, settings, index_dir, progress=False)
+    build_index(base, embedder, settings.index, index_dir, progress=False)
     published = {1: {d.id: d.text for d in base}}  # generation number -> documents
     known = threading.Lock()
     live = live_engine(index_dir, questions, settings)
@@ -298,7 +298,7 @@ def test_clients_see_one_generation_whole_while_builds_publish_and_the_server_sw
                 # Known before it can be served, so a client never meets an unknown generation.
                 with known:
                     published[g] = {**published[g - 1], **{d.id: d.text for d in change(g)}}
-                report = build_index(change(g), embedder, settings, index_dir, add=True,
+                report = build_index(change(g), embedder, settings.index, index_dir, add=True,
                                      progress=False)
                 assert report.generation == g
                 if g % 2:  # as the write endpoints do; else the watcher finds it

@@ -520,9 +520,9 @@ def documents_server(tmp_path_factory, settings, embedder, questions):
     make_pdf(folder / "policy.pdf", POLICY, title="Parkeringspolicy")
     make_docx(folder / "taxa.docx", TAXA, title="Bygglovstaxa 2025")
     index_dir = tmp_path_factory.mktemp("page-index") / "docs"
-    build_index(read_corpus(folder).documents, embedder, settings, index_dir, progress=False)
-    snapshot = Snapshot.open(index_dir, settings, model_id=questions.model_id, dim=questions.dim)
-    with serve(create_app(SearchEngine(snapshot, questions, settings))) as url:
+    build_index(read_corpus(folder).documents, embedder, settings.index, index_dir, progress=False)
+    snapshot = Snapshot.open(index_dir, settings.index, model_id=questions.model_id, dim=questions.dim)
+    with serve(create_app(SearchEngine(snapshot, questions, settings.search), settings)) as url:
         yield url
 
 

@@ -79,7 +79,7 @@ def index_dir(tmp_path_factory, settings, embedder) -> Path:
     corpus = read_corpus(folder)
     assert not corpus.skipped, corpus.skipped
     index_dir = tmp_path_factory.mktemp("panel-index") / "index"
-    build_index(corpus.documents, embedder, settings, index_dir, progress=False)
+    build_index(corpus.documents, embedder, settings.index, index_dir, progress=False)
     return index_dir
 
 

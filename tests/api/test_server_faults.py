@@ -168,7 +168,7 @@ def test_a_server_killed_during_uploads_and_swaps_restarts_on_the_last_complete_
     from qa.index.build import build_index
 
     index_dir = tmp_path / "index"
-    build_index([make_document("bas", "Bas\n\nKommunen har fritidsgårdar.")], embedder, settings,
+    build_index([make_document("bas", "Bas\n\nKommunen har fritidsgårdar.")], embedder, settings.index,
                 index_dir, progress=False)
     expected = {"bas"}
     server = Server(index_dir, KILLS[0][0])

@@ -67,7 +67,7 @@ _CHILD = _ABSENT + textwrap.dedent("""
 
 
 def test_a_served_process_never_imports_torch(seeds_index_dir, settings):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_CACHE_DIR": str(settings.cache_dir)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_CACHE_DIR": str(settings.embed.cache_dir)}
     out = subprocess.run([sys.executable, "-c", _CHILD, str(seeds_index_dir), ",".join(HEAVY)],
                          capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -78,7 +78,7 @@ def test_a_served_process_never_imports_torch(seeds_index_dir, settings):
 
 def test_a_base_install_serves_the_exported_model(seeds_index_dir, settings, tmp_path):
     export = tmp_path / "model-export"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_CACHE_DIR": str(settings.cache_dir)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_CACHE_DIR": str(settings.embed.cache_dir)}
     made = subprocess.run([sys.executable, "-m", "qa.cli", "model", "--export", str(export)],
                           capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
     assert made.returncode == 0, made.stderr[-2000:]

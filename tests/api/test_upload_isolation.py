@@ -95,7 +95,7 @@ def index_dir(tmp_path_factory, settings, embedder) -> Path:
 
     folder = tmp_path_factory.mktemp("isolation") / "index"
     build_index([make_document("bas", "Bas\n\nKommunen har en återvinningscentral.")], embedder,
-                settings, folder, progress=False)
+                settings.index, folder, progress=False)
     return folder
 
 

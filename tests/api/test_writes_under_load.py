@@ -35,7 +35,7 @@ def server(tmp_path_factory, settings, embedder, questions):
     from qa.search.live import LiveEngine
 
     index_dir = tmp_path_factory.mktemp("load") / "index"
-    report = build_index(BASE, embedder, settings, index_dir, progress=False)
+    report = build_index(BASE, embedder, settings.index, index_dir, progress=False)
     live = LiveEngine(index_dir, questions, settings.model_copy(update={"admin_token": ADMIN}))
     with serve(create_app(live)) as url:
         yield url, report.generation

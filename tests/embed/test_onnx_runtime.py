@@ -28,7 +28,7 @@ def _reference(st_model, texts: list[str], prompt: str) -> np.ndarray:
 
 
 def test_fp32_passage_vectors_match_sentence_transformers(settings, embedder, st_model, seed_passages):
-    onnx = BuildEncoder(settings.model_copy(update={"passage_engine": "onnx"}))
+    onnx = BuildEncoder(settings.model_copy(update={"passage_engine": "onnx"}).embed)
     assert onnx.runtime("passage") == "onnxruntime-fp32"
     texts = [*seed_passages, "Kort.", "Hur många länsstyrelser finns det?", "ord " * 600]  # past the window
     fast = onnx.embed_passages(texts)
@@ -47,7 +47,7 @@ def test_default_question_path_is_fp32_onnx_with_the_models_vectors(questions, s
 def test_question_graph_without_its_word_table_gives_the_full_graphs_vectors(settings, embedder):
     """The question graph looks words up in the table file: exactly the full graph's result."""
     files = embedder.files
-    cache = settings.model_cache
+    cache = settings.embed.model_cache
     split = OnnxRuntimeEncoder(onnx_export.export(cache, files, onnx_export.QUESTION_GRAPH),
                                embedder.tokenizer, files.dim,
                                word_table=onnx_export.export(cache, files, onnx_export.WORD_TABLE))
@@ -79,7 +79,7 @@ def test_tokenizer_gives_sentence_transformers_token_ids(embedder, st_model, see
 def test_int8_stays_close_to_fp32_and_a_text_does_not_depend_on_its_batch(settings, embedder,
                                                                            seed_passages):
     assert embedder.precision("passage") == "fp32"  # int8 is opt-in
-    int8 = BuildEncoder(settings.model_copy(update={"passage_precision": "int8"}))
+    int8 = BuildEncoder(settings.model_copy(update={"passage_precision": "int8"}).embed)
     quick_encoder = int8.encoder("passage")
     assert isinstance(quick_encoder, OnnxRuntimeEncoder) and quick_encoder.per_text
     exact = embedder.embed_passages(seed_passages)
@@ -94,13 +94,13 @@ def test_int8_stays_close_to_fp32_and_a_text_does_not_depend_on_its_batch(settin
 
 def test_passage_precision_is_part_of_the_build_key(embedder, settings, seed_documents, tmp_path):
     doc = seed_documents[1]
-    build_index([doc], embedder, settings, tmp_path / "idx", progress=False)
+    build_index([doc], embedder, settings.index, tmp_path / "idx", progress=False)
     exact = np.load(current(tmp_path / "idx").files.embeddings)
     assert read_manifest(tmp_path / "idx").passage_precision == "fp32"
 
     # Vectors of another precision are never reused: the int8 build embeds everything again.
     int8 = settings.model_copy(update={"passage_precision": "int8"})
-    report = build_index([doc], BuildEncoder(int8), int8, tmp_path / "idx", progress=False)
+    report = build_index([doc], BuildEncoder(int8.embed), int8.index, tmp_path / "idx", progress=False)
     assert report.reused == 0 and read_manifest(tmp_path / "idx").passage_precision == "int8"
     quick = np.load(current(tmp_path / "idx").files.embeddings)
     assert quick.shape == exact.shape and not np.allclose(exact, quick, atol=1e-4)
@@ -116,7 +116,7 @@ def test_compact_question_tokenizer_gives_the_librarys_ids(settings, embedder, s
     from qa.eval.testset import BUNDLED_TESTSET
 
     compact = TextTokenizer(embedder.files.location, embedder.max_tokens,
-                            compact_cache=settings.model_cache)
+                            compact_cache=settings.embed.model_cache)
     assert compact.compact and not embedder.tokenizer.compact
     rng = random.Random(0)
     alphabet = [chr(c) for c in [*range(32, 127), *range(0xA0, 0x250), 0x301, 0x308, 0x200B, 0x200D,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from qa.embed.build_encoder import BuildEncoder
-from qa.embed.build_runtimes import Machine, fp32_engine, runtime_name, vector_precision
+from qa.embed.build_runtimes import Machine, fp32_runtime, runtime_name, vector_precision
 from qa.embed.encoder import encode_in_length_order
 from qa.errors import ModelError
 from qa.index.build import build_index
@@ -62,14 +62,14 @@ def test_bf16_sentences_stay_next_to_fp32_and_do_not_depend_on_their_batch(
 
 def test_sentence_precision_is_part_of_the_build_key(embedder, settings, seed_documents, tmp_path):
     doc = seed_documents[1]
-    build_index([doc], embedder, settings, tmp_path / "idx", progress=False)
+    build_index([doc], embedder, settings.index, tmp_path / "idx", progress=False)
     manifest = read_manifest(tmp_path / "idx")
     assert manifest.passage_path == "openvino-fp32"
     assert manifest.sentence_precision == embedder.precision("sentence")
 
     other = "int8" if embedder.precision("sentence") != "int8" else "fp32"
     changed = settings.model_copy(update={"sentence_precision": other})
-    report = build_index([doc], BuildEncoder(changed), changed, tmp_path / "idx", progress=False)
+    report = build_index([doc], BuildEncoder(changed.embed), changed.index, tmp_path / "idx", progress=False)
     assert report.reused == 0, "vectors of another precision are never reused"
     assert read_manifest(tmp_path / "idx").sentence_precision == other
 
@@ -82,9 +82,9 @@ CLS_MODEL = Machine(exportable=False, has_openvino=True, cpu_bf16=True)
 
 def _paths(machine: Machine, **settings: str) -> tuple[str, str]:
     s = Settings(**settings)
-    engine = fp32_engine(s, machine)
-    return (runtime_name(vector_precision(s, "passage", machine), engine),
-            runtime_name(vector_precision(s, "sentence", machine), engine))
+    engine = fp32_runtime(s.embed, machine)
+    return (runtime_name(vector_precision(s.embed, "passage", machine), engine),
+            runtime_name(vector_precision(s.embed, "sentence", machine), engine))
 
 
 @pytest.mark.parametrize(("machine", "settings", "expected"), [
@@ -121,7 +121,7 @@ def test_bf16_question_path_stays_next_to_the_model_and_does_not_depend_on_its_b
     _bf16_machine(embedder)
     from qa.embed.question_encoder import open_question_encoder
 
-    questions = open_question_encoder(settings.model_copy(update={"query_precision": "bf16"}))
+    questions = open_question_encoder(settings.model_copy(update={"query_precision": "bf16"}).embed)
     assert questions.runtime == "openvino-bf16"
     texts = ["Vad är tillitsbaserad styrning?", "Hur många länsstyrelser finns det?", "Vem?",
              "Vilka regler gäller för hundar i parken och vad kostar ett busskort?"]

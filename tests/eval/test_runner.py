@@ -159,9 +159,9 @@ def test_quality_gate_on_the_municipal_set(settings, embedder, questions, tmp_pa
 
     corpus = BUNDLED_TESTSET.parent / "kommun"
     where = tmp_path_factory.mktemp("kommun") / "index"
-    build_index(load_documents(corpus), embedder, settings, where, progress=False)
-    engine = SearchEngine(Snapshot.open(where, settings, model_id=questions.model_id,
-                                        dim=questions.dim), questions, settings)
+    build_index(load_documents(corpus), embedder, settings.index, where, progress=False)
+    engine = SearchEngine(Snapshot.open(where, settings.index, model_id=questions.model_id,
+                                        dim=questions.dim), questions, settings.search)
     queries = resolve(load_testset(BUNDLED_TESTSET.parent / "kommun_sv.jsonl"),
                       engine.document_texts())
     ev = evaluate(engine, queries, ("hybrid",), k=10, progress=False)
@@ -280,7 +280,7 @@ def test_swefaq_benchmark_matches_its_exported_corpus(settings, embedder, tmp_pa
     assert export_corpus(bench, exported) == len(bench.documents)
     docs = load_documents(exported)
     assert corpus_fingerprint(docs) == corpus_fingerprint(bench.documents)
-    build_index(docs, embedder, local, tmp_path / "exported-index", progress=False)
+    build_index(docs, embedder, local.index, tmp_path / "exported-index", progress=False)
     again = open_engine(bench, local, tmp_path / "exported-index")
     ev2 = evaluate(again, bench.queries, k=10, unit="document", progress=False)
     assert ev2.metrics == ev.metrics

@@ -73,7 +73,7 @@ def corpus(documents: list[Document]) -> dict[str, str]:
 
 def published_corpus(index_dir: Path, settings) -> dict[str, str]:
     """The documents of the published generation, after checking it is whole and consistent."""
-    with Snapshot.open(index_dir, settings) as snapshot:
+    with Snapshot.open(index_dir, settings.index) as snapshot:
         texts = snapshot.document_texts()
         assert snapshot.manifest.documents == len(texts)
         assert snapshot.manifest.corpus_fingerprint == corpus_fingerprint(snapshot.reload_documents())
@@ -101,9 +101,9 @@ def tree_state(root: Path) -> dict[str, tuple[int, int, int]]:
 def test_a_kill_at_any_system_call_of_publishing_leaves_the_old_or_the_new_index(
         settings, embedder, tmp_path):
     base = tmp_path / "base"
-    build_index(OLDEST, embedder, settings, base, progress=False)
-    build_index(OLD, embedder, settings, base, progress=False)
-    staged = stage(NEW, embedder, settings, base).path
+    build_index(OLDEST, embedder, settings.index, base, progress=False)
+    build_index(OLD, embedder, settings.index, base, progress=False)
+    staged = stage(NEW, embedder, settings.index, base).path
     assert staged.parent == base / "generations" and not staged.name.isdigit()
 
     seen: list[str] = []
@@ -121,7 +121,7 @@ def test_a_kill_at_any_system_call_of_publishing_leaves_the_old_or_the_new_index
         assert found in (corpus(OLD), corpus(NEW)), "never a mix, never no index"
         seen.append("new" if found == corpus(NEW) else "old")
 
-        build_index(NEW, embedder, settings, index_dir, progress=False)
+        build_index(NEW, embedder, settings.index, index_dir, progress=False)
         assert published_corpus(index_dir, settings) == corpus(NEW)
         assert_clean(index_dir)
         shutil.rmtree(index_dir)
@@ -137,7 +137,7 @@ def test_a_kill_at_any_system_call_of_publishing_leaves_the_old_or_the_new_index
 
 def test_opening_never_writes(settings, embedder, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index(OLD, embedder, settings, index_dir, progress=False)
+    build_index(OLD, embedder, settings.index, index_dir, progress=False)
     # What a killed build leaves behind stays until the next build; readers leave it alone.
     (index_dir / "generations" / ".staging-000009").mkdir()
     (index_dir / "generations" / ".staging-000009" / "passages.sqlite").write_bytes(b"half")
@@ -145,17 +145,17 @@ def test_opening_never_writes(settings, embedder, tmp_path):
     before = tree_state(index_dir)
 
     read_manifest(index_dir)
-    Snapshot.open(index_dir, settings, model_id=embedder.model_id, dim=embedder.dim).close()
+    Snapshot.open(index_dir, settings.index, model_id=embedder.model_id, dim=embedder.dim).close()
     assert published_corpus(index_dir, settings) == corpus(OLD)
     assert tree_state(index_dir) == before
 
-    build_index(OLD, embedder, settings, index_dir, progress=False)
+    build_index(OLD, embedder, settings.index, index_dir, progress=False)
     assert_clean(index_dir)
 
 
 def test_a_flat_index_directory_still_opens_and_the_next_builds_convert_it(settings, embedder, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index(OLD, embedder, settings, index_dir, progress=False)
+    build_index(OLD, embedder, settings.index, index_dir, progress=False)
     # The layout written before generations: one generation's files at the top.
     generation = index_dir / "generations" / "000001"
     for path in generation.iterdir():
@@ -168,55 +168,55 @@ def test_a_flat_index_directory_still_opens_and_the_next_builds_convert_it(setti
     (index_dir / "manifest.json").write_text(json.dumps(manifest))
     before = tree_state(index_dir)
 
-    with Snapshot.open(index_dir, settings, model_id=embedder.model_id, dim=embedder.dim) as flat:
+    with Snapshot.open(index_dir, settings.index, model_id=embedder.model_id, dim=embedder.dim) as flat:
         assert flat.generation == 0 and flat.document_texts() == corpus(OLD)
     assert tree_state(index_dir) == before
 
-    report = build_index([*OLD, SKOLA], embedder, settings, index_dir, progress=False)
+    report = build_index([*OLD, SKOLA], embedder, settings.index, index_dir, progress=False)
     assert report.reused == len(OLD) and report.generation == 1, "the flat index's vectors are reused"
     assert published_corpus(index_dir, settings) == corpus([*OLD, SKOLA])
     assert (index_dir / "manifest.json").is_file(), "kept as the previous generation"
-    build_index(NEW, embedder, settings, index_dir, progress=False)
+    build_index(NEW, embedder, settings.index, index_dir, progress=False)
     assert published_corpus(index_dir, settings) == corpus(NEW)
     assert_clean(index_dir)
 
 
 def test_a_second_build_waits_for_the_lock_and_then_fails_clearly(settings, embedder, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index(OLD, embedder, settings, index_dir, progress=False)
+    build_index(OLD, embedder, settings.index, index_dir, progress=False)
     impatient = settings.model_copy(update={"build_lock_timeout": 0.2})
     with generations.build_lock(index_dir, timeout=5), \
             pytest.raises(QAError, match=r"another build of .*idx is running: the lock .*\.build\.lock"):
-        build_index(NEW, embedder, impatient, index_dir, progress=False)
+        build_index(NEW, embedder, impatient.index, index_dir, progress=False)
     assert published_corpus(index_dir, settings) == corpus(OLD)
-    build_index(NEW, embedder, impatient, index_dir, progress=False)
+    build_index(NEW, embedder, impatient.index, index_dir, progress=False)
     assert published_corpus(index_dir, settings) == corpus(NEW)
 
 
 def test_add_keeps_the_indexed_documents_and_refuses_a_damaged_index(settings, embedder, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index(OLD, embedder, settings, index_dir, progress=False)
-    report = build_index([SKOLA], embedder, settings, index_dir, add=True, progress=False)
+    build_index(OLD, embedder, settings.index, index_dir, progress=False)
+    report = build_index([SKOLA], embedder, settings.index, index_dir, add=True, progress=False)
     assert published_corpus(index_dir, settings) == corpus([*OLD, SKOLA])
     assert report.reused == len(OLD)
 
     generations.current(index_dir).files.store.write_bytes(b"not a database")
     with pytest.raises(IndexLoadError, match="cannot add to the index at"):
-        build_index([KOMMUN], embedder, settings, index_dir, add=True, progress=False)
-    build_index(OLD, embedder, settings, index_dir, progress=False)  # a full build repairs it
+        build_index([KOMMUN], embedder, settings.index, index_dir, add=True, progress=False)
+    build_index(OLD, embedder, settings.index, index_dir, progress=False)  # a full build repairs it
     assert published_corpus(index_dir, settings) == corpus(OLD)
 
 
 def test_a_broken_pointer_is_a_clear_error_and_the_next_build_repairs_it(settings, embedder, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index(OLD, embedder, settings, index_dir, progress=False)
+    build_index(OLD, embedder, settings.index, index_dir, progress=False)
     (index_dir / "CURRENT").write_text("../../etc\n")
     with pytest.raises(IndexLoadError, match="CURRENT names no generation"):
-        Snapshot.open(index_dir, settings)
+        Snapshot.open(index_dir, settings.index)
     (index_dir / "CURRENT").write_text("000007\n")
     with pytest.raises(IndexLoadError, match="names generation 000007, which is missing"):
         read_manifest(index_dir)
-    report = build_index(NEW, embedder, settings, index_dir, progress=False)
+    report = build_index(NEW, embedder, settings.index, index_dir, progress=False)
     assert report.generation == 2 and published_corpus(index_dir, settings) == corpus(NEW)
     assert_clean(index_dir)
 
@@ -239,7 +239,7 @@ def _jsonl(path: Path, documents: list[Document]) -> Path:
 def test_two_builds_and_two_adds_at_once(settings, embedder, tmp_path):
     """Real ``qa build`` processes: two full builds of one directory, two ``--add`` to another."""
     built, added = tmp_path / "built", tmp_path / "added"
-    build_index(OLD, embedder, settings, added, progress=False)
+    build_index(OLD, embedder, settings.index, added, progress=False)
     first = make_document("forsta", "Första\n\nFörsta tillägget handlar om bibliotekets öppettider.")
     second = make_document("andra", "Andra\n\nAndra tillägget handlar om simhallens priser.")
     procs = [_qa_build(_jsonl(tmp_path / "old.jsonl", OLD), built),

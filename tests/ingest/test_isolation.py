@@ -120,9 +120,9 @@ def test_the_settings_reach_the_pool():
     from qa.settings import Settings
 
     options = read_options(Settings(max_seconds_per_file=7, ocr_seconds_per_page=9,
-                                    max_convert_memory_mb=300, convert_workers=3))
+                                    max_convert_memory_mb=300, convert_workers=3).ingest)
     assert options.ocr_seconds_per_page == 9
     assert conversion_limits(options) == Limits(seconds=7, memory_bytes=300 * 2**20, workers=3)
-    defaults = Settings()
+    defaults = Settings().ingest
     assert (defaults.max_seconds_per_file, defaults.ocr_seconds_per_page,
             defaults.max_convert_memory_mb, defaults.convert_workers) == (120, 120, 2048, 0)

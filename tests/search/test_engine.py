@@ -70,7 +70,7 @@ def test_result_json_has_exactly_the_documented_fields(engine):
     assert SearchResponse.model_validate(body).results[0].document_id == result.hits[0].passage.document_id
 
 
-def test_access_log_follows_the_setting(engine, monkeypatch, caplog):
+def test_access_log_follows_the_setting(engine, settings, caplog):
     from fastapi.testclient import TestClient
 
     from api.access import AccessLog
@@ -80,13 +80,12 @@ def test_access_log_follows_the_setting(engine, monkeypatch, caplog):
         (access,) = [m for m in app.user_middleware if m.cls is AccessLog]
         return bool(access.kwargs["log_lines"])
 
-    assert lines_logged(create_app(engine))
-    monkeypatch.setattr(engine.settings, "access_log", False)
-    assert not lines_logged(create_app(engine))
+    assert lines_logged(create_app(engine, settings))
+    assert not lines_logged(create_app(engine, settings.model_copy(update={"access_log": False})))
     access = logging.getLogger("api.access")
     access.addHandler(caplog.handler)  # also when the qa command made it stop propagating
     try:
-        with TestClient(create_app(engine, access_log=True)) as client, \
+        with TestClient(create_app(engine, settings, access_log=True)) as client, \
                 caplog.at_level(logging.INFO, logger="api.access"):
             res = client.get("/api/documents/finns-inte")
             assert res.status_code == 404

@@ -116,10 +116,10 @@ def hnsw_engine(tmp_path_factory, settings, embedder, questions, seeds_index_dir
     where = tmp_path_factory.mktemp("hnsw") / "seeds"
     shutil.copytree(seeds_index_dir, where)
     small = settings.model_copy(update={"exact_search_max": 20, "index_dir": where})
-    report = build_index(seed_documents, embedder, small, where, progress=False)
+    report = build_index(seed_documents, embedder, small.index, where, progress=False)
     assert report.embedded == 0 and report.vector_index == "hnsw"
-    snapshot = Snapshot.open(where, small, model_id=questions.model_id, dim=questions.dim)
-    return SearchEngine(snapshot, questions, small)
+    snapshot = Snapshot.open(where, small.index, model_id=questions.model_id, dim=questions.dim)
+    return SearchEngine(snapshot, questions, small.search)
 
 
 def test_filters_with_hnsw_give_what_exact_search_gives(engine, hnsw_engine):
@@ -195,9 +195,9 @@ def mixed(tmp_path_factory, settings, embedder, questions):
     small = settings.model_copy(update={"exact_search_max": 3, "index_dir": where})
     docs = [make_document(i, text, date=day, format=fmt, metadata=meta)
             for i, (text, fmt, day, meta) in DOCUMENTS.items()]
-    build_index(docs, embedder, small, where, progress=False)
-    snapshot = Snapshot.open(where, small, model_id=questions.model_id, dim=questions.dim)
-    engine = SearchEngine(snapshot, questions, small)
+    build_index(docs, embedder, small.index, where, progress=False)
+    snapshot = Snapshot.open(where, small.index, model_id=questions.model_id, dim=questions.dim)
+    engine = SearchEngine(snapshot, questions, small.search)
     assert engine.health().vector_index == "hnsw"
     assert {p.document_id: p.date for p in engine.passages}["snö"] is None
     return engine

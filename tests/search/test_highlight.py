@@ -188,9 +188,9 @@ def test_a_word_list_without_markers_is_marked_whole_from_the_documents_structur
         ("p", "Farligt avfall tas emot på lördagar mellan klockan 10 och 14."),
     ])
     index = tmp_path / "index"
-    build_index(load_documents(folder), embedder, settings, index, progress=False)
-    engine = SearchEngine(Snapshot.open(index, settings, model_id=questions.model_id,
-                                        dim=questions.dim), questions, settings)
+    build_index(load_documents(folder), embedder, settings.index, index, progress=False)
+    engine = SearchEngine(Snapshot.open(index, settings.index, model_id=questions.model_id,
+                                        dim=questions.dim), questions, settings.search)
     text = engine.document_text("atervinning")
     assert "• " not in text and "Grovavfall" in text  # no marker in the text itself
     hit = engine.search("Vilket avfall kan man lämna på återvinningscentralen?", 1).hits[0]

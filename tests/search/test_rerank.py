@@ -23,7 +23,7 @@ def cross_encoder_dir(settings, tmp_path_factory) -> Path:
     from sentence_transformers import CrossEncoder
 
     torch.manual_seed(0)
-    model = CrossEncoder(str(prepare_model(settings)), num_labels=1, local_files_only=True)
+    model = CrossEncoder(str(prepare_model(settings.embed)), num_labels=1, local_files_only=True)
     target = tmp_path_factory.mktemp("reranker") / "e5-cross"
     model.save(str(target))
     return target
@@ -31,7 +31,7 @@ def cross_encoder_dir(settings, tmp_path_factory) -> Path:
 
 def test_reranker_orders_top_candidates_by_cross_encoder(settings, engine, cross_encoder_dir):
     reranking = settings.model_copy(update={"reranker": str(cross_encoder_dir), "rerank_top": 8})
-    reranked = SearchEngine(engine.index, engine.questions, reranking)
+    reranked = SearchEngine(engine.index, engine.questions, reranking.search)
     question = "Hur många länsstyrelser finns det?"
     result = reranked.search(question, k=5)
     assert "rerank_ms" in result.timings and len(result.hits) == 5
@@ -48,4 +48,4 @@ def test_unloadable_reranker_is_a_clear_error(settings, engine, tmp_path):
 
     broken = settings.model_copy(update={"reranker": str(tmp_path / "no-such-model")})
     with pytest.raises(ModelError, match="cannot load reranker"):
-        SearchEngine(engine.index, engine.questions, broken)
+        SearchEngine(engine.index, engine.questions, broken.search)

