@@ -264,7 +264,8 @@ def ask(
     for h in result.hits:
         p = h.passage
         pages = None if p.page is None else f"s. {p.page}" + (f"–{p.page_end}" if p.page_end else "")
-        where = " · ".join(x for x in (p.section if p.section != p.title else None, pages, p.date)
+        section = h.cited_section
+        where = " · ".join(x for x in (section if section != p.title else None, pages, p.date)
                            if x)
         typer.secho(f"{h.rank}. {p.title}" + (f" ({where})" if where else ""), bold=True)
         typer.echo(f"   [{p.document_id} {p.start}:{p.end}] score {h.score:.3f}, "

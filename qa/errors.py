@@ -77,6 +77,13 @@ class IndexBusyError(QAError):
     retry_after = 10
 
 
+class ConversionStopped(QAError):
+    """The conversion pool was stopped (the service is shutting down) before its files were read."""
+
+    status = 503
+    retry_after = 10
+
+
 class ClusterError(QAError):
     """Ray is missing, the cluster cannot be reached, or it cannot hold what was asked."""
 

@@ -76,7 +76,7 @@ class Changes:
         of the same id are both skipped, as in a folder. A file that cannot be read is a
         ``skipped`` change with its reason (``timed out``, ``crashed`` and ``out of memory``
         among them: files are converted in worker processes, ``read_files``); the others are
-        indexed. ``isolation.ConversionStopped`` when the process is shutting down.
+        indexed. ``ConversionStopped`` when the process is shutting down.
         """
         ids = [doc_id or document_id_of(name) for name, _ in files]
         duplicates: dict[int, Change] = {}

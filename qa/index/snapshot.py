@@ -161,6 +161,10 @@ class Snapshot:
         """Every document's text by id."""
         return self.store.document_texts()
 
+    def section_spans(self) -> dict[str, list[tuple[int, int, str]]]:
+        """Each document's titled sections (``PassageStore.section_spans``)."""
+        return self.store.section_spans()
+
     def list_items(self) -> dict[str, list[tuple[int, int]]]:
         """Each document's list-item blocks (``PassageStore.list_items``)."""
         return self.store.list_items()

@@ -131,6 +131,18 @@ class PassageStore:
     def document_texts(self) -> dict[str, str]:
         return dict(self._con.execute("SELECT id, text FROM documents"))
 
+    def section_spans(self) -> dict[str, list[tuple[int, int, str]]]:
+        """Each document's titled sections as ``(start, end, title)``, outer first (documents
+        without one are absent): what a citation names for an answer inside a passage."""
+        out: dict[str, list[tuple[int, int, str]]] = {}
+        for doc, raw in self._con.execute(
+                "SELECT id, sections FROM documents WHERE sections != '[]' ORDER BY rowid"):
+            spans = [(int(s["start"]), int(s["end"]), s["title"]) for s in json.loads(raw)
+                     if s.get("title")]
+            if spans:
+                out[doc] = spans
+        return out
+
     def list_items(self) -> dict[str, list[tuple[int, int]]]:
         """Each document's list-item blocks as ``(start, end)``, in order (documents whose
         structure has none are absent; plain text marks its lists in the text itself)."""

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from qa.errors import QAError
+from qa.errors import ConversionStopped
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +70,6 @@ PRELOAD = ["qa.ingest.isolation", "qa.ingest.sources", "qa.ingest.formats",
            "docx.text.paragraph", "odf.opendocument", "odf.dc", "odf.meta", "charset_normalizer",
            "markdown_it", "yaml", "lxml.html", "trafilatura", "trafilatura.settings"]
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-class ConversionStopped(QAError):
-    """The pool was stopped (``stop_all``: the service is shutting down) before its tasks ended."""
 
 
 @dataclass(frozen=True)

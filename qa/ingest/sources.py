@@ -255,7 +255,7 @@ def read_files(files: Sequence[tuple[Path, str, str | None]], options: ReadOptio
     recognises) and ``options.max_convert_memory_mb``: a file whose reader hangs, crashes or
     grows past the ceiling is skipped as ``timed out``, ``crashed`` or ``out of memory``, and the
     others are read on. ``on_read(index, read)`` is called as each file is done. Raises
-    ``isolation.ConversionStopped`` when the pool is stopped (a server shutting down).
+    ``ConversionStopped`` when the pool is stopped (a server shutting down).
     """
     options = options or ReadOptions()
     reads: list[Read | None] = [None] * len(files)

@@ -128,6 +128,7 @@ class SearchEngine(IndexReads):
         # List items of converted documents (DOCX, ODT, HTML, ...), whose text carries no marker.
         self._list_items = {doc: (np.array([a for a, _ in spans]), np.array([b for _, b in spans]))
                             for doc, spans in index.list_items().items()}
+        self._sections = index.section_spans()
         self._masks = FilterMasks(index)  # empty until the first filtered search
         self._centroid = _centroid(index.embeddings)
         self.abstention = AbstentionModel.load(settings.abstention_model)
@@ -272,9 +273,21 @@ class SearchEngine(IndexReads):
             p = self.passages[row]
             shown = min(shown, self.relevance(sim))
             hl = self._highlight(terms, qvec, row, p, kind) if highlights and shown > 0 else []
-            hits.append(Hit(rank, float(score), float(sim), shown, p, hl))
+            section = self._section_at(p.document_id, hl[0][0]) if hl else None
+            hits.append(Hit(rank, float(score), float(sim), shown, p, hl,
+                            section if section != p.section else None))
         timings["highlight_ms"] = (time.perf_counter() - t) * 1000
         return hits
+
+    def _section_at(self, doc_id: str, offset: int) -> str | None:
+        """The title of the innermost section of ``doc_id`` holding ``offset``, if any."""
+        found = None
+        for start, end, title in self._sections.get(doc_id, ()):
+            if start > offset:
+                break
+            if offset < end:
+                found = title  # sections come outer first: a later one is nested deeper
+        return found
 
     def _in_list_item(self, doc_id: str) -> IsListItem | None:
         found = self._list_items.get(doc_id)

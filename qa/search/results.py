@@ -27,6 +27,14 @@ class Hit:
     relevance: float  # similarity mapped to 0-1 for display
     passage: Passage
     highlights: list[tuple[int, int]] = field(default_factory=list)  # document spans [start, end)
+    # The section the first highlight lies in, where it is not the passage's own (a passage
+    # that holds several sections, as a short document kept whole does); None: the passage's.
+    section: str | None = None
+
+    @property
+    def cited_section(self) -> str | None:
+        """The section a citation names: the answer's, else the passage's."""
+        return self.section or self.passage.section
 
 
 @dataclass
@@ -52,7 +60,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     return {
         "rank": hit.rank, "score": hit.score, "similarity": hit.similarity,
         "relevance": hit.relevance, "passage_id": p.id, "document_id": p.document_id,
-        "title": p.title, "section": p.section, "date": p.date, "text": p.text,
+        "title": p.title, "section": hit.cited_section, "date": p.date, "text": p.text,
         "start": p.start, "end": p.end, "page": p.page, "page_end": p.page_end,
         "highlights": hit.highlights,
     }

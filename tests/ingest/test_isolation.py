@@ -11,8 +11,9 @@ import time
 
 import pytest
 
+from qa.errors import ConversionStopped
 from qa.ingest import isolation
-from qa.ingest.isolation import ConversionStopped, Done, Failed, Limits, Pool
+from qa.ingest.isolation import Done, Failed, Limits, Pool
 
 
 def square(n: int) -> int:
