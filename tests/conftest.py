@@ -2,6 +2,14 @@
 
 Expensive objects are session-scoped: the model loads once and the seeds index
 is built once per test run (about 20 s on two cores).
+
+Tests that need files on disk rather than the model's vectors take the ``hashed_*``
+fixtures: the same settings with ``QA_MODEL=hashed-ngrams`` (``qa.embed.hashed``), a
+deterministic encoder computed in milliseconds. The tiers are marked here, by the fixtures a
+test uses (``pytest_collection_modifyitems``): ``model`` (the real model, directly or through
+the seeds index, engine, app or server), ``browser`` and ``cluster``; a test that loads the
+model by other means (a ``qa`` subprocess) is marked ``model`` by hand. ``make check`` runs
+``-m "not model and not browser and not cluster and not slow"``; ``make test`` runs all.
 """
 
 from __future__ import annotations
@@ -19,6 +27,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 
+# A test that uses one of these fixtures (directly or through another fixture) loads the model.
+MODEL_FIXTURES = frozenset({"embedder", "questions", "st_model", "seeds_index_dir", "engine", "app",
+                            "client", "live_server"})
+TIER_FIXTURES = {"model": MODEL_FIXTURES, "browser": frozenset({"browser"}),
+                 "cluster": frozenset({"ray_cluster"})}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the tiers of the fixtures it uses (see the module docstring)."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in TIER_FIXTURES.items():
+            if used & fixtures:
+                item.add_marker(marker)
+
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory):
@@ -29,6 +52,31 @@ def settings(tmp_path_factory: pytest.TempPathFactory):
     return Settings(index_dir=tmp_path_factory.mktemp("index") / "seeds", source=SEEDS,
                     examples_file=ROOT / "examples" / "seeds_sv.txt",
                     allowed_hosts=["localhost", "127.0.0.1", "::1", "testserver"])
+
+
+@pytest.fixture(scope="session")
+def hashed_settings(settings):
+    """``settings`` with ``QA_MODEL=hashed-ngrams``: builds, questions and API writes without the
+    model (``qa.embed.hashed``)."""
+    from qa.embed.hashed import NAME
+
+    return settings.model_copy(update={"model": NAME})
+
+
+@pytest.fixture(scope="session")
+def hashed_embedder(hashed_settings):
+    """The build encoder of ``hashed_settings``: hashed character n-grams, no model."""
+    from qa.embed.build_encoder import open_build_encoder
+
+    return open_build_encoder(hashed_settings)
+
+
+@pytest.fixture(scope="session")
+def hashed_questions(hashed_settings):
+    """The question encoder of ``hashed_settings``: hashed character n-grams, no model."""
+    from qa.embed.question_encoder import open_question_encoder
+
+    return open_question_encoder(hashed_settings)
 
 
 @pytest.fixture(scope="session")

@@ -51,10 +51,11 @@ def _changes(request: Request, engine: EngineDep) -> Changes:
     """The app's one ``Changes`` for the served index directory (made on the first write)."""
     changes: Changes | None = getattr(request.app.state, "changes", None)
     if changes is None:
-        from qa.embed.build_encoder import BuildEncoder
+        from qa.embed.build_encoder import open_build_encoder
+        from qa.index.plan import PassageEncoder
 
-        def encoder() -> BuildEncoder:
-            built = BuildEncoder(engine.settings)
+        def encoder() -> PassageEncoder:
+            built = open_build_encoder(engine.settings)
             built.load()
             return built
 
