@@ -8,11 +8,12 @@ unexpected is logged with its traceback and answered 500 ``internal error``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.access import request_id
@@ -83,12 +84,18 @@ async def _crash(request: Request, exc: Exception) -> JSONResponse:
 
 def add_error_handlers(app: FastAPI) -> None:
     """Register the handlers above on ``app``."""
-    app.add_exception_handler(RequestValidationError, _invalid)
-    app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(QuestionError, _bad_question)
-    app.add_exception_handler(UnknownDocumentError, _unknown_document)
-    app.add_exception_handler(UnknownIdError, _unknown_document)
-    app.add_exception_handler(CorpusError, _bad_document)
-    app.add_exception_handler(EmptyIndexError, _conflict)
-    app.add_exception_handler(QAError, _busy)
-    app.add_exception_handler(Exception, _crash)
+    # Typed as taking any exception: Starlette's signature wants handlers of ``Exception``,
+    # though it calls each only with the class it is registered for.
+    handlers: dict[type[Exception], Callable[[Request, Any], Awaitable[Response]]] = {
+        RequestValidationError: _invalid,
+        StarletteHTTPException: _http,
+        QuestionError: _bad_question,
+        UnknownDocumentError: _unknown_document,
+        UnknownIdError: _unknown_document,
+        CorpusError: _bad_document,
+        EmptyIndexError: _conflict,
+        QAError: _busy,
+        Exception: _crash,
+    }
+    for kind, handler in handlers.items():
+        app.add_exception_handler(kind, handler)
