@@ -55,12 +55,13 @@ def settings(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def hashed_settings(settings):
+def hashed_settings(settings, tmp_path_factory: pytest.TempPathFactory):
     """``settings`` with ``QA_MODEL=hashed-ngrams``: builds, questions and API writes without the
-    model (``qa.embed.hashed``)."""
+    model (``qa.embed.hashed``); its own seeds index directory."""
     from qa.embed.hashed import NAME
 
-    return settings.model_copy(update={"model": NAME})
+    return settings.model_copy(update={"model": NAME,
+                                       "index_dir": tmp_path_factory.mktemp("hashed") / "seeds"})
 
 
 @pytest.fixture(scope="session")
@@ -146,4 +147,33 @@ def client(app):
 def live_server(app) -> Iterator[str]:
     """The real app served by uvicorn on 127.0.0.1, for browser and HTTP-level tests."""
     with serve(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def hashed_seeds_index_dir(hashed_settings, hashed_embedder, seed_documents) -> Path:
+    """The seeds indexed with the hashed n-gram encoder (well under a second)."""
+    from qa.index.build import build_index
+
+    build_index(seed_documents, hashed_embedder, hashed_settings, hashed_settings.index_dir,
+                progress=False)
+    return hashed_settings.index_dir
+
+
+@pytest.fixture(scope="session")
+def hashed_engine(hashed_settings, hashed_questions, hashed_seeds_index_dir):
+    """The engine over ``hashed_seeds_index_dir``: the real engine, the hashed encoder."""
+    from qa.search.engine import SearchEngine
+
+    return SearchEngine.open(hashed_settings, str(hashed_seeds_index_dir),
+                             questions=hashed_questions)
+
+
+@pytest.fixture(scope="session")
+def hashed_live_server(hashed_engine) -> Iterator[str]:
+    """The real app over ``hashed_engine``, served by uvicorn on 127.0.0.1: for tests of the HTTP
+    contract that are not about what the model ranks."""
+    from api.app import create_app
+
+    with serve(create_app(hashed_engine)) as url:
         yield url

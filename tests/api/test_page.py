@@ -479,8 +479,9 @@ def test_keyboard_only(session):
 
 
 @pytest.fixture(scope="module")
-def documents_server(tmp_path_factory, settings, embedder, questions):
-    """A PDF and a DOCX made in the test, indexed and served by the real app."""
+def documents_server(tmp_path_factory, hashed_settings, hashed_embedder, hashed_questions):
+    """A PDF and a DOCX made in the test, indexed and served by the real app (with the hashed
+    n-gram encoder, ``qa.embed.hashed``: pages, structure and originals are under test)."""
     from api.app import create_app
     from qa.index.build import build_index
     from qa.index.snapshot import Snapshot
@@ -494,7 +495,8 @@ def documents_server(tmp_path_factory, settings, embedder, questions):
     make_pdf(folder / "policy.pdf", POLICY, title="Parkeringspolicy")
     make_docx(folder / "taxa.docx", TAXA, title="Bygglovstaxa 2025")
     index_dir = tmp_path_factory.mktemp("page-index") / "docs"
-    build_index(read_corpus(folder).documents, embedder, settings, index_dir, progress=False)
+    settings, questions = hashed_settings, hashed_questions
+    build_index(read_corpus(folder).documents, hashed_embedder, settings, index_dir, progress=False)
     snapshot = Snapshot.open(index_dir, settings, model_id=questions.model_id, dim=questions.dim)
     with serve(create_app(SearchEngine(snapshot, questions, settings))) as url:
         yield url
