@@ -18,14 +18,14 @@ IS_SEEDS := $(and $(if $(SOURCE),,1),$(filter $(abspath $(SEEDS_INDEX)),$(abspat
 EXAMPLES := $(or $(QA_EXAMPLES_FILE),$(if $(IS_SEEDS),examples/seeds_sv.txt))
 # Where pip takes torch from. Empty: pip's own configuration. On a machine whose pip reaches only
 # the public package index, torch==2.13.0 resolves to the CUDA build (about 15 nvidia-* packages,
-# several GB); set TORCH_INDEX to PyTorch's CPU wheel index there (see README, "Set-up").
+# several GB); set TORCH_INDEX to PyTorch's CPU wheel index there (docs/getting-started.md).
 TORCH_INDEX ?=
 TORCH_PIN := torch==2.13.0
 
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup model index serve test check lint bench system clean
+.PHONY: setup model index serve test check lint docs bench system clean
 
 setup: $(STAMP) model
 
@@ -38,7 +38,7 @@ $(STAMP): pyproject.toml
 	$(PIP_INSTALL) --upgrade pip
 	# torch first, so that sentence-transformers finds it and does not pull another build.
 	$(PIP_INSTALL) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH_PIN)
-	$(PIP_INSTALL) -e '.[test,cluster]'
+	$(PIP_INSTALL) -e '.[build,eval,ocr,test,cluster,docs]'
 	touch $(STAMP)
 
 model: $(STAMP)
@@ -65,8 +65,9 @@ serve: setup index
 # Debian packages the tests need: Chromium for the browser tests (Playwright cannot download
 # browsers here), Tesseract with its Swedish model for the OCR tests, the Swedish Hunspell
 # dictionary for the compound-splitting test, systemd-analyze for the unit file's test (on a
-# fresh machine it arrived here only among the packages Chromium pulls in).
-DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe hunspell-sv systemd
+# fresh machine it arrived here only among the packages Chromium pulls in), Ghostscript and
+# qpdf that make the hostile PDFs of the isolation tests (tests/ingest/hostile).
+DEBIAN_PACKAGES := chromium tesseract-ocr tesseract-ocr-swe hunspell-sv systemd ghostscript qpdf
 system:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -75,16 +76,25 @@ system:
 	  || missing="$$missing tesseract-ocr-swe"; \
 	[ -f /usr/share/hunspell/sv_SE.dic ] || missing="$$missing hunspell-sv"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v gs >/dev/null || missing="$$missing ghostscript"; \
+	command -v qpdf >/dev/null || missing="$$missing qpdf"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "install the Debian packages$$missing (apt-get install -y$$missing) for the browser, OCR, dictionary and unit-file tests"; fi; \
+	  else echo "install the Debian packages$$missing (apt-get install -y$$missing) for the browser, OCR, dictionary, unit-file and hostile-file tests"; fi; \
 	fi
 
 lint: $(STAMP)
 	$(PY) -m ruff check qa api tests bench
 
-test: setup system lint
+# The documentation site (MkDocs, Material theme), built offline into var/site: --strict fails on
+# a broken link or anchor; docs/hooks/reference.py generates the configuration and HTTP API
+# references from the code. Open var/site/index.html (search works from the file system too).
+SITE := var/site
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir $(SITE)
+
+test: setup system lint docs
 	$(PY) -m pytest -q -rs
 
 # The fast tier, for every change: lint, types (mypy, configured in pyproject.toml) and the

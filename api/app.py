@@ -34,6 +34,7 @@ from api.methods import Methods
 from api.metrics import add_metrics
 from api.openapi import install_openapi
 from api.routers import docs, document_writes, documents, examples, health, page, search
+from api.server import conversions_stop_on_signals
 from qa import __version__
 from qa.search.engine import SearchEngine
 from qa.search.live import LiveEngine
@@ -54,7 +55,8 @@ def create_app(engine: LiveEngine | SearchEngine, *, access_log: bool | None = N
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         live.start()
         try:
-            yield
+            with conversions_stop_on_signals():  # a shutdown does not wait for a conversion
+                yield
         finally:
             await asyncio.to_thread(live.stop)  # a refresh under way finishes first
 

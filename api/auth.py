@@ -9,9 +9,8 @@ the admin token). Tokens are compared in constant time.
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 
 from api.deps import EngineDep
 
@@ -52,6 +51,3 @@ async def require_reader(request: Request, engine: EngineDep) -> None:
         raise HTTPException(401, "this service needs 'Authorization: Bearer <read token>'",
                             headers=_CHALLENGE)
 
-
-AdminDep = Annotated[None, Depends(require_admin)]
-ReaderDep = Annotated[None, Depends(require_reader)]

@@ -1,25 +1,24 @@
 """Error responses: every failure is ``{"detail": "<one readable sentence>"}``, never a traceback.
 
-Validation errors are 422 with pydantic's error list turned into one sentence;
-a question the engine cannot take is 422, an unknown document 404; anything
-unexpected is logged with its traceback and answered 500 ``internal error``.
+One handler answers every ``QAError`` with the status its class carries (``qa.errors``): 4xx
+for a request the service cannot take, 503 with ``Retry-After`` only for a condition that
+passes by itself, 500 for an installation an operator must mend. Validation errors are 422
+with pydantic's error list turned into one sentence; anything unexpected is logged with its
+traceback and answered 500 ``internal error``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.access import request_id
-from qa.errors import CorpusError, QAError
-from qa.index.changes import EmptyIndexError, UnknownIdError
-from qa.search.engine import QuestionError, UnknownDocumentError
+from qa.errors import QAError
 
 log = logging.getLogger(__name__)
 
@@ -54,27 +53,12 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return _detail(exc.status_code, detail, getattr(exc, "headers", None))
 
 
-async def _bad_question(_: Request, exc: QuestionError) -> JSONResponse:
-    return _detail(422, str(exc))
-
-
-async def _unknown_document(_: Request, exc: UnknownDocumentError | UnknownIdError) -> JSONResponse:
-    return _detail(404, str(exc))
-
-
-async def _bad_document(_: Request, exc: CorpusError) -> JSONResponse:
-    return _detail(422, str(exc))
-
-
-async def _conflict(_: Request, exc: EmptyIndexError) -> JSONResponse:
-    return _detail(409, str(exc))
-
-
-async def _busy(_: Request, exc: QAError) -> JSONResponse:
-    """A failure the user can act on that no other handler names: another build held the
-    index past the lock timeout, an index that cannot be read; nothing was changed."""
-    log.warning("%s", exc)
-    return _detail(503, str(exc), {"Retry-After": "10"})
+async def _qa_error(request: Request, exc: QAError) -> JSONResponse:
+    """Any error a user can act on, with the status its class carries."""
+    if exc.status >= 500:
+        log.warning("request %s: %s (%s)", request_id(request.scope), exc, type(exc).__name__)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    return _detail(exc.status, str(exc), headers)
 
 
 async def _crash(request: Request, exc: Exception) -> JSONResponse:
@@ -84,18 +68,7 @@ async def _crash(request: Request, exc: Exception) -> JSONResponse:
 
 def add_error_handlers(app: FastAPI) -> None:
     """Register the handlers above on ``app``."""
-    # Typed as taking any exception: Starlette's signature wants handlers of ``Exception``,
-    # though it calls each only with the class it is registered for.
-    handlers: dict[type[Exception], Callable[[Request, Any], Awaitable[Response]]] = {
-        RequestValidationError: _invalid,
-        StarletteHTTPException: _http,
-        QuestionError: _bad_question,
-        UnknownDocumentError: _unknown_document,
-        UnknownIdError: _unknown_document,
-        CorpusError: _bad_document,
-        EmptyIndexError: _conflict,
-        QAError: _busy,
-        Exception: _crash,
-    }
-    for kind, handler in handlers.items():
-        app.add_exception_handler(kind, handler)
+    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(QAError, _qa_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _crash)

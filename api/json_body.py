@@ -22,14 +22,14 @@ from pydantic_core import from_json
 
 class _StrictJSONRequest(Request):
     async def json(self) -> Any:
-        if not hasattr(self, "_json"):
+        if not hasattr(self, "_strict_json"):
             body = await self.body()
             try:
-                self._json = from_json(body, allow_inf_nan=False)
+                self._strict_json = from_json(body, allow_inf_nan=False)
             except ValueError as exc:
                 # The type FastAPI turns into a 422 ``json_invalid`` error; its message is ours.
                 raise json.JSONDecodeError(str(exc), "", 0) from None
-        return self._json
+        return self._strict_json
 
 
 class JSONBodyRoute(APIRoute):

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
 
 from api.auth import require_admin, require_reader
 from api.schemas import ANY_ROUTE, ERROR_MEANINGS, DocumentFields, DocumentIn, ErrorOut
@@ -65,7 +64,7 @@ def _complete(doc: dict[str, Any], routes: list[Any], settings: Settings) -> Non
         question["maxLength"] = settings.max_question_chars
 
     for route in routes:
-        needs = _token(route.dependant)
+        needs = _token(route.dependencies)
         if needs == "admin" or (needs == "reader" and settings.read_token):
             for method in route.methods:
                 operation = doc["paths"].get(route.path_format, {}).get(method.lower())
@@ -81,15 +80,11 @@ def _complete(doc: dict[str, Any], routes: list[Any], settings: Settings) -> Non
                         "schema": {"$ref": "#/components/schemas/ErrorOut"}}}})
 
 
-def _token(dependant: Dependant) -> str | None:
-    """Which token a route's dependencies check: ``admin``, ``reader`` or none."""
-    found = None
-    for dep in dependant.dependencies:
-        if dep.call is require_admin:
-            return "admin"
-        if dep.call is require_reader:
-            found = "reader"
-        found = _token(dep) or found
-        if found == "admin":
-            return found
-    return found
+def _token(dependencies: Iterable[Any]) -> str | None:
+    """Which token a route's dependencies (``APIRoute.dependencies``: its router's and its own
+    ``dependencies=[Depends(...)]``) check: ``admin``, ``reader`` or none. Routes declare their
+    token there, never as a parameter, so that this reads FastAPI's public route attributes."""
+    calls = [dep.dependency for dep in dependencies]
+    if require_admin in calls:
+        return "admin"
+    return "reader" if require_reader in calls else None

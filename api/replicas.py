@@ -24,7 +24,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from api.workers import served_app
-from qa.cluster import ClusterError, connected, reason, worker_count
+from qa.cluster import connected, reason, worker_count
+from qa.errors import ClusterError
 from qa.settings import Settings
 
 logger = logging.getLogger(__name__)

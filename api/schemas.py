@@ -25,7 +25,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from qa.search.filters import DocumentFormat, FilterError, Filters
+from qa.errors import FilterError
+from qa.search.filters import DocumentFormat, Filters
 from qa.settings import SearchMode
 
 #: Characters a question may consist of without saying anything: Python's whitespace
@@ -211,7 +212,8 @@ class DocumentSummary(BaseModel):
     date: str | None
     chars: int
     passages: int
-    format: str = Field(..., description="pdf, docx, odt, html, md, txt or jsonl.")
+    format: str = Field(..., description="pdf, docx, odt, html, md, txt, epub, pptx, "
+                        "xlsx, ods, rtf, eml or jsonl.")
     pages: int | None = Field(..., description="Number of pages (documents with pages).")
 
 
@@ -269,8 +271,8 @@ class DocumentOut(BaseModel):
     id: str
     title: str
     date: str | None
-    format: str = Field(..., description="What it was read from: pdf, docx, odt, html, md, txt or "
-                        "jsonl.")
+    format: str = Field(..., description="What it was read from: pdf, docx, odt, html, md, txt, "
+                        "epub, pptx, xlsx, ods, rtf, eml or jsonl.")
     text: str = Field(..., description="The text every citation span indexes into.")
     sections: list[SectionOut]
     blocks: list[BlockOut] = Field(..., description="Headings, paragraphs, list items, table rows: "

@@ -18,10 +18,17 @@ HTTP/1.1 implementations have; uvicorn does everything else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
+from qa.ingest import isolation
 from qa.settings import Settings
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -146,3 +153,39 @@ def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn options (``uvicorn.run`` or ``uvicorn.Config``) for the deadlines in ``settings``."""
     return {"http": deadline_protocol(settings.header_timeout),
             "timeout_keep_alive": settings.keep_alive_timeout}
+
+
+@contextlib.contextmanager
+def conversions_stop_on_signals() -> Iterator[None]:
+    """While the app is served: SIGTERM and SIGINT first stop every file conversion of this
+    process (``isolation.stop_all``: its worker processes are killed, an upload being read is
+    answered 503 at once), then do what they did before (uvicorn's graceful shutdown, which
+    waits for the requests under way). Without this, a shutdown waits for the slowest
+    conversion, up to its whole time budget.
+
+    Signal handlers belong to the main thread: elsewhere (an app served from a thread, in
+    tests) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.getsignal(sig) for sig in signals}
+
+    def handler(sig: int, frame: FrameType | None) -> None:
+        isolation.stop_all(closing=True)
+        before = previous[signal.Signals(sig)]
+        if callable(before):
+            before(sig, frame)
+        elif before != signal.SIG_IGN:  # the default action: end the process
+            signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
+
+    for sig in signals:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig in signals:
+            if signal.getsignal(sig) is handler:
+                signal.signal(sig, previous[sig])

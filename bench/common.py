@@ -30,6 +30,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
+STUDY_RESULTS = BENCH / "studies" / "results"  # the finished studies' (bench/studies/README.md)
 SEEDS = ROOT / "seeds"
 TESTSET = ROOT / "qa" / "eval" / "testsets" / "seeds_sv.jsonl"
 KOMMUN_TESTSET = ROOT / "qa" / "eval" / "testsets" / "kommun_sv.jsonl"
@@ -103,9 +104,10 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def results_dir(quick: bool) -> Path:
-    """Full runs write to bench/results, quick smoke runs to bench/results/quick."""
-    path = RESULTS / "quick" if quick else RESULTS
+def results_dir(quick: bool, root: Path = RESULTS) -> Path:
+    """Full runs write to ``root`` (bench/results; a study's: bench/studies/results), quick smoke
+    runs to its ``quick/``."""
+    path = root / "quick" if quick else root
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -117,9 +119,9 @@ def bench_parser(doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def write_result(name: str, data: dict[str, Any], quick: bool) -> Path:
+def write_result(name: str, data: dict[str, Any], quick: bool, root: Path = RESULTS) -> Path:
     """Write ``<results>/<name>.json`` with the machine info added; returns its path."""
-    path = results_dir(quick) / f"{name}.json"
+    path = results_dir(quick, root) / f"{name}.json"
     payload = {"benchmark": name, "quick": quick, "machine": machine_info(), **data}
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"→ {path.relative_to(ROOT)}")

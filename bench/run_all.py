@@ -17,17 +17,15 @@ from typing import Any
 
 from bench.common import ROOT, ensure_seeds_index, results_dir
 
-BENCHMARKS = ("search_breakdown", "http_latency", "versus_revision", "embedding_paths",
-              "question_ceiling", "cold_start",
+# The maintained benchmarks; finished studies are in bench/studies/ and run one by one.
+BENCHMARKS = ("search_breakdown", "http_latency", "embedding_paths", "cold_start",
               "build_throughput", "conversion", "live_updates", "scale", "cluster", "soak",
-              "expensive_clients")
+              "expensive_clients", "spreadsheets")
 NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
     "search_breakdown": "Search breakdown (in-process, seeds index)",
     "http_latency": "HTTP latency and throughput (seeds index)",
-    "versus_revision": "This revision against the one before the stage layout, side by side",
     "embedding_paths": "Embedding paths side by side: speed and fidelity to sentence-transformers",
-    "question_ceiling": "fp32 question embedding against issue 11's speed targets: the compute bound",
     "cold_start": "Cold start",
     "build_throughput": "Index build throughput",
     "conversion": "Document conversion (PDF, DOCX, OCR) beside the embedding of the same text",
@@ -36,6 +34,7 @@ TITLES = {
     "scale": "Scale: 100k passages and 1M vectors (synthetic)",
     "cluster": "Ray on one machine: builds with 1 and 2 encoder actors, Ray's overhead, serving replicas",
     "soak": "Soak: 8 clients for 10 minutes (errors, latency and memory over time)",
+    "spreadsheets": "Spreadsheet readers on a million-cell sheet (XLSX, ODS) beside odfpy",
 }
 
 

@@ -16,19 +16,13 @@ leak. The server's own counters (``/metrics``) and its access log must count eve
     python -m bench.soak --quick          # 30 s → bench/results/quick/soak.json
     python -m bench.soak --seconds 120    # any length
 
-``soak()`` is the load itself; ``tests/test_soak.py`` runs it for 60 s in ``make test``.
+The load itself is ``tests/soak_load.py``'s ``soak()``; ``tests/test_soak.py`` runs it for 60 s in
+``make test``.
 """
 
 from __future__ import annotations
 
-import random
 import shutil
-import statistics
-import threading
-import time
-from dataclasses import dataclass, field
-
-import httpx
 
 from bench.common import (
     SCRATCH,
@@ -36,7 +30,6 @@ from bench.common import (
     ensure_seeds_index,
     free_port,
     print_rows,
-    process_rss_mb,
     qa_command,
     row,
     start_process,
@@ -45,100 +38,10 @@ from bench.common import (
     wait_for_search,
     write_result,
 )
+from tests.soak_load import CLIENTS, soak
 
-CLIENTS = 8
 SECONDS = 600.0
 WARMUP = 15.0
-STEMS = ("Vad säger dokumenten om", "Hur arbetar myndigheterna med", "Vem ansvarar för",
-         "Vilka mål finns för", "Hur beslutas", "Vad kostar", "När infördes", "Varför behövs")
-TOPICS = ("tillitsbaserad styrning", "digitalisering", "länsstyrelsernas samverkan", "budgeten",
-          "regionens sjukvård", "kollektivtrafiken", "skolans uppdrag", "beslutsstöd",
-          "medborgarnas förtroende", "offentlig förvaltning", "IT-säkerhet", "upphandling")
-
-
-@dataclass
-class SoakResult:
-    """What the clients saw and what the server's memory did."""
-
-    seconds: float = 0.0
-    requests: int = 0
-    errors: list[str] = field(default_factory=list)
-    searches: list[tuple[float, float]] = field(default_factory=list)  # (seconds in, ms)
-    rss: list[tuple[float, float]] = field(default_factory=list)  # (seconds in, MiB)
-
-    def rss_at(self, start: float, end: float) -> float:
-        """Median resident memory (MiB) sampled between ``start`` and ``end`` seconds in."""
-        values = [mb for t, mb in self.rss if start <= t <= end and mb == mb]
-        return statistics.median(values) if values else float("nan")
-
-    @property
-    def memory_growth(self) -> float:
-        """Relative growth of resident memory from the first 5 s to the last 5 s."""
-        return self.rss_at(self.seconds - 5, self.seconds) / self.rss_at(0, 5) - 1
-
-    def latency(self, start: float, end: float) -> dict[str, float | int]:
-        return summary([ms for t, ms in self.searches if start <= t < end])
-
-
-def question(n: int) -> str:
-    """The ``n``-th question: distinct for every ``n``."""
-    rng = random.Random(n)
-    return f"{rng.choice(STEMS)} {rng.choice(TOPICS)} enligt fråga {n}?"
-
-
-def soak(base: str, pid: int, seconds: float, clients: int = CLIENTS, *, first: int = 0,
-         headers: dict[str, str] | None = None) -> SoakResult:
-    """Run the load against ``base`` for ``seconds``; ``pid`` is the server's (for its memory).
-
-    Questions are numbered from ``first`` on, so that two phases never repeat one.
-    """
-    result = SoakResult()
-    stop = threading.Event()
-    lock = threading.Lock()
-    counter = [first]
-    t0 = time.perf_counter()
-    listed = httpx.get(f"{base}/api/documents", headers=headers)
-    documents = [d["id"] for d in listed.json()["documents"]]
-    result.requests = 1  # that one
-
-    def client(number: int) -> None:
-        others = ["/api/documents", "/health", "/metrics", f"/api/documents/{documents[0]}"]
-        done = 0
-        with httpx.Client(base_url=base, timeout=60, headers=headers) as http:
-            while not stop.is_set():
-                with lock:
-                    counter[0] += 1
-                    n = counter[0]
-                started = time.perf_counter()
-                try:
-                    if done % 10 == 9:
-                        res = http.get(others[(done // 10 + number) % len(others)])
-                    else:
-                        res = http.post("/api/search", json={"question": question(n), "k": 5})
-                        if res.status_code == 200:
-                            result.searches.append((started - t0,
-                                                    (time.perf_counter() - started) * 1000))
-                    if res.status_code != 200:
-                        result.errors.append(f"{res.request.method} {res.request.url.path}: "
-                                             f"{res.status_code}")
-                except httpx.HTTPError as exc:
-                    result.errors.append(type(exc).__name__)
-                done += 1
-                with lock:
-                    result.requests += 1
-
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    for t in threads:
-        t.start()
-    while (now := time.perf_counter() - t0) < seconds:
-        result.rss.append((now, process_rss_mb(pid)))
-        time.sleep(min(1.0, max(0.0, seconds - now)))
-    stop.set()
-    for t in threads:
-        t.join(timeout=120)
-    result.seconds = time.perf_counter() - t0
-    result.rss.append((result.seconds, process_rss_mb(pid)))
-    return result
 
 
 def main() -> None:
@@ -159,7 +62,8 @@ def main() -> None:
     finally:
         stop_process(proc)
     minute = min(60.0, seconds / 2)
-    first, last = measured.latency(0, minute), measured.latency(seconds - minute, seconds + 1)
+    first = summary(measured.latencies(0, minute))
+    last = summary(measured.latencies(seconds - minute, seconds + 1))
     start_mb = measured.rss_at(0, 5)
     end_mb = measured.rss_at(seconds - 5, seconds + 1)
     peak_mb = max(mb for _, mb in measured.rss)

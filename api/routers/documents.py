@@ -28,8 +28,9 @@ from api.schemas import (
     SectionOut,
     error_responses,
 )
+from qa.errors import UnknownDocumentError
 from qa.ingest.documents import Document
-from qa.search.engine import SearchEngine, UnknownDocumentError
+from qa.search.engine import SearchEngine
 
 router = APIRouter(tags=["documents"], dependencies=[Depends(require_reader)])
 

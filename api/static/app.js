@@ -53,7 +53,10 @@
     "unreadable": "filen gick inte att läsa",
     "duplicate id": "en annan fil i samma uppladdning har samma namn",
     "invalid id": "filnamnet kan inte användas som dokumentnamn",
-    "hidden": "dolda filer läses inte"
+    "hidden": "dolda filer läses inte",
+    "timed out": "det tog för lång tid att läsa filen, och läsningen avbröts",
+    "crashed": "programmet som läser filtypen kraschade på filen",
+    "out of memory": "filen krävde för mycket minne för att läsas"
   };
 
   var state = {
@@ -125,7 +128,8 @@
   }
 
   var FORMAT_NAMES = { pdf: "PDF", docx: "Word", odt: "OpenDocument", html: "webbsida",
-    md: "Markdown", txt: "text" };
+    md: "Markdown", txt: "text", epub: "e-bok", pptx: "PowerPoint", xlsx: "Excel",
+    ods: "OpenDocument-kalkyl", rtf: "RTF", eml: "e-post" };
 
   function sizeLabel(bytes) {
     var n = Number(bytes) || 0;

@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from qa.cluster import ClusterError, connected, reason, worker_count
+from qa.cluster import connected, reason, worker_count
 from qa.embed.build_encoder import BuildEncoder
 from qa.embed.build_runtimes import VectorKind, VectorPrecision
+from qa.errors import ClusterError
 from qa.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -49,9 +49,10 @@ _DTYPE_F32, _DTYPE_Q4 = 0, 1
 _META = "\u2581"  # SentencePiece's word-boundary marker
 _GRAPHEME_BREAK = "\x01"  # a Control character that the engine's map deletes
 _STALE_TMP_SECONDS = 3600
+WEIGHTS_FILE = "model.safetensors"
 _REQUIRED_FILES = (
     "config.json",
-    "model.safetensors",
+    WEIGHTS_FILE,
     "tokenizer.json",
     "tokenizer_config.json",
     "special_tokens_map.json",
@@ -129,6 +130,19 @@ def is_complete(path: Path, *, sha256: str | None = None) -> bool:
     if sha256 is not None and marker.get("sha256") != sha256:
         return False
     return all((Path(path) / name).is_file() for name in _REQUIRED_FILES)
+
+
+def is_prepared(path: Path) -> bool:
+    """True if `path` holds what serving reads of a rebuild: the marker, the configuration and the
+    tokenizer (the weights may have been left out by ``qa model --export``: the ONNX graphs beside
+    the model serve without them)."""
+    try:
+        marker = json.loads((Path(path) / MARKER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(marker, dict) and marker.get("model_id") == MODEL_ID
+            and all((Path(path) / name).is_file() for name in _REQUIRED_FILES
+                    if name != WEIGHTS_FILE))
 
 
 # --------------------------------------------------------------------------- file system
@@ -580,7 +594,7 @@ def _write_model_dir(source: Path, out: Path, digest: str) -> None:
     from safetensors.numpy import save_file
 
     bundle = _parse_bundle(source)
-    save_file(_state_dict(bundle), str(out / "model.safetensors"), metadata={"format": "pt"})
+    save_file(_state_dict(bundle), str(out / WEIGHTS_FILE), metadata={"format": "pt"})
     _write_json(out / "config.json", _model_config(bundle))
     _build_tokenizer(bundle).save(str(out / "tokenizer.json"))
     files = {**_tokenizer_files(bundle), **_sentence_transformers_files(bundle)}

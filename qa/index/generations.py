@@ -47,7 +47,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from qa import durable
-from qa.errors import IndexLoadError, QAError
+from qa.errors import IndexBusyError, IndexLoadError
 from qa.index import incoming
 from qa.index.layout import MANIFEST, GenerationFiles
 
@@ -115,7 +115,7 @@ def build_lock(index_dir: Path, timeout: float) -> Iterator[None]:
     try:
         lock.acquire()
     except Timeout:
-        raise QAError(
+        raise IndexBusyError(
             f"another build of {index_dir} is running: the lock {path} stayed taken for "
             f"{timeout:g} s (QA_BUILD_LOCK_TIMEOUT); try again when it has finished"
         ) from None

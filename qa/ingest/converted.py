@@ -22,7 +22,7 @@ BLOCK_KINDS: tuple[BlockKind, ...] = ("heading", "paragraph", "list_item", "tabl
 
 SkipReason = Literal[
     "unsupported type", "empty", "no text layer", "corrupt", "encrypted", "too large", "binary",
-    "duplicate id", "invalid id", "unreadable",
+    "duplicate id", "invalid id", "unreadable", "timed out", "crashed", "out of memory",
 ]
 
 

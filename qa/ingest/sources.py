@@ -6,6 +6,10 @@ other files are read on. A document's id is the file's path relative to the fold
 extension (``kommun/bygglov/taxa``; a top-level file keeps its stem), with every run of
 characters an id cannot hold (spaces, for one) turned into ``_``. Two files that would get the
 same id are both skipped, each naming the other: which one was meant is not ours to guess.
+
+Files are converted in worker processes (``read_files``, ``qa.ingest.isolation``), several at
+once, each within a time budget and a memory ceiling: a reader that hangs, crashes or grows past
+the ceiling costs its file (``timed out``, ``crashed``, ``out of memory``), never the build.
 """
 
 from __future__ import annotations
@@ -16,14 +20,14 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qa.errors import CorpusError
-from qa.ingest import formats
-from qa.ingest.converted import Skip, SkipReason
+from qa.ingest import formats, isolation
+from qa.ingest.converted import Converted, Skip, SkipReason
 from qa.ingest.documents import Document, Original, is_valid_id, make_document
 from qa.ingest.formats import ReadOptions
 from qa.ingest.jsonl import jsonl_records
@@ -58,8 +62,13 @@ class Corpus:
     warnings: list[str] = field(default_factory=list)
 
     def formats(self) -> Counter[str]:
-        """Documents per format (pdf, docx, odt, html, md, txt, jsonl)."""
+        """Documents per format (``Document.format``: pdf, docx, odt, html, md, txt, epub, pptx,
+        xlsx, ods, rtf, eml, jsonl)."""
         return Counter(d.format for d in self.documents)
+
+
+#: What reading one file gives: the document and the reader's warnings, or why it is skipped.
+Read = tuple[Document, list[str]] | SkippedFile
 
 
 def read_corpus(source: Path, options: ReadOptions | None = None, *,
@@ -80,7 +89,7 @@ def read_corpus(source: Path, options: ReadOptions | None = None, *,
         return corpus
     if formats.format_of(source) is None:
         raise CorpusError(f"{source}: expected a folder, a .jsonl file, or a PDF, DOCX, ODT, "
-                          "HTML, Markdown or text file")
+                          "HTML, Markdown, text, EPUB, PPTX, XLSX, ODS, RTF or .eml file")
     _read_file(source, source.name, _document_id(source.stem), options, corpus)
     return corpus
 
@@ -91,7 +100,11 @@ def read_options(settings: Settings) -> ReadOptions:
                        max_chars=settings.max_document_chars,
                        max_unzipped_bytes=int(settings.max_unzipped_mb * 2**20),
                        max_pages=settings.max_pdf_pages,
-                       ocr=settings.ocr, ocr_language=settings.ocr_language)
+                       ocr=settings.ocr, ocr_language=settings.ocr_language,
+                       max_seconds_per_file=settings.max_seconds_per_file,
+                       ocr_seconds_per_page=settings.ocr_seconds_per_page,
+                       max_convert_memory_mb=settings.max_convert_memory_mb,
+                       convert_workers=settings.convert_workers)
 
 
 def load_documents(source: Path, options: ReadOptions | None = None) -> list[Document]:
@@ -137,19 +150,40 @@ def _read_folder(folder: Path, options: ReadOptions,
     ids: dict[str, list[str]] = {}
     for _, rel in found:
         ids.setdefault(_file_id(rel), []).append(rel)
-    last = time.monotonic()
-    for n, (path, rel) in enumerate(found, start=1):
+    # Each file's place in ``found``: a clash of ids, a JSONL file (read here, by our own
+    # code), or a file for the readers (converted in worker processes, in parallel).
+    clashes: dict[int, SkippedFile] = {}
+    to_convert: list[tuple[Path, str, str | None]] = []
+    converted_at: dict[int, int] = {}
+    for n, (path, rel) in enumerate(found):
         doc_id = _file_id(rel)
         others = [r for r in ids[doc_id] if r != rel]
         if others:
-            corpus.skipped.append(SkippedFile(rel, "duplicate id", f"{doc_id!r} is also the id of "
-                                              + ", ".join(others)))
-        else:
-            _read_file(path, rel, doc_id, options, corpus)
+            clashes[n] = SkippedFile(rel, "duplicate id", f"{doc_id!r} is also the id of "
+                                     + ", ".join(others))
+        elif path.suffix.lower() not in JSONL_SUFFIXES:
+            converted_at[n] = len(to_convert)
+            to_convert.append((path, rel, doc_id))
+    counts = {"read": len(found) - len(to_convert), "documents": 0, "skipped": len(clashes)}
+    last = time.monotonic()
+
+    def on_read(_: int, read: Read) -> None:
+        nonlocal last
+        counts["read"] += 1
+        counts["skipped" if isinstance(read, SkippedFile) else "documents"] += 1
         if progress is not None and time.monotonic() - last >= _PROGRESS_SECONDS:
-            progress(f"read {n}/{len(found)} files ({len(corpus.documents)} documents, "
-                     f"{len(corpus.skipped)} skipped)")
+            progress(f"read {counts['read']}/{len(found)} files ({counts['documents']} documents, "
+                     f"{counts['skipped']} skipped)")
             last = time.monotonic()
+
+    reads = read_files(to_convert, options, on_read=on_read)
+    for n, (path, rel) in enumerate(found):
+        if n in clashes:
+            corpus.skipped.append(clashes[n])
+        elif n in converted_at:
+            _add(reads[converted_at[n]], rel, corpus)
+        else:
+            _read_jsonl_in_folder(path, rel, corpus)
     _drop_duplicate_records(corpus)
     return corpus
 
@@ -188,7 +222,10 @@ def _read_file(path: Path, rel: str, doc_id: str, options: ReadOptions, corpus: 
     if path.suffix.lower() in JSONL_SUFFIXES:
         _read_jsonl_in_folder(path, rel, corpus)
         return
-    read = read_file(path, rel, doc_id, options)
+    _add(read_file(path, rel, doc_id, options), rel, corpus)
+
+
+def _add(read: Read, rel: str, corpus: Corpus) -> None:
     if isinstance(read, SkippedFile):
         corpus.skipped.append(read)
         return
@@ -198,18 +235,80 @@ def _read_file(path: Path, rel: str, doc_id: str, options: ReadOptions, corpus: 
 
 
 def read_file(path: Path, name: str, doc_id: str | None = None,
-              options: ReadOptions | None = None) -> tuple[Document, list[str]] | SkippedFile:
+              options: ReadOptions | None = None) -> Read:
     """One file as a document (with the reader's warnings), or why it is skipped.
 
     ``name`` is how the file is named to the user (its path in the folder read, or an
     uploaded file's name); ``doc_id`` defaults to the id ``name`` gives (see the module).
+    The file is converted in a worker process (see ``read_files``).
     """
-    doc_id = doc_id if doc_id is not None else _file_id(name)
-    if not is_valid_id(doc_id):
-        return SkippedFile(name, "invalid id", f"{doc_id!r}: over 200 characters or not a path "
-                           "of letters, digits, '.', '_' and '-'")
+    return read_files([(path, name, doc_id)], options)[0]
+
+
+def read_files(files: Sequence[tuple[Path, str, str | None]], options: ReadOptions | None = None,
+               *, on_read: Callable[[int, Read], None] | None = None) -> list[Read]:
+    """``read_file`` for each ``(path, name, doc_id)``, in that order, converted in parallel.
+
+    The readers run in worker processes (``qa.ingest.isolation``), at most
+    ``options.convert_workers`` at once (0 = one per CPU), each file within
+    ``options.max_seconds_per_file`` (plus ``options.ocr_seconds_per_page`` per page it
+    recognises) and ``options.max_convert_memory_mb``: a file whose reader hangs, crashes or
+    grows past the ceiling is skipped as ``timed out``, ``crashed`` or ``out of memory``, and the
+    others are read on. ``on_read(index, read)`` is called as each file is done. Raises
+    ``isolation.ConversionStopped`` when the pool is stopped (a server shutting down).
+    """
+    options = options or ReadOptions()
+    reads: list[Read | None] = [None] * len(files)
+    calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+    at: list[tuple[int, str]] = []  # call → (index in files, document id)
+    for i, (path, name, doc_id) in enumerate(files):
+        doc_id = doc_id if doc_id is not None else _file_id(name)
+        if is_valid_id(doc_id):
+            calls.append((convert_or_skip, (path, options)))
+            at.append((i, doc_id))
+            continue
+        skipped = SkippedFile(name, "invalid id", f"{doc_id!r}: over 200 characters or not a "
+                              "path of letters, digits, '.', '_' and '-'")
+        reads[i] = skipped
+        if on_read is not None:
+            on_read(i, skipped)
+
+    def done(k: int, outcome: isolation.Outcome) -> None:
+        i, doc_id = at[k]
+        path, name, _ = files[i]
+        reads[i] = read = _document(outcome, path, name, doc_id)
+        if on_read is not None:
+            on_read(i, read)
+
+    isolation.Pool(conversion_limits(options)).run(calls, done)
+    return [read for read in reads if read is not None]
+
+
+def conversion_limits(options: ReadOptions) -> isolation.Limits:
+    """The worker pool's limits from the readers' options."""
+    return isolation.Limits(seconds=options.max_seconds_per_file,
+                            memory_bytes=int(options.max_convert_memory_mb * 2**20),
+                            workers=options.convert_workers)
+
+
+def convert_or_skip(path: Path, options: ReadOptions) -> Converted | tuple[str, str]:
+    """``formats.convert`` in a worker: the ``Converted``, or a ``Skip``'s (reason, detail)
+    (an exception of our own does not travel back whole through pickling)."""
     try:
-        converted = formats.convert(path, options or ReadOptions())
+        return formats.convert(path, options)
+    except Skip as skip:
+        return skip.reason, skip.detail
+
+
+def _document(outcome: isolation.Outcome, path: Path, name: str, doc_id: str) -> Read:
+    """What a worker's outcome for the file at ``path`` becomes: a document, or a skip."""
+    if isinstance(outcome, isolation.Failed):
+        reason = "corrupt" if outcome.reason == "error" else outcome.reason
+        return SkippedFile(name, reason, outcome.detail)
+    converted = outcome.value
+    if isinstance(converted, tuple):
+        return SkippedFile(name, *converted)
+    try:
         if not converted.text.strip():
             raise Skip("empty", "no text")
         original = _original(path, name, converted.metadata.get("encoding"))
@@ -221,7 +320,7 @@ def read_file(path: Path, name: str, doc_id: str | None = None,
         return SkippedFile(name, skip.reason, skip.detail)
     except (CorpusError, OSError) as exc:
         return SkippedFile(name, "unreadable", str(exc))
-    except Exception as exc:  # a reader's bug must not stop the other files
+    except Exception as exc:  # a bug of ours must not stop the other files
         logger.exception("%s: unexpected error while reading", name)
         return SkippedFile(name, "corrupt", f"{type(exc).__name__}: {exc}")
     return doc, list(converted.warnings)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.embed.question_encoder import QuestionEncoder, open_question_encoder
-from qa.errors import QAError
+from qa.errors import QuestionError, UnknownDocumentError
 from qa.index.lexical import LexicalIndex
 from qa.index.manifest import Manifest
 from qa.index.snapshot import OriginalFile, Snapshot
@@ -56,10 +56,6 @@ if TYPE_CHECKING:
     from qa.search.rerank import Reranker
 
 _DUPLICATE_COSINE = 0.97
-
-
-class QuestionError(QAError):
-    """A question the service cannot take; the message says why."""
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -91,10 +87,6 @@ def has_content(question: str) -> bool:
         if found == 2:
             return True
     return False
-
-
-class UnknownDocumentError(QAError):
-    """A document id the index does not hold."""
 
 
 @dataclass(frozen=True)

@@ -34,13 +34,14 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 
-from qa.errors import QAError
+from qa.errors import FilterError
 from qa.index.vectors import RowSelection
 
 if TYPE_CHECKING:
     from qa.index.snapshot import Snapshot
 
-DocumentFormat = Literal["pdf", "docx", "odt", "html", "md", "txt", "jsonl"]
+DocumentFormat = Literal["pdf", "docx", "odt", "html", "md", "txt", "epub", "pptx", "xlsx", "ods",
+                         "rtf", "eml", "jsonl"]
 #: The formats a document can have been read from (``Document.format``).
 FORMATS: tuple[str, ...] = get_args(DocumentFormat)
 
@@ -55,10 +56,6 @@ FIELD_NAMES: Mapping[str, str] = {
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?=$|[T ])")
 _MASKS_KEPT = 32
-
-
-class FilterError(QAError):
-    """A filter the search cannot take; the message says which part and why."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ candidate with its exact BM25, not only those in BM25's own top list):
 * ``zscore``: each score standardised over the candidates, BM25 with a weight;
 * ``rrf``: reciprocal rank fusion, ``1 / (k + dense rank) + weight / (k + BM25 rank)``;
 * ``learned``: a logistic model over ``qa.search.features`` (weights fitted offline by
-  ``bench.ranking_experiments`` and stored as plain numbers in JSON, so serving needs
+  ``bench.studies.ranking_experiments`` and stored as plain numbers in JSON, so serving needs
   no machine-learning library).
 
 Each returns one score per candidate, higher is better.
@@ -71,7 +71,7 @@ class LearnedFusion:
             raise QAError(f"{path}: not readable fusion weights ({exc})") from None
         if list(names) != list(FEATURES) or len(weights) != len(FEATURES):
             raise QAError(f"{path}: the weights are for features {names}, the engine computes "
-                          f"{list(FEATURES)}; fit them again (python -m bench.ranking_experiments)")
+                          f"{list(FEATURES)}; fit them again (python -m bench.studies.ranking_experiments)")
         return cls(np.asarray(weights, np.float64), bias)
 
     def save(self, path: Path, about: dict[str, object] | None = None) -> None:

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from typing import cast, get_args
 
-from qa.errors import QAError
+from qa.errors import UnknownModeError
 from qa.settings import SearchMode
 
 MODES: tuple[SearchMode, ...] = get_args(SearchMode)
-
-
-class UnknownModeError(QAError):
-    """A mode name that is not one of ``MODES``."""
 
 
 def check_mode(mode: str) -> SearchMode:

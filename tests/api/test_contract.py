@@ -252,7 +252,8 @@ def test_reads_require_the_token_when_one_is_configured(hashed_engine) -> None:
 
 def test_the_question_pattern_is_the_rule_clean_question_applies() -> None:
     from api.schemas import QUESTION_PATTERN
-    from qa.search.engine import QuestionError, clean_question
+    from qa.errors import QuestionError
+    from qa.search.engine import clean_question
 
     pattern = re.compile(QUESTION_PATTERN)
     for code in range(sys.maxunicode + 1):

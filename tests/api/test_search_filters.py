@@ -93,4 +93,5 @@ def test_openapi_documents_the_filters(http):
     assert schema["properties"]["document_ids"]["minItems"] == 1
     assert schema["properties"]["date_from"]["anyOf"][0]["format"] == "date"
     formats = schema["properties"]["formats"]["anyOf"][0]["items"]["enum"]
-    assert formats == ["pdf", "docx", "odt", "html", "md", "txt", "jsonl"]
+    assert formats == ["pdf", "docx", "odt", "html", "md", "txt", "epub", "pptx", "xlsx", "ods",
+                       "rtf", "eml", "jsonl"]

@@ -12,9 +12,8 @@ import logging
 import pytest
 from pydantic import ValidationError
 
-from qa.errors import QAError
-from qa.search.engine import UnknownDocumentError
-from qa.search.modes import MODES, UnknownModeError, check_mode
+from qa.errors import QAError, UnknownDocumentError, UnknownModeError
+from qa.search.modes import MODES, check_mode
 from qa.search.results import hit_json, result_json
 
 

@@ -13,9 +13,10 @@ import faiss
 import numpy as np
 import pytest
 
+from qa.errors import FilterError
 from qa.index.vectors import RowSelection, VectorIndex, make_vector_index
 from qa.ingest.documents import make_document
-from qa.search.filters import FORMATS, FilterError, FilterMasks, Filters, date_period
+from qa.search.filters import FORMATS, FilterMasks, Filters, date_period
 
 MODES = ("hybrid", "dense", "lexical")
 A = "003_c2aea3d9b67761fb"  # Seminarium i Almedalen 2015: says how many länsstyrelser there are
@@ -153,6 +154,14 @@ MUSEUM = ("Konstmuseet\n\nKonstmuseet visar samtida konst och har fri entré fö
           "18 år. Museet är stängt på måndagar.")
 PERMIT = ("Bygglov\n\nEn ansökan om bygglov för ett nytt enbostadshus kostar 24 000 kronor. "
           "Byggnadsnämnden beslutar inom tio veckor.")
+# One short document for each of the other formats a reader reads (dated in 2022, no metadata,
+# so that the date and metadata cases above keep their answers).
+BOOK = ("Ortens historia\n\nBoken berättar om hur järnvägen kom till orten år 1874.")
+SLIDES = ("Bild 1: Budget\n\nNämnden föreslår fler platser på särskilt boende.")
+SHEET = ("Budget\n\nVerksamhet | Budget 2025\n\nFörskola | 126500")
+CALC = ("Taxor\n\nTaxa | Belopp\n\nMaxtaxa förskola | 1688")
+LETTER = ("Riktlinje för distansarbete\n\nMedarbetare får arbeta hemifrån två dagar i veckan.")
+MAIL = ("Fråga om skolskjuts\n\nFrån: Åsa Öberg. Eleven har rätt till skolskjuts om vägen är lång.")
 
 # id → (text, format, date, metadata)
 DOCUMENTS = {
@@ -165,6 +174,12 @@ DOCUMENTS = {
     "snö": (SNOW, "txt", None, {"kommun": "Norrby", "vinter": True}),
     "bygglov": (PERMIT, "jsonl", "2022-02-14", {"kommun": "Exempelby", "version": 2.5}),
     "museum": (MUSEUM, "odt", "2022-08", {"kommun": "Exempelby"}),
+    "historia": (BOOK, "epub", "2022-01-10", {}),
+    "bildspel": (SLIDES, "pptx", "2022-02-01", {}),
+    "budget": (SHEET, "xlsx", "2022-03-01", {}),
+    "taxor": (CALC, "ods", "2022-04-01", {}),
+    "distans": (LETTER, "rtf", "2022-05-01", {}),
+    "brev": (MAIL, "eml", "2022-06-01", {}),
 }
 PARKING = "Vad kostar det att parkera på gatan i centrum?"
 

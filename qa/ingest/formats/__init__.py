@@ -36,6 +36,13 @@ SUFFIXES: dict[str, str] = {
     ".markdown": "md",
     ".txt": "txt",
     ".text": "txt",
+    ".epub": "epub",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".ods": "ods",
+    ".rtf": "rtf",
+    ".eml": "eml",
 }
 
 _MEDIA_TYPES: dict[str, str] = {
@@ -45,10 +52,17 @@ _MEDIA_TYPES: dict[str, str] = {
     "html": "text/html",
     "md": "text/markdown",
     "txt": "text/plain",
+    "epub": "application/epub+zip",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "rtf": "application/rtf",
+    "eml": "message/rfc822",
 }
 
 _READERS: dict[str, str] = {  # format → module of this package
     "pdf": "pdf", "docx": "docx", "odt": "odt", "html": "html", "md": "markdown", "txt": "text",
+    "epub": "epub", "pptx": "pptx", "xlsx": "xlsx", "ods": "ods", "rtf": "rtf", "eml": "eml",
 }
 
 _TEXT_FORMATS = ("txt", "md", "html")  # formats whose content is sniffed before reading
@@ -65,6 +79,12 @@ class ReadOptions:
     one seconds of OCR, whatever its text). ``ocr``:
     ``"auto"`` recognises pages without a text layer when Tesseract with ``ocr_language`` is
     installed, ``"off"`` never does; ``ocr_dpi`` is the resolution pages are rendered at.
+
+    Read through ``qa.ingest.sources`` (``read_files``), each file is converted in a worker
+    process (``qa.ingest.isolation``) that is stopped after ``max_seconds_per_file`` seconds
+    (plus ``ocr_seconds_per_page`` for each page it recognises, also Tesseract's limit per
+    page) or once it holds more than ``max_convert_memory_mb`` MiB; ``convert_workers`` files
+    are converted at once (0 = one per CPU).
     """
 
     max_bytes: int = 100 * 2**20
@@ -74,6 +94,10 @@ class ReadOptions:
     ocr: Literal["auto", "off"] = "auto"
     ocr_language: str = "swe"
     ocr_dpi: int = 300
+    max_seconds_per_file: float = 120.0
+    ocr_seconds_per_page: float = 120.0
+    max_convert_memory_mb: float = 2048.0
+    convert_workers: int = 0
 
 
 def format_of(path: Path) -> str | None:
@@ -135,7 +159,7 @@ def convert(path: Path, options: ReadOptions | None = None) -> Converted:
             converted = _convert_text(path, fmt, options)
         else:
             converted = _reader(fmt).read(path, options)
-    except Skip:
+    except (Skip, MemoryError):  # a MemoryError is no sign of a corrupt file
         raise
     except ImportError as exc:
         raise Skip("unreadable", _install_hint(fmt, exc)) from None
@@ -165,7 +189,9 @@ def _reader(fmt: str):
 
 
 _PACKAGES = {"pdf": "pypdfium2", "docx": "python-docx", "odt": "odfpy", "html": "trafilatura",
-             "md": "markdown-it-py", "txt": "charset-normalizer"}
+             "md": "markdown-it-py", "txt": "charset-normalizer",
+             "epub": "lxml", "pptx": "python-pptx", "xlsx": "openpyxl", "ods": "lxml",
+             "rtf": "striprtf", "eml": "trafilatura"}
 
 
 def _install_hint(fmt: str, exc: ImportError) -> str:

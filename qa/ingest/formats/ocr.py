@@ -47,15 +47,16 @@ def install_hint(language: str) -> str:
     return f"install tesseract-ocr and {packages}"
 
 
-def recognise(page, language: str, dpi: int) -> list[str]:
-    """The paragraphs Tesseract reads on a pypdfium2 page rendered at ``dpi``."""
+def recognise(page, language: str, dpi: int, timeout: float = PAGE_TIMEOUT_S) -> list[str]:
+    """The paragraphs Tesseract reads on a pypdfium2 page rendered at ``dpi``, within
+    ``timeout`` seconds."""
     import pytesseract
 
     image = page.render(scale=dpi / 72, grayscale=True).to_pil()
     try:
-        text = pytesseract.image_to_string(image, lang=language, timeout=PAGE_TIMEOUT_S)
+        text = pytesseract.image_to_string(image, lang=language, timeout=timeout)
     except RuntimeError as exc:  # pytesseract's timeout
-        raise OcrError(f"Tesseract did not finish within {PAGE_TIMEOUT_S} s") from exc
+        raise OcrError(f"Tesseract did not finish within {timeout:g} s") from exc
     except pytesseract.TesseractError as exc:
         raise OcrError(f"Tesseract failed ({' '.join(str(exc).split())[:120]})") from exc
     finally:

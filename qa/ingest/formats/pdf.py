@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa.ingest import isolation
 from qa.ingest.converted import BlockKind, Converted, Skip
 from qa.ingest.formats.bounded import BoundedAssembler
 from qa.ingest.formats.lines import join_lines
@@ -131,13 +132,17 @@ def _read_pages(pdf, options: ReadOptions) -> list[_Page]:
             pages.append(record)
         finally:
             page.close()
+    if scanned and options.ocr == "auto":
+        # Run in a worker (qa.ingest.isolation), the file's time budget grows by each page's.
+        isolation.more_time(len(scanned) * options.ocr_seconds_per_page)
     if scanned and options.ocr == "auto" and ocr.available(options.ocr_language):
         for done, index in enumerate(scanned, start=1):
             if done % OCR_PROGRESS_EVERY == 0:
                 logger.info("OCR: page %d of %d scanned pages", done, len(scanned))
             page = pdf[index]
             try:
-                pages[index].ocr = ocr.recognise(page, options.ocr_language, options.ocr_dpi)
+                pages[index].ocr = ocr.recognise(page, options.ocr_language, options.ocr_dpi,
+                                                 options.ocr_seconds_per_page)
             except ocr.OcrError as exc:
                 logger.warning("page %d: %s", index + 1, exc)
             finally:

@@ -48,18 +48,28 @@ def check_streams(path: Path, max_inflated_bytes: int) -> None:
 
 
 def _inflated_size(data: bytes, start: int, end: int, room: int) -> int:
-    """How far ``data[start:end]`` inflates, counting no further than just past ``room``."""
+    """How far ``data[start:end]`` inflates, counting no further than just past ``room``.
+
+    Ends on every input: at the end of the zlib stream (bytes after it, such as the line end
+    before ``endstream``, are ignored: once the inflater is at its end it takes no more input,
+    and they would stay in ``unconsumed_tail`` for ever), when a call makes no progress (no
+    output and no input taken), or when the input runs out.
+    """
     inflater = zlib.decompressobj()
     size = 0
     view = memoryview(data)[start:end]
     try:
         for offset in range(0, len(view), _CHUNK):
             pending = view[offset:offset + _CHUNK].tobytes()
-            while pending:
-                size += len(inflater.decompress(pending, _CHUNK))
+            while pending and not inflater.eof:
+                out = inflater.decompress(pending, _CHUNK)
+                size += len(out)
                 if size > room:
                     return size
-                pending = inflater.unconsumed_tail
+                tail = inflater.unconsumed_tail
+                if not out and len(tail) >= len(pending):
+                    break  # stuck: leave the stream to PDFium
+                pending = tail
             if inflater.eof:
                 break
     except zlib.error:

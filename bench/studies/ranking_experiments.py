@@ -18,9 +18,9 @@ Every variant is a setting of the real engine (``qa.search``: ``fusion``, ``prf_
 * the municipal set, ``qa/eval/testsets/kommun_sv.jsonl`` over ``qa/eval/testsets/kommun/``,
   is included when it exists (its tune half trains and selects, like the seeds').
 
-Writes ``bench/results/ranking_experiments.json`` and ``.md``.
+Writes ``bench/studies/results/ranking_experiments.json`` and ``.md``.
 
-    python -m bench.ranking_experiments [--quick] [--no-fit] [--family NAME ...]
+    python -m bench.studies.ranking_experiments [--quick] [--no-fit] [--family NAME ...]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from bench.common import (
     KOMMUN_CORPUS,
     KOMMUN_TESTSET,
     ROOT,
+    STUDY_RESULTS,
     SWEFAQ,
     TESTSET,
     bench_parser,
@@ -345,7 +346,7 @@ def learned_fusion(datasets: Sequence[DataSet], base_rows: dict[str, dict[str, l
                     oof_rows[name] += _run(ds, {"fusion": "learned", "fusion_weights": path}, queries)
     final = _fit(x, y, groups, chosen)
     about = {"fitted_on": {ds.name: sum(1 for n, _ in owners if n == ds.name) for ds in datasets},
-             **chosen, "written_by": "python -m bench.ranking_experiments"}
+             **chosen, "written_by": "python -m bench.studies.ranking_experiments"}
     weights_path = WEIGHTS if fit else Path(tempfile.mkdtemp()) / "fusion_weights.json"
     final.save(weights_path, about)
     out: dict[str, Any] = {"grid": grid, "chosen": chosen, "default_candidate_mrr": default_mrr,
@@ -591,8 +592,8 @@ def main() -> None:
                         "with only these")
     args = parser.parse_args()
     result = run(args.quick, fit=not args.no_fit, only=args.family)
-    write_result("ranking_experiments", result, args.quick)
-    path = results_dir(args.quick) / "ranking_experiments.md"
+    write_result("ranking_experiments", result, args.quick, STUDY_RESULTS)
+    path = results_dir(args.quick, STUDY_RESULTS) / "ranking_experiments.md"
     path.write_text(markdown(result) + "\n", encoding="utf-8")
     print(f"→ {path.relative_to(ROOT)}")
 

@@ -29,7 +29,7 @@ beside what the hardware does, in one process:
   target's budget: ``0.7 × C-engine p50 − the question path's own p50``, what would be
   left for tokenising, searching, highlighting and HTTP.
 
-    python -m bench.question_ceiling [--quick]
+    python -m bench.studies.question_ceiling [--quick]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ import numpy as np
 
 from bench.common import (
     BENCH_INDEX,
+    STUDY_RESULTS,
     OtherLoad,
     bench_parser,
     ensure_seeds_index,
@@ -222,7 +223,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "machine_busy_before": busy, "others_cpu_share": load.share, "summary": rows,
     }
     print_rows("fp32 question embedding against the issue's targets", rows)
-    write_result("question_ceiling", result, quick)
+    write_result("question_ceiling", result, quick, STUDY_RESULTS)
     return result
 
 

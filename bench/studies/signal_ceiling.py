@@ -27,9 +27,9 @@ project's own labelled questions (the seed and municipal sets, both halves):
   questions a logistic regression flags while flagging at most 5 % of the answerable
   ones, fitted on the questions it is scored on (the bound), and out of fold.
 
-Writes ``bench/results/signal_ceiling.json`` and ``.md``.
+Writes ``bench/studies/results/signal_ceiling.json`` and ``.md``.
 
-    python -m bench.signal_ceiling
+    python -m bench.studies.signal_ceiling
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import numpy as np
 
 from bench.common import (
     KOMMUN_TESTSET,
+    STUDY_RESULTS,
     TESTSET,
     bench_parser,
     ensure_kommun_index,
@@ -381,9 +382,9 @@ def run(quick: bool = False) -> dict[str, Any]:
               "abstention": {"questions": len(p.unanswerable),
                              "unanswerable": int(p.unanswerable.sum()),
                              "signal_auc": auc, "flagged_at_5_percent": abstention_bounds(p)}}
-    (results_dir(quick) / "signal_ceiling.md").write_text(markdown(result), encoding="utf-8")
+    (results_dir(quick, STUDY_RESULTS) / "signal_ceiling.md").write_text(markdown(result), encoding="utf-8")
     print(markdown(result))
-    write_result("signal_ceiling", result, quick)
+    write_result("signal_ceiling", result, quick, STUDY_RESULTS)
     return result
 
 

@@ -8,7 +8,7 @@ then runs 8 clients with never-seen questions for a fixed time (QPS). Reported:
 medians, the new/old ratios and each server's resident memory at the end. The
 earlier revision runs with the same virtualenv, so both use the same libraries.
 
-    python -m bench.versus_revision [--quick] [--rev REV]
+    python -m bench.studies.versus_revision [--quick] [--rev REV]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from bench.common import (
     ROOT,
     SCRATCH,
     SEEDS,
+    STUDY_RESULTS,
     HttpConnection,
     bench_parser,
     ensure_seeds_index,
@@ -121,7 +122,7 @@ def run(quick: bool = False, rev: str = BEFORE_LAYOUT) -> dict[str, Any]:
               "sequential_ms": {n: {"p50": round(v, 2)} for n, v in p50.items()},
               "qps": qps, "qps_median": med, "rss_mb": rss, "summary": rows}
     print_rows(f"This revision against {rev}, side by side", rows)
-    write_result("versus_revision", result, quick)
+    write_result("versus_revision", result, quick, STUDY_RESULTS)
     return result
 
 
