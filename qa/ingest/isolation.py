@@ -262,7 +262,7 @@ class Pool:
                     else:
                         worker.kill()
                     if on_done is not None:
-                        on_done(index, outcome)
+                        on_done(task, outcome)
         finally:
             with _ACTIVE_LOCK:
                 _ACTIVE.discard(self)
