@@ -411,6 +411,32 @@ def test_no_good_match_and_escaped_text(session):
     assert page.evaluate("window.__pwned") is None
 
 
+def test_card_marks_the_highlight_by_its_offsets_in_the_text(session):
+    """The API's ``text`` is the document's ``text[start:end]``: the card marks
+    ``text[a - start:b - start]`` for a highlight ``[a, b)``, counting code points (an emoji
+    before it is one character, as the service counts), and keeps the text's line breaks."""
+    page = session.open()
+    text = ("Priser 🏊\n\nEtt vuxenbad kostar   70 kronor.\nEtt årskort kostar 2 400 kronor."
+            "\n\n\n- Barn badar gratis.")
+    start = 1000
+    a = start + text.index("Ett årskort")
+    b = start + text.index("kronor.\n\n\n") + len("kronor.")
+    result = {"rank": 1, "score": 0.9, "similarity": 0.9, "relevance": 0.9, "passage_id": "s#0",
+              "document_id": "simhall", "title": "Simhallen", "section": "Priser", "date": None,
+              "text": text, "start": start, "end": start + len(text), "page": None,
+              "page_end": None, "highlights": [[a, b]]}
+    body = {"question": "q", "mode": "hybrid", "took_ms": 1.0, "no_good_match": False,
+            "filters": None, "generation": 1, "results": [result]}
+    page.route("**/api/search", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(body)))
+    turn = session.ask("Vad kostar ett årskort?")
+    card = turn.locator(".card").first
+    expect(card.locator(".answer-mark")).to_have_text("Ett årskort kostar 2 400 kronor.")
+    shown = card.locator(".passage").inner_text()
+    assert shown.split("\n") == ["Priser 🏊", "", "Ett vuxenbad kostar 70 kronor.",
+                                  "Ett årskort kostar 2 400 kronor.", "", "- Barn badar gratis."]
+
+
 def test_mobile_layout(mobile):
     page = mobile.open()
     assert no_horizontal_scroll(page) <= MOBILE["width"]
@@ -479,9 +505,8 @@ def test_keyboard_only(session):
 
 
 @pytest.fixture(scope="module")
-def documents_server(tmp_path_factory, hashed_settings, hashed_embedder, hashed_questions):
-    """A PDF and a DOCX made in the test, indexed and served by the real app (with the hashed
-    n-gram encoder, ``qa.embed.hashed``: pages, structure and originals are under test)."""
+def documents_server(tmp_path_factory, settings, embedder, questions):
+    """A PDF and a DOCX made in the test, indexed and served by the real app."""
     from api.app import create_app
     from qa.index.build import build_index
     from qa.index.snapshot import Snapshot
@@ -495,10 +520,9 @@ def documents_server(tmp_path_factory, hashed_settings, hashed_embedder, hashed_
     make_pdf(folder / "policy.pdf", POLICY, title="Parkeringspolicy")
     make_docx(folder / "taxa.docx", TAXA, title="Bygglovstaxa 2025")
     index_dir = tmp_path_factory.mktemp("page-index") / "docs"
-    settings, questions = hashed_settings, hashed_questions
-    build_index(read_corpus(folder).documents, hashed_embedder, settings, index_dir, progress=False)
-    snapshot = Snapshot.open(index_dir, settings, model_id=questions.model_id, dim=questions.dim)
-    with serve(create_app(SearchEngine(snapshot, questions, settings))) as url:
+    build_index(read_corpus(folder).documents, embedder, settings.index, index_dir, progress=False)
+    snapshot = Snapshot.open(index_dir, settings.index, model_id=questions.model_id, dim=questions.dim)
+    with serve(create_app(SearchEngine(snapshot, questions, settings.search), settings)) as url:
         yield url
 
 
