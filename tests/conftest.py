@@ -2,6 +2,14 @@
 
 Expensive objects are session-scoped: the model loads once and the seeds index
 is built once per test run (about 20 s on two cores).
+
+Tests that need files on disk rather than the model's vectors take the ``hashed_*``
+fixtures: the same settings with ``QA_MODEL=hashed-ngrams`` (``qa.embed.hashed``), a
+deterministic encoder computed in milliseconds. The tiers are marked here, by the fixtures a
+test uses (``pytest_collection_modifyitems``): ``model`` (the real model, directly or through
+the seeds index, engine, app or server), ``browser`` and ``cluster``; a test that loads the
+model by other means (a ``qa`` subprocess) is marked ``model`` by hand. ``make check`` runs
+``-m "not model and not browser and not cluster and not slow"``; ``make test`` runs all.
 """
 
 from __future__ import annotations
@@ -19,6 +27,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 
+# A test that uses one of these fixtures (directly or through another fixture) loads the model.
+MODEL_FIXTURES = frozenset({"embedder", "questions", "st_model", "seeds_index_dir", "engine", "app",
+                            "client", "live_server"})
+TIER_FIXTURES = {"model": MODEL_FIXTURES, "browser": frozenset({"browser"}),
+                 "cluster": frozenset({"ray_cluster"})}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the tiers of the fixtures it uses (see the module docstring)."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in TIER_FIXTURES.items():
+            if used & fixtures:
+                item.add_marker(marker)
+
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory):
@@ -29,6 +52,32 @@ def settings(tmp_path_factory: pytest.TempPathFactory):
     return Settings(index_dir=tmp_path_factory.mktemp("index") / "seeds", source=SEEDS,
                     examples_file=ROOT / "examples" / "seeds_sv.txt",
                     allowed_hosts=["localhost", "127.0.0.1", "::1", "testserver"])
+
+
+@pytest.fixture(scope="session")
+def hashed_settings(settings, tmp_path_factory: pytest.TempPathFactory):
+    """``settings`` with ``QA_MODEL=hashed-ngrams``: builds, questions and API writes without the
+    model (``qa.embed.hashed``); its own seeds index directory."""
+    from qa.embed.hashed import NAME
+
+    return settings.model_copy(update={"model": NAME,
+                                       "index_dir": tmp_path_factory.mktemp("hashed") / "seeds"})
+
+
+@pytest.fixture(scope="session")
+def hashed_embedder(hashed_settings):
+    """The build encoder of ``hashed_settings``: hashed character n-grams, no model."""
+    from qa.embed.build_encoder import open_build_encoder
+
+    return open_build_encoder(hashed_settings.embed)
+
+
+@pytest.fixture(scope="session")
+def hashed_questions(hashed_settings):
+    """The question encoder of ``hashed_settings``: hashed character n-grams, no model."""
+    from qa.embed.question_encoder import open_question_encoder
+
+    return open_question_encoder(hashed_settings.embed)
 
 
 @pytest.fixture(scope="session")
@@ -98,4 +147,33 @@ def client(app):
 def live_server(app) -> Iterator[str]:
     """The real app served by uvicorn on 127.0.0.1, for browser and HTTP-level tests."""
     with serve(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def hashed_seeds_index_dir(hashed_settings, hashed_embedder, seed_documents) -> Path:
+    """The seeds indexed with the hashed n-gram encoder (well under a second)."""
+    from qa.index.build import build_index
+
+    build_index(seed_documents, hashed_embedder, hashed_settings.index, hashed_settings.index.index_dir,
+                progress=False)
+    return hashed_settings.index.index_dir
+
+
+@pytest.fixture(scope="session")
+def hashed_engine(hashed_settings, hashed_questions, hashed_seeds_index_dir):
+    """The engine over ``hashed_seeds_index_dir``: the real engine, the hashed encoder."""
+    from qa.search.engine import SearchEngine
+
+    return SearchEngine.open(hashed_settings, str(hashed_seeds_index_dir),
+                             questions=hashed_questions)
+
+
+@pytest.fixture(scope="session")
+def hashed_live_server(hashed_engine) -> Iterator[str]:
+    """The real app over ``hashed_engine``, served by uvicorn on 127.0.0.1: for tests of the HTTP
+    contract that are not about what the model ranks."""
+    from api.app import create_app
+
+    with serve(create_app(hashed_engine)) as url:
         yield url

@@ -51,6 +51,7 @@ def jsonl_index(tmp_path_factory) -> Path:
     return index
 
 
+@pytest.mark.model  # `qa` processes with the real model (jsonl_index)
 def test_build_and_ask_a_jsonl_corpus(jsonl_index):
     proc = qa("ask", "Behöver jag bygglov för ett attefallshus?", "-k", "2", "--index",
               str(jsonl_index), "--json")
@@ -103,6 +104,7 @@ class Served:
         self.log = self.proc.communicate(timeout=30)[1]
 
 
+@pytest.mark.model  # `qa` processes with the real model (jsonl_index)
 def test_serve_answers_with_jsonl_ids(jsonl_index):
     with Served(jsonl_index) as base:
         r = httpx.post(f"{base}/api/search", json={"question": "Hur sorterar jag matavfall?", "k": 3})
@@ -115,6 +117,7 @@ READ_TOKEN = "las-9f1c7e2b44d0"
 ADMIN_TOKEN = "admin-5a8e3c61b7f2"
 
 
+@pytest.mark.model  # `qa` processes with the real model (jsonl_index)
 def test_serve_logs_one_json_access_line_per_request_and_never_a_token(jsonl_index):
     server = Served(jsonl_index, env={"QA_READ_TOKEN": READ_TOKEN, "QA_ADMIN_TOKEN": ADMIN_TOKEN})
     reader = {"Authorization": f"Bearer {READ_TOKEN}"}
@@ -149,6 +152,7 @@ def test_serve_logs_one_json_access_line_per_request_and_never_a_token(jsonl_ind
     assert "HTTP/1.1\"" not in server.log, "uvicorn's own access log is off (no doubled lines)"
 
 
+@pytest.mark.model  # `qa` processes with the real model (jsonl_index)
 def test_serve_without_access_log(jsonl_index):
     server = Served(jsonl_index, "--no-access-log")
     with server as base:
@@ -157,6 +161,7 @@ def test_serve_without_access_log(jsonl_index):
     assert "Uvicorn running" in server.log  # the log itself is there, only the access lines are not
 
 
+@pytest.mark.model  # `qa` processes with the real model (jsonl_index)
 def test_ask_json_is_the_api_search_body(jsonl_index):
     from api.schemas import SearchResponse
 
@@ -190,6 +195,7 @@ def test_logging_setup_touches_only_the_application_loggers():
             logger.setLevel(level)
 
 
+@pytest.mark.slow  # seven `qa` processes
 def test_errors_are_one_line(tmp_path):
     assert_clean_error(qa("build", "--source", str(tmp_path / "missing")), "no such file or folder")
     bad = tmp_path / "bad.jsonl"
@@ -205,6 +211,7 @@ def test_errors_are_one_line(tmp_path):
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
 
 
+@pytest.mark.model
 def test_model_command_prints_a_loadable_path():
     proc = qa("model")
     assert proc.returncode == 0, proc.stderr
@@ -212,6 +219,7 @@ def test_model_command_prints_a_loadable_path():
     assert (path / "modules.json").is_file() and (path / "tokenizer.json").is_file()
 
 
+@pytest.mark.model  # `qa` processes with the real model (jsonl_index)
 def test_serve_keeps_to_the_http_contract(jsonl_index):
     """What `qa serve` itself sets: no 'server' header; the localhost names and the bound
     address are the Host names answered, any other is refused."""

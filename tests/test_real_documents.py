@@ -20,6 +20,9 @@ from tests.ingest import make_files as mk
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The index is built by a `qa build` process with the real model, which no fixture marks.
+pytestmark = pytest.mark.model
+
 POLICY = [
     [("h1", "Parkeringspolicy för Exempelby kommun"),
      ("p", "Policyn beskriver hur kommunen styr parkeringen i tätorterna. Den antogs av "

@@ -54,10 +54,11 @@ def _changes(request: Request, engine: EngineDep) -> Changes:
     changes: Changes | None = getattr(request.app.state, "changes", None)
     if changes is None:
         settings: Settings = request.app.state.live.settings
-        from qa.embed.build_encoder import BuildEncoder
+        from qa.embed.build_encoder import open_build_encoder
+        from qa.index.plan import PassageEncoder
 
-        def encoder() -> BuildEncoder:
-            built = BuildEncoder(settings.embed)
+        def encoder() -> PassageEncoder:
+            built = open_build_encoder(settings.embed)
             built.load(sentences=settings.index.sentence_vectors)
             return built
 

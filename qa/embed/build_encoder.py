@@ -23,6 +23,7 @@ from qa.embed.build_runtimes import (
     vector_precision,
 )
 from qa.embed.encoder import TextEncoder, encode_in_length_order
+from qa.embed.hashed import HashedBuildEncoder, is_hashed
 from qa.embed.model_files import ModelFiles, read_model_files
 from qa.embed.tokenizer import TextTokenizer
 from qa.errors import ModelError
@@ -109,6 +110,14 @@ class BuildEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return encode_in_length_order(self.encoder(kind), [self.passage_prompt + t for t in texts],
                                       self.settings.batch_size, on_batch)
+
+
+def open_build_encoder(settings: EmbedSettings) -> BuildEncoder | HashedBuildEncoder:
+    """The configured model's build encoder (not loaded yet): ``BuildEncoder``, or for
+    ``QA_MODEL=hashed-ngrams`` the model-free one of ``qa.embed.hashed``."""
+    if is_hashed(settings):
+        return HashedBuildEncoder(settings)
+    return BuildEncoder(settings)
 
 
 def prepare(settings: EmbedSettings) -> ModelFiles:

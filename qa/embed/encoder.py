@@ -24,6 +24,25 @@ class TextEncoder(Protocol):
         ...
 
 
+class ModelFacts(Protocol):
+    """What a question encoder needs to know of its model (``ModelFiles``, ``HashedModel``)."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def query_prompt(self) -> str: ...
+
+
+class TokenCounter(Protocol):
+    """Counts the model tokens of texts as embedded (``TextTokenizer``, ``hashed.TokenCounts``)."""
+
+    def count(self, texts: Sequence[str]) -> list[int]: ...
+
+
 def encode_in_length_order(
     encoder: TextEncoder,
     texts: Sequence[str],

@@ -20,7 +20,7 @@ import json
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from qa.durable import write_file_atomically
 from qa.embed.model_files import ModelFiles
@@ -80,7 +80,7 @@ def _export_full(files: ModelFiles, target: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(files.location), device="cpu", local_files_only=True)
-    hf = model[0].auto_model.eval()
+    hf = cast(torch.nn.Module, model[0].auto_model).eval()
 
     class Pipeline(torch.nn.Module):
         def __init__(self) -> None:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embed.encoder import TextEncoder
+from qa.embed import hashed
+from qa.embed.encoder import ModelFacts, TextEncoder, TokenCounter
 from qa.embed.model_files import ModelFiles, read_model_files
 from qa.embed.question_batcher import QueryBatcher
 from qa.embed.tokenizer import TextTokenizer
@@ -69,8 +70,8 @@ class QuestionEncoder:
     ``bounded`` and for scheduling; without one, a question is not cut and costs 1.
     """
 
-    def __init__(self, files: ModelFiles, encoder: TextEncoder, runtime: str, cache_size: int,
-                 tokenizer: TextTokenizer | None = None, max_tokens: int = 512) -> None:
+    def __init__(self, files: ModelFacts, encoder: TextEncoder, runtime: str, cache_size: int,
+                 tokenizer: TokenCounter | None = None, max_tokens: int = 512) -> None:
         self.files = files
         self.model_id = files.model_id
         self.dim = files.dim
@@ -156,7 +157,13 @@ def _longest(cuts: list[int], fits: Callable[[int], bool], guess: float) -> int 
 
 
 def open_question_encoder(settings: EmbedSettings, files: ModelFiles | None = None) -> QuestionEncoder:
-    """The configured question path, loaded (see ``QA_QUERY_RUNTIME``)."""
+    """The configured question path, loaded (see ``QA_QUERY_RUNTIME``); for
+    ``QA_MODEL=hashed-ngrams`` the model-free encoder of ``qa.embed.hashed``."""
+    if files is None and hashed.is_hashed(settings):
+        model = hashed.hashed_model(settings)
+        return QuestionEncoder(model, hashed.HashedNgrams(model.dim), hashed.RUNTIME,
+                               settings.query_cache_size, hashed.TokenCounts(),
+                               min(settings.question_max_tokens, model.max_tokens))
     files = files or read_model_files(settings)
     chosen = settings.query_runtime
     bound = {"max_tokens": min(settings.question_max_tokens, files.max_tokens)}

@@ -193,8 +193,10 @@ def _pieces_proto(vocab: list[list[Any]], unk_id: int) -> bytes:
     Every piece is a normal one, special names included: the library's Unigram
     matches "<s>" typed in a text as the piece it is, and so must this model.
     """
-    from sentencepiece import sentencepiece_model_pb2 as pb
+    from sentencepiece import sentencepiece_model_pb2
 
+    # Generated protobuf classes are made at run time, so a type checker sees none of them.
+    pb: Any = sentencepiece_model_pb2
     proto = pb.ModelProto()
     proto.trainer_spec.model_type = pb.TrainerSpec.UNIGRAM
     proto.trainer_spec.vocab_size = len(vocab)

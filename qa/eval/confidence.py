@@ -82,7 +82,7 @@ def _bootstrap(values: np.ndarray) -> tuple[float, float]:
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def interval(values: Sequence[float]) -> Interval:
+def interval(values: Sequence[float] | np.ndarray) -> Interval:
     """The mean of per-question ``values`` with its 95 % percentile-bootstrap interval."""
     arr = np.asarray(values, dtype=np.float64)
     if len(arr) == 0:

@@ -23,13 +23,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa.embed.build_encoder import BuildEncoder
+from qa.embed.build_encoder import open_build_encoder
 from qa.embed.question_encoder import open_question_encoder
 from qa.errors import QAError
 from qa.eval.testset import EvalQuery, Target
 from qa.index.build import build_index
 from qa.index.manifest import FORMAT, read_manifest
-from qa.index.plan import build_key, corpus_fingerprint
+from qa.index.plan import PassageEncoder, build_key, corpus_fingerprint
 from qa.index.snapshot import Snapshot
 from qa.ingest.documents import Document, is_valid_id, make_document
 from qa.ingest.jsonl import jsonl_records
@@ -75,7 +75,9 @@ def load_swefaq(path: Path) -> Benchmark:
         right = answers[label]
         if not right.strip():
             raise QAError(f"{where}: the labelled answer is empty")
-        meta = rec.get("meta") if isinstance(rec.get("meta"), dict) else {}
+        meta = rec.get("meta")
+        if not isinstance(meta, dict):
+            meta = {}
         queries.append(EvalQuery(f"q{n:04d}", question.strip(), (Target(answer_id(right)),),
                                  kind=meta.get("source"), expected=right))
     if not queries:
@@ -147,7 +149,7 @@ def export_corpus(bench: Benchmark, path: Path) -> int:
     return len(bench.documents)
 
 
-def index_key(bench: Benchmark, embedder: BuildEncoder, settings: IndexSettings) -> str:
+def index_key(bench: Benchmark, embedder: PassageEncoder, settings: IndexSettings) -> str:
     """Corpus fingerprint plus everything that changes what ``build_index`` writes."""
     key = {
         "corpus": corpus_fingerprint(bench.documents),
@@ -171,7 +173,7 @@ def open_engine(bench: Benchmark, settings: Settings, index_dir: Path | None = N
                           "`qa eval --benchmark ... --export-corpus FILE` with `qa build --source FILE`, "
                           "or leave out --index")
     else:
-        embedder = BuildEncoder(settings.embed)
+        embedder = open_build_encoder(settings.embed)
         key = index_key(bench, embedder, settings.index)
         index_dir = settings.embed.cache_dir / "bench-indexes" / f"{bench.name}-{key}"
         try:

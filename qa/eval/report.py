@@ -193,7 +193,7 @@ def markdown(report: dict[str, Any], queries: dict[str, EvalQuery]) -> str:
 
 def _as_intervals(found: dict[str, dict[str, dict[str, float]]]
                   ) -> dict[str, dict[str, Interval]]:
-    return {col: {n: Interval(v["mean"], v["low"], v["high"], v["n"])
+    return {col: {n: Interval(v["mean"], v["low"], v["high"], int(v["n"]))
                   for n, v in per.items()} for col, per in found.items()}
 
 
@@ -267,9 +267,9 @@ def _unanswerable(report: dict[str, Any], modes: list[str], default: str) -> lis
     answerable = [r for r in report["per_question"] if r["answerable"]]
     if answerable:
         wrongly = sum(1 for r in answerable if r["no_good_match"][default])
-        sims = sorted(r["best_similarity"][default] for r in answerable)
+        best = sorted(r["best_similarity"][default] for r in answerable)
         lines += [f"For comparison, answerable questions: best similarity median "
-                  f"{sims[len(sims) // 2]:.3f}, minimum {sims[0]:.3f}; {wrongly} of {len(answerable)} "
+                  f"{best[len(best) // 2]:.3f}, minimum {best[0]:.3f}; {wrongly} of {len(answerable)} "
                   f"would be flagged \"no good match\" by `{default}`.", ""]
     return lines
 

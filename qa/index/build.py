@@ -29,7 +29,7 @@ from qa.index.originals import write_originals
 from qa.index.plan import PassageEncoder, Plan, Previous, corpus_fingerprint, make_plan
 from qa.index.sentences import write_sentence_vectors
 from qa.index.store import reanalyse, write_store
-from qa.index.vectors import kind_of, make_vector_index
+from qa.index.vectors import VectorIndexKind, kind_of, make_vector_index
 from qa.ingest.documents import Document
 from qa.settings import IndexSettings
 
@@ -217,7 +217,8 @@ def write_generation(plan: Plan, encoder: PassageEncoder, settings: IndexSetting
     return manifest
 
 
-def _manifest(plan: Plan, encoder: PassageEncoder, vector_index: str, number: int) -> Manifest:
+def _manifest(plan: Plan, encoder: PassageEncoder, vector_index: VectorIndexKind,
+              number: int) -> Manifest:
     key = plan.key
     return Manifest(
         format=FORMAT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import faiss
 import numpy as np
@@ -24,7 +25,10 @@ def make_vector_index(
     return index
 
 
-def kind_of(index: faiss.Index) -> str:
+VectorIndexKind = Literal["flat", "hnsw"]
+
+
+def kind_of(index: faiss.Index) -> VectorIndexKind:
     return "hnsw" if isinstance(index, faiss.IndexHNSW) else "flat"
 
 
@@ -94,13 +98,16 @@ class VectorIndex:
         if isinstance(self.index, faiss.IndexHNSW) and within.count > exact_max:
             share = within.count / max(len(self), 1)
             ef = int(min(max(self.ef_search, n) / share, len(self)))
-            params = faiss.SearchParametersHNSW(sel=within.selector, efSearch=max(ef, n))
+            # faiss's bundled stubs lack SearchParametersHNSW and the parameters' keywords.
+            params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
+                sel=within.selector, efSearch=max(ef, n))
             scores, rows = self.index.search(q, n, params=params)
             keep = rows[0] >= 0
             if keep.sum() == n:
                 return scores[0][keep], rows[0][keep]
         flat = (faiss.downcast_index(self.index.storage) if isinstance(self.index, faiss.IndexHNSW)
                 else self.index)
-        scores, rows = flat.search(q, n, params=faiss.SearchParameters(sel=within.selector))
+        scores, rows = flat.search(
+            q, n, params=faiss.SearchParameters(sel=within.selector))  # type: ignore[call-arg]
         keep = rows[0] >= 0
         return scores[0][keep], rows[0][keep]

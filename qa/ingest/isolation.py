@@ -142,7 +142,10 @@ def _worker_main(conn: Connection) -> None:
 # --- in the parent ------------------------------------------------------------------------
 
 
-def _context() -> multiprocessing.context.BaseContext:
+_Context = multiprocessing.context.SpawnContext | multiprocessing.context.ForkServerContext
+
+
+def _context() -> _Context:
     if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
@@ -151,7 +154,7 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 class _Worker:
-    def __init__(self, context: multiprocessing.context.BaseContext) -> None:
+    def __init__(self, context: _Context) -> None:
         self.conn, child = context.Pipe(duplex=True)
         self.process = context.Process(target=_worker_main, args=(child,), daemon=True,
                                        name="qa-convert")
@@ -246,16 +249,16 @@ class Pool:
                     if outcome is None:
                         continue
                     busy.remove(worker)
-                    index = worker.task
-                    assert index is not None
+                    task = worker.task
+                    assert task is not None
                     worker.task = None
-                    outcomes[index] = outcome
+                    outcomes[task] = outcome
                     if isinstance(outcome, Done) or outcome.reason == "error":
                         idle.append(worker)
                     else:
                         worker.kill()
                     if on_done is not None:
-                        on_done(index, outcome)
+                        on_done(task, outcome)
         finally:
             with _ACTIVE_LOCK:
                 _ACTIVE.discard(self)

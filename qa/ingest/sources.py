@@ -267,10 +267,11 @@ def read_files(files: Sequence[tuple[Path, str, str | None]], options: ReadOptio
             calls.append((convert_or_skip, (path, options)))
             at.append((i, doc_id))
             continue
-        reads[i] = SkippedFile(name, "invalid id", f"{doc_id!r}: over 200 characters or not a "
-                               "path of letters, digits, '.', '_' and '-'")
+        skipped = SkippedFile(name, "invalid id", f"{doc_id!r}: over 200 characters or not a "
+                              "path of letters, digits, '.', '_' and '-'")
+        reads[i] = skipped
         if on_read is not None:
-            on_read(i, reads[i])
+            on_read(i, skipped)
 
     def done(k: int, outcome: isolation.Outcome) -> None:
         i, doc_id = at[k]

@@ -34,6 +34,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,8 @@ class AbstentionModel:
             data = json.loads(path.read_text(encoding="utf-8"))
             if tuple(data.pop("features")) != FEATURES:
                 raise ValueError(f"its features are not {', '.join(FEATURES)}")
-            model = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+            values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+            model = cls(**values)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise QAError(f"{path}: not an abstention model written by `qa calibrate` ({exc})"
                           ) from None

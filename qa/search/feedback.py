@@ -10,7 +10,8 @@ use the question as asked. (Vector feedback, measured and not adopted, lives wit
 
 from __future__ import annotations
 
-from collections import Counter
+import heapq
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -33,7 +34,7 @@ def rm3_weights(question_terms: Sequence[str], feedback: Sequence[tuple[Sequence
         return {}
     total_own = sum(own.values())
     weights = {t: original_weight * n / total_own for t, n in own.items()}
-    relevance: Counter[str] = Counter()
+    relevance: defaultdict[str, float] = defaultdict(float)
     mass = sum(max(s, 0.0) for _, s in feedback)
     for passage_terms, score in feedback:
         if not passage_terms or score <= 0 or mass <= 0:
@@ -41,7 +42,7 @@ def rm3_weights(question_terms: Sequence[str], feedback: Sequence[tuple[Sequence
         counts = Counter(passage_terms)
         for t, n in counts.items():
             relevance[t] += (score / mass) * n / len(passage_terms)
-    best = relevance.most_common(terms)
+    best = heapq.nlargest(terms, relevance.items(), key=lambda item: item[1])  # as most_common
     spread = sum(v for _, v in best)
     if spread <= 0 or original_weight >= 1:
         return weights

@@ -5,6 +5,8 @@ every method of its path, every response carries the security headers, unknown `
 names are refused, CORS is off unless configured, and ``server`` is not announced. The
 OpenAPI document states the limits the service checks (patterns checked here against the code
 that enforces them). The property-based run of the whole schema is ``test_schema_fuzzing``.
+The server holds the seeds indexed with the hashed n-gram encoder (``qa.embed.hashed``): no
+question here is about ranking.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ Q = "Vad är tillitsbaserad styrning?"
 
 
 @pytest.fixture(scope="module")
-def doc_id(live_server) -> str:
-    return httpx.get(f"{live_server}/api/documents").json()["documents"][0]["id"]
+def doc_id(hashed_live_server) -> str:
+    return httpx.get(f"{hashed_live_server}/api/documents").json()["documents"][0]["id"]
 
 
 def _post(base: str, content: bytes) -> httpx.Response:
@@ -39,49 +41,49 @@ def _post(base: str, content: bytes) -> httpx.Response:
     (b'{"question": "Hej"} trailing', "trailing characters"),
     (b'{"question": "\\ud800"}', "not valid JSON"),  # a lone surrogate
 ])
-def test_malformed_bodies_are_422_with_the_reason(live_server, content, why) -> None:
-    res = _post(live_server, content)
+def test_malformed_bodies_are_422_with_the_reason(hashed_live_server, content, why) -> None:
+    res = _post(hashed_live_server, content)
     assert res.status_code == 422, res.text
     assert why in res.json()["detail"]
 
 
-def test_the_question_length_is_counted_as_sent(live_server, settings) -> None:
-    limit = settings.limits.max_question_chars
-    exact = httpx.post(live_server + SEARCH, json={"question": "x" * limit}, timeout=60)
+def test_the_question_length_is_counted_as_sent(hashed_live_server, hashed_settings) -> None:
+    limit = hashed_settings.limits.max_question_chars
+    exact = httpx.post(hashed_live_server + SEARCH, json={"question": "x" * limit}, timeout=60)
     assert exact.status_code == 200, exact.text
-    padded = httpx.post(live_server + SEARCH, json={"question": " " + "x" * limit}, timeout=60)
+    padded = httpx.post(hashed_live_server + SEARCH, json={"question": " " + "x" * limit}, timeout=60)
     assert padded.status_code == 422 and "too long" in padded.json()["detail"]
 
 
 @pytest.mark.parametrize(("k", "status"), [(27.0, 200), (1e1, 200), (27.5, 422), (True, 422),
                                            ("3", 422), (1e20, 422)])
-def test_k_is_an_integer_as_json_schema_counts_them(live_server, k, status) -> None:
-    res = httpx.post(live_server + SEARCH, json={"question": Q, "k": k}, timeout=60)
+def test_k_is_an_integer_as_json_schema_counts_them(hashed_live_server, k, status) -> None:
+    res = httpx.post(hashed_live_server + SEARCH, json={"question": Q, "k": k}, timeout=60)
     assert res.status_code == status, res.text
     if status == 200:
         assert len(res.json()["results"]) == int(k)
 
 
-def test_head_works_where_get_does(live_server, doc_id) -> None:
+def test_head_works_where_get_does(hashed_live_server, doc_id) -> None:
     for path in ("/", "/health", "/api/documents", f"/api/documents/{doc_id}",
                  f"/api/documents/{doc_id}/original", "/api/examples", "/openapi.json", "/docs",
                  "/redoc", "/static/app.js", "/docs/assets/swagger-ui.css"):
-        got = httpx.get(live_server + path, timeout=60)
-        head = httpx.head(live_server + path, timeout=60)
+        got = httpx.get(hashed_live_server + path, timeout=60)
+        head = httpx.head(hashed_live_server + path, timeout=60)
         assert got.status_code == head.status_code == 200, path
         assert head.content == b"", path
         assert head.headers["content-type"] == got.headers["content-type"], path
         assert head.headers["content-length"] == str(len(got.content)), path
-    assert httpx.head(f"{live_server}/api/documents/finns-inte").status_code == 404
+    assert httpx.head(f"{hashed_live_server}/api/documents/finns-inte").status_code == 404
 
 
-def test_a_405_names_every_method_of_its_path(live_server) -> None:
+def test_a_405_names_every_method_of_its_path(hashed_live_server) -> None:
     for method, path, allow in (("PATCH", "/api/documents", "GET, HEAD, POST"),
                                 ("OPTIONS", "/api/documents", "GET, HEAD, POST"),
                                 ("GET", SEARCH, "POST"), ("HEAD", SEARCH, "POST"),
                                 ("POST", "/health", "GET, HEAD"),
                                 ("PATCH", "/api/documents/a/b", "DELETE, GET, HEAD, PUT")):
-        res = httpx.request(method, live_server + path)
+        res = httpx.request(method, hashed_live_server + path)
         assert res.status_code == 405, (method, path)
         assert res.headers["allow"] == allow, (method, path)
 
@@ -90,17 +92,17 @@ def _script_src(policy: str) -> str:
     return next(p for p in policy.split(";") if p.strip().startswith("script-src"))
 
 
-def test_every_response_carries_the_security_headers(live_server, doc_id) -> None:
+def test_every_response_carries_the_security_headers(hashed_live_server, doc_id) -> None:
     responses = {
-        "page": httpx.get(live_server + "/"),
-        "api": httpx.get(live_server + "/health"),
-        "422": httpx.post(live_server + SEARCH, json={"question": ""}),
-        "404": httpx.get(live_server + "/nope"),
-        "405": httpx.get(live_server + SEARCH),
-        "400": httpx.get(live_server + "/health", headers={"host": "evil.example"}),
-        "static": httpx.get(live_server + "/static/app.js"),
-        "docs": httpx.get(live_server + "/docs"),
-        "original": httpx.get(f"{live_server}/api/documents/{doc_id}/original"),
+        "page": httpx.get(hashed_live_server + "/"),
+        "api": httpx.get(hashed_live_server + "/health"),
+        "422": httpx.post(hashed_live_server + SEARCH, json={"question": ""}),
+        "404": httpx.get(hashed_live_server + "/nope"),
+        "405": httpx.get(hashed_live_server + SEARCH),
+        "400": httpx.get(hashed_live_server + "/health", headers={"host": "evil.example"}),
+        "static": httpx.get(hashed_live_server + "/static/app.js"),
+        "docs": httpx.get(hashed_live_server + "/docs"),
+        "original": httpx.get(f"{hashed_live_server}/api/documents/{doc_id}/original"),
     }
     for name, res in responses.items():
         h = res.headers
@@ -117,28 +119,28 @@ def test_every_response_carries_the_security_headers(live_server, doc_id) -> Non
     assert "'unsafe-inline'" not in responses["page"].headers["content-security-policy"]
 
 
-def test_only_the_allowed_host_names_are_answered(live_server) -> None:
-    port = live_server.rsplit(":", 1)[1]
+def test_only_the_allowed_host_names_are_answered(hashed_live_server) -> None:
+    port = hashed_live_server.rsplit(":", 1)[1]
     for host in ("127.0.0.1", f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}",
                  f"LOCALHOST:{port}"):
-        assert httpx.get(live_server + "/health", headers={"host": host}).status_code == 200, host
+        assert httpx.get(hashed_live_server + "/health", headers={"host": host}).status_code == 200, host
     for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.nip.io", "localhost.evil",
                  "", "local host", "[::2]"):
-        res = httpx.get(live_server + "/health", headers={"host": host})
+        res = httpx.get(hashed_live_server + "/health", headers={"host": host})
         assert res.status_code == 400, host
         assert "QA_ALLOWED_HOSTS" in res.json()["detail"]
 
 
-def test_the_address_bound_is_an_allowed_host(engine, settings) -> None:
+def test_the_address_bound_is_an_allowed_host(hashed_engine, hashed_settings) -> None:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from qa.search.engine import SearchEngine
 
     for bound, allowed in (("192.0.2.7", True), ("0.0.0.0", False), ("::", False)):
-        bound_to = settings.model_copy(update={"host": bound})
-        client = TestClient(create_app(SearchEngine(engine.index, engine.questions, bound_to.search),
-                                       bound_to))
+        bound_to = hashed_settings.model_copy(update={"host": bound})
+        client = TestClient(create_app(SearchEngine(hashed_engine.index, hashed_engine.questions,
+                                                    bound_to.search), bound_to))
         res = client.get("/health", headers={"host": "192.0.2.7:8000"})
         assert (res.status_code == 200) == allowed, bound
 
@@ -155,19 +157,21 @@ def test_allowed_host_patterns() -> None:
     assert AllowedHosts(None, ["*"]).allows("anything.example")  # type: ignore[arg-type]
 
 
-def test_cors_is_off_by_default_and_configurable(live_server, engine, settings) -> None:
+def test_cors_is_off_by_default_and_configurable(hashed_live_server, hashed_engine,
+                                                  hashed_settings) -> None:
     from api.app import create_app
     from qa.search.engine import SearchEngine
 
     origin = {"origin": "https://intranet.example"}
-    plain = httpx.get(live_server + "/health", headers=origin)
+    plain = httpx.get(hashed_live_server + "/health", headers=origin)
     assert "access-control-allow-origin" not in plain.headers
     preflight = {**origin, "access-control-request-method": "POST",
                  "access-control-request-headers": "content-type"}
-    assert httpx.options(live_server + SEARCH, headers=preflight).status_code == 405
+    assert httpx.options(hashed_live_server + SEARCH, headers=preflight).status_code == 405
 
-    cors = settings.model_copy(update={"cors_origins": ["https://intranet.example"]})
-    with serve(create_app(SearchEngine(engine.index, engine.questions, cors.search), cors)) as url:
+    cors = hashed_settings.model_copy(update={"cors_origins": ["https://intranet.example"]})
+    with serve(create_app(SearchEngine(hashed_engine.index, hashed_engine.questions, cors.search),
+                          cors)) as url:
         ok = httpx.options(url + SEARCH, headers=preflight)
         assert ok.status_code == 200
         assert ok.headers["access-control-allow-origin"] == "https://intranet.example"
@@ -192,11 +196,11 @@ def test_settings_take_lists_comma_separated_or_as_json(monkeypatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def spec(live_server) -> dict:
-    return httpx.get(live_server + "/openapi.json").json()
+def spec(hashed_live_server) -> dict:
+    return httpx.get(hashed_live_server + "/openapi.json").json()
 
 
-def test_every_operation_documents_its_errors_and_has_examples(spec, settings) -> None:
+def test_every_operation_documents_its_errors_and_has_examples(spec, hashed_settings) -> None:
     schemas = spec["components"]["schemas"]
 
     def has_example(obj: object) -> bool:
@@ -222,7 +226,7 @@ def test_every_operation_documents_its_errors_and_has_examples(spec, settings) -
                 assert "422" in errors, where
     assert "HTTPValidationError" not in schemas  # FastAPI's list-shaped 422 is never answered
     question = schemas["SearchRequest"]["properties"]["question"]
-    assert question["maxLength"] == settings.limits.max_question_chars and question["minLength"] == 1
+    assert question["maxLength"] == hashed_settings.limits.max_question_chars and question["minLength"] == 1
     k = schemas["SearchRequest"]["properties"]["k"]
     assert (k["type"], k["minimum"], k["maximum"]) == ("integer", 1, 50)
 
@@ -236,14 +240,15 @@ def test_only_the_writes_require_a_token_while_reads_are_open(spec) -> None:
             assert (op.get("security") == [{"bearer": []}]) == writes, (method, path)
 
 
-def test_reads_require_the_token_when_one_is_configured(engine, settings) -> None:
+def test_reads_require_the_token_when_one_is_configured(hashed_engine, hashed_settings) -> None:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from qa.search.engine import SearchEngine
 
-    guarded = settings.model_copy(update={"read_token": "las"})
-    app = create_app(SearchEngine(engine.index, engine.questions, guarded.search), guarded)
+    guarded = hashed_settings.model_copy(update={"read_token": "las"})
+    app = create_app(SearchEngine(hashed_engine.index, hashed_engine.questions, guarded.search),
+                     guarded)
     spec = TestClient(app).get("/openapi.json").json()
     assert spec["paths"]["/api/search"]["post"]["security"] == [{"bearer": []}]
     assert "security" not in spec["paths"]["/health"]["get"]

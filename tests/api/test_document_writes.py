@@ -2,7 +2,8 @@
 
 A small index is built for this module and served by uvicorn on 127.0.0.1; the files are real
 PDF and DOCX files made in the test. No restart happens between a write and the questions
-that check it.
+that check it. The encoder is the hashed n-gram one (``qa.embed.hashed``): the writes, the
+generations they publish and what is served are under test, not the model's vectors.
 """
 
 from __future__ import annotations
@@ -48,19 +49,19 @@ def _engine(settings, questions, index_dir, **update):
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory, settings, embedder):
+def index_dir(tmp_path_factory, hashed_settings, hashed_embedder):
     from qa.index.build import build_index
 
     folder = tmp_path_factory.mktemp("writes") / "index"
-    build_index(BASE_DOCS, embedder, settings.index, folder, progress=False)
+    build_index(BASE_DOCS, hashed_embedder, hashed_settings.index, folder, progress=False)
     return folder
 
 
 @pytest.fixture(scope="module")
-def server(index_dir, settings, questions):
+def server(index_dir, hashed_settings, hashed_questions):
     from api.app import create_app
 
-    engine = _engine(settings, questions, index_dir, admin_token=ADMIN, max_request_mb=0.5)
+    engine = _engine(hashed_settings, hashed_questions, index_dir, admin_token=ADMIN, max_request_mb=0.5)
     with serve(create_app(engine)) as url:
         yield url
 
@@ -192,10 +193,10 @@ def test_oversized_requests_are_413(server) -> None:
     assert httpx.get(f"{server}/health").status_code == 200
 
 
-def test_writing_is_off_without_an_admin_token(index_dir, settings, questions) -> None:
+def test_writing_is_off_without_an_admin_token(index_dir, hashed_settings, hashed_questions) -> None:
     from api.app import create_app
 
-    engine = _engine(settings, questions, index_dir, admin_token=None)
+    engine = _engine(hashed_settings, hashed_questions, index_dir, admin_token=None)
     with serve(create_app(engine)) as url:
         res = httpx.delete(f"{url}/api/documents/kommun", headers=AUTH)
         check = httpx.get(f"{url}/api/admin", headers=AUTH)
@@ -203,10 +204,10 @@ def test_writing_is_off_without_an_admin_token(index_dir, settings, questions) -
     assert check.status_code == 403
 
 
-def test_a_read_token_closes_reading(index_dir, settings, questions) -> None:
+def test_a_read_token_closes_reading(index_dir, hashed_settings, hashed_questions) -> None:
     from api.app import create_app
 
-    engine = _engine(settings, questions, index_dir, read_token=READER, admin_token=ADMIN)
+    engine = _engine(hashed_settings, hashed_questions, index_dir, read_token=READER, admin_token=ADMIN)
     with serve(create_app(engine)) as url:
         question = {"question": "Vem beslutar om budgeten?"}
         assert httpx.post(f"{url}/api/search", json=question, timeout=60).status_code == 401

@@ -1,7 +1,9 @@
 """A living index: newer generations are served without a restart, each request sees one whole.
 
-Real model, real indexes, real builds (in this process and by the ``qa build`` command), the
-real app served by uvicorn on 127.0.0.1 (``tests.live.serve``) with its watcher running.
+Real indexes, real builds (in this process and by the ``qa build`` command), the real app served
+by uvicorn on 127.0.0.1 (``tests.live.serve``) with its watcher running; the encoder is the
+hashed n-gram one (``qa.embed.hashed``, ``QA_MODEL=hashed-ngrams`` for ``qa build``): what is
+tested is which generation is served, not the model's vectors.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from qa.embed.hashed import NAME as HASHED
 from qa.index import generations
 from qa.index.build import build_index, stage
 from qa.index.manifest import read_manifest
@@ -57,19 +60,19 @@ def wait_for(check: Callable[[], Any], what: str, seconds: float = 120) -> Any:
 
 
 def test_refresh_swaps_in_the_new_generation_and_old_ones_go_once_unused(
-        settings, embedder, questions, tmp_path):
+        hashed_settings, hashed_embedder, hashed_questions, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index([KOMMUN, REGION], embedder, settings.index, index_dir, progress=False)
-    live = live_engine(index_dir, questions, settings)
+    build_index([KOMMUN, REGION], hashed_embedder, hashed_settings.index, index_dir, progress=False)
+    live = live_engine(index_dir, hashed_questions, hashed_settings)
     first = live.current()
     assert live.refresh() is False, "nothing new: no swap"
     assert live.current() is first
 
-    build_index([SKOLA], embedder, settings.index, index_dir, add=True, progress=False)
+    build_index([SKOLA], hashed_embedder, hashed_settings.index, index_dir, add=True, progress=False)
     assert live.refresh() is True
     second = live.current()
     assert second is not first and live.generation == second.health().generation == 2
-    assert second.questions is first.questions is questions, "the model is never loaded again"
+    assert second.questions is first.questions is hashed_questions, "the model is never loaded again"
     assert second.health().built_at == read_manifest(index_dir).built_at
     assert second.health().documents == 3 and second.document("skola").text == SKOLA.text
     hits = second.search("Är grundskolan obligatorisk?", 1).hits
@@ -79,8 +82,8 @@ def test_refresh_swaps_in_the_new_generation_and_old_ones_go_once_unused(
     assert first.search("Är grundskolan obligatorisk?", 3).hits[0].passage.document_id != "skola"
     del second
 
-    build_index([make_document("skola", "Skolan\n\nGymnasiet är frivilligt.")], embedder,
-                settings.index, index_dir, add=True, progress=False)
+    build_index([make_document("skola", "Skolan\n\nGymnasiet är frivilligt.")], hashed_embedder,
+                hashed_settings.index, index_dir, add=True, progress=False)
     assert live.refresh() is True and live.generation == 3
     assert on_disk(index_dir) == [1, 2, 3], "generation 1 is still used by a request"
     assert first.document_text("kommun") == KOMMUN.text
@@ -91,14 +94,15 @@ def test_refresh_swaps_in_the_new_generation_and_old_ones_go_once_unused(
     live.close()
 
 
-def test_an_idle_keep_alive_connection_holds_no_generation(settings, embedder, questions, tmp_path):
+def test_an_idle_keep_alive_connection_holds_no_generation(
+        hashed_settings, hashed_embedder, hashed_questions, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index([KOMMUN], embedder, settings.index, index_dir, progress=False)
-    live = live_engine(index_dir, questions, settings, reload_seconds=0)
+    build_index([KOMMUN], hashed_embedder, hashed_settings.index, index_dir, progress=False)
+    live = live_engine(index_dir, hashed_questions, hashed_settings, reload_seconds=0)
     with serve(create_app(live)) as url, httpx.Client(base_url=url, timeout=30) as client:
         assert client.get("/api/documents/kommun").status_code == 200  # then the connection idles
         for documents in ([KOMMUN, REGION], [KOMMUN, REGION, SKOLA]):
-            build_index(documents, embedder, settings.index, index_dir, progress=False)
+            build_index(documents, hashed_embedder, hashed_settings.index, index_dir, progress=False)
             assert live.refresh() is True
         gc.collect()
         assert live.prune() is True and on_disk(index_dir) == [2, 3]
@@ -107,17 +111,17 @@ def test_an_idle_keep_alive_connection_holds_no_generation(settings, embedder, q
 
 
 def _qa_build_add(source: Path, index_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QA_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "QA_THREADS": "1", "HF_HUB_OFFLINE": "1", "QA_MODEL": HASHED}
     return subprocess.run([sys.executable, "-m", "qa.cli", "build", "--source", str(source),
                            "--index", str(index_dir), "--add", "--no-progress"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_a_qa_build_into_the_served_directory_is_served_without_restart(
-        settings, embedder, questions, tmp_path):
+        hashed_settings, hashed_embedder, hashed_questions, tmp_path):
     index_dir = tmp_path / "served"
-    build_index([KOMMUN, REGION], embedder, settings.index, index_dir, progress=False)
-    live = live_engine(index_dir, questions, settings)
+    build_index([KOMMUN, REGION], hashed_embedder, hashed_settings.index, index_dir, progress=False)
+    live = live_engine(index_dir, hashed_questions, hashed_settings)
     added = make_document("bibliotek", "Biblioteket\n\nStadsbiblioteket har öppet till klockan "
                           "nio på torsdagar och lånar ut elsparkcyklar.")
     source = tmp_path / "added.jsonl"
@@ -148,16 +152,16 @@ def test_a_qa_build_into_the_served_directory_is_served_without_restart(
 
 
 def test_a_damaged_newer_generation_is_skipped_and_the_old_one_keeps_serving(
-        settings, embedder, questions, tmp_path, caplog):
+        hashed_settings, hashed_embedder, hashed_questions, tmp_path, caplog):
     index_dir = tmp_path / "idx"
-    build_index([KOMMUN, REGION], embedder, settings.index, index_dir, progress=False)
-    live = live_engine(index_dir, questions, settings)
+    build_index([KOMMUN, REGION], hashed_embedder, hashed_settings.index, index_dir, progress=False)
+    live = live_engine(index_dir, hashed_questions, hashed_settings)
     question = {"question": "Vem ansvarar för sjukvården?", "k": 2}
     with serve(create_app(live)) as url, httpx.Client(base_url=url, timeout=30) as client, \
             caplog.at_level(logging.ERROR, logger="qa.search.live"):
         # A generation published whole, whose passage store is then damaged on disk.
         with generations.build_lock(index_dir, timeout=60):
-            staged = stage([KOMMUN, REGION, SKOLA], embedder, settings.index, index_dir)
+            staged = stage([KOMMUN, REGION, SKOLA], hashed_embedder, hashed_settings.index, index_dir)
             (staged.path / "passages.sqlite").write_bytes(b"this is not a database")
             generations.publish(index_dir, staged.path)
         assert live.refresh() is False
@@ -172,7 +176,8 @@ def test_a_damaged_newer_generation_is_skipped_and_the_old_one_keeps_serving(
         assert len(failures) == 1, "logged once, not on every tick"
         assert "still serving generation 1" in failures[0].getMessage()
 
-        build_index([KOMMUN, REGION, SKOLA], embedder, settings.index, index_dir, progress=False)
+        build_index([KOMMUN, REGION, SKOLA], hashed_embedder,
+                    hashed_settings.index, index_dir, progress=False)
         health = wait_for(lambda: (h := client.get("/health").json())["generation"] == 3 and h,
                           "the repaired index is served")
         assert health["documents"] == 3
@@ -219,14 +224,15 @@ def consistent(corpora: dict[int, dict[str, str]], found: Callable[[dict[str, st
     return {g for g, corpus in corpora.items() if found(corpus)}
 
 
+@pytest.mark.slow  # 8 clients through 10 builds
 def test_clients_see_one_generation_whole_while_builds_publish_and_the_server_swaps(
-        settings, embedder, questions, tmp_path):
+        hashed_settings, hashed_embedder, hashed_questions, tmp_path):
     index_dir = tmp_path / "idx"
     base = [KOMMUN, REGION, marker(1)]
-    build_index(base, embedder, settings.index, index_dir, progress=False)
+    build_index(base, hashed_embedder, hashed_settings.index, index_dir, progress=False)
     published = {1: {d.id: d.text for d in base}}  # generation number -> documents
     known = threading.Lock()
-    live = live_engine(index_dir, questions, settings)
+    live = live_engine(index_dir, hashed_questions, hashed_settings)
     failures: list[str] = []
     seen: list[set[int]] = [set() for _ in range(CLIENTS)]
     done = [0]
@@ -298,7 +304,7 @@ def test_clients_see_one_generation_whole_while_builds_publish_and_the_server_sw
                 # Known before it can be served, so a client never meets an unknown generation.
                 with known:
                     published[g] = {**published[g - 1], **{d.id: d.text for d in change(g)}}
-                report = build_index(change(g), embedder, settings.index, index_dir, add=True,
+                report = build_index(change(g), hashed_embedder, hashed_settings.index, index_dir, add=True,
                                      progress=False)
                 assert report.generation == g
                 if g % 2:  # as the write endpoints do; else the watcher finds it

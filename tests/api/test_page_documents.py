@@ -4,7 +4,8 @@ deletion, at 1280 and 390 px: headless Debian Chromium through Playwright.
 A small collection of real files (PDF, Word, OpenDocument, a web page, Markdown and text, made
 by ``tests/ingest/make_files.py``) is indexed in the test and served by the real app over a
 socket, with an admin token. Uploads and deletions go through the real write API and the
-server swaps in each new index generation while it runs. Screenshots go to
+server swaps in each new index generation while it runs. The encoder is the hashed n-gram one
+(``qa.embed.hashed``): the page is under test, not the model's ranking. Screenshots go to
 ``tests/artifacts/``.
 """
 
@@ -71,7 +72,7 @@ def _engine(settings, questions, index_dir: Path, **update):
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory, settings, embedder) -> Path:
+def index_dir(tmp_path_factory, hashed_settings, hashed_embedder) -> Path:
     from qa.index.build import build_index
     from qa.ingest.sources import read_corpus
 
@@ -79,15 +80,15 @@ def index_dir(tmp_path_factory, settings, embedder) -> Path:
     corpus = read_corpus(folder)
     assert not corpus.skipped, corpus.skipped
     index_dir = tmp_path_factory.mktemp("panel-index") / "index"
-    build_index(corpus.documents, embedder, settings.index, index_dir, progress=False)
+    build_index(corpus.documents, hashed_embedder, hashed_settings.index, index_dir, progress=False)
     return index_dir
 
 
 @pytest.fixture(scope="module")
-def server(index_dir, settings, questions):
+def server(index_dir, hashed_settings, hashed_questions):
     from api.app import create_app
 
-    with serve(create_app(_engine(settings, questions, index_dir, admin_token=ADMIN,
+    with serve(create_app(_engine(hashed_settings, hashed_questions, index_dir, admin_token=ADMIN,
                                   examples_file=None))) as url:
         yield url
 
@@ -292,10 +293,10 @@ def test_upload_ask_and_delete_with_the_admin_key(view, tmp_path):
     assert page.evaluate("sessionStorage.getItem('svqa.adminKey')") is None
 
 
-def test_writing_off_and_a_read_key(browser, index_dir, settings, questions):
+def test_writing_off_and_a_read_key(browser, index_dir, hashed_settings, hashed_questions):
     from api.app import create_app
 
-    closed = create_app(_engine(settings, questions, index_dir, admin_token=None,
+    closed = create_app(_engine(hashed_settings, hashed_questions, index_dir, admin_token=None,
                                 read_token=READER))
     with serve(closed) as url:
         s = Session(browser, url, DESKTOP)

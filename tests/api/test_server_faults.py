@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from qa.embed.hashed import NAME as HASHED
 from qa.ingest.documents import make_document
 from tests.live import free_port, wait_until_healthy
 
@@ -82,8 +83,10 @@ class Server:
     def __init__(self, index_dir: Path, spec: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # The hashed n-gram encoder (qa.embed.hashed): the files a kill leaves are under test,
+        # not the model's vectors, and a server restarts in a second instead of loading it.
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_ADMIN_TOKEN": ADMIN,
-               "QA_ACCESS_LOG": "false", "QA_RELOAD_SECONDS": "0"}
+               "QA_ACCESS_LOG": "false", "QA_RELOAD_SECONDS": "0", "QA_MODEL": HASHED}
         self.proc = subprocess.Popen(
             [sys.executable, "-c", ARMED_SERVE, spec, "serve", "--index", str(index_dir),
              "--port", str(self.port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -164,12 +167,12 @@ KILLS = [
 
 
 def test_a_server_killed_during_uploads_and_swaps_restarts_on_the_last_complete_generation(
-        settings, embedder, tmp_path):
+        hashed_settings, hashed_embedder, tmp_path):
     from qa.index.build import build_index
 
     index_dir = tmp_path / "index"
-    build_index([make_document("bas", "Bas\n\nKommunen har fritidsgårdar.")], embedder, settings.index,
-                index_dir, progress=False)
+    build_index([make_document("bas", "Bas\n\nKommunen har fritidsgårdar.")], hashed_embedder,
+                hashed_settings.index, index_dir, progress=False)
     expected = {"bas"}
     server = Server(index_dir, KILLS[0][0])
     for n, (spec, published) in enumerate(KILLS, start=1):

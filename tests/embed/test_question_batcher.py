@@ -1,35 +1,58 @@
 """The question batcher: concurrent questions share one engine call, each gets its own vector.
 
 The batcher only routes texts to a batch function, so a stand-in function is
-used here; the real engine behind it is exercised by the API and index tests.
+used here; the real engine behind it is exercised by the API and index tests. The order of the
+batches is made certain by holding the worker's first call (``Recorder.gate``) until every
+later question is queued, never by sleeping.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
 
 from qa.embed.question_batcher import QueryBatcher
 
+WAIT = 10.0  # seconds any one step may take before the test fails
+
 
 class Recorder:
-    def __init__(self, delay: float = 0.05, fail_on: str | None = None) -> None:
+    """A batch function that records its calls. A call returns once ``gate`` is open (it is,
+    unless a test closes it to keep the worker busy) and after the call's simulated cost:
+    ``delay``, or ``delays`` of its first text."""
+
+    def __init__(self, delay: float = 0.0, fail_on: str | None = None,
+                 delays: dict[str, float] | None = None) -> None:
         self.calls: list[list[str]] = []
         self.delay = delay
+        self.delays = delays or {}
         self.fail_on = fail_on
         self.active = 0
         self.max_active = 0
+        self.started = threading.Event()  # set when the first call begins
+        self.gate = threading.Event()
+        self.gate.set()
         self._lock = threading.Lock()
+
+    def hold(self) -> None:
+        """Keep the next call from returning until ``release``."""
+        self.gate.clear()
+
+    def release(self) -> None:
+        self.gate.set()
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             self.calls.append(list(texts))
             self.active += 1
             self.max_active = max(self.max_active, self.active)
-        time.sleep(self.delay)
+        self.started.set()
+        assert self.gate.wait(WAIT), "the test never released the worker"
+        time.sleep(self.delays.get(texts[0], self.delay))  # the batch's cost, not a synchronisation
         with self._lock:
             self.active -= 1
         if self.fail_on in texts:
@@ -41,6 +64,22 @@ def expected(text: str) -> list[float]:
     return [float(len(text)), float(sum(map(ord, text)))]
 
 
+def busy(batcher: QueryBatcher, recorder: Recorder, text: str, cost: int = 1) -> Future:
+    """Submit ``text`` and return once the worker is embedding it, held there (``release``)."""
+    recorder.hold()
+    future = batcher.submit(text, cost)
+    assert recorder.started.wait(WAIT), "the worker did not take the first question"
+    return future
+
+
+def queued(batcher: QueryBatcher, n: int) -> None:
+    """Wait until ``n`` questions wait for the worker."""
+    deadline = time.monotonic() + WAIT
+    while batcher.waiting() < n:
+        assert time.monotonic() < deadline, f"{batcher.waiting()} of {n} questions queued"
+        time.sleep(0.005)  # polling: the outcome is decided by the count, not the time
+
+
 def test_lone_question_is_embedded_directly():
     rec = Recorder(delay=0)
     batcher = QueryBatcher(rec)
@@ -49,7 +88,7 @@ def test_lone_question_is_embedded_directly():
 
 
 def test_concurrent_questions_are_batched_and_answered_correctly():
-    rec = Recorder()
+    rec = Recorder(delay=0.01)
     batcher = QueryBatcher(rec, max_batch=32)
     texts = [f"fråga {i}" * (i + 1) for i in range(16)]
     results: dict[str, list[float]] = {}
@@ -57,11 +96,17 @@ def test_concurrent_questions_are_batched_and_answered_correctly():
     def ask(t: str) -> None:
         results[t] = batcher.embed(t).tolist()
 
+    first = busy(batcher, rec, "först")
     threads = [threading.Thread(target=ask, args=(t,)) for t in texts]
     for th in threads:
         th.start()
+    queued(batcher, len(texts))  # all wait while the worker is busy: they must be batched
+    rec.release()
     for th in threads:
-        th.join(timeout=10)
+        th.join(timeout=WAIT)
+    assert first.result(timeout=WAIT).tolist() == expected("först")
+    texts.append("först")
+    results["först"] = expected("först")
     assert results == {t: expected(t) for t in texts}
     assert len(rec.calls) < len(texts), "waiting questions were batched"
     assert rec.max_active == 1, "the engine is never called twice at once"
@@ -78,13 +123,13 @@ def test_a_failure_reaches_every_caller_in_the_batch_and_the_batcher_recovers():
 
 def test_a_cancelled_question_is_skipped_and_the_worker_keeps_going():
     """A caller that went away (an HTTP client that hung up) must not stop the embedding thread."""
-    recorder = Recorder(delay=0.2)
+    recorder = Recorder()
     batcher = QueryBatcher(recorder)
-    first = batcher.submit("först")  # occupies the worker
-    time.sleep(0.05)
+    first = busy(batcher, recorder, "först")
     gone = batcher.submit("borta")
     assert gone.cancel()
     kept = batcher.submit("kvar")
+    recorder.release()
     assert first.result(timeout=5).shape == kept.result(timeout=5).shape
     assert all("borta" not in call for call in recorder.calls)
     assert batcher.embed("igen") is not None
@@ -93,13 +138,13 @@ def test_a_cancelled_question_is_skipped_and_the_worker_keeps_going():
 def test_a_cheap_question_goes_before_expensive_ones_that_came_earlier():
     """Fair scheduling: a short question waits only for the batch under way, not for the long
     ones queued before it; long ones go in batches within the budget, and all are answered."""
-    recorder = Recorder(delay=0.2)
+    recorder = Recorder()
     batcher = QueryBatcher(recorder, budget=256, alone=32)
-    first = batcher.submit("först", cost=60)  # occupies the worker
-    time.sleep(0.05)
+    first = busy(batcher, recorder, "först", cost=60)
     long = [batcher.submit(f"lång {i}", cost=60) for i in range(4)]
     medium = [batcher.submit(f"medel {i}", cost=30) for i in range(4)]
     short = [batcher.submit(f"kort {i}", cost=10) for i in range(3)]
+    recorder.release()
     for future in (first, *short, *medium, *long):
         assert future.result(timeout=10) is not None
     assert recorder.calls[0] == ["först"]
@@ -109,11 +154,11 @@ def test_a_cheap_question_goes_before_expensive_ones_that_came_earlier():
 
 
 def test_a_batch_keeps_within_its_padded_budget():
-    recorder = Recorder(delay=0.2)
+    recorder = Recorder()
     batcher = QueryBatcher(recorder, budget=100)
-    first = batcher.submit("först", cost=5)  # occupies the worker
-    time.sleep(0.05)
+    first = busy(batcher, recorder, "först", cost=5)
     futures = [batcher.submit(f"fråga {i}", cost=20 + i) for i in range(10)]
+    recorder.release()
     for future in (first, *futures):
         assert future.result(timeout=10) is not None
     for call in recorder.calls[1:]:
@@ -121,12 +166,12 @@ def test_a_batch_keeps_within_its_padded_budget():
 
 
 def test_an_expensive_question_is_not_starved_by_a_stream_of_cheap_ones():
-    recorder = Recorder(delay=0.05)
+    recorder = Recorder()
     batcher = QueryBatcher(recorder, max_batch=1, patience=3)
-    batcher.submit("först", cost=5)  # occupies the worker
-    time.sleep(0.01)
+    busy(batcher, recorder, "först", cost=5)
     long = batcher.submit("lång", cost=60)
     cheap = [batcher.submit(f"kort {i}", cost=5) for i in range(10)]
+    recorder.release()
     assert long.result(timeout=10) is not None
     for future in cheap:
         future.result(timeout=10)
@@ -137,12 +182,14 @@ def test_an_expensive_question_is_not_starved_by_a_stream_of_cheap_ones():
 def test_after_a_short_question_the_worker_waits_a_little_for_the_next_short_one():
     """A client asking short questions back to back sends its next one just after its answer;
     the long question already waiting must not start in that gap (anticipation)."""
-    recorder = Recorder(delay=0.8)  # a long question's time sets the anticipation: 0.2 s
+    # The first long question's time sets the anticipation: a quarter of it, 0.5 s, which is
+    # what the same client has to send its next short question in.
+    recorder = Recorder(delays={"lång 0": 2.0})
     batcher = QueryBatcher(recorder, alone=32, max_anticipation=1.0)
-    first_long = batcher.submit("lång 0", cost=60)
-    time.sleep(0.05)
+    first_long = busy(batcher, recorder, "lång 0", cost=60)
     short = batcher.submit("kort 1", cost=10)
     second_long = batcher.submit("lång 1", cost=60)
+    recorder.release()
     short.result(timeout=10)
     again = batcher.submit("kort 2", cost=10)  # the same client's next question, at once
     for future in (first_long, again, second_long):

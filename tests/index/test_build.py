@@ -1,5 +1,9 @@
 """The index directory: round trip, reuse of unchanged embeddings, atomic builds, model checks.
 
+Built with the hashed n-gram encoder (``qa.embed.hashed``): what is tested is which vectors the
+build computes, stores and reuses, not the model's (the seeds index of ``tests/conftest.py`` and
+the search tests build with the real model).
+
 The lifecycle (generations, the pointer, the lock, crashes at each system call) is tested in
 ``test_index_lifecycle.py``.
 """
@@ -24,19 +28,20 @@ DOCS = [
 ]
 
 
-def test_round_trip(settings, embedder, questions, tmp_path):
+def test_round_trip(hashed_settings, hashed_embedder, hashed_questions, tmp_path):
     target = tmp_path / "idx"
-    report = build_index(DOCS, embedder, settings.index, target, progress=False)
+    report = build_index(DOCS, hashed_embedder, hashed_settings.index, target, progress=False)
     assert (report.documents, report.embedded, report.reused) == (2, report.passages, 0)
     manifest = read_manifest(target)
-    assert manifest.model == embedder.model_id and manifest.dim == embedder.dim
+    assert manifest.model == hashed_embedder.model_id and manifest.dim == hashed_embedder.dim
     assert manifest.passages == report.passages and manifest.documents == 2
     assert manifest.corpus_fingerprint and manifest.built_at
     assert manifest.generation == report.generation == 1
-    index = Snapshot.open(target, settings.index, model_id=embedder.model_id, dim=embedder.dim)
+    index = Snapshot.open(target,
+                          hashed_settings.index, model_id=hashed_embedder.model_id, dim=hashed_embedder.dim)
     assert index.generation == 1 and index.manifest == manifest
     assert len(index.store) == len(index.vectors) == report.passages
-    q = questions.embed("Vem ansvarar för sjukvården?")
+    q = hashed_questions.embed("Vem ansvarar för sjukvården?")
     _, rows = index.vectors.search(q, 1)
     assert index.store.passages[rows[0]].document_id == "region"
     doc = index.document("kommun")
@@ -47,21 +52,22 @@ def test_round_trip(settings, embedder, questions, tmp_path):
     assert np.allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-4)
 
 
-def test_rebuild_reuses_unchanged_documents(settings, embedder, tmp_path):
+def test_rebuild_reuses_unchanged_documents(hashed_settings, hashed_embedder, tmp_path):
     target = tmp_path / "idx"
-    build_index(DOCS, embedder, settings.index, target, progress=False)
+    build_index(DOCS, hashed_embedder, hashed_settings.index, target, progress=False)
     added = make_document("skola", "Skolan\n\nGrundskolan är obligatorisk för alla barn i Sverige.")
-    report = build_index([*DOCS, added], embedder, settings.index, target, progress=False)
+    report = build_index([*DOCS, added], hashed_embedder, hashed_settings.index, target, progress=False)
     assert report.reused == 2 and report.embedded == report.passages - 2
-    index = Snapshot.open(target, settings.index)
-    fresh = embedder.embed_passages([p.embedding_text(False)
+    index = Snapshot.open(target, hashed_settings.index)
+    fresh = hashed_embedder.embed_passages([p.embedding_text(hashed_settings.embed_context)
                                      for p in index.store.passages])
     assert np.allclose(np.asarray(index.embeddings), fresh, atol=1e-4)
 
 
-def test_interrupted_build_leaves_previous_index_intact(settings, embedder, tmp_path, monkeypatch):
+def test_interrupted_build_leaves_previous_index_intact(
+        hashed_settings, hashed_embedder, tmp_path, monkeypatch):
     target = tmp_path / "idx"
-    build_index(DOCS, embedder, settings.index, target, progress=False)
+    build_index(DOCS, hashed_embedder, hashed_settings.index, target, progress=False)
     before = read_manifest(target)
 
     def interrupted(*_a, **_k):
@@ -70,41 +76,43 @@ def test_interrupted_build_leaves_previous_index_intact(settings, embedder, tmp_
     monkeypatch.setattr("qa.index.build.LexicalIndex.build", interrupted)
     changed = [make_document("kommun", "Helt ny text om kommunen och dess nämnder."), DOCS[1]]
     with pytest.raises(KeyboardInterrupt):
-        build_index(changed, embedder, settings.index, target, progress=False)
+        build_index(changed, hashed_embedder, hashed_settings.index, target, progress=False)
     assert read_manifest(target) == before
-    assert Snapshot.open(target, settings.index).document("kommun").text == DOCS[0].text
+    assert Snapshot.open(target, hashed_settings.index).document("kommun").text == DOCS[0].text
     assert [p.name for p in tmp_path.iterdir()] == ["idx"], "nothing is written beside the index"
     assert [p.name for p in (target / "generations").iterdir()] == ["000001"], "no staging is left"
     monkeypatch.undo()
-    build_index(changed, embedder, settings.index, target, progress=False)
-    assert Snapshot.open(target, settings.index).document("kommun").text == changed[0].text
+    build_index(changed, hashed_embedder, hashed_settings.index, target, progress=False)
+    assert Snapshot.open(target, hashed_settings.index).document("kommun").text == changed[0].text
 
 
-def test_opening_with_another_model_is_a_clear_error(settings, embedder, tmp_path):
+def test_opening_with_another_model_is_a_clear_error(hashed_settings, hashed_embedder, tmp_path):
     target = tmp_path / "idx"
-    build_index(DOCS, embedder, settings.index, target, progress=False)
+    build_index(DOCS, hashed_embedder, hashed_settings.index, target, progress=False)
     path = current(target).files.manifest
     manifest = json.loads(path.read_text())
     manifest["model"] = "some/other-model"
     path.write_text(json.dumps(manifest))
     with pytest.raises(IndexLoadError, match="built with model 'some/other-model'"):
-        Snapshot.open(target, settings.index, model_id=embedder.model_id, dim=embedder.dim)
+        Snapshot.open(target,
+                      hashed_settings.index, model_id=hashed_embedder.model_id, dim=hashed_embedder.dim)
 
 
-def test_missing_index_is_a_clear_error(settings, embedder, tmp_path):
+def test_missing_index_is_a_clear_error(hashed_settings, hashed_embedder, tmp_path):
     with pytest.raises(IndexLoadError, match="no index at"):
-        Snapshot.open(tmp_path / "nothing", settings.index)
+        Snapshot.open(tmp_path / "nothing", hashed_settings.index)
 
 
-def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(settings, embedder, tmp_path):
+def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(
+        hashed_settings, hashed_embedder, tmp_path):
     from qa.ingest.passages import collapse
 
-    small = settings.model_copy(update={"passage_max_tokens": 64, "passage_overlap_tokens": 24,
+    small = hashed_settings.model_copy(update={"passage_max_tokens": 64, "passage_overlap_tokens": 24,
                                         "whole_document_tokens": 0})
     text = "Styrning\n\n" + " ".join(
         f"Nämnd nummer {i} ansvarar för en egen del av den kommunala verksamheten i år." for i in range(12))
     logged: list[str] = []
-    build_index([make_document("lang", text)], embedder, small.index, tmp_path / "idx", progress=False,
+    build_index([make_document("lang", text)], hashed_embedder, small, tmp_path / "idx", progress=False,
                 log=logged.append)
     stored = Snapshot.open(tmp_path / "idx", small.index).sentences
     assert stored is not None
@@ -113,13 +121,13 @@ def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(settings, em
     assert len(offsets) > 2 and len(distinct) < len(spans), "the passages overlap"
     assert f", {len(distinct)} sentences and" in logged[0]
     # Every occurrence of a span carries that sentence's own vector.
-    fresh = dict(zip(sorted(distinct), embedder.embed_passages(
+    fresh = dict(zip(sorted(distinct), hashed_embedder.embed_passages(
         [collapse(text[a:b]) for a, b in sorted(distinct)], kind="sentence"), strict=True))
     for row, (a, b) in enumerate(spans.tolist()):
         assert (sentences[row] @ fresh[(a, b)]) >= 0.9999
 
 
-def test_each_sentence_is_also_embedded_in_context_once(settings, embedder, tmp_path):
+def test_each_sentence_is_also_embedded_in_context_once(hashed_settings, hashed_embedder, tmp_path):
     """Sentences of a passage of several get a second vector: the passage's title and section,
     the sentence before and the sentence (``Passage.sentence_in_context``); a passage of one
     sentence has nothing to choose between, so its sentence vector stands in."""
@@ -129,9 +137,10 @@ def test_each_sentence_is_also_embedded_in_context_once(settings, embedder, tmp_
             "Gunnel Gustavsson är projektledare. Ansökan lämnas senast den 15 april.")
     docs = [make_document("skjuts", text), make_document("kort", "En enda mening om taxan.")]
     logged: list[str] = []
-    build_index(docs, embedder, settings.index, tmp_path / "idx", progress=False, log=logged.append)
+    build_index(docs, hashed_embedder,
+                hashed_settings.index, tmp_path / "idx", progress=False, log=logged.append)
     assert read_manifest(tmp_path / "idx").sentence_contexts
-    index = Snapshot.open(tmp_path / "idx", settings.index)
+    index = Snapshot.open(tmp_path / "idx", hashed_settings.index)
     stored = index.sentences
     assert stored is not None and stored.contexts is not None
     assert stored.contexts.shape == stored.vectors.shape
@@ -145,7 +154,7 @@ def test_each_sentence_is_also_embedded_in_context_once(settings, embedder, tmp_
             single += 1
             continue
         several += len(found)
-        expected = embedder.embed_passages(
+        expected = hashed_embedder.embed_passages(
             [p.sentence_in_context(s, found[i - 1] if i else "") for i, s in enumerate(found)],
             kind="sentence")
         assert np.all(np.sum(stored.contexts[a:b] * expected, axis=1) >= 0.9999)
@@ -154,15 +163,15 @@ def test_each_sentence_is_also_embedded_in_context_once(settings, embedder, tmp_
     assert f"and {several} sentences in context" in logged[0]
 
 
-def test_an_index_without_contexts_gains_them_reusing_every_other_vector(settings, embedder,
+def test_an_index_without_contexts_gains_them_reusing_every_other_vector(hashed_settings, hashed_embedder,
                                                                           tmp_path, caplog):
     text = "Styrning\n\nNämnden beslutar om taxan. Den gäller från januari. Den ses över varje år."
     docs = [*DOCS, make_document("taxa", text)]
-    bare = settings.model_copy(update={"sentence_contexts": False})
-    build_index(docs, embedder, bare.index, tmp_path / "idx", progress=False)
+    bare = hashed_settings.model_copy(update={"sentence_contexts": False})
+    build_index(docs, hashed_embedder, bare, tmp_path / "idx", progress=False)
     assert not read_manifest(tmp_path / "idx").sentence_contexts
     with caplog.at_level("WARNING", logger="qa.index.snapshot"):
-        before = Snapshot.open(tmp_path / "idx", settings.index)
+        before = Snapshot.open(tmp_path / "idx", hashed_settings.index)
     assert "built without sentences in context" in caplog.text  # served so, it says what to run
     assert before.sentences is not None and before.sentences.contexts is None
     assert not before.path.joinpath("sentence_contexts.npy").exists()
@@ -172,12 +181,12 @@ def test_an_index_without_contexts_gains_them_reusing_every_other_vector(setting
     before.close()
 
     logged: list[str] = []
-    report = build_index(docs, embedder, settings.index, tmp_path / "idx", progress=False,
+    report = build_index(docs, hashed_embedder, hashed_settings.index, tmp_path / "idx", progress=False,
                          log=logged.append)
     assert (report.embedded, report.reused) == (0, report.passages)
     assert f"embedding 0 passages, 0 sentences and {in_context} sentences in context" in logged[0]
     caplog.clear()
-    after = Snapshot.open(tmp_path / "idx", settings.index)
+    after = Snapshot.open(tmp_path / "idx", hashed_settings.index)
     assert after.sentences is not None and after.sentences.contexts is not None
     assert "without sentences in context" not in caplog.text
     assert np.array_equal(np.asarray(after.embeddings), vectors)
@@ -185,23 +194,26 @@ def test_an_index_without_contexts_gains_them_reusing_every_other_vector(setting
     after.close()
     # Now that they are there, they are reused like the rest.
     logged.clear()
-    build_index(docs, embedder, settings.index, tmp_path / "idx", progress=False, log=logged.append)
+    build_index(docs, hashed_embedder,
+                hashed_settings.index, tmp_path / "idx", progress=False, log=logged.append)
     assert not any(m.startswith("embedding ") for m in logged)
 
 
-def test_without_a_terminal_progress_is_logged_as_lines(settings, embedder, tmp_path, monkeypatch):
+def test_without_a_terminal_progress_is_logged_as_lines(
+        hashed_settings, hashed_embedder, tmp_path, monkeypatch):
     import qa.index.build
 
     monkeypatch.setattr(qa.index.build, "_PROGRESS_SECONDS", 0.0)
     logged: list[str] = []
-    build_index(DOCS, embedder, settings.index, tmp_path / "idx", progress=False, log=logged.append)
+    build_index(DOCS, hashed_embedder,
+                hashed_settings.index, tmp_path / "idx", progress=False, log=logged.append)
     lines = [m for m in logged if m.startswith("embedded ")]
     assert lines and lines[-1].endswith("(100 %)")
     done, total = lines[-1].split()[1].split("/")
     assert done == total
 
 
-def test_add_keeps_structure_pages_and_originals_of_converted_documents(settings, embedder,
+def test_add_keeps_structure_pages_and_originals_of_converted_documents(hashed_settings, hashed_embedder,
                                                                         tmp_path):
     from qa.index.layout import GenerationFiles
     from qa.ingest.sources import read_corpus
@@ -213,13 +225,14 @@ def test_add_keeps_structure_pages_and_originals_of_converted_documents(settings
               "kommunens gator och torg i centrum.")], [("h2", "Avgifter"), ("p", "I zon A "
               "kostar det 25 kronor per timme att parkera.")]])
     index_dir = tmp_path / "idx"
-    build_index(read_corpus(folder).documents, embedder, settings.index, index_dir, progress=False)
-    first = Snapshot.open(index_dir, settings.index)
+    build_index(read_corpus(folder).documents, hashed_embedder,
+                hashed_settings.index, index_dir, progress=False)
+    first = Snapshot.open(index_dir, hashed_settings.index)
     before = first.document("policy")
     pages_before = [(p.page, p.section) for p in first.store.passages]
-    build_index([DOCS[0]], embedder, settings.index, index_dir, add=True, progress=False)
+    build_index([DOCS[0]], hashed_embedder, hashed_settings.index, index_dir, add=True, progress=False)
 
-    after = Snapshot.open(index_dir, settings.index)
+    after = Snapshot.open(index_dir, hashed_settings.index)
     assert after.generation == first.generation + 1
     kept = after.document("policy")
     assert (kept.format, kept.blocks, kept.pages, kept.original) == (

@@ -1,7 +1,8 @@
 """The index lifecycle: generations, one pointer, one lock; crashes at every system call.
 
-Real builds with the real model; the publish step runs in a child process that kills itself
-with SIGKILL at its N-th file-system call, for every N until the step completes.
+Real builds with the hashed n-gram encoder (``qa.embed.hashed``: the files are under test, not the
+model's vectors); the publish step runs in a child process that kills itself with SIGKILL at its
+N-th file-system call, for every N until the step completes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from qa.embed.hashed import NAME as HASHED
 from qa.errors import IndexLoadError, QAError
 from qa.index import generations
 from qa.index.build import build_index, stage
@@ -71,9 +73,9 @@ def corpus(documents: list[Document]) -> dict[str, str]:
     return {d.id: d.text for d in documents}
 
 
-def published_corpus(index_dir: Path, settings) -> dict[str, str]:
+def published_corpus(index_dir: Path, hashed_settings) -> dict[str, str]:
     """The documents of the published generation, after checking it is whole and consistent."""
-    with Snapshot.open(index_dir, settings.index) as snapshot:
+    with Snapshot.open(index_dir, hashed_settings.index) as snapshot:
         texts = snapshot.document_texts()
         assert snapshot.manifest.documents == len(texts)
         assert snapshot.manifest.corpus_fingerprint == corpus_fingerprint(snapshot.reload_documents())
@@ -98,12 +100,13 @@ def tree_state(root: Path) -> dict[str, tuple[int, int, int]]:
     return state
 
 
+@pytest.mark.slow  # a child process per system call of publishing: tens of seconds
 def test_a_kill_at_any_system_call_of_publishing_leaves_the_old_or_the_new_index(
-        settings, embedder, tmp_path):
+        hashed_settings, hashed_embedder, tmp_path):
     base = tmp_path / "base"
-    build_index(OLDEST, embedder, settings.index, base, progress=False)
-    build_index(OLD, embedder, settings.index, base, progress=False)
-    staged = stage(NEW, embedder, settings.index, base).path
+    build_index(OLDEST, hashed_embedder, hashed_settings.index, base, progress=False)
+    build_index(OLD, hashed_embedder, hashed_settings.index, base, progress=False)
+    staged = stage(NEW, hashed_embedder, hashed_settings.index, base).path
     assert staged.parent == base / "generations" and not staged.name.isdigit()
 
     seen: list[str] = []
@@ -117,12 +120,12 @@ def test_a_kill_at_any_system_call_of_publishing_leaves_the_old_or_the_new_index
         finished = child.returncode == 0
         assert finished or child.returncode == -signal.SIGKILL, child.stderr
 
-        found = published_corpus(index_dir, settings)
+        found = published_corpus(index_dir, hashed_settings)
         assert found in (corpus(OLD), corpus(NEW)), "never a mix, never no index"
         seen.append("new" if found == corpus(NEW) else "old")
 
-        build_index(NEW, embedder, settings.index, index_dir, progress=False)
-        assert published_corpus(index_dir, settings) == corpus(NEW)
+        build_index(NEW, hashed_embedder, hashed_settings.index, index_dir, progress=False)
+        assert published_corpus(index_dir, hashed_settings) == corpus(NEW)
         assert_clean(index_dir)
         shutil.rmtree(index_dir)
         if finished:
@@ -135,9 +138,9 @@ def test_a_kill_at_any_system_call_of_publishing_leaves_the_old_or_the_new_index
     assert seen.count("old") >= 3 and seen.count("new") >= 3, seen
 
 
-def test_opening_never_writes(settings, embedder, tmp_path):
+def test_opening_never_writes(hashed_settings, hashed_embedder, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index(OLD, embedder, settings.index, index_dir, progress=False)
+    build_index(OLD, hashed_embedder, hashed_settings.index, index_dir, progress=False)
     # What a killed build leaves behind stays until the next build; readers leave it alone.
     (index_dir / "generations" / ".staging-000009").mkdir()
     (index_dir / "generations" / ".staging-000009" / "passages.sqlite").write_bytes(b"half")
@@ -145,17 +148,19 @@ def test_opening_never_writes(settings, embedder, tmp_path):
     before = tree_state(index_dir)
 
     read_manifest(index_dir)
-    Snapshot.open(index_dir, settings.index, model_id=embedder.model_id, dim=embedder.dim).close()
-    assert published_corpus(index_dir, settings) == corpus(OLD)
+    Snapshot.open(index_dir, hashed_settings.index, model_id=hashed_embedder.model_id,
+                  dim=hashed_embedder.dim).close()
+    assert published_corpus(index_dir, hashed_settings) == corpus(OLD)
     assert tree_state(index_dir) == before
 
-    build_index(OLD, embedder, settings.index, index_dir, progress=False)
+    build_index(OLD, hashed_embedder, hashed_settings.index, index_dir, progress=False)
     assert_clean(index_dir)
 
 
-def test_a_flat_index_directory_still_opens_and_the_next_builds_convert_it(settings, embedder, tmp_path):
+def test_a_flat_index_directory_still_opens_and_the_next_builds_convert_it(
+        hashed_settings, hashed_embedder, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index(OLD, embedder, settings.index, index_dir, progress=False)
+    build_index(OLD, hashed_embedder, hashed_settings.index, index_dir, progress=False)
     # The layout written before generations: one generation's files at the top.
     generation = index_dir / "generations" / "000001"
     for path in generation.iterdir():
@@ -168,61 +173,65 @@ def test_a_flat_index_directory_still_opens_and_the_next_builds_convert_it(setti
     (index_dir / "manifest.json").write_text(json.dumps(manifest))
     before = tree_state(index_dir)
 
-    with Snapshot.open(index_dir, settings.index, model_id=embedder.model_id, dim=embedder.dim) as flat:
+    with Snapshot.open(index_dir, hashed_settings.index, model_id=hashed_embedder.model_id,
+                       dim=hashed_embedder.dim) as flat:
         assert flat.generation == 0 and flat.document_texts() == corpus(OLD)
     assert tree_state(index_dir) == before
 
-    report = build_index([*OLD, SKOLA], embedder, settings.index, index_dir, progress=False)
+    report = build_index([*OLD, SKOLA], hashed_embedder, hashed_settings.index, index_dir, progress=False)
     assert report.reused == len(OLD) and report.generation == 1, "the flat index's vectors are reused"
-    assert published_corpus(index_dir, settings) == corpus([*OLD, SKOLA])
+    assert published_corpus(index_dir, hashed_settings) == corpus([*OLD, SKOLA])
     assert (index_dir / "manifest.json").is_file(), "kept as the previous generation"
-    build_index(NEW, embedder, settings.index, index_dir, progress=False)
-    assert published_corpus(index_dir, settings) == corpus(NEW)
+    build_index(NEW, hashed_embedder, hashed_settings.index, index_dir, progress=False)
+    assert published_corpus(index_dir, hashed_settings) == corpus(NEW)
     assert_clean(index_dir)
 
 
-def test_a_second_build_waits_for_the_lock_and_then_fails_clearly(settings, embedder, tmp_path):
+def test_a_second_build_waits_for_the_lock_and_then_fails_clearly(hashed_settings, hashed_embedder, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index(OLD, embedder, settings.index, index_dir, progress=False)
-    impatient = settings.model_copy(update={"build_lock_timeout": 0.2})
+    build_index(OLD, hashed_embedder, hashed_settings.index, index_dir, progress=False)
+    impatient = hashed_settings.model_copy(update={"build_lock_timeout": 0.2})
     with generations.build_lock(index_dir, timeout=5), \
             pytest.raises(QAError, match=r"another build of .*idx is running: the lock .*\.build\.lock"):
-        build_index(NEW, embedder, impatient.index, index_dir, progress=False)
-    assert published_corpus(index_dir, settings) == corpus(OLD)
-    build_index(NEW, embedder, impatient.index, index_dir, progress=False)
-    assert published_corpus(index_dir, settings) == corpus(NEW)
+        build_index(NEW, hashed_embedder, impatient, index_dir, progress=False)
+    assert published_corpus(index_dir, hashed_settings) == corpus(OLD)
+    build_index(NEW, hashed_embedder, impatient, index_dir, progress=False)
+    assert published_corpus(index_dir, hashed_settings) == corpus(NEW)
 
 
-def test_add_keeps_the_indexed_documents_and_refuses_a_damaged_index(settings, embedder, tmp_path):
+def test_add_keeps_the_indexed_documents_and_refuses_a_damaged_index(
+        hashed_settings, hashed_embedder, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index(OLD, embedder, settings.index, index_dir, progress=False)
-    report = build_index([SKOLA], embedder, settings.index, index_dir, add=True, progress=False)
-    assert published_corpus(index_dir, settings) == corpus([*OLD, SKOLA])
+    build_index(OLD, hashed_embedder, hashed_settings.index, index_dir, progress=False)
+    report = build_index([SKOLA], hashed_embedder, hashed_settings.index, index_dir, add=True, progress=False)
+    assert published_corpus(index_dir, hashed_settings) == corpus([*OLD, SKOLA])
     assert report.reused == len(OLD)
 
     generations.current(index_dir).files.store.write_bytes(b"not a database")
     with pytest.raises(IndexLoadError, match="cannot add to the index at"):
-        build_index([KOMMUN], embedder, settings.index, index_dir, add=True, progress=False)
-    build_index(OLD, embedder, settings.index, index_dir, progress=False)  # a full build repairs it
-    assert published_corpus(index_dir, settings) == corpus(OLD)
+        build_index([KOMMUN], hashed_embedder, hashed_settings.index, index_dir, add=True, progress=False)
+    build_index(OLD, hashed_embedder,
+                hashed_settings.index, index_dir, progress=False)  # a full build repairs it
+    assert published_corpus(index_dir, hashed_settings) == corpus(OLD)
 
 
-def test_a_broken_pointer_is_a_clear_error_and_the_next_build_repairs_it(settings, embedder, tmp_path):
+def test_a_broken_pointer_is_a_clear_error_and_the_next_build_repairs_it(
+        hashed_settings, hashed_embedder, tmp_path):
     index_dir = tmp_path / "idx"
-    build_index(OLD, embedder, settings.index, index_dir, progress=False)
+    build_index(OLD, hashed_embedder, hashed_settings.index, index_dir, progress=False)
     (index_dir / "CURRENT").write_text("../../etc\n")
     with pytest.raises(IndexLoadError, match="CURRENT names no generation"):
-        Snapshot.open(index_dir, settings.index)
+        Snapshot.open(index_dir, hashed_settings.index)
     (index_dir / "CURRENT").write_text("000007\n")
     with pytest.raises(IndexLoadError, match="names generation 000007, which is missing"):
         read_manifest(index_dir)
-    report = build_index(NEW, embedder, settings.index, index_dir, progress=False)
-    assert report.generation == 2 and published_corpus(index_dir, settings) == corpus(NEW)
+    report = build_index(NEW, hashed_embedder, hashed_settings.index, index_dir, progress=False)
+    assert report.generation == 2 and published_corpus(index_dir, hashed_settings) == corpus(NEW)
     assert_clean(index_dir)
 
 
 def _qa_build(source: Path, index_dir: Path, *extra: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "QA_THREADS": "1", "QA_BUILD_LOCK_TIMEOUT": "600"}
+    env = {**os.environ, "QA_THREADS": "1", "QA_BUILD_LOCK_TIMEOUT": "600", "QA_MODEL": HASHED}
     return subprocess.Popen([sys.executable, "-m", "qa.cli", "build", "--source", str(source),
                              "--index", str(index_dir), "--no-progress", *extra],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -236,10 +245,10 @@ def _jsonl(path: Path, documents: list[Document]) -> Path:
 
 
 @pytest.mark.slow
-def test_two_builds_and_two_adds_at_once(settings, embedder, tmp_path):
+def test_two_builds_and_two_adds_at_once(hashed_settings, hashed_embedder, tmp_path):
     """Real ``qa build`` processes: two full builds of one directory, two ``--add`` to another."""
     built, added = tmp_path / "built", tmp_path / "added"
-    build_index(OLD, embedder, settings.index, added, progress=False)
+    build_index(OLD, hashed_embedder, hashed_settings.index, added, progress=False)
     first = make_document("forsta", "Första\n\nFörsta tillägget handlar om bibliotekets öppettider.")
     second = make_document("andra", "Andra\n\nAndra tillägget handlar om simhallens priser.")
     procs = [_qa_build(_jsonl(tmp_path / "old.jsonl", OLD), built),
@@ -249,8 +258,8 @@ def test_two_builds_and_two_adds_at_once(settings, embedder, tmp_path):
     for proc in procs:
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
-    assert published_corpus(built, settings) in (corpus(OLD), corpus(NEW))
+    assert published_corpus(built, hashed_settings) in (corpus(OLD), corpus(NEW))
     assert_clean(built)
-    found = published_corpus(added, settings)
+    found = published_corpus(added, hashed_settings)
     assert found == corpus([*OLD, first, second]), "no added document is lost"
     assert_clean(added)

@@ -1,8 +1,9 @@
 """Readers lease the generation they read; pruning removes only what nobody leases.
 
-The first tests need no model: generations are directories with a manifest (all a lease looks
+The first tests need no build: generations are directories with a manifest (all a lease looks
 at), leased by this process, by another thread or by another process. The last one reads real
-snapshots while real builds publish between them.
+snapshots while real builds (with the hashed n-gram encoder, ``qa.embed.hashed``) publish
+between them.
 """
 
 from __future__ import annotations
@@ -124,18 +125,19 @@ def corpus_of(snapshot: Snapshot) -> dict[str, str]:
 
 
 def test_a_snapshot_keeps_its_generation_through_builds_until_closed_or_dropped(
-        settings, embedder, tmp_path):
+        hashed_settings, hashed_embedder, tmp_path):
     index_dir = tmp_path / "idx"
     first = [make_document("kommun", "Kommunen\n\nKommunstyrelsen leder arbetet i kommunen.")]
     second = [make_document("kommun", "Kommunen\n\nKommunfullmäktige beslutar om budgeten.")]
     third = [*second, make_document("skola", "Skolan\n\nGrundskolan är obligatorisk.")]
-    build_index(first, embedder, settings.index, index_dir, progress=False)
-    a = Snapshot.open(index_dir, settings.index)
-    build_index(second, embedder, settings.index, index_dir, progress=False)
-    b = Snapshot.open(index_dir, settings.index)
+    build_index(first, hashed_embedder, hashed_settings.index, index_dir, progress=False)
+    a = Snapshot.open(index_dir, hashed_settings.index)
+    build_index(second, hashed_embedder, hashed_settings.index, index_dir, progress=False)
+    b = Snapshot.open(index_dir, hashed_settings.index)
     assert (a.generation, b.generation) == (1, 2)
 
-    build_index(third, embedder, settings.index, index_dir, progress=False)  # publishes 3, prunes
+    build_index(third, hashed_embedder,
+                hashed_settings.index, index_dir, progress=False)  # publishes 3, prunes
     assert on_disk(index_dir) == [1, 2, 3], "generation 1 is older than the previous, but leased"
     assert corpus_of(a) == {d.id: d.text for d in first}
     assert a.document("kommun").text == first[0].text, "its SQLite file is still there"
@@ -143,12 +145,12 @@ def test_a_snapshot_keeps_its_generation_through_builds_until_closed_or_dropped(
 
     a.close()
     assert a.closed
-    build_index(second, embedder, settings.index, index_dir, progress=False)  # publishes 4
+    build_index(second, hashed_embedder, hashed_settings.index, index_dir, progress=False)  # publishes 4
     assert on_disk(index_dir) == [2, 3, 4], "1 went once closed; 2 is still leased by b"
     assert corpus_of(b) == {d.id: d.text for d in second}
 
     del b  # nobody references it: it closes itself and lets go of generation 2
     gc.collect()
     assert prune(index_dir) is True and on_disk(index_dir) == [3, 4]
-    with Snapshot.open(index_dir, settings.index) as latest:
+    with Snapshot.open(index_dir, hashed_settings.index) as latest:
         assert latest.generation == 4 and corpus_of(latest) == {d.id: d.text for d in second}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import tempfile
 from dataclasses import replace
+from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -186,9 +187,10 @@ def _attachments(message: EmailMessage, assembler: BoundedAssembler, options: Re
             target = Path(scratch) / f"{number}-{safe}"
             if kind == "message/rfc822":
                 inner = part.get_content()
-                target.write_bytes(inner.as_bytes() if hasattr(inner, "as_bytes") else bytes(inner))
+                target.write_bytes(inner.as_bytes() if isinstance(inner, Message) else bytes(inner))
             else:
-                target.write_bytes(part.get_payload(decode=True) or b"")
+                payload = part.get_payload(decode=True)  # bytes, or None when there is none
+                target.write_bytes(payload if isinstance(payload, bytes) else b"")
             remaining = max(options.max_chars - assembler.length - sum(len(c.text) for _, c in read), 1)
             try:
                 converted = convert(target, replace(options, max_chars=remaining))

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.ingest import isolation
-from qa.ingest.converted import Converted, Skip
+from qa.ingest.converted import BlockKind, Converted, Skip
 from qa.ingest.formats.bounded import BoundedAssembler
 from qa.ingest.formats.lines import join_lines
 from qa.ingest.formats.pdf_streams import check_streams
@@ -242,7 +242,9 @@ def _assemble(pages: list[_Page], options: ReadOptions, title: str | None, date:
     heading_levels = _heading_levels(body_lines, body_size)
     pitch = _line_pitch(body_lines, body_size)
     assembler = BoundedAssembler(options.max_chars)
-    ocr_pages, ocr_empty, unread = [], [], []
+    ocr_pages: list[int] = []
+    ocr_empty: list[int] = []
+    unread: list[int] = []
     for page in pages:
         assembler.start_page(page.number)
         if page.ocr is not None:
@@ -267,8 +269,8 @@ def _assemble(pages: list[_Page], options: ReadOptions, title: str | None, date:
         why = "OCR is off" if options.ocr == "off" else ocr.install_hint(options.ocr_language)
         if not assembler.blocks:
             raise Skip("no text layer", f"{len(unread)} pages need OCR: {why}")
-        pages = f"pages {_ranges(unread)} have" if len(unread) > 1 else f"page {_ranges(unread)} has"
-        warnings.append(f"{pages} no text layer and {'were' if len(unread) > 1 else 'was'} not "
+        which = f"pages {_ranges(unread)} have" if len(unread) > 1 else f"page {_ranges(unread)} has"
+        warnings.append(f"{which} no text layer and {'were' if len(unread) > 1 else 'was'} not "
                         f"indexed ({why})")
     return assembler.result("pdf", title=title, date=date, metadata=metadata, warnings=warnings)
 
@@ -309,8 +311,8 @@ def _drop_ocr_furniture(pages: list[_Page]) -> None:
     """The same for OCR'd pages, whose first and last paragraphs are the margins' lines."""
     scanned = [page for page in pages if page.ocr]
     keys: Counter[str] = Counter()
-    for page in scanned:
-        keys.update({_furniture_key(page.ocr[0]), _furniture_key(page.ocr[-1])})
+    for paragraphs in [page.ocr for page in scanned if page.ocr]:
+        keys.update({_furniture_key(paragraphs[0]), _furniture_key(paragraphs[-1])})
     needed = max(2, math.ceil(len(scanned) / 2))
     for page in scanned:
         for index in (-1, 0):
@@ -354,7 +356,8 @@ def _page_blocks(lines: list[_Line], assembler: BoundedAssembler, heading_levels
     left = min((line.x0 for line in body), default=min(line.x0 for line in lines))
     right = _percentile([line.x1 for line in body] or [line.x1 for line in lines], 0.9)
     block: list[_Line] = []
-    kind, level = "paragraph", 0
+    kind: BlockKind = "paragraph"
+    level = 0
 
     def flush() -> None:
         if not block:

@@ -55,8 +55,8 @@ def read(path: Path, options: ReadOptions) -> Converted:
                 for paragraph in notes.paragraphs:
                     assembler.add("paragraph", paragraph.text)
     assembler.end_page()
-    title, date = _core(presentation)
-    return assembler.result("pptx", title=title or first_title, date=date,
+    core_title, date = _core(presentation)
+    return assembler.result("pptx", title=core_title or first_title, date=date,
                             metadata={"slides": len(presentation.slides)})
 
 

@@ -50,6 +50,7 @@ def _qa(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.model  # `qa build` and `qa ask` with the real model
 def test_qa_build_and_ask_over_the_new_formats(tmp_path):
     source = _folder(tmp_path / "samling")
     index = tmp_path / "index"
