@@ -135,7 +135,7 @@ def model(
     from qa.embed.hashed import NAME, is_hashed
 
     s = _settings()
-    if is_hashed(s):
+    if is_hashed(s.embed):
         typer.echo(f"{NAME} is computed, not loaded: there is no model to prepare")
         return
     # Export (and quantise) the ONNX paths now, not in the first build or the first question.

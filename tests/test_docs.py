@@ -107,7 +107,7 @@ def test_every_operation_is_in_the_api_reference(hook):
     delete = page.split("### `DELETE /api/documents/{doc_id}`", 1)[1].split("### ", 1)[0]
     assert "Needs a bearer token" in delete
     request = page.split("### SearchRequest\n", 1)[1].split("### ", 1)[0]
-    assert f"length ≤ `{Settings().max_question_chars}`" in request
+    assert f"length ≤ `{Settings().limits.max_question_chars}`" in request
 
 
 def test_the_readme_is_short_and_keeps_the_attribution():

@@ -175,7 +175,9 @@ def openapi_document() -> dict[str, Any]:
     modules = (health, search, documents, document_writes, examples, page, docs)
     for module in modules:
         app.include_router(module.router)
-    install_openapi(app, [r for m in modules for r in m.router.routes], Settings())
+    settings = Settings()
+    install_openapi(app, [r for m in modules for r in m.router.routes], settings.server,
+                    settings.limits)
     return app.openapi()
 
 

@@ -59,7 +59,7 @@ def test_rebuild_reuses_unchanged_documents(hashed_settings, hashed_embedder, tm
     report = build_index([*DOCS, added], hashed_embedder, hashed_settings.index, target, progress=False)
     assert report.reused == 2 and report.embedded == report.passages - 2
     index = Snapshot.open(target, hashed_settings.index)
-    fresh = hashed_embedder.embed_passages([p.embedding_text(hashed_settings.embed_context)
+    fresh = hashed_embedder.embed_passages([p.embedding_text(False)
                                      for p in index.store.passages])
     assert np.allclose(np.asarray(index.embeddings), fresh, atol=1e-4)
 
@@ -112,7 +112,8 @@ def test_a_sentence_shared_by_overlapping_passages_is_embedded_once(
     text = "Styrning\n\n" + " ".join(
         f"Nämnd nummer {i} ansvarar för en egen del av den kommunala verksamheten i år." for i in range(12))
     logged: list[str] = []
-    build_index([make_document("lang", text)], hashed_embedder, small, tmp_path / "idx", progress=False,
+    build_index([make_document("lang", text)], hashed_embedder, small.index, tmp_path / "idx",
+                progress=False,
                 log=logged.append)
     stored = Snapshot.open(tmp_path / "idx", small.index).sentences
     assert stored is not None
@@ -168,7 +169,7 @@ def test_an_index_without_contexts_gains_them_reusing_every_other_vector(hashed_
     text = "Styrning\n\nNämnden beslutar om taxan. Den gäller från januari. Den ses över varje år."
     docs = [*DOCS, make_document("taxa", text)]
     bare = hashed_settings.model_copy(update={"sentence_contexts": False})
-    build_index(docs, hashed_embedder, bare, tmp_path / "idx", progress=False)
+    build_index(docs, hashed_embedder, bare.index, tmp_path / "idx", progress=False)
     assert not read_manifest(tmp_path / "idx").sentence_contexts
     with caplog.at_level("WARNING", logger="qa.index.snapshot"):
         before = Snapshot.open(tmp_path / "idx", hashed_settings.index)

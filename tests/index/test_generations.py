@@ -193,9 +193,9 @@ def test_a_second_build_waits_for_the_lock_and_then_fails_clearly(hashed_setting
     impatient = hashed_settings.model_copy(update={"build_lock_timeout": 0.2})
     with generations.build_lock(index_dir, timeout=5), \
             pytest.raises(QAError, match=r"another build of .*idx is running: the lock .*\.build\.lock"):
-        build_index(NEW, hashed_embedder, impatient, index_dir, progress=False)
+        build_index(NEW, hashed_embedder, impatient.index, index_dir, progress=False)
     assert published_corpus(index_dir, hashed_settings) == corpus(OLD)
-    build_index(NEW, hashed_embedder, impatient, index_dir, progress=False)
+    build_index(NEW, hashed_embedder, impatient.index, index_dir, progress=False)
     assert published_corpus(index_dir, hashed_settings) == corpus(NEW)
 
 
