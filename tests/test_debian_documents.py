@@ -209,7 +209,7 @@ def test_questions_are_answered_by_content_pages_with_their_section(built, setti
     engine = SearchEngine(snapshot, questions, settings.search)
     hits = engine.search("Hur förankrar jag ett fönster?", k=3).hits
     assert hits[0].passage.document_id == "shared/guide/autohide"
-    assert hits[0].passage.section == "Förankra fönster och göra dem till fria fönster"
+    assert hits[0].cited_section == "Förankra fönster och göra dem till fria fönster"
     hits = engine.search("Hur beskär jag en bild?", k=3).hits
     assert hits[0].passage.document_id == "shared/01/05030800"
     assert not {h.passage.document_id for h in hits} & {"shared/guide/main", "swriter/guide/main"}

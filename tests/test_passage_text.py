@@ -120,12 +120,12 @@ def formats_engine(index_dir, settings, questions):
 
 
 @pytest.fixture(scope="module")
-def formats_client(formats_engine):
+def formats_client(formats_engine, settings):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
 
-    with TestClient(create_app(formats_engine), raise_server_exceptions=False) as c:
+    with TestClient(create_app(formats_engine, settings), raise_server_exceptions=False) as c:
         yield c
 
 
