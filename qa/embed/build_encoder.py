@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from qa.embed import onnx_export, openvino_runtime
+from qa.embed import native_heap, onnx_export, openvino_runtime
 from qa.embed.build_runtimes import (
     Machine,
     VectorKind,
@@ -103,11 +103,22 @@ class BuildEncoder:
 
     def embed_passages(self, texts: Sequence[str], kind: VectorKind = "passage",
                        on_batch: Callable[[int], None] | None = None) -> np.ndarray:
-        """Normalised float32 vectors of passages (or sentences, ``kind``), prompt added."""
+        """Normalised float32 vectors of passages (or sentences, ``kind``), prompt added.
+
+        After each batch the native heap's free pages go back to the system
+        (``native_heap.release``): else the runtime's buffers for every batch shape met stay
+        resident, and a build's peak memory grows with the collection.
+        """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+
+        def done(n: int) -> None:
+            native_heap.release()
+            if on_batch is not None:
+                on_batch(n)
+
         return encode_in_length_order(self.encoder(kind), [self.passage_prompt + t for t in texts],
-                                      self.settings.batch_size, on_batch)
+                                      self.settings.batch_size, done)
 
 
 def prepare(settings: Settings) -> ModelFiles:
