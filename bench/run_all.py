@@ -19,7 +19,7 @@ from bench.common import ROOT, ensure_seeds_index, results_dir
 
 BENCHMARKS = ("search_breakdown", "http_latency", "versus_revision", "embedding_paths",
               "question_ceiling", "cold_start",
-              "build_throughput", "conversion", "live_updates", "scale", "cluster", "soak",
+              "build_throughput", "build_memory", "conversion", "live_updates", "scale", "cluster", "soak",
               "expensive_clients")
 NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
@@ -30,6 +30,7 @@ TITLES = {
     "question_ceiling": "fp32 question embedding against issue 11's speed targets: the compute bound",
     "cold_start": "Cold start",
     "build_throughput": "Index build throughput",
+    "build_memory": "Build peak memory at N and 10 N documents; texts/s on LibreOffice's Swedish help",
     "conversion": "Document conversion (PDF, DOCX, OCR) beside the embedding of the same text",
     "live_updates": "Searching while documents are uploaded and deleted (8 clients, 20 writes)",
     "expensive_clients": "A normal client beside four clients sending 1,000-character questions",
