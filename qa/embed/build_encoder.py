@@ -30,6 +30,11 @@ from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Padded tokens the build's OpenVINO runtimes compute at once (8 texts of 512 tokens): a batch of
+# 32 long passages is run in slices, which bounds the runtime's working set (about 2 GB more for
+# 32 × 512 tokens in fp32) without changing a vector (bench/build_memory.py, notes/buildmem.md).
+BATCH_TOKENS = 8 * 512
+
 
 class BuildEncoder:
     """What a build needs of the model: its facts, token counts and passage/sentence vectors."""
@@ -90,7 +95,7 @@ class BuildEncoder:
             graph = onnx_export.export(cache, self.files)
             try:
                 return openvino_runtime.OpenVinoEncoder(graph, self.tokenizer, self.dim, precision,
-                                                        s.threads)
+                                                        s.threads, max_batch_tokens=BATCH_TOKENS)
             except Exception as exc:
                 raise ModelError(f"cannot compile {self.model_id!r} with OpenVINO: {exc}") from None
         from qa.embed.onnx_runtime import OnnxRuntimeEncoder
