@@ -63,7 +63,7 @@ def run(quick: bool) -> None:
             row("serve-only: start to first answer", first_answer, "s")]
     for r in rows:
         print(f"{r['metric']:<45} {r['value']:>10} {r['unit']}")
-    write_result("install_sizes", {"sizes": sizes, "rows": rows}, quick)
+    write_result("install_sizes", {"sizes": sizes, "summary": rows}, quick)
 
 
 def main() -> None:

@@ -19,8 +19,9 @@ from bench.common import ROOT, ensure_seeds_index, results_dir
 
 # The maintained benchmarks; finished studies are in bench/studies/ and run one by one.
 BENCHMARKS = ("search_breakdown", "http_latency", "embedding_paths", "cold_start",
-              "build_throughput", "conversion", "live_updates", "scale", "cluster", "soak",
-              "expensive_clients", "spreadsheets")
+              "build_throughput", "build_memory", "conversion", "live_updates", "scale", "cluster",
+              "soak", "expensive_clients", "spreadsheets", "html_fidelity", "install_sizes",
+              "convert_pool")
 NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
     "search_breakdown": "Search breakdown (in-process, seeds index)",
@@ -28,6 +29,7 @@ TITLES = {
     "embedding_paths": "Embedding paths side by side: speed and fidelity to sentence-transformers",
     "cold_start": "Cold start",
     "build_throughput": "Index build throughput",
+    "build_memory": "Build peak memory at N and 10 N documents; texts/s on LibreOffice's Swedish help",
     "conversion": "Document conversion (PDF, DOCX, OCR) beside the embedding of the same text",
     "live_updates": "Searching while documents are uploaded and deleted (8 clients, 20 writes)",
     "expensive_clients": "A normal client beside four clients sending 1,000-character questions",
@@ -35,6 +37,9 @@ TITLES = {
     "cluster": "Ray on one machine: builds with 1 and 2 encoder actors, Ray's overhead, serving replicas",
     "soak": "Soak: 8 clients for 10 minutes (errors, latency and memory over time)",
     "spreadsheets": "Spreadsheet readers on a million-cell sheet (XLSX, ODS) beside odfpy",
+    "html_fidelity": "Web pages read against Chromium's innerText (LibreOffice's Swedish help)",
+    "install_sizes": "Installs by role: the serve-only environment, the model export, the full one",
+    "convert_pool": "Conversion in worker processes: start-up and throughput beside in-process",
 }
 
 

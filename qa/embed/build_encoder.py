@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from qa.embed import onnx_export, openvino_runtime
+from qa.embed import native_heap, onnx_export, openvino_runtime
 from qa.embed.build_runtimes import (
     Machine,
     VectorKind,
@@ -30,6 +30,11 @@ from qa.errors import ModelError
 from qa.settings import EmbedSettings
 
 log = logging.getLogger(__name__)
+
+# Padded tokens the build's OpenVINO runtimes compute at once (8 texts of 512 tokens): a batch of
+# 32 long passages is run in slices, which bounds the runtime's working set (about 2 GB more for
+# 32 × 512 tokens in fp32) without changing a vector (bench/build_memory.py, notes/buildmem.md).
+BATCH_TOKENS = 8 * 512
 
 
 class BuildEncoder:
@@ -92,7 +97,7 @@ class BuildEncoder:
             graph = onnx_export.export(cache, self.files)
             try:
                 return openvino_runtime.OpenVinoEncoder(graph, self.tokenizer, self.dim, precision,
-                                                        s.threads)
+                                                        s.threads, max_batch_tokens=BATCH_TOKENS)
             except Exception as exc:
                 raise ModelError(f"cannot compile {self.model_id!r} with OpenVINO: {exc}") from None
         from qa.embed.onnx_runtime import OnnxRuntimeEncoder
@@ -105,11 +110,22 @@ class BuildEncoder:
 
     def embed_passages(self, texts: Sequence[str], kind: VectorKind = "passage",
                        on_batch: Callable[[int], None] | None = None) -> np.ndarray:
-        """Normalised float32 vectors of passages (or sentences, ``kind``), prompt added."""
+        """Normalised float32 vectors of passages (or sentences, ``kind``), prompt added.
+
+        After each batch the native heap's free pages go back to the system
+        (``native_heap.release``): else the runtime's buffers for every batch shape met stay
+        resident, and a build's peak memory grows with the collection.
+        """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+
+        def done(n: int) -> None:
+            native_heap.release()
+            if on_batch is not None:
+                on_batch(n)
+
         return encode_in_length_order(self.encoder(kind), [self.passage_prompt + t for t in texts],
-                                      self.settings.batch_size, on_batch)
+                                      self.settings.batch_size, done)
 
 
 def open_build_encoder(settings: EmbedSettings) -> BuildEncoder | HashedBuildEncoder:

@@ -63,7 +63,12 @@ class OpenVinoEncoder:
     """
 
     def __init__(self, path: Path, tokenizer: TextTokenizer, dim: int, precision: OvPrecision,
-                 threads: int = 0, word_table: Path | None = None) -> None:
+                 threads: int = 0, word_table: Path | None = None, *,
+                 max_batch_tokens: int = 0) -> None:
+        """``max_batch_tokens``: run a batch whose padded tokens (texts × width) exceed it in
+        slices of fewer texts, each at the batch's width, so that the working set is bounded by
+        it rather than by batch size × the longest text (0: no bound). The vectors are the same
+        bit for bit: only the batch dimension changes, never the width (tested)."""
         import openvino as ov
 
         core = ov.Core()
@@ -79,6 +84,7 @@ class OpenVinoEncoder:
         self.dim = dim
         self.name = f"openvino-{precision}"
         self.precision = precision
+        self.max_batch_tokens = max_batch_tokens
         # The question graph takes its word rows as an input (see qa.embed.onnx_export).
         self._table = WordTable(word_table) if word_table is not None else None
         _LIVE.add(self)
@@ -91,5 +97,13 @@ class OpenVinoEncoder:
         inputs = self.tokenizer.batch(texts)
         if self._table is not None:
             inputs[WORD_TABLE_INPUT] = self._table.lookup(inputs["input_ids"])
+        rows, width = inputs["input_ids"].shape
+        step = max(1, self.max_batch_tokens // max(width, 1)) if self.max_batch_tokens else rows
+        if step >= rows:
+            return self._infer(inputs)
+        return np.concatenate([self._infer({k: v[i:i + step] for k, v in inputs.items()})
+                               for i in range(0, rows, step)])
+
+    def _infer(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         self.request.infer(inputs)
         return np.array(self.request.get_output_tensor(0).data, dtype=np.float32)
