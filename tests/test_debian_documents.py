@@ -139,6 +139,7 @@ def printed_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path |
     return pdf, distilled
 
 
+@pytest.mark.browser  # Chromium prints the book (not through the browser fixture)
 def test_the_book_printed_by_chromium_reads_with_pages_and_headings(printed_book) -> None:
     pdf, distilled = printed_book
     converted = _read(pdf)
@@ -184,6 +185,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, settings):
     return index_dir, proc
 
 
+@pytest.mark.model  # `qa build` in a subprocess embeds with the model
 def test_the_build_indexes_content_and_lists_navigation_and_empty_pages(built) -> None:
     _, proc = built
     assert proc.returncode == 0, proc.stderr

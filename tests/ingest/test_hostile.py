@@ -119,6 +119,7 @@ def _ocr_ready() -> bool:
     return ocr.available("swe")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _ocr_ready(), reason="needs tesseract-ocr-swe (make system)")
 def test_pages_read_by_ocr_get_their_own_time(tmp_path):
     """Two seconds per file would never do for two pages of OCR (Tesseract takes seconds
@@ -151,6 +152,7 @@ def test_a_reader_past_the_memory_ceiling_is_stopped(tmp_path):
     assert "QA_MAX_CONVERT_MEMORY_MB" in listed["affisch.pdf"].detail
 
 
+@pytest.mark.slow
 @needs_tools
 def test_qa_build_lists_the_new_reasons_and_indexes_the_rest(tmp_path):
     folder = _hostile_folder(tmp_path / "samling")
