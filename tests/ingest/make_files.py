@@ -122,10 +122,12 @@ def make_corrupt_pdf(path: Path) -> Path:
     return path
 
 
-def make_docx(path: Path, blocks: Blocks, title: str | None = None) -> Path:
+def make_docx(path: Path, blocks: Blocks, title: str | None = None,
+              created: datetime | None = None) -> Path:
     """A Word document: headings in the built-in Heading styles, list items in List Bullet,
-    ``row`` blocks as the rows of a table."""
+    ``row`` blocks as the rows of a table, ``break`` a page break."""
     from docx import Document
+    from docx.enum.text import WD_BREAK
 
     doc = Document()
     table = None
@@ -143,11 +145,13 @@ def make_docx(path: Path, blocks: Blocks, title: str | None = None) -> Path:
             row = table.add_row()
             for cell, value in zip(row.cells, cells, strict=False):
                 cell.text = value
+        elif kind == "break":
+            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         else:
             doc.add_paragraph(text)
     if title is not None:
         doc.core_properties.title = title
-    doc.core_properties.created = datetime.now(UTC).replace(microsecond=0)
+    doc.core_properties.created = created or datetime.now(UTC).replace(microsecond=0)
     doc.save(str(path))
     return path
 
