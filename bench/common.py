@@ -229,6 +229,16 @@ class OtherLoad:
 
 # ---------------------------------------------------------------- statistics
 
+def median_seconds(fn: Any, runs: int) -> float:
+    """The median wall time (s) of ``runs`` calls of ``fn``."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def summary(values: Sequence[float], digits: int = 2) -> dict[str, float | int]:
     """n, median, p95, p99, mean, min and max of a list of timings."""
     # Imported here, not at the top: bench.cold_start times its imports after importing this module.

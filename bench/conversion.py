@@ -21,13 +21,21 @@ are timed too, on a few pages, since Tesseract is far slower than a text layer.
 from __future__ import annotations
 
 import re
-import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import SEEDS, bench_parser, peak_rss_mb, print_rows, ratio, row, write_result
+from bench.common import (
+    SEEDS,
+    bench_parser,
+    median_seconds,
+    peak_rss_mb,
+    print_rows,
+    ratio,
+    row,
+    write_result,
+)
 
 PAGES = 60
 RUNS = 5
@@ -53,14 +61,6 @@ def _pages(n: int) -> list[list[tuple[str, str]]]:
         pages.append(page)
     return pages
 
-
-def _median_seconds(fn: Any, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _segment_large(encoder: Any, settings: Any, text: str, chars: int) -> tuple[float, float, int]:
@@ -95,14 +95,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         pdf = make_files.make_pdf(Path(tmp) / "rapport.pdf", pages)
         docx = make_files.make_docx(Path(tmp) / "rapport.docx", [b for p in pages for b in p])
-        pdf_s = _median_seconds(lambda: convert(pdf, options), runs)
-        docx_s = _median_seconds(lambda: convert(docx, options), runs)
+        pdf_s = median_seconds(lambda: convert(pdf, options), runs)
+        docx_s = median_seconds(lambda: convert(docx, options), runs)
         converted = convert(pdf, options)
         ocr_s = None
         if ocr.available(options.ocr_language):
             scanned = make_files.make_scanned_pdf(
                 Path(tmp) / "skannad.pdf", [[t for _, t in p] for p in pages[:OCR_PAGES]])
-            ocr_s = _median_seconds(lambda: convert(scanned, options), 1) / OCR_PAGES
+            ocr_s = median_seconds(lambda: convert(scanned, options), 1) / OCR_PAGES
 
     settings = Settings()
     encoder = BuildEncoder(settings.embed)  # the tokenizer only, until load()

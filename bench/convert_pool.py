@@ -22,11 +22,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
-from bench.common import bench_parser, print_rows, ratio, row, write_result
+from bench.common import bench_parser, median_seconds, print_rows, ratio, row, write_result
 from bench.conversion import _pages
 
 FILES = 12
@@ -43,14 +41,6 @@ def _spawned_reader() -> None:
 
     import qa.ingest.formats.pdf  # noqa: F401
 
-
-def _median(fn: Any, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _cold_start() -> float:
@@ -73,7 +63,7 @@ def main() -> None:
     runs = 1 if args.quick else RUNS
     cold = statistics.median(_cold_start() for _ in range(runs))
     Pool(Limits(workers=1)).run([(_noop, ())])  # the fork server runs from here on
-    warm = _median(lambda: Pool(Limits(workers=1)).run([(_noop, ())]), max(runs, 3))
+    warm = median_seconds(lambda: Pool(Limits(workers=1)).run([(_noop, ())]), max(runs, 3))
     spawn = multiprocessing.get_context("spawn")
 
     def spawned() -> None:
@@ -81,7 +71,7 @@ def main() -> None:
         process.start()
         process.join()
 
-    spawned_s = _median(spawned, runs)
+    spawned_s = median_seconds(spawned, runs)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "samling"
         folder.mkdir()
@@ -93,10 +83,10 @@ def main() -> None:
                 make_files.make_pdf(folder / f"rapport{n}.pdf", pages)
         paths = sorted(folder.iterdir())
         options = ReadOptions()
-        in_process = _median(lambda: [_document(Done(convert_or_skip(p, options)), p, p.name,
+        in_process = median_seconds(lambda: [_document(Done(convert_or_skip(p, options)), p, p.name,
                                                 p.stem) for p in paths], runs)
-        one = _median(lambda: read_corpus(folder, ReadOptions(convert_workers=1)), runs)
-        two = _median(lambda: read_corpus(folder, ReadOptions(convert_workers=2)), runs)
+        one = median_seconds(lambda: read_corpus(folder, ReadOptions(convert_workers=1)), runs)
+        two = median_seconds(lambda: read_corpus(folder, ReadOptions(convert_workers=2)), runs)
     rows = [
         row("first pool of a process", cold, "s", "starts the fork server, which imports the readers"),
         row("a later pool's first task", warm * 1000, "ms", "a fork of the fork server"),
