@@ -250,6 +250,13 @@ def test_the_plain_api_is_not_served_and_health_names_no_collection(server):
     assert "region" not in str(health)
     page = httpx.get(f"{server}/c/region")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    paths = httpx.get(f"{server}/openapi.json").json()["paths"]
+    assert "/api/search" not in paths and "/api/collections" in paths
+    search = paths["/api/collections/{collection}/search"]["post"]
+    assert search["security"] == [{"bearer": []}]
+    assert [p["name"] for p in search["parameters"]] == ["collection"]
+    assert {"/api/collections/{collection}/documents/{doc_id}/original",
+            "/api/collections/{collection}/health"} <= set(paths)
 
 
 def test_metrics_are_the_operators_and_labelled_by_collection(server):
