@@ -115,8 +115,8 @@ class Collections:
         """The collection ``name``; ``UnknownCollectionError`` (404) if none is served so."""
         found = self._served.get(name)
         if found is None:
-            shown = name if is_valid_name(name) else name[:64].encode("unicode_escape").decode()
-            raise UnknownCollectionError(f"no collection named {shown!r} is served here")
+            raise UnknownCollectionError(f"no collection named {name[:64]!r} is served here "
+                                         "(GET /api/collections lists those you may read)")
         return found
 
     def all(self) -> list[Collection]:
