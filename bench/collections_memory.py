@@ -82,7 +82,7 @@ def main() -> None:
     rows.append(row("separate encoders: RSS per extra collection", round(per_extra_separate, 1),
                     "MiB"))
     print_rows("Collections: memory", rows)
-    write_result("collections_memory", {"cases": cases, "rows": rows,
+    write_result("collections_memory", {"cases": cases, "summary": rows,
                                         "per_extra_collection_mb": round(per_extra, 1),
                                         "per_extra_separate_mb": round(per_extra_separate, 1)},
                  args.quick)
