@@ -43,11 +43,23 @@ _PREPOSITIONS = frozenset({"om", "för", "på", "i", "till", "med", "utan", "eft
 _QUESTION = frozenset({"vad", "vem", "vems", "vilka", "vilken", "vilket", "varför", "hur",
                        "när", "var", "vart", "varifrån"})
 _ECHO = frozenset({"då", "det", "så", "inte", "sen", "sedan"})
-#: Verbs after which "det" is a dummy subject ("finns det", "det finns").
-_EXPLETIVE_VERBS = frozenset({"finns", "fanns", "gäller", "går", "blir", "krävs", "behövs",
-                              "händer", "hände", "tar"})
+#: Verbs after which "det" is a dummy subject ("finns det", "det finns", "går det att").
+_EXISTENTIAL = frozenset({"finns", "fanns", "går", "gick", "krävs", "behövs"})
+#: Verbs after which "det" is a dummy subject unless it ends the question: "Vad står det i
+#: policyn?", "Hur många var det på mötet?", but "När var det?", "Vad kostar det?".
+_COPULAR = frozenset({"är", "var", "blir", "blev", "står", "stod", "handlar", "handlade",
+                      "händer", "hände", "tar", "tog", "kostar", "ser", "beror"})
+#: Words that open a clause inside the question: a pronoun after one refers inside it ("att
+#: det går bra", "när det är obemannat", "om hon bor i grannkommunen").
+_SUBJUNCTIONS = frozenset({"att", "när", "om", "hur", "eftersom", "för", "som", "där",
+                           "medan", "innan", "tills", "vad", "vilket", "fast", "än"})
+#: Subjects that open a relative clause after "där": "gatan där jag bor".
+_SUBJECTS = frozenset({"jag", "du", "man", "vi", "ni", "han", "hon", "hen", "de", "den", "det"})
 #: Words after "det"/"den"/"de" that make them a dummy subject or a generic "the one who".
-_NOT_BACK = frozenset({"som", "att", "finns", "fanns", "med", "här", "där", "nu"})
+_NOT_BACK = frozenset({"som", "att", "finns", "fanns", "nu"})
+#: A question with this many words of its own carries its context: its pronouns refer inside
+#: it ("Mitt barn bor varannan vecka hos mig … – får hen skolbuss från båda hemmen?").
+_SELF_CONTAINED_WORDS = 5
 #: Words without content of their own: what is left counts as the question's own words.
 _FUNCTION = frozenset({
     "är", "var", "vara", "varit", "blir", "blev", "bli", "har", "hade", "ha", "kan", "kunde",
@@ -57,9 +69,12 @@ _FUNCTION = frozenset({
     "att", "inte", "också", "även", "så", "mycket", "många", "mer", "fler", "mest", "länge",
     "långt", "ofta", "stor", "stort", "stora", "lång", "gammal", "dags", "sedan", "sen", "nu",
     "egentligen", "alltså", "just", "bara", "ju", "väl", "nog", "ens", "fortfarande", "redan",
+    "per", "upp", "ut", "in", "av", "fram", "bort", "kvar", "igen", "någon", "något", "några",
 } | _QUESTION | _PERSONAL | _AMBIGUOUS | _DEMONSTRATIVE | _LEADING | _PREPOSITIONS | _ECHO)
-#: A question with fewer words of its own than this cannot stand alone.
+#: A question with fewer words of its own than this cannot stand alone ...
 _MIN_OWN_WORDS = 2
+#: ... unless its one word is a name or this long: "Vad är ett attefallshus?" asks something.
+_SPECIFIC_CHARS = 10
 
 
 @dataclass(frozen=True)
@@ -82,7 +97,7 @@ def _adjective_like(word: str) -> bool:
     """A weak adjective or ordinal after an article: "den *nya*", "de *främsta*", "det
     *gamla*"; a number ("den 15 april") counts too. Not exact, and meant not to be: it only
     has to tell the article from the pronoun."""
-    return word[0].isdigit() or (len(word) > 3 and word.endswith(("a", "e")))
+    return word[0].isdigit() or (len(word) >= 3 and word.endswith(("a", "e")))
 
 
 def _ambiguous_points_back(ws: list[str], i: int) -> bool:
@@ -91,18 +106,27 @@ def _ambiguous_points_back(ws: list[str], i: int) -> bool:
     word = ws[i]
     after = ws[i + 1] if i + 1 < len(ws) else None
     before = ws[i - 1] if i > 0 else None
+    if word == "det" and (before in _EXISTENTIAL or "att" in ws[i + 1:]
+                          or (before in _COPULAR and after is not None)):
+        return False  # "finns det", "Vad kostar det att …", "Vad står det i …"
     if after is None:
         return True  # "Vem leder den?", "Hur mäts det?", "När hölls de?"
-    if after in _NOT_BACK:
-        return False  # "det som", "det att", "den som", "det finns", "det med"
-    if word == "det" and before in _EXPLETIVE_VERBS:
-        return False  # "finns det", "tar det", "gäller det för …" is decided by the verb
+    if after in _NOT_BACK or (word == "det" and after == "med"):
+        return False  # "det som", "den som", "Hur är det med …"
     if after in _FUNCTION or after in _ECHO:
-        return True  # "de där", "det också", "hölls de sedan", "det om" falls to content words
+        return True  # "de där", "det också", "hade de med", "följer de upp"
+    if after[0].isdigit():
+        return False  # "den 23 januari"
+    if i <= 2 and (i == 1 or ws[0] in _QUESTION) and not _adjective_like(after):
+        return True  # the subject after the verb: "Gäller det barn?", "Varför fungerar det dåligt?"
     if _adjective_like(after):
-        return False  # "den nya taxan", "de främsta", "den 23 januari"
-    # "den rollen", "det projektet": a demonstrative article before a bare noun points back.
-    return word in ("den", "det") and after.endswith(("en", "et", "n", "t", "na"))
+        # An article before an adjective ("den nya taxan", "i det offentliga"); "de" as the
+        # subject before its verb at the end ("När börjar de studera?").
+        return word == "de" and i + 2 >= len(ws)
+    if word == "de":
+        return True  # "de" before a word that is no adjective is the subject: "Vad gör de nu"
+    # "den rollen", "det projektet": a demonstrative article before a bare definite noun.
+    return after.endswith("en") if word == "den" else after.endswith("et")
 
 
 def continuation_cue(question: str) -> Cue | None:
@@ -116,23 +140,44 @@ def continuation_cue(question: str) -> Cue | None:
         return Cue("leading", ws[0])
     if len(ws) <= 3 and ws[0] in _QUESTION and any(w in _ECHO for w in ws[1:]):
         return Cue("echo", " ".join(ws))
-    if ws[0] in _PREPOSITIONS:
-        return Cue("ellipsis", ws[0])
+    if ws[0] in _PREPOSITIONS and len(ws) > 1 and ws[1] not in _QUESTION:
+        return Cue("ellipsis", ws[0])  # "Om pappan bor …?", not "I vilken stad …?"
+    own = [o for o in original if o.lower() not in _FUNCTION]
+    if len(own) < _SELF_CONTAINED_WORDS:
+        found = _pointer(original, ws)
+        if found is not None:
+            return found
+    specific = [o for o in own[:1] if len(o) >= _SPECIFIC_CHARS
+                or (o[:1].isupper() and o != original[0])]
+    if len(own) < _MIN_OWN_WORDS and not specific:
+        return Cue("short", " ".join(own).lower() or ws[0])
+    return None
+
+
+def _pointer(original: list[str], ws: list[str]) -> Cue | None:
+    """The first pronoun or demonstrative that points out of the question, if any."""
     for i, w in enumerate(ws):
+        before = ws[i - 1] if i > 0 else None
+        last = i == len(ws) - 1
+        # A pronoun inside a clause of the question ("hur långt det är", "för att de är") or
+        # in its second question ("… och vad beror det på?") refers within it.
+        inside = (not last and any(x in _SUBJUNCTIONS for x in ws[1:i])) or any(
+            x == "och" and ws[j + 2] in _QUESTION for j, x in enumerate(ws[1:i]))
         if w in _PERSONAL:
             # A name earlier in the same question is the antecedent: "Vad sa Mats Edman om hans …"
-            if any(o[:1].isupper() for o in original[1:i]):
+            if inside or any(o[:1].isupper() for o in original[1:i]):
                 continue
             return Cue("pronoun", w)
         if w in _DEMONSTRATIVE:
             if w == "då" and i + 1 < len(ws) and ws[i + 1] not in _FUNCTION:
                 continue  # "då" as a conjunction: "då barnet fyller sex"
+            relative = w == "där" and not last and (ws[i + 1] in _SUBJECTS
+                                                    or ws[i + 1] not in _FUNCTION)
+            if (w == "detta" and before == "före") or relative:
+                continue  # "före detta", "gatan där jag bor", "ett bråk där täljaren är …"
             return Cue("demonstrative", w)
-        if w in _AMBIGUOUS and i > 0 and _ambiguous_points_back(ws, i):
+        if w in _AMBIGUOUS and i > 0 and not inside and _ambiguous_points_back(ws, i):
             return Cue("pronoun", w)
         if w in ("göra", "gör", "gjorde") and i + 1 < len(ws) and ws[i + 1] == "så":
             return Cue("demonstrative", "så")
-    own = [w for w in ws if w not in _FUNCTION]
-    if len(own) < _MIN_OWN_WORDS:
-        return Cue("short", " ".join(own) or ws[0])
     return None

@@ -59,20 +59,21 @@ __all__ = ["EngineInfo", "QuestionError", "SearchEngine", "UnknownDocumentError"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def clean_question(question: str, max_chars: int) -> str:
+def clean_question(question: str, max_chars: int, name: str = "question") -> str:
     """The question as searched: control characters dropped, surrounding blanks stripped.
 
-    Its length is counted as given (blanks included), as the API's schema states it.
+    Its length is counted as given (blanks included), as the API's schema states it. ``name``:
+    what the error messages call it (an earlier question of ``history`` is checked alike).
     """
     if len(question) > max_chars:
         raise QuestionError(
-            f"'question' is too long: {len(question)} characters, at most {max_chars}"
+            f"'{name}' is too long: {len(question)} characters, at most {max_chars}"
         )
     if any(0xD800 <= ord(c) <= 0xDFFF for c in question):
-        raise QuestionError("'question' holds invalid characters (unpaired UTF-16 surrogates)")
+        raise QuestionError(f"'{name}' holds invalid characters (unpaired UTF-16 surrogates)")
     question = _CONTROL.sub(" ", question).strip()
     if not question:
-        raise QuestionError("'question' must not be empty")
+        raise QuestionError(f"'{name}' must not be empty")
     return question
 
 
