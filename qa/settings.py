@@ -238,16 +238,16 @@ class SearchSettings(BaseSettings):
         0.5, ge=0, description="A follow-up: BM25 of its own terms plus this share of BM25 of "
         "the earlier question's terms.")
     followup_document_bonus: float = Field(
-        0.03, ge=0, description="A follow-up: score added to passages of the document that "
+        0.0, ge=0, description="A follow-up: score added to passages of the document that "
         "answered the earlier question.")
     followup_section_bonus: float = Field(
-        0.01, ge=0, description="A follow-up: score added on top of the document bonus for "
+        0.0, ge=0, description="A follow-up: score added on top of the document bonus for "
         "passages of that answer's section.")
     followup_weak_similarity: float = Field(
-        0.84, description="A question with history but no follow-up cue is read with the "
+        0.86, description="A question with history but no follow-up cue is read with the "
         "earlier question only when its best similarity alone is below this ...")
     followup_gain: float = Field(
-        0.02, ge=0, description="... and reading it with the earlier question raises the best "
+        0.03, ge=0, description="... and reading it with the earlier question raises the best "
         "similarity by at least this much; else it is a new topic, searched as without history.")
 
 
