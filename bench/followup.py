@@ -57,20 +57,27 @@ def _patched(engine: Any, always: bool = False, **settings: float) -> Iterator[N
 
 
 def _figures(rows: list[dict[str, Any]], way: str) -> dict[str, dict[str, float]]:
+    """Per split: follow-ups' and topic changes' figures; ``way``: "alone", "history" or
+    "prefix" (the rows of ``_prefix``, scored as "alone")."""
     out: dict[str, dict[str, float]] = {}
     for split in ("tune", "heldout"):
         part = [r for r in rows if r["split"] == split]
         fu = [r for r in part if r["kind"] == "followup"]
         tc = [r for r in part if r["kind"] == "topic_change"]
 
+
         def mean(group: list[dict[str, Any]], name: str) -> float:
-            return sum(r["scores"][way][name] for r in group) / max(len(group), 1)
+            scored = "alone" if way == "prefix" else way
+            return sum(r["scores"][scored][name] for r in group) / max(len(group), 1)
 
         out[split] = {"followup Hit@1": mean(fu, "Hit@1"), "followup MRR@10": mean(fu, "MRR@10"),
                       "followup Answer@1": mean(fu, "Answer@1"),
                       "topic change Hit@1": mean(tc, "Hit@1"),
+                      # Alone, a topic change is its own baseline; read as one question with
+                      # the first (prefix), it is never the search it would be alone.
                       "topic changes undisturbed": (sum(r["undisturbed"] for r in tc)
-                                                    / max(len(tc), 1)) if way == "history" else 1.0,
+                                                    / max(len(tc), 1)) if way == "history" else
+                      (1.0 if way == "alone" else 0.0),
                       "followups": len(fu), "topic changes": len(tc)}
     return out
 
@@ -113,7 +120,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     variants: dict[str, Callable[[], dict[str, Any]]] = {
         "alone": lambda: {n: _figures(evaluate_conversations(e, convs[n], mode, 10, progress=False),
                                       "alone") for n, e in engines.items()},
-        "prefix": lambda: {n: _figures(_prefix(e, convs[n], mode), "alone")
+        "prefix": lambda: {n: _figures(_prefix(e, convs[n], mode), "prefix")
                            for n, e in engines.items()},
         "always": lambda: measure(always=True),
         "cues only": lambda: measure(followup_weak_similarity=-1.0),

@@ -138,7 +138,7 @@ def continuation_cue(question: str) -> Cue | None:
         return None
     if ws[0] in _LEADING:
         return Cue("leading", ws[0])
-    if len(ws) <= 3 and ws[0] in _QUESTION and any(w in _ECHO for w in ws[1:]):
+    if len(ws) == 2 and ws[0] in _QUESTION and ws[1] in _ECHO:
         return Cue("echo", " ".join(ws))
     if ws[0] in _PREPOSITIONS and len(ws) > 1 and ws[1] not in _QUESTION:
         return Cue("ellipsis", ws[0])  # "Om pappan bor …?", not "I vilken stad …?"
