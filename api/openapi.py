@@ -6,7 +6,8 @@ depends on the configuration or lives outside the routes:
 * the bearer token: every write operation requires it; reads require it only when
   ``QA_READ_TOKEN`` is set (then without it they are 401), so the document names exactly the
   operations a client must authenticate for;
-* the question's ``maxLength``, which is ``QA_MAX_QUESTION_CHARS``;
+* the question's ``maxLength``, which is ``QA_MAX_QUESTION_CHARS``, and that of each
+  earlier question in ``history``;
 * the JSON documents of ``POST``/``PUT /api/documents`` (those routes read their body
   themselves, multipart or JSON, so FastAPI does not see the models);
 * what every operation may answer before its route runs: 400 to a ``Host`` it does not serve
@@ -69,6 +70,10 @@ def _complete(doc: dict[str, Any], routes: list[Any], server: ServerSettings,
     question = schemas.get("SearchRequest", {}).get("properties", {}).get("question")
     if question is not None:
         question["maxLength"] = limits.max_question_chars
+    history = schemas.get("SearchRequest", {}).get("properties", {}).get("history")
+    for option in (history or {}).get("anyOf", []):
+        if option.get("type") == "array":
+            option["items"]["maxLength"] = limits.max_question_chars
 
     for route in routes:
         needs = _token(route.dependencies)

@@ -106,9 +106,15 @@ class SearchFilters(BaseModel):
         return self._filters
 
 
+#: Earlier questions a search may carry (``SearchRequest.history``).
+MAX_HISTORY = 10
+
+
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"question": "Vad är tillitsbaserad styrning?", "k": 3},
+        {"question": "Vilket parti tillhör han?",
+         "history": ["Vem är ordförande för regionstyrelsen i Region Kronoberg?"]},
         {"question": "Hur många länsstyrelser finns det?", "k": 5, "mode": "hybrid",
          "filters": {"date_from": "2015-01-01", "formats": ["txt", "pdf"]}},
     ]})
@@ -127,6 +133,15 @@ class SearchRequest(BaseModel):
     filters: SearchFilters | None = Field(
         None, description="Search only passages that match these filters (inside ranking, not "
         "after it). An unknown field is a 422.")
+    history: list[Annotated[StrictStr, Field(json_schema_extra={
+        "minLength": 1, "pattern": QUESTION_PATTERN})]] | None = Field(
+        None, max_length=MAX_HISTORY, description="The conversation's earlier questions, oldest "
+        f"first (at most {MAX_HISTORY}, each bounded like 'question'). A follow-up ('Vilket "
+        "parti tillhör han?', 'Och hur gör Motala?') is then read together with the question "
+        "it follows; a self-contained question about something else is searched as without "
+        "history. The answer says how it was read (read_as, carried, reason). Without "
+        "history the search is exactly as before.",
+        examples=[["Vem är ordförande för regionstyrelsen i Region Kronoberg?"]])
 
 
 class SearchHit(BaseModel):
@@ -182,6 +197,15 @@ class SearchResponse(BaseModel):
         ..., description="True when the collection does not answer the question: the calibrated "
         "abstention model's decision (or no hit at all); the results are then only candidates.")
     results: list[SearchHit]
+    read_as: str | None = Field(
+        None, description="Only with history: the question as it was read, the carried earlier "
+        "questions first ('question' itself when it was read alone).")
+    carried: list[str] | None = Field(
+        None, description="Only with history: the earlier questions read together with this "
+        "one, oldest first; empty when it was read alone as a new topic.")
+    reason: str | None = Field(
+        None, description="Only with history: why it was read so, e.g. \"pronoun 'han'\", "
+        "\"leading 'och'\", 'weak alone, strong with the earlier question' or 'new topic'.")
 
 
 class Health(BaseModel):

@@ -416,8 +416,15 @@ def eval_(
     export_corpus: Annotated[Path | None, typer.Option(
         help="Only write the benchmark corpus as JSONL for `qa build --source`, then stop.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    conversations: Annotated[Path | None, typer.Option(
+        help="A conversation set (JSONL: first question, follow-up, the follow-up's evidence): "
+        "report follow-ups with and without history instead.")] = None,
 ) -> None:
-    """Measure retrieval (Hit/Recall@k, MRR, nDCG) for every mode through the serving engine."""
+    """Measure retrieval (Hit/Recall@k, MRR, nDCG) for every mode through the serving engine.
+
+    With --conversations: each follow-up alone and with its first question as history, in
+    one mode (the default mode unless --mode names one).
+    """
     from qa.eval.metrics import Unit
     from qa.eval.report import build_report, write_report
     from qa.eval.runner import evaluate
@@ -432,6 +439,13 @@ def eval_(
             raise QAError("--collection names the index to evaluate: it excludes --index")
         index = _collection_dir(collection, collections or s.server.collections_dir)
 
+    if conversations is not None:
+        if benchmark is not None or questions is not None or data is not None:
+            raise QAError("--conversations excludes --questions, --benchmark and --data")
+        if len(modes) > 1 and mode:
+            raise QAError("--conversations evaluates one mode: give --mode at most once")
+        _eval_conversations(s, conversations, index, out, modes[0] if mode else None, k, show)
+        return
     extra: dict[str, object] = {}
     if benchmark is not None:
         from qa.eval.datasets import export_corpus as write_corpus
@@ -491,6 +505,28 @@ def _collection_dir(name: str | None, folder: Path | None) -> Path:
         raise QAError(f"no collection {name!r} in {folder}: build it with "
                       f"`qa build --source S --index {where}`")
     return where
+
+
+def _eval_conversations(s: Settings, path: Path, index: Path | None, out: Path,
+                        mode: str | None, k: int, show: bool) -> None:
+    """``qa eval --conversations``: follow-ups alone and with history, reported in ``out``."""
+    from qa.eval import conversations as conv
+    from qa.search.engine import SearchEngine
+
+    engine = SearchEngine.open(s, str(index) if index else None)
+    chosen = mode or s.search.default_mode
+    found = conv.load_conversations(path, engine.document_texts())
+    rows = conv.evaluate_conversations(engine, found, chosen, k, progress=show)
+    rep = conv.report(rows, name=path.stem, source=str(path), mode=chosen, k=k, engine=engine)
+    written = conv.write(rep, out)
+    typer.echo(f"{len(rows)} conversations, mode {chosen}")
+    for split, per_kind in rep["summary"].items():
+        for kind, f in per_kind.items():
+            typer.echo(f"{split:>8} {kind:<12} n={f['conversations']:<3} " + "  ".join(
+                f"{n} {f['alone'][n]['mean']:.3f} -> {f['history'][n]['mean']:.3f}"
+                for n in f["alone"]) + f"  read with first {f['read_with_first']:.2f}"
+                f"  undisturbed {f['undisturbed']:.2f}")
+    typer.echo(f"report: {written}")
 
 
 @app.command()

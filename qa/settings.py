@@ -231,6 +231,24 @@ class SearchSettings(BaseSettings):
     relevance_ceiling: float = Field(0.89, description="Similarity shown as 100 % relevance.")
     reranker: str | None = Field(None, description="Optional cross-encoder name or path.")
     rerank_top: int = Field(20, ge=1, description="How many fused candidates the reranker sees.")
+    followup_vector_weight: float = Field(
+        0.6, ge=0, description="A follow-up read with its earlier question (`history`): its "
+        "vector plus this share of the earlier question's vector, normalised.")
+    followup_lexical_weight: float = Field(
+        0.5, ge=0, description="A follow-up: BM25 of its own terms plus this share of BM25 of "
+        "the earlier question's terms.")
+    followup_document_bonus: float = Field(
+        0.0, ge=0, description="A follow-up: score added to passages of the document that "
+        "answered the earlier question.")
+    followup_section_bonus: float = Field(
+        0.0, ge=0, description="A follow-up: score added on top of the document bonus for "
+        "passages of that answer's section.")
+    followup_weak_similarity: float = Field(
+        0.86, description="A question with history but no follow-up cue is read with the "
+        "earlier question only when its best similarity alone is below this ...")
+    followup_gain: float = Field(
+        0.03, ge=0, description="... and reading it with the earlier question raises the best "
+        "similarity by at least this much; else it is a new topic, searched as without history.")
 
 
 class ServerSettings(BaseSettings):

@@ -1,7 +1,9 @@
 """axe-core in Chromium: the automated WCAG 2.1 A/AA audit of a page state.
 
-axe-core (MPL-2.0) comes from the npm registry, pinned, installed on first use under
-``tests/artifacts/npm`` (``QA_AXE_JS`` may name an axe.min.js instead). The page's
+axe-core (MPL-2.0) comes from the npm registry, pinned: ``make axe`` (run by ``make test``)
+installs it under ``var/npm``; a test run without it installs it there on first use, under a
+file lock, since test processes run side by side (``QA_AXE_JS`` may name an axe.min.js
+instead). The page's
 Content-Security-Policy forbids inline scripts, so the audited page must come from a browser
 context made with ``bypass_csp=True``.
 """
@@ -18,7 +20,7 @@ from typing import Any
 import pytest
 
 AXE_VERSION = "4.14.1"
-NPM_PREFIX = Path(__file__).resolve().parent / "artifacts" / "npm"
+NPM_PREFIX = Path(__file__).resolve().parents[1] / "var" / "npm"  # the Makefile's AXE
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -32,10 +34,15 @@ def axe_source() -> str:
             if os.environ.get("CI"):
                 pytest.fail("npm is missing: the accessibility audit needs axe-core", pytrace=False)
             pytest.skip("npm is missing: cannot install axe-core for the accessibility audit")
+        from filelock import FileLock
+
         NPM_PREFIX.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-save", "--no-package-lock", "--no-audit",
-                        "--no-fund", "--prefix", str(NPM_PREFIX), f"axe-core@{AXE_VERSION}"],
-                       check=True, capture_output=True, timeout=600)
+        with FileLock(str(NPM_PREFIX / ".install.lock")):
+            if not path.is_file():
+                subprocess.run(["npm", "install", "--no-save", "--no-package-lock", "--no-audit",
+                                "--no-fund", "--prefix", str(NPM_PREFIX),
+                                f"axe-core@{AXE_VERSION}"],
+                               check=True, capture_output=True, timeout=600)
     return path.read_text(encoding="utf-8")
 
 

@@ -22,6 +22,7 @@
   var WIDE = "(min-width: 1000px)";    // from here the documents panel is a column
   var K = 5;             // passages asked for per question
   var SHOWN = 3;         // cards shown before "Visa fler"
+  var HISTORY = 10;      // earlier questions sent with a new one (the API's most)
   var TIMEOUT_MS = 30000;
   var COUNTER_FROM = 0.8; // show the character counter from 80 % of the limit
 
@@ -195,7 +196,7 @@
     try {
       var turns = state.turns.map(function (t) {
         return { id: t.id, question: t.question, status: t.status, response: t.response || null,
-          error: t.error || null, scope: t.scope || null };
+          error: t.error || null, scope: t.scope || null, history: t.history || null };
       });
       sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ v: 1, turns: turns }));
     } catch (e) {
@@ -438,6 +439,8 @@
         });
         notice.appendChild(wider);
       }
+      var readWithFirst = renderReadWith(turn);
+      if (readWithFirst) answer.appendChild(readWithFirst);
       answer.appendChild(notice);
       if (results.length > 0) {
         var details = el("details", { class: "weak-results" }, [
@@ -451,6 +454,8 @@
       return answer;
     }
 
+    var readWith = renderReadWith(turn);
+    if (readWith) answer.appendChild(readWith);
     answer.appendChild(el("p", { class: "answer-intro" }, [
       results.length === 1 ? "Det här stycket besvarar bäst frågan:" : "De här styckena besvarar bäst frågan:"
     ]));
@@ -529,6 +534,29 @@
 
   // ---------- asking ----------
 
+  // The discreet note on an answer whose question was read together with earlier ones, and
+  // the way to ask it alone (a new turn without history).
+  function renderReadWith(turn) {
+    var carried = (turn.response || {}).carried;
+    if (!Array.isArray(carried) || !carried.length) return null;
+    var alone = el("button", { type: "button", class: "btn btn-link read-alone" }, ["Ställ frågan för sig"]);
+    alone.addEventListener("click", function () {
+      if (askAlone(turn.question)) els.input.focus();
+    });
+    return el("p", { class: "read-with" }, [
+      el("span", { class: "read-with-text" }, [
+        (carried.length === 1 ? "Tolkad tillsammans med din förra fråga" : "Tolkad tillsammans med dina förra frågor")
+        + ": " + carried.map(function (c) { return "”" + c + "”"; }).join(" ")
+      ]),
+      " ", alone
+    ]);
+  }
+
+  // The conversation's earlier questions, oldest first: what a new question is read with.
+  function earlierQuestions() {
+    return state.turns.map(function (t) { return t.question; }).slice(-HISTORY);
+  }
+
   function validate(q) {
     if (!q) return MSG.empty;
     if (charCount(q) > state.maxChars) return MSG.tooLong(state.maxChars);
@@ -541,7 +569,9 @@
     els.form.classList.toggle("has-error", !!message);
   }
 
-  function ask(raw) {
+  function askAlone(raw) { return ask(raw, true); }
+
+  function ask(raw, alone) {
     var q = String(raw || "").trim();
     var problem = validate(q);
     if (problem) {
@@ -551,7 +581,8 @@
     }
     showFieldError("");
     var turn = { id: uid(), question: q, status: "pending", response: null, error: null,
-      scope: state.scope ? { ids: state.scope.ids.slice(), titles: Object.assign({}, state.scope.titles) } : null };
+      scope: state.scope ? { ids: state.scope.ids.slice(), titles: Object.assign({}, state.scope.titles) } : null,
+      history: alone ? null : earlierQuestions() };
     state.turns.push(turn);
     runTurn(turn, false);
     return true;
@@ -578,6 +609,7 @@
 
     var body = { question: turn.question, k: K };
     if (turn.scope && turn.scope.ids && turn.scope.ids.length) body.filters = { document_ids: turn.scope.ids };
+    if (Array.isArray(turn.history) && turn.history.length) body.history = turn.history;
     fetchJSON(API + "/search", {
       method: "POST",
       headers: readHeaders({ "Content-Type": "application/json" }),
