@@ -558,7 +558,8 @@ def calibrate(
     for where, path in zip(index, questions, strict=True):
         engine = SearchEngine.open(s, str(where), encoder)
         encoder = engine.questions
-        data += collect(engine, resolve(load_testset(path), engine.document_texts()))
+        data += collect(engine, resolve(load_testset(path), engine.document_texts()),
+                        collection=path.stem)
     chosen = data if split == "all" else [d for d in data if d.split == split]
     names = ", ".join(p.name for p in questions)
     model = fit(chosen, max_flagged, fitted_on=f"{names}, split {split}, "
@@ -567,9 +568,12 @@ def calibrate(
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
     typer.echo(f"wrote {out}: threshold {model.threshold:.3f}; fitted on {model.fitted_on}")
-    for part in sorted({d.split or "-" for d in data}):
-        shares = flagged_shares(model, [d for d in data if (d.split or "-") == part])
-        typer.echo(f"{part:>8}: flags " + ", ".join(f"{v:.1%} of {k}" for k, v in shares.items()))
+    for name in dict.fromkeys(d.collection for d in data):
+        for part in sorted({d.split or "-" for d in data if d.collection == name}):
+            shares = flagged_shares(model, [d for d in data
+                                            if d.collection == name and (d.split or "-") == part])
+            typer.echo(f"{name} {part}: flags "
+                       + ", ".join(f"{v:.1%} of {k}" for k, v in shares.items()))
 
 
 @app.command()

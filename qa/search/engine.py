@@ -305,7 +305,8 @@ class SearchEngine(IndexReads):
             _, lexical = self.index.lexical.search(question, pool,
                                                    None if mask is None else mask.weights)
         return signals(similarity, float(qvec @ self._centroid),
-                       int(dense[0]) if len(dense) else None, lexical)
+                       int(dense[0]) if len(dense) else None, lexical,
+                       self.index.lexical.unknown_share(question))
 
     def _reranked(self, question: str, ranked: list[tuple[int, float]],
                   timings: dict[str, float]) -> list[tuple[int, float]]:

@@ -1,11 +1,17 @@
 """Writes what searches without history return, to check that conversations changed nothing.
 
-Run it with the code of the commit before conversations (``9ee62d4`` on ``main``) first on
-``sys.path``, over an index of ``seeds/``, to (re)write ``data/no_history_golden.json``::
+Run it with the code of a commit without conversations first on ``sys.path``, over an index of
+``seeds/`` that code built, to (re)write ``data/no_history_golden.json``. It was written at
+``9ee62d4`` and rewritten from the branch ``realquality`` (new highlight rules and abstention
+model, measured in their design record) when the two were merged::
 
-    git archive 9ee62d4 qa | tar -x -C /tmp/before
-    PYTHONPATH=/tmp/before:. python -m tests.search.no_history_golden --index var/index \\
+    git archive realquality qa | tar -x -C /tmp/before
+    PYTHONPATH=/tmp/before:. python -m qa.cli build --source seeds --index /tmp/before-index
+    PYTHONPATH=/tmp/before:. python -m tests.search.no_history_golden --index /tmp/before-index \\
         --out tests/search/data/no_history_golden.json
+
+A deliberate change to ranking, highlights or abstention rewrites it the same way, from the
+change's own code without the conversation path, never from the code under test.
 
 Every question of ``qa/eval/testsets/seeds_sv.jsonl`` in each mode, k=5: each hit's passage,
 scores and highlights, and ``no_good_match`` (``took_ms`` and texts left out).

@@ -1,7 +1,7 @@
 """A search without history answers as before conversations existed.
 
-``data/no_history_golden.json`` holds what the engine of the commit before them (``9ee62d4``)
-answered to every seed test question in every mode (``no_history_golden`` says how it was
+``data/no_history_golden.json`` holds what an engine without conversations answered to every
+seed test question in every mode (``no_history_golden`` says which engine and how it was
 made); today's engine must give the same passages in the same order, with the same
 highlights, sections and ``no_good_match``, and the same scores (to rounding: the fixture's
 index is built in-process, the golden one by ``qa build``).
