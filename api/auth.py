@@ -13,6 +13,7 @@ import hmac
 from fastapi import HTTPException, Request
 
 from api.deps import SettingsDep
+from qa.settings import Settings
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
@@ -42,8 +43,13 @@ async def require_admin(request: Request, settings: SettingsDep) -> None:
         raise HTTPException(401, "wrong admin token", headers=_CHALLENGE)
 
 
-async def require_reader(request: Request, settings: SettingsDep) -> None:
-    """Nothing while reads are open; else the read (or admin) token, or 401."""
+async def require_reader(request: Request) -> None:
+    """Nothing while reads are open; else the read (or admin) token, or 401.
+
+    It reads the settings from the app itself rather than through ``SettingsDep``: it runs on
+    every read, and each dependency is one more pass of FastAPI's dependency solver.
+    """
+    settings: Settings = request.app.state.live.settings
     reader = settings.server.read_token
     if not reader:
         return

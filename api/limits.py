@@ -99,7 +99,9 @@ class BodyLimit:
             else:
                 wait = timeout if deadline is None else max(0.0, deadline - time.monotonic())
                 try:
-                    message = await asyncio.wait_for(receive(), wait)
+                    # A timeout on this task, not ``wait_for`` (a new task per receive).
+                    async with asyncio.timeout(wait):
+                        message = await receive()
                 except TimeoutError:
                     raise BodyTimeoutError(too_slow(timeout)) from None
             if message["type"] == "http.request":
