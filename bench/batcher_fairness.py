@@ -11,7 +11,11 @@ cap, back to back). Reported: the normal client's p50 with load ÷ p50 alone for
 (median over the rounds) and the long questions' answers per second. No HTTP, no event loop:
 what is left is the scheduler and the cores.
 
-    python -m bench.batcher_fairness [--quick]
+``--simulated`` replaces the model by a pause as long as a batch takes on a quiet machine
+(``BASE + PER_TOKEN`` × its padded tokens: about 4 ms for one short question, 20 ms for one at
+the 128-token cap), so the scheduler's policy is measured apart from how busy the cores are.
+
+    python -m bench.batcher_fairness [--quick] [--simulated]
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from bench.expensive_clients import _long_questions
 
 THINK = 0.003
 SECONDS = 8.0
+BASE, PER_TOKEN = 0.0016, 0.00014  # seconds a simulated batch takes: fixed, per padded token
 
 
 def _phase(batcher: Any, encoder: Any, short: Any, long: Any, seconds: float,
-           loaded: bool) -> tuple[list[float], int]:
+           loaded: bool, think: float = THINK) -> tuple[list[float], int]:
     until = time.perf_counter() + seconds
     done = [0]
 
@@ -49,24 +54,37 @@ def _phase(batcher: Any, encoder: Any, short: Any, long: Any, seconds: float,
         t0 = time.perf_counter()
         batcher.submit(text, encoder.tokens(text)).result()
         latencies.append((time.perf_counter() - t0) * 1000)
-        time.sleep(THINK)
+        time.sleep(think)
     for t in threads:
         t.join()
     return latencies, done[0]
 
 
 def main() -> None:
-    args = bench_parser(__doc__).parse_args()
+    parser = bench_parser(__doc__)
+    parser.add_argument("--think", type=float, default=THINK, metavar="SECONDS",
+                        help=f"the normal client's pause between answer and next question "
+                             f"(default {THINK})")
+    parser.add_argument("--simulated", action="store_true",
+                        help="a pause as long as the model would take instead of the model")
+    args = parser.parse_args()
     from qa.embed.question_batcher import QueryBatcher
     from qa.embed.question_encoder import open_question_encoder
     from qa.settings import Settings
 
     encoder = open_question_encoder(Settings().embed)
     cap = encoder.max_tokens
-    batchers = {"with the share (served)": QueryBatcher(encoder.embed_many, budget=4 * cap,
-                                                        alone=cap // 2),
-                "without (short_share=0)": QueryBatcher(encoder.embed_many, budget=4 * cap,
-                                                        alone=cap // 2, short_share=0.0)}
+    embed: Any = encoder.embed_many
+    if args.simulated:
+        def simulated(texts: list[str]) -> list[None]:
+            time.sleep(BASE + PER_TOKEN * len(texts) * max(encoder.tokens(t) for t in texts))
+            return [None] * len(texts)
+
+        embed = simulated
+
+    batchers = {"with the share (served)": QueryBatcher(embed, budget=4 * cap, alone=cap // 2),
+                "without (short_share=0)": QueryBatcher(embed, budget=4 * cap, alone=cap // 2,
+                                                        short_share=0.0)}
     short = (f"{q} ({i})" for i, q in enumerate(itertools.cycle(warmup_questions(200))))
     long = _long_questions(seed_questions())
     seconds = 3.0 if args.quick else SECONDS
@@ -75,8 +93,8 @@ def main() -> None:
     found: dict[str, list[dict[str, float]]] = {name: [] for name in batchers}
     for _ in range(2 if args.quick else 3):
         for name, batcher in batchers.items():
-            alone, _ = _phase(batcher, encoder, short, long, seconds, False)
-            loaded, answered = _phase(batcher, encoder, short, long, seconds, True)
+            alone, _ = _phase(batcher, encoder, short, long, seconds, False, args.think)
+            loaded, answered = _phase(batcher, encoder, short, long, seconds, True, args.think)
             found[name].append({"alone_p50": statistics.median(alone),
                                 "loaded_p50": statistics.median(loaded),
                                 "ratio": statistics.median(loaded) / statistics.median(alone),
@@ -92,9 +110,12 @@ def main() -> None:
                         "embedding only"))
         rows.append(row(f"long questions answered per second, {name}",
                         round(statistics.median(r["long_per_s"] for r in rounds), 1), "q/s", ""))
-    print_rows("The batcher beside four clients sending 1,000-character questions", rows)
-    write_result("batcher_fairness", {"think_seconds": THINK, "seconds": seconds,
-                                      "rounds": found, "summary": rows}, args.quick)
+    print_rows(f"The batcher beside four clients sending 1,000-character questions "
+               f"(think {args.think * 1000:g} ms{', simulated' if args.simulated else ''})", rows)
+    name = ("batcher_fairness" + ("+simulated" if args.simulated else "")
+            + (f"+think={args.think:g}" if args.think != THINK else ""))
+    write_result(name, {"think_seconds": args.think, "seconds": seconds, "simulated": args.simulated,
+                        "rounds": found, "summary": rows}, args.quick)
 
 
 if __name__ == "__main__":

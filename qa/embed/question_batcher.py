@@ -40,21 +40,19 @@ class QueryBatcher:
       stays within ``budget``; a question costing more than ``alone`` (long) goes alone.
       A short question thus waits for at most the batch under way when it came, and that
       batch is at most one long question;
-    * anticipation: a client asking short questions one after another sends its next one
-      just after its answer, by which time the worker would already have started a long
-      question, so the short one would wait for a whole long one every time ("deceptive
-      idleness", as in anticipatory disk scheduling). So after a batch of short questions
-      the worker waits a little (a quarter of the last long question's time, at most
-      ``max_anticipation`` s) for another short one before it starts a long one;
     * a share for long questions: a long question cannot be interrupted, so a short one that
-      comes while it runs waits for the rest of it, and anticipation misses whenever a
-      client's next question takes longer than its window to arrive (the event loop being
-      busy, the client slow). So while short questions are about (a short batch ended within
-      ``short_memory`` s), a long batch that took ``L`` s is followed by ``short_share * L`` s
-      in which no long batch starts and short ones go at once: long questions get at least
-      ``1 / (1 + short_share)`` of the worker's time then, and all of it when no short
-      question has come for ``short_memory`` s. Most short questions thus find no long one
-      under way; the price is the worker's idle time in that gap, paid by long questions;
+      comes while it runs waits for the rest of it. While short questions are about (a short
+      batch ended within ``short_memory`` s), a long batch that took ``L`` s is followed by
+      ``short_share * L`` s in which no long batch starts and short ones go at once. Once that
+      has passed, the next long batch starts right after a short batch ends, when a client
+      asking short questions one after another has just got its answer and is busy with it
+      (so the long batch overlaps that client's own time, not its next question), or after
+      ``L`` more seconds without one. Long questions thus get at least about
+      ``1 / (2 + short_share)`` of the worker while short ones come, and all of it when none
+      has come for ``short_memory`` s; the price is the worker's idle time, paid by long
+      questions. With ``short_share=0`` the worker instead anticipates: after a short batch
+      it waits a little (a quarter of the last long batch's time, at most
+      ``max_anticipation`` s) for another short question before it starts a long one;
     * nothing starves: when the oldest waiting question has been passed over by
       ``patience`` batches, it goes next (a long one after its gap, which is bounded).
     """
@@ -133,29 +131,37 @@ class QueryBatcher:
     def _next_batch(self) -> list[_Waiting]:
         """Wait for questions, hold a long one back while short ones have the worker (see the
         class), take the batch."""
+        fresh = True  # the worker has not waited since its last batch ended
         while True:
             while not self._pending:
                 self._cond.wait()
+                fresh = False
             batch, starved = self._choose()
             long = batch[0].cost > self._alone
             if long:
-                remaining = self._long_held_until(starved) - self._clock()
+                remaining = self._long_held_until(starved, fresh) - self._clock()
                 if remaining > 0:
                     self._cond.wait(remaining)  # a new question wakes it: choose again
+                    fresh = False
                     continue
             self._take(batch)
             self._after_short = not long
             return batch
 
-    def _long_held_until(self, starved: bool) -> float:
-        """The earliest time (on ``clock``) a long batch may start: after the anticipation
-        window and, while short questions are about, after the short questions' share."""
-        held = -float("inf")
-        if self._after_short and not starved:  # anticipation
-            held = self._short_ended + min(self._max_anticipation, self._long_seconds / 4)
-        if self._clock() - self._short_ended <= self._short_memory:  # short questions about
-            held = max(held, self._long_ended + self._short_share * self._long_seconds)
-        return held
+    def _long_held_until(self, starved: bool, fresh: bool) -> float:
+        """The earliest time (on ``clock``) a long batch may start (see the class)."""
+        if self._short_share <= 0:  # anticipation alone
+            if self._after_short and not starved:
+                return self._short_ended + min(self._max_anticipation, self._long_seconds / 4)
+            return -float("inf")
+        if self._clock() - self._short_ended > self._short_memory:  # no short questions about
+            return -float("inf")
+        shared = self._long_ended + self._short_share * self._long_seconds
+        if self._clock() < shared:
+            return shared
+        if fresh and self._after_short:  # a short batch has just ended: its client is thinking
+            return -float("inf")
+        return shared + self._long_seconds  # else wait that long at most for one to end
 
     def _ended(self, long: bool, started: float) -> None:
         """Note when a batch ended, and how long a long one took (for ``_long_held_until``)."""

@@ -225,7 +225,8 @@ class TimedRecorder(Recorder):
 def test_while_short_questions_come_a_long_one_waits_out_their_share_of_the_worker():
     """After a long batch of L s, while short questions are about, no long batch starts for
     short_share * L s: a short question that comes then goes at once, even though a long one
-    was waiting first and the worker was idle. Once the share has passed, the long one goes."""
+    was waiting first and the worker was idle. Once the share has passed (and L more without a
+    short batch ending), the long one goes."""
     clock = Clock()
     recorder = TimedRecorder(clock)
     batcher = QueryBatcher(recorder, alone=32, max_anticipation=0.0, short_share=2.0,
@@ -239,9 +240,9 @@ def test_while_short_questions_come_a_long_one_waits_out_their_share_of_the_work
     later_short = batcher.submit("kort 2", cost=10)  # comes while the long one is held
     later_short.result(timeout=WAIT)
     assert not second_long.done()
-    clock.now = 1030.0  # the short questions' share has passed
+    clock.now = 1040.0  # the short questions' share has passed, and L more without a short one
     third_long = batcher.submit("lång 2", cost=60)  # wakes the worker
-    second_long.result(timeout=WAIT)  # then lång 2 is held until 1040 + 20
+    second_long.result(timeout=WAIT)  # then lång 2 is held until 1050 + 20
     clock.now = 2000.0  # no short question for longer than short_memory: nothing is held
     last_long = batcher.submit("lång 3", cost=60)
     third_long.result(timeout=WAIT)
@@ -264,3 +265,25 @@ def test_without_short_questions_long_ones_go_back_to_back():
     for future in (first, *rest):
         future.result(timeout=WAIT)
     assert [call[0] for call in recorder.calls] == [f"lång {i}" for i in range(4)]
+
+
+def test_once_the_share_has_passed_a_long_one_goes_right_after_a_short_batch():
+    """The moment a short batch ends its client is busy with the answer: the long question
+    that has waited out its share starts then, not when that client's next question is due
+    (anticipation, which would wait here for ever: the clock stands still)."""
+    clock = Clock()
+    recorder = TimedRecorder(clock)
+    batcher = QueryBatcher(recorder, alone=32, max_anticipation=1e6, short_share=2.0,
+                           short_memory=60.0, clock=clock)
+    first_long = busy(batcher, recorder, "lång 0", cost=60)  # 1000-1010: share until 1030
+    recorder.release()
+    first_long.result(timeout=WAIT)
+    recorder.started.clear()
+    short = busy(batcher, recorder, "kort 1", cost=10)  # held in the batch function
+    second_long = batcher.submit("lång 1", cost=60)
+    queued(batcher, 1)
+    clock.now = 1035.0  # the share passes while the short batch runs; it ends at 1036
+    recorder.release()
+    short.result(timeout=WAIT)
+    second_long.result(timeout=WAIT)
+    assert [call[0] for call in recorder.calls] == ["lång 0", "kort 1", "lång 1"]
