@@ -41,7 +41,7 @@ TITLES = {
     "install_sizes": "Installs by role: the serve-only environment, the model export, the full one",
     "convert_pool": "Conversion in worker processes: start-up and throughput beside in-process",
     "request_cpu": "CPU of a served search outside the model (in process, over ASGI)",
-    "batcher_fairness": "The question batcher beside four long-question clients, with and without the long questions' share",
+    "batcher_fairness": "The question batcher beside four long-question clients, with and without the share",
 }
 
 
