@@ -25,7 +25,7 @@ TORCH_PIN := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup model index serve test check lint docs bench system clean real-docs
+.PHONY: setup model index serve test check lint docs bench system clean real-docs axe
 
 setup: $(STAMP) model
 
@@ -100,6 +100,14 @@ $(REAL_DOCS)/.unpacked:
 	rm -rf $(REAL_DOCS)/debs
 	touch $@
 
+# axe-core from the npm registry, for the page's accessibility audit (WCAG 2.1 A/AA) in the
+# browser tests (tests/api/test_page_followups.py); pinned, unpacked under var/npm.
+AXE_VERSION := 4.14.1
+AXE := var/npm/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE):
+	npm install --silent --no-save --no-audit --no-fund --prefix var/npm axe-core@$(AXE_VERSION)
+
 lint: $(STAMP)
 	$(PY) -m ruff check qa api tests bench
 
@@ -110,7 +118,7 @@ SITE := var/site
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir $(SITE)
 
-test: setup system lint docs real-docs
+test: setup system lint docs real-docs axe
 	$(PY) -m pytest -q -rs
 
 # The fast tier, for every change: lint, types (mypy, configured in pyproject.toml) and the

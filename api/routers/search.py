@@ -6,7 +6,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.auth import require_reader
-from api.deps import get_engine, get_settings
+from api.deps import EngineDep, SettingsDep
 from api.json_body import JSONBodyRoute
 from api.metrics import observe_search
 from api.schemas import SearchRequest, SearchResponse, error_responses
@@ -18,23 +18,26 @@ router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)],
 
 
 @router.post("/api/search", response_model=SearchResponse, responses=error_responses(401, 422))
-async def search(req: SearchRequest, request: Request) -> Response:
+async def search(req: SearchRequest, engine: EngineDep, settings: SettingsDep,
+                 request: Request) -> Response:
     """Search; a blank or too long question is a 422 (``QuestionError``, see ``api.errors``),
     and so is any body that is not a valid request (``api.json_body``).
+
+    ``history`` (earlier questions, each checked like the question) lets a follow-up be read
+    with the question it follows (``qa.search.conversation``); without it nothing changes.
 
     ``filters`` restrict the search to matching passages inside ranking; a bad filter is a 422
     from the schema (``SearchFilters``), one that matches nothing is an empty answer.
 
     Async: the request awaits its question's vector from the embedding thread
-    instead of holding a worker thread while it waits. The engine and settings are taken
-    from the request here, not as dependencies (``EngineDep``, ``SettingsDep``): this is the
-    service's hot route, and each dependency is one more pass of FastAPI's solver.
+    instead of holding a worker thread while it waits.
     """
-    engine = await get_engine(request)
-    settings = await get_settings(request)
-    question = clean_question(req.question, settings.limits.max_question_chars)
+    most = settings.limits.max_question_chars
+    question = clean_question(req.question, most)
+    history = None if req.history is None else [
+        clean_question(q, most, f"history[{i}]") for i, q in enumerate(req.history)]
     filters = None if req.filters is None else req.filters.to_filters()
-    result = await engine.search_async(question, req.k, req.mode, filters)
+    result = await engine.search_async(question, req.k, req.mode, filters, history=history)
     observe_search(request, result.timings)
     # Encoded by hand with orjson: the schema above documents the body, and skipping a second
     # validation pass (and the standard library's slower encoder) keeps the service's cost
