@@ -11,6 +11,11 @@ than a document write must arrive whole within that time (a search body is small
 may be large and slow but must keep coming); else 408 and the connection is closed. The
 request head has its own deadline (``api.server``).
 
+A response that starts before the request's body has arrived whole (a refusal: 413, or
+401/403 from a route's dependency) says ``Connection: close``: the server then closes the
+connection with a lingering close (``api.server``), which lets a client that writes its whole
+body before reading receive that answer, and the rest of the body is never parsed as a request.
+
 Both errors are ``HTTPException``s, so a body read by FastAPI itself (a route's JSON body)
 reaches the app's error handler as what it is, not as "There was an error parsing the body".
 """
@@ -27,6 +32,7 @@ from starlette.exceptions import HTTPException
 
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
 _CLOSE = {"connection": "close"}
+_CLOSE_HEADER = ((b"connection", b"close"),)
 
 
 class BodyTooLargeError(HTTPException):
@@ -73,12 +79,15 @@ class BodyLimit:
         write = scope["method"] in _WRITES and scope["path"].startswith(self.prefix)
         limit = self.limit if write else self.other_limit
         setting = "QA_MAX_REQUEST_MB" if write else "QA_MAX_BODY_KB"
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _refuse(send, 413, too_large(limit, setting))
             return
         seen = 0
-        done = False
+        # A request without a body (GET, or a declared length of 0) has nothing left to come.
+        done = (b"transfer-encoding" not in headers
+                and (declared is None or declared in (b"0", b"")))
         timeout = self.timeout
         # A body other than a write arrives whole within the timeout, from the request's start.
         deadline = None if write or timeout is None else time.monotonic() + timeout
@@ -90,7 +99,9 @@ class BodyLimit:
             else:
                 wait = timeout if deadline is None else max(0.0, deadline - time.monotonic())
                 try:
-                    message = await asyncio.wait_for(receive(), wait)
+                    # A timeout on this task, not ``wait_for`` (a new task per receive).
+                    async with asyncio.timeout(wait):
+                        message = await receive()
                 except TimeoutError:
                     raise BodyTimeoutError(too_slow(timeout)) from None
             if message["type"] == "http.request":
@@ -102,7 +113,14 @@ class BodyLimit:
                 done = True
             return message
 
-        await self.app(scope, checked, send)
+        async def closing(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and not done:
+                given = list(message.get("headers", ()))
+                if not any(name.lower() == b"connection" for name, _ in given):
+                    message = {**message, "headers": [*given, *_CLOSE_HEADER]}
+            await send(message)
+
+        await self.app(scope, checked, closing)
 
 
 async def _refuse(send: Any, status: int, detail: str) -> None:

@@ -347,6 +347,16 @@ class LimitsSettings(BaseSettings):
     keep_alive_timeout: int = Field(
         5, ge=1, description="Seconds an idle keep-alive connection stays open after a response."
     )
+    linger_seconds: float = Field(
+        30, ge=0, description="Lingering close: after answering a request before its body was "
+        "read whole (413, 401, 403), the server reads and discards the rest of the body for at "
+        "most this many seconds (and 5 s without a byte) before it closes, so a client that "
+        "sends its whole body before reading gets the answer; 0 = close at once."
+    )
+    linger_mb: float = Field(
+        256, gt=0, description="Most MiB of a refused body the lingering close reads and "
+        "discards before it closes the connection anyway."
+    )
     max_active_requests: int = Field(
         64, ge=1, description="Requests handled at once; one more is answered 503 with "
         "Retry-After at once instead of waiting in an unbounded queue."

@@ -40,26 +40,39 @@ class QueryBatcher:
       stays within ``budget``; a question costing more than ``alone`` (long) goes alone.
       A short question thus waits for at most the batch under way when it came, and that
       batch is at most one long question;
-    * anticipation: a client asking short questions one after another sends its next one
-      just after its answer, by which time the worker would already have started a long
-      question, so the short one would wait for a whole long one every time ("deceptive
-      idleness", as in anticipatory disk scheduling). So after a batch of short questions
-      the worker waits a little (a quarter of the last long question's time, at most
-      ``max_anticipation`` s) for another short one before it starts a long one;
+    * a share for long questions: a long question cannot be interrupted, so a short one that
+      comes while it runs waits for the rest of it. While short questions are about (a short
+      batch ended within ``short_memory`` s), a long batch that took ``L`` s is followed by
+      ``short_share * L`` s in which no long batch starts and short ones go at once. Once that
+      has passed, the next long batch starts right after a short batch ends, when a client
+      asking short questions one after another has just got its answer and is busy with it
+      (so the long batch overlaps that client's own time, not its next question), or after
+      ``L`` more seconds without one. Long questions thus get at least about
+      ``1 / (2 + short_share)`` of the worker while short ones come, and all of it when none
+      has come for ``short_memory`` s; the price is the worker's idle time, paid by long
+      questions. With ``short_share=0`` the worker instead anticipates: after a short batch
+      it waits a little (a quarter of the last long batch's time, at most
+      ``max_anticipation`` s) for another short question before it starts a long one;
     * nothing starves: when the oldest waiting question has been passed over by
-      ``patience`` batches, it goes next.
+      ``patience`` batches, it goes next (a long one after its gap, which is bounded).
     """
 
     def __init__(self, embed_batch: Callable[[list[str]], np.ndarray], max_batch: int = 32,
                  budget: int = 1024, alone: int | None = None, patience: int = 8,
-                 max_anticipation: float = 0.05) -> None:
+                 max_anticipation: float = 0.05, short_share: float = 2.0,
+                 short_memory: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._embed_batch = embed_batch
         self._max_batch = max_batch
         self._budget = budget
         self._alone = budget if alone is None else alone
         self._patience = patience
         self._max_anticipation = max_anticipation
+        self._short_share = short_share
+        self._short_memory = short_memory
+        self._clock = clock
         self._long_seconds = 0.0  # how long the last long question took
+        self._long_ended = -float("inf")  # when it ended
+        self._short_ended = -float("inf")  # when the last batch of short questions ended
         self._after_short = False  # the last batch was of short questions
         self._pending: list[_Waiting] = []
         self._seq = itertools.count()
@@ -116,24 +129,48 @@ class QueryBatcher:
             min(self._pending, key=lambda w: w.seq).passed += 1
 
     def _next_batch(self) -> list[_Waiting]:
-        """Wait for questions, anticipate a short one before a long one, take the batch."""
-        deadline: float | None = None
+        """Wait for questions, hold a long one back while short ones have the worker (see the
+        class), take the batch."""
+        fresh = True  # the worker has not waited since its last batch ended
         while True:
             while not self._pending:
                 self._cond.wait()
+                fresh = False
             batch, starved = self._choose()
             long = batch[0].cost > self._alone
-            if long and not starved and self._after_short:
-                if deadline is None:
-                    wait = min(self._max_anticipation, self._long_seconds / 4)
-                    deadline = time.monotonic() + wait
-                remaining = deadline - time.monotonic()
+            if long:
+                remaining = self._long_held_until(starved, fresh) - self._clock()
                 if remaining > 0:
                     self._cond.wait(remaining)  # a new question wakes it: choose again
+                    fresh = False
                     continue
             self._take(batch)
             self._after_short = not long
             return batch
+
+    def _long_held_until(self, starved: bool, fresh: bool) -> float:
+        """The earliest time (on ``clock``) a long batch may start (see the class)."""
+        if self._short_share <= 0:  # anticipation alone
+            if self._after_short and not starved:
+                return self._short_ended + min(self._max_anticipation, self._long_seconds / 4)
+            return -float("inf")
+        if self._clock() - self._short_ended > self._short_memory:  # no short questions about
+            return -float("inf")
+        shared = self._long_ended + self._short_share * self._long_seconds
+        if self._clock() < shared:
+            return shared
+        if fresh and self._after_short:  # a short batch has just ended: its client is thinking
+            return -float("inf")
+        return shared + self._long_seconds  # else wait that long at most for one to end
+
+    def _ended(self, long: bool, started: float) -> None:
+        """Note when a batch ended, and how long a long one took (for ``_long_held_until``)."""
+        ended = self._clock()
+        with self._cond:
+            if long:
+                self._long_seconds, self._long_ended = ended - started, ended
+            else:
+                self._short_ended = ended
 
     def _work(self) -> None:
         while True:
@@ -143,14 +180,14 @@ class QueryBatcher:
             batch = [w for w in chosen if w.future.set_running_or_notify_cancel()]
             if not batch:
                 continue
-            t0 = time.monotonic()
+            t0 = self._clock()
             try:
                 vectors = self._embed_batch([w.text for w in batch])
             except BaseException as exc:  # every waiting caller gets the failure
                 for w in batch:
                     w.future.set_exception(exc)
                 continue
-            if batch[0].cost > self._alone:
-                self._long_seconds = time.monotonic() - t0
+            finally:
+                self._ended(batch[0].cost > self._alone, t0)
             for w, v in zip(batch, vectors, strict=True):
                 w.future.set_result(v)

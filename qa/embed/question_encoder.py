@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -34,15 +35,20 @@ from qa.settings import EmbedSettings
 log = logging.getLogger(__name__)
 
 
-class _LRU:
-    """A small thread-safe LRU of question vectors: repeated questions skip the model."""
+V = TypeVar("V")
+
+
+class _LRU(Generic[V]):
+    """A small thread-safe LRU keyed by question: of vectors (repeated questions skip the
+    model) and of token counts (a question is counted once, not once to bound it and again
+    to schedule it)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._data: OrderedDict[str, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> np.ndarray | None:
+    def get(self, key: str) -> V | None:
         with self._lock:
             value = self._data.get(key)
             if value is not None:
@@ -53,7 +59,7 @@ class _LRU:
         with self._lock:
             self._data.pop(key, None)
 
-    def put(self, key: str, value: np.ndarray) -> None:
+    def put(self, key: str, value: V) -> None:
         if self.size <= 0:
             return
         with self._lock:
@@ -78,7 +84,8 @@ class QuestionEncoder:
         self.prompt = files.query_prompt
         self.runtime = runtime  # e.g. "onnxruntime-fp32": named in /health and evaluation reports
         self._encoder = encoder
-        self._cache = _LRU(cache_size)
+        self._cache: _LRU[np.ndarray] = _LRU(cache_size)
+        self._counts: _LRU[int] = _LRU(256)
         self._tokenizer = tokenizer
         self.max_tokens = max_tokens
         # Room for many short questions a batch, while a long one (over half the cap) goes
@@ -90,7 +97,15 @@ class QuestionEncoder:
         """Model tokens of ``question`` as embedded (prompt and special tokens included)."""
         if self._tokenizer is None:
             return 1
-        return self._tokenizer.count([self.prompt + question])[0]
+        known = self._counts.get(question)
+        if known is None:
+            known = self._count(question)
+            self._counts.put(question, known)
+        return known
+
+    def _count(self, text: str) -> int:
+        assert self._tokenizer is not None
+        return self._tokenizer.count([self.prompt + text])[0]
 
     def bounded(self, question: str) -> str:
         """``question`` cut to at most ``max_tokens`` tokens as embedded: the longest prefix
@@ -107,10 +122,10 @@ class QuestionEncoder:
         ends = [m.end() for m in re.finditer(r"\S+", question)]
         # The first guess assumes tokens spread evenly over the text; bisection does the rest.
         guess = len(question) * self.max_tokens / total
-        cut = _longest(ends, lambda n: self.tokens(question[:n]) <= self.max_tokens, guess)
+        cut = _longest(ends, lambda n: self._count(question[:n]) <= self.max_tokens, guess)
         if cut is None:
             cut = _longest(list(range(1, ends[0] + 1)),
-                           lambda n: self.tokens(question[:n]) <= self.max_tokens, guess)
+                           lambda n: self._count(question[:n]) <= self.max_tokens, guess)
         return question[: cut or 0]
 
     def embed(self, question: str) -> np.ndarray:

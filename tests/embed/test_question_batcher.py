@@ -185,7 +185,7 @@ def test_after_a_short_question_the_worker_waits_a_little_for_the_next_short_one
     # The first long question's time sets the anticipation: a quarter of it, 0.5 s, which is
     # what the same client has to send its next short question in.
     recorder = Recorder(delays={"lång 0": 2.0})
-    batcher = QueryBatcher(recorder, alone=32, max_anticipation=1.0)
+    batcher = QueryBatcher(recorder, alone=32, max_anticipation=1.0, short_share=0.0)
     first_long = busy(batcher, recorder, "lång 0", cost=60)
     short = batcher.submit("kort 1", cost=10)
     second_long = batcher.submit("lång 1", cost=60)
@@ -195,3 +195,95 @@ def test_after_a_short_question_the_worker_waits_a_little_for_the_next_short_one
     for future in (first_long, again, second_long):
         future.result(timeout=10)
     assert [call[0] for call in recorder.calls] == ["lång 0", "kort 1", "kort 2", "lång 1"]
+
+
+class Clock:
+    """The batcher's clock, moved by the test and by the batch function (a batch's cost): the
+    scheduler's decisions then depend on what the test says happened, not on this machine."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class TimedRecorder(Recorder):
+    """A ``Recorder`` whose batches take ``cost`` seconds of ``clock`` (a long question 10 s,
+    a short one 1 s) and no real time."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        out = super().__call__(texts)
+        self.clock.now += 10.0 if texts[0].startswith("lång") else 1.0
+        return out
+
+
+def test_while_short_questions_come_a_long_one_waits_out_their_share_of_the_worker():
+    """After a long batch of L s, while short questions are about, no long batch starts for
+    short_share * L s: a short question that comes then goes at once, even though a long one
+    was waiting first and the worker was idle. Once the share has passed (and L more without a
+    short batch ending), the long one goes."""
+    clock = Clock()
+    recorder = TimedRecorder(clock)
+    batcher = QueryBatcher(recorder, alone=32, max_anticipation=0.0, short_share=2.0,
+                           short_memory=60.0, clock=clock)
+    first_long = busy(batcher, recorder, "lång 0", cost=60)  # ends at 1010, took 10 s
+    short = batcher.submit("kort 1", cost=10)
+    second_long = batcher.submit("lång 1", cost=60)  # held until 1010 + 2 * 10 = 1030
+    recorder.release()
+    first_long.result(timeout=WAIT)
+    short.result(timeout=WAIT)  # 1010-1011: a short question was about
+    later_short = batcher.submit("kort 2", cost=10)  # comes while the long one is held
+    later_short.result(timeout=WAIT)
+    assert not second_long.done()
+    clock.now = 1040.0  # the short questions' share has passed, and L more without a short one
+    third_long = batcher.submit("lång 2", cost=60)  # wakes the worker
+    second_long.result(timeout=WAIT)  # then lång 2 is held until 1050 + 20
+    clock.now = 2000.0  # no short question for longer than short_memory: nothing is held
+    last_long = batcher.submit("lång 3", cost=60)
+    third_long.result(timeout=WAIT)
+    last_long.result(timeout=WAIT)
+    assert [call[0] for call in recorder.calls] == ["lång 0", "kort 1", "kort 2", "lång 1",
+                                                     "lång 2", "lång 3"]
+
+
+def test_without_short_questions_long_ones_go_back_to_back():
+    """The share holds long questions back only while short ones come: with none, the worker
+    is never idle with long questions waiting (the clock does not move past the share here,
+    so a wrongly held question would never go)."""
+    clock = Clock()
+    recorder = TimedRecorder(clock)
+    batcher = QueryBatcher(recorder, alone=32, max_anticipation=0.0, short_share=2.0,
+                           short_memory=60.0, clock=clock)
+    first = busy(batcher, recorder, "lång 0", cost=60)
+    rest = [batcher.submit(f"lång {i}", cost=60) for i in range(1, 4)]
+    recorder.release()
+    for future in (first, *rest):
+        future.result(timeout=WAIT)
+    assert [call[0] for call in recorder.calls] == [f"lång {i}" for i in range(4)]
+
+
+def test_once_the_share_has_passed_a_long_one_goes_right_after_a_short_batch():
+    """The moment a short batch ends its client is busy with the answer: the long question
+    that has waited out its share starts then, not when that client's next question is due
+    (anticipation, which would wait here for ever: the clock stands still)."""
+    clock = Clock()
+    recorder = TimedRecorder(clock)
+    batcher = QueryBatcher(recorder, alone=32, max_anticipation=1e6, short_share=2.0,
+                           short_memory=60.0, clock=clock)
+    first_long = busy(batcher, recorder, "lång 0", cost=60)  # 1000-1010: share until 1030
+    recorder.release()
+    first_long.result(timeout=WAIT)
+    recorder.started.clear()
+    short = busy(batcher, recorder, "kort 1", cost=10)  # held in the batch function
+    second_long = batcher.submit("lång 1", cost=60)
+    queued(batcher, 1)
+    clock.now = 1035.0  # the share passes while the short batch runs; it ends at 1036
+    recorder.release()
+    short.result(timeout=WAIT)
+    second_long.result(timeout=WAIT)
+    assert [call[0] for call in recorder.calls] == ["lång 0", "kort 1", "lång 1"]
