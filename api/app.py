@@ -17,6 +17,7 @@ requests under way) and the body limits (``api.limits``). ``/openapi.json`` is c
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,17 +34,35 @@ from api.limits import add_body_limit
 from api.methods import Methods
 from api.metrics import add_metrics
 from api.openapi import install_openapi
-from api.routers import docs, document_writes, documents, examples, health, page, search
+from api.rate import PerConnection
+from api.routers import (
+    docs,
+    document_writes,
+    documents,
+    examples,
+    feedback,
+    gaps,
+    health,
+    page,
+    search,
+)
 from api.server import conversions_stop_on_signals
 from qa import __version__
+from qa.questionlog.log import QuestionLog
 from qa.search.engine import SearchEngine
 from qa.search.live import LiveEngine
 from qa.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(engine: LiveEngine | SearchEngine, settings: Settings | None = None, *,
                access_log: bool | None = None) -> FastAPI:
     """The API and the chat page over ``engine``; tests pass one built on a fixture index.
+
+    With ``QA_QUESTION_LOG`` on, questions are logged, masked, in the index directory
+    (``qa.questionlog``), and expired log files are deleted at start and every
+    ``QA_QUESTION_LOG_PRUNE_SECONDS`` while the app runs.
 
     A plain ``SearchEngine`` is served as it is, never swapped (``LiveEngine.fixed``), with
     ``settings`` (the whole configuration; ``None``: the environment's); a ``LiveEngine``
@@ -57,13 +76,21 @@ def create_app(engine: LiveEngine | SearchEngine, settings: Settings | None = No
     else:
         live = LiveEngine.fixed(engine, settings if settings is not None else Settings())
 
+    server, limits = live.settings.server, live.settings.limits
+    question_log = (QuestionLog.of_index(live.index_dir, server.question_log_days)
+                    if server.question_log else None)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         live.start()
+        pruning = (asyncio.create_task(_prune_periodically(
+            question_log, server.question_log_prune_seconds)) if question_log else None)
         try:
             with conversions_stop_on_signals():  # a shutdown does not wait for a conversion
                 yield
         finally:
+            if pruning is not None:
+                pruning.cancel()
             await asyncio.to_thread(live.stop)  # a refresh under way finishes first
 
     app = FastAPI(
@@ -75,10 +102,11 @@ def create_app(engine: LiveEngine | SearchEngine, settings: Settings | None = No
         docs_url=None,  # served offline by api.routers.docs
         redoc_url=None,
     )
-    server, limits = live.settings.server, live.settings.limits
     app.state.live = live
+    app.state.question_log = question_log
+    app.state.feedback_allowance = PerConnection(limits.feedback_per_minute)
     add_error_handlers(app)
-    modules = (health, search, documents, document_writes, examples, page, docs)
+    modules = (health, search, feedback, gaps, documents, document_writes, examples, page, docs)
     for module in modules:
         app.include_router(module.router)
     routes = [route for module in modules for route in module.router.routes]
@@ -102,3 +130,15 @@ def create_app(engine: LiveEngine | SearchEngine, settings: Settings | None = No
     app.add_middleware(AccessLog, log_lines=server.access_log if access_log is None else access_log)
     app.add_middleware(Unpin)
     return app
+
+
+async def _prune_periodically(log: QuestionLog, seconds: float) -> None:
+    """Delete the question log's expired day files now and every ``seconds``; a failure is
+    logged and tried again next time (the task never dies of it)."""
+    while True:
+        try:
+            await asyncio.to_thread(log.prune)
+        except OSError as exc:
+            logger.warning("could not delete expired question-log files of %s: %s",
+                           log.collection, exc)
+        await asyncio.sleep(seconds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_reader
 from api.deps import EngineDep, SettingsDep
@@ -29,6 +30,9 @@ async def search(req: SearchRequest, engine: EngineDep, settings: SettingsDep,
 
     Async: the request awaits its question's vector from the embedding thread
     instead of holding a worker thread while it waits.
+
+    With the question log on (``QA_QUESTION_LOG``) the question is logged, masked
+    (``qa.questionlog``), and the answer carries its ``answer_id`` for ``/api/feedback``.
     """
     question = clean_question(req.question, settings.limits.max_question_chars)
     filters = None if req.filters is None else req.filters.to_filters()
@@ -36,5 +40,9 @@ async def search(req: SearchRequest, engine: EngineDep, settings: SettingsDep,
     observe_search(request, result.timings)
     # Encoded by hand: the schema above documents the body, and skipping a second
     # validation pass keeps the service's cost small next to the embedding's.
-    body = json.dumps(result_json(result), ensure_ascii=False)
+    answer = result_json(result)
+    log = request.app.state.question_log
+    if log is not None:
+        answer["answer_id"] = await run_in_threadpool(log.record, question, result)
+    body = json.dumps(answer, ensure_ascii=False)
     return Response(body, media_type="application/json")

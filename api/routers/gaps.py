@@ -1,0 +1,46 @@
+"""``GET /api/gaps``: the content-gap report of the served collection, for its admins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import require_admin
+from api.deps import EngineDep, SettingsDep
+from api.schemas import GapReportOut, error_responses
+from qa.errors import QuestionLogError
+from qa.questionlog.gaps import collection_report, report_csv
+from qa.questionlog.log import QuestionLog
+
+router = APIRouter(tags=["question log"], dependencies=[Depends(require_admin)])
+
+
+@router.get("/api/gaps", response_model=GapReportOut, responses={
+    **error_responses(401, 403, 422),
+    200: {"content": {"application/json": {}, "text/csv": {}},
+          "description": "The report as JSON, or with format=csv one row per question."}})
+async def gaps(request: Request, engine: EngineDep, settings: SettingsDep,
+               date_from: Annotated[dt.date | None, Query(
+                   alias="from", description="First day (YYYY-MM-DD, UTC), inclusive.")] = None,
+               date_to: Annotated[dt.date | None, Query(
+                   alias="to", description="Last day (YYYY-MM-DD, UTC), inclusive.")] = None,
+               format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+               ) -> Response:
+    """The logged questions the collection did not answer well, grouped into topics, largest
+    first (``qa.questionlog.gaps``); admin token only. ``format=csv`` exports one row per
+    question. Reads the question log whether or not it is being written now."""
+    if date_from and date_to and date_from > date_to:
+        raise QuestionLogError("'from' is after 'to'")
+    log: QuestionLog | None = request.app.state.question_log
+    if log is None:
+        log = QuestionLog.of_index(request.app.state.live.index_dir,
+                                   settings.server.question_log_days)
+    report = await run_in_threadpool(collection_report, log, engine, date_from, date_to)
+    if format_ == "csv":
+        return Response(report_csv(report), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{log.collection}-gaps.csv"'})
+    return JSONResponse(report.to_json())
