@@ -25,7 +25,7 @@ TORCH_PIN := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup model index serve test check lint docs bench system clean real-docs
+.PHONY: setup model index serve test check lint docs bench system clean real-docs axe
 
 setup: $(STAMP) model
 
@@ -79,6 +79,7 @@ system:
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	command -v gs >/dev/null || missing="$$missing ghostscript"; \
 	command -v qpdf >/dev/null || missing="$$missing qpdf"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -110,8 +111,13 @@ SITE := var/site
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir $(SITE)
 
-test: setup system lint docs real-docs
+test: setup system axe lint docs real-docs
 	$(PY) -m pytest -q -rs
+
+# axe-core from the npm registry, for the page's accessibility audit (tests/api/test_accessibility.py).
+axe: tests/axe/node_modules/axe-core/axe.min.js
+tests/axe/node_modules/axe-core/axe.min.js: tests/axe/package.json
+	cd tests/axe && npm install --no-audit --no-fund --silent
 
 # The fast tier, for every change: lint, types (mypy, configured in pyproject.toml) and the
 # tests that need neither the model, a browser nor a cluster (tests/conftest.py marks the tiers

@@ -79,9 +79,12 @@ def _identity(match: re.Match[str]) -> str:
 
 
 def _phones(text: str) -> str:
-    """Each phone number libphonenumber finds (region SE, possible numbers) as ``[telefonnummer]``."""
+    """Each phone number libphonenumber finds (region SE, possible numbers) as ``[telefonnummer]``,
+    when written as a phone number is: from its trunk 0, or +/00 and a country code (a bare
+    ``123456`` is a case or order number; the long-number rule takes it past six digits)."""
     spans = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
-        text, "SE", leniency=phonenumbers.Leniency.POSSIBLE)]
+        text, "SE", leniency=phonenumbers.Leniency.POSSIBLE)
+        if m.raw_string.lstrip("(").startswith(("0", "+"))]
     for start, end in reversed(spans):
         text = text[:start] + PHONE + text[end:]
     return text
