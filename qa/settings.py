@@ -291,9 +291,9 @@ class ServerSettings(BaseSettings):
         "once at start)."
     )
     accessibility_statement: Path | None = Field(
-        None, description="A text file (Markdown-like: '# ' headings, blank-line paragraphs, "
-        "'- ' lists, [text](url) links) whose content replaces the default Swedish "
-        "accessibility statement served at /tillganglighet."
+        None, description="A Markdown file (headings, paragraphs, lists, links; raw HTML is "
+        "shown as text) whose content replaces the default Swedish accessibility statement "
+        "served at /tillganglighet."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Level of the messages the `qa` command prints on stderr (the `qa` and "
