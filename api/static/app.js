@@ -1194,6 +1194,9 @@
   function forgetAdmin(announce) {
     state.adminKey = "";
     store(ADMIN_KEY, "");
+    els.gapsList.textContent = "";  // the report is for the key's holder only
+    els.gapsList.hidden = true;
+    gapsStatus("");
     renderAdmin();
     if (announce) {
       adminMessage("Administratörsnyckeln är glömd.", "");
