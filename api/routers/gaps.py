@@ -19,27 +19,43 @@ from qa.questionlog.log import QuestionLog
 router = APIRouter(tags=["question log"], dependencies=[Depends(require_admin)])
 
 
+_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _day(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise QuestionLogError(f"'{name}': {value!r} is not a day (YYYY-MM-DD)") from None
+
+
 @router.get("/api/gaps", response_model=GapReportOut, responses={
     **error_responses(401, 403, 422),
     200: {"content": {"application/json": {}, "text/csv": {}},
           "description": "The report as JSON, or with format=csv one row per question."}})
 async def gaps(request: Request, engine: EngineDep, settings: SettingsDep,
-               date_from: Annotated[dt.date | None, Query(
-                   alias="from", description="First day (YYYY-MM-DD, UTC), inclusive.")] = None,
-               date_to: Annotated[dt.date | None, Query(
-                   alias="to", description="Last day (YYYY-MM-DD, UTC), inclusive.")] = None,
+               date_from: Annotated[str | None, Query(
+                   alias="from", pattern=_DAY, json_schema_extra={"format": "date"},
+                   description="First day (YYYY-MM-DD, UTC), inclusive.")] = None,
+               date_to: Annotated[str | None, Query(
+                   alias="to", pattern=_DAY, json_schema_extra={"format": "date"},
+                   description="Last day (YYYY-MM-DD, UTC), inclusive; not before 'from' "
+                   "(a 422).")] = None,
                format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
                ) -> Response:
     """The logged questions the collection did not answer well, grouped into topics, largest
     first (``qa.questionlog.gaps``); admin token only. ``format=csv`` exports one row per
     question. Reads the question log whether or not it is being written now."""
-    if date_from and date_to and date_from > date_to:
+    since, until = _day(date_from, "from"), _day(date_to, "to")
+    if since and until and since > until:
         raise QuestionLogError("'from' is after 'to'")
     log: QuestionLog | None = request.app.state.question_log
     if log is None:
         log = QuestionLog.of_index(request.app.state.live.index_dir,
                                    settings.server.question_log_days)
-    report = await run_in_threadpool(collection_report, log, engine, date_from, date_to)
+    report = await run_in_threadpool(collection_report, log, engine, since, until)
     if format_ == "csv":
         return Response(report_csv(report), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{log.collection}-gaps.csv"'})
