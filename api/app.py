@@ -1,9 +1,11 @@
 """The FastAPI application, built by a factory around a ready live engine.
 
-The ``LiveEngine`` goes into ``app.state``; each request takes the engine of the generation
-served when it starts through the ``api.deps.EngineDep`` dependency (and the holder itself
-through ``LiveDep``). The app runs the holder's watcher from start-up to shut-down, so a
-newer generation is served without a restart. The routes live in ``api/routers/`` (one
+The ``LiveEngine`` (or, for a service of collections, the ``Collections``) goes into
+``app.state``; each request takes the engine of the generation served when it starts through
+the ``api.deps.EngineDep`` dependency (and the holder itself through ``LiveDep``; which holder,
+for a collection, ``api.deps.get_served`` decides from the path). The app runs the holder's
+watcher from start-up to shut-down, so a newer generation (or collection) is served without a
+restart. The routes live in ``api/routers/`` (one
 router per resource), the error responses in ``api/errors.py``.
 
 Around the routes (outermost first): the access log, security headers on every response
@@ -18,14 +20,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from api.access import AccessLog
 from api.admission import Admission
+from api.collection_routes import under_collections
 from api.deps import Unpin
 from api.errors import add_error_handlers
 from api.headers import SecurityHeaders
@@ -34,7 +38,9 @@ from api.limits import add_body_limit
 from api.methods import Methods
 from api.metrics import add_metrics
 from api.openapi import install_openapi
+from api.question_logs import QuestionLogs
 from api.rate import PerConnection
+from api.routers import collections as listing
 from api.routers import (
     docs,
     document_writes,
@@ -48,7 +54,7 @@ from api.routers import (
 )
 from api.server import conversions_stop_on_signals
 from qa import __version__
-from qa.questionlog.log import QuestionLog
+from qa.search.collections import Collections
 from qa.search.engine import SearchEngine
 from qa.search.live import LiveEngine
 from qa.settings import Settings
@@ -56,42 +62,52 @@ from qa.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def create_app(engine: LiveEngine | SearchEngine, settings: Settings | None = None, *,
-               access_log: bool | None = None) -> FastAPI:
+def create_app(engine: LiveEngine | SearchEngine | Collections, settings: Settings | None = None,
+               *, access_log: bool | None = None) -> FastAPI:
     """The API and the chat page over ``engine``; tests pass one built on a fixture index.
 
-    With ``QA_QUESTION_LOG`` on, questions are logged, masked, in the index directory
-    (``qa.questionlog``), and expired log files are deleted at start and every
-    ``QA_QUESTION_LOG_PRUNE_SECONDS`` while the app runs.
+    With ``QA_QUESTION_LOG`` on, questions are logged, masked, in the index directory (each
+    collection's own; ``api.question_logs``), and expired log files are deleted at start and
+    every ``QA_QUESTION_LOG_PRUNE_SECONDS`` while the app runs.
 
     A plain ``SearchEngine`` is served as it is, never swapped (``LiveEngine.fixed``), with
     ``settings`` (the whole configuration; ``None``: the environment's); a ``LiveEngine``
-    brings its own. The app reads the ``server`` and ``limits`` groups. ``access_log`` adds
-    one JSON log line per request (the ``api.access`` logger, see that module; every response
-    carries its ``X-Request-ID`` either way); ``None`` takes ``QA_ACCESS_LOG``. ``GET
-    /metrics`` is served when ``QA_METRICS`` is on (``api.metrics``).
+    brings its own. ``Collections`` (``qa serve --collections``) serve each collection's API
+    under ``/api/collections/{name}/`` (``api.collection_routes``), list them at ``GET
+    /api/collections`` and answer ``/health`` for the service; they bring their settings too.
+    The app reads the ``server`` and ``limits`` groups. ``access_log`` adds one JSON log line
+    per request (the ``api.access`` logger, see that module; every response carries its
+    ``X-Request-ID`` either way); ``None`` takes ``QA_ACCESS_LOG``. ``GET /metrics`` is served
+    when ``QA_METRICS`` is on (``api.metrics``).
     """
-    if isinstance(engine, LiveEngine):
-        live = engine
+    collections = engine if isinstance(engine, Collections) else None
+    served: LiveEngine | Collections
+    if isinstance(engine, Collections | LiveEngine):
+        served, whole = engine, engine.settings
     else:
-        live = LiveEngine.fixed(engine, settings if settings is not None else Settings())
+        served = LiveEngine.fixed(engine, settings if settings is not None else Settings())
+        whole = served.settings
 
-    server, limits = live.settings.server, live.settings.limits
-    question_log = (QuestionLog.of_index(live.index_dir, server.question_log_days)
-                    if server.question_log else None)
+    question_logs = QuestionLogs(whole.server.question_log, whole.server.question_log_days)
+
+    def served_dirs() -> list[Path]:
+        if collections is not None:
+            return [c.live.index_dir for c in collections.all()]
+        return [served.index_dir] if isinstance(served, LiveEngine) else []
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        live.start()
+        served.start()
         pruning = (asyncio.create_task(_prune_periodically(
-            question_log, server.question_log_prune_seconds)) if question_log else None)
+            question_logs, served_dirs, whole.server.question_log_prune_seconds))
+            if question_logs.enabled else None)
         try:
             with conversions_stop_on_signals():  # a shutdown does not wait for a conversion
                 yield
         finally:
             if pruning is not None:
                 pruning.cancel()
-            await asyncio.to_thread(live.stop)  # a refresh under way finishes first
+            await asyncio.to_thread(served.stop)  # a refresh (or scan) under way finishes first
 
     app = FastAPI(
         title="Svensk QA",
@@ -102,22 +118,33 @@ def create_app(engine: LiveEngine | SearchEngine, settings: Settings | None = No
         docs_url=None,  # served offline by api.routers.docs
         redoc_url=None,
     )
-    app.state.live = live
-    app.state.question_log = question_log
+    server, limits = whole.server, whole.limits
+    app.state.settings = whole
+    if collections is None:
+        app.state.live = served
+    else:
+        app.state.collections = collections
+    app.state.question_logs = question_logs
     app.state.feedback_allowance = PerConnection(limits.feedback_per_minute)
     add_error_handlers(app)
-    modules = (health, search, feedback, gaps, documents, document_writes, examples, page, docs)
-    for module in modules:
-        app.include_router(module.router)
-    routes = [route for module in modules for route in module.router.routes]
+    api_routers = [m.router for m in (health, search, feedback, gaps, documents, document_writes,
+                                      examples)]
+    if collections is None:
+        routers = [*api_routers, page.router, docs.router]
+    else:
+        routers = [listing.router, under_collections(api_routers), page.router,
+                   page.collection_router, docs.router]
+    for router in routers:
+        app.include_router(router)
+    routes = [route for router in routers for route in router.routes]
     add_body_limit(app, int(limits.max_request_mb * 2**20),
                    other_limit=int(limits.max_body_kb * 2**10), timeout=limits.body_timeout)
     app.add_middleware(Admission, limit=limits.max_active_requests)
     page.mount_static(app)
     docs.mount_assets(app)
     if server.metrics:
-        add_metrics(app, live)
-    install_openapi(app, routes, server, limits)
+        add_metrics(app, served)
+    install_openapi(app, routes, server, limits, collections=collections is not None)
     app.add_middleware(Methods, routes=[*routes, *app.router.routes])
     if server.cors_origins:
         app.add_middleware(
@@ -132,13 +159,13 @@ def create_app(engine: LiveEngine | SearchEngine, settings: Settings | None = No
     return app
 
 
-async def _prune_periodically(log: QuestionLog, seconds: float) -> None:
-    """Delete the question log's expired day files now and every ``seconds``; a failure is
-    logged and tried again next time (the task never dies of it)."""
+async def _prune_periodically(logs: QuestionLogs, dirs: Callable[[], list[Path]],
+                              seconds: float) -> None:
+    """Delete the expired question-log day files of every served index directory now and
+    every ``seconds``; a failure is logged and tried again next time (the task never dies)."""
     while True:
         try:
-            await asyncio.to_thread(log.prune)
+            await asyncio.to_thread(logs.prune, dirs())
         except OSError as exc:
-            logger.warning("could not delete expired question-log files of %s: %s",
-                           log.collection, exc)
+            logger.warning("could not delete expired question-log files: %s", exc)
         await asyncio.sleep(seconds)

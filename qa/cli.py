@@ -32,6 +32,9 @@ app = typer.Typer(
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (QA_INDEX_DIR).")]
 ModeOpt = Annotated[str | None, typer.Option("--mode", help="hybrid, dense or lexical.")]
+CollectionsOpt = Annotated[Path | None, typer.Option(
+    "--collections", metavar="DIR", help="A folder of collections: every index directory DIR/NAME "
+    "(built with qa build --index DIR/NAME) is collection NAME (QA_COLLECTIONS_DIR).")]
 
 
 def _settings() -> Settings:
@@ -317,6 +320,7 @@ def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> st
 def serve(
     ctx: typer.Context,
     index: IndexOpt = None,
+    collections: CollectionsOpt = None,
     host: Annotated[str | None, typer.Option(help="Interface to bind (QA_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (QA_PORT).")] = None,
     access_log: Annotated[bool | None, typer.Option(
@@ -338,6 +342,10 @@ def serve(
     QA_RELOAD_SECONDS, without a restart. --workers N runs N processes on this machine;
     --replicas N runs N Ray Serve replicas on a Ray cluster, behind one HTTP proxy on --host
     and --port; every process and replica follows the index in the same way.
+
+    --collections DIR serves every index directory DIR/NAME as collection NAME under
+    /api/collections/NAME/ (tokens in DIR/NAME/access.toml), picking up collections added to or
+    removed from DIR within QA_COLLECTIONS_SECONDS; it runs in one process.
     """
     import uvicorn
 
@@ -350,6 +358,10 @@ def serve(
         s = s.model_copy(update={"host": host})
     log_each = s.server.access_log if access_log is None else access_log
     level = ctx.obj or s.server.log_level
+    folder = collections or s.server.collections_dir
+    if folder is not None and (index is not None or replicas is not None or workers > 1):
+        raise QAError("--collections serves every collection in one process: it excludes "
+                      "--index, --workers and --replicas")
     if replicas is not None or workers > 1:
         if replicas is not None and workers > 1:
             raise QAError("--workers and --replicas exclude each other")
@@ -369,8 +381,12 @@ def serve(
                         workers=workers, access_log=log_each, log_level=level,
                         configure_logging=configure)
         return
-    live = LiveEngine.open(s, str(index) if index else None)
-    app_ = create_app(live, access_log=log_each)
+    if folder is not None:
+        from qa.search.collections import Collections
+
+        app_ = create_app(Collections.open(s, folder), access_log=log_each)
+    else:
+        app_ = create_app(LiveEngine.open(s, str(index) if index else None), access_log=log_each)
     # uvicorn logs through the handler _configure_logging gave it (log_config=None), and its
     # own access log is off: it has no duration, and api.access logs each request instead.
     # server_options: deadlines on request heads and idle connections (api.server); no
@@ -443,6 +459,10 @@ def gaps(
 @app.command("eval")
 def eval_(
     index: IndexOpt = None,
+    collection: Annotated[str | None, typer.Option(
+        "--collection", metavar="NAME", help="Evaluate collection NAME of --collections DIR "
+        "(the index DIR/NAME, as `qa serve --collections DIR` serves it).")] = None,
+    collections: CollectionsOpt = None,
     questions: Annotated[Path | None, typer.Option(
         help="Span-labelled JSONL test set (default: the bundled qa/eval/testsets/seeds_sv.jsonl).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for report.json, report.md and the plots.")] = Path(
@@ -468,6 +488,10 @@ def eval_(
     s = _settings()
     modes = [check_mode(m) for m in dict.fromkeys(mode or MODES)]
     show = progress and sys.stderr.isatty()
+    if collection is not None or collections is not None:
+        if index is not None:
+            raise QAError("--collection names the index to evaluate: it excludes --index")
+        index = _collection_dir(collection, collections or s.server.collections_dir)
 
     extra: dict[str, object] = {}
     if benchmark is not None:
@@ -511,6 +535,23 @@ def eval_(
     for m in modes:
         typer.echo(f"{m:>8}: " + "  ".join(f"{n} {v:.3f}" for n, v in ev.metrics[m].items()))
     typer.echo(f"report: {out / 'report.md'}")
+
+
+def _collection_dir(name: str | None, folder: Path | None) -> Path:
+    """The index directory of collection ``name`` of ``folder``, checked as the server checks
+    it (a valid name, a directory holding an index)."""
+    from qa.index import generations
+    from qa.search.collections import is_valid_name
+
+    if name is None or folder is None:
+        raise QAError("--collection NAME goes with --collections DIR (or QA_COLLECTIONS_DIR)")
+    if not is_valid_name(name):
+        raise QAError(f"{name!r} is not a collection name: 1-64 letters, digits, '-' and '_'")
+    where = folder / name
+    if not where.is_dir() or generations.current(where) is None:
+        raise QAError(f"no collection {name!r} in {folder}: build it with "
+                      f"`qa build --source S --index {where}`")
+    return where
 
 
 @app.command()

@@ -76,6 +76,12 @@ class TooManyRequestsError(QAError):
     retry_after = 60
 
 
+class UnknownCollectionError(QAError):
+    """A collection name the service does not serve (or not a collection name at all)."""
+
+    status = 404
+
+
 class UnknownIdError(QAError):
     """A change names a document the index does not hold."""
 

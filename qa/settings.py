@@ -244,12 +244,24 @@ class ServerSettings(BaseSettings):
         1.0, ge=0, description="How often `qa serve` looks for a newer published generation of "
         "its index (a `qa build` by another process); 0 = only after its own writes."
     )
+    collections_dir: Path | None = Field(
+        None, description="Serve every index directory DIR/NAME/ as collection NAME under "
+        "/api/collections/NAME/ (`qa serve --collections DIR`); each collection's tokens are in "
+        "DIR/NAME/access.toml. Unset: one index (QA_INDEX_DIR) under /api/."
+    )
+    collections_seconds: float = Field(
+        2.0, gt=0, le=300, description="How often `qa serve --collections` looks for collections "
+        "added to or removed from its folder, for access.toml changes and for newer generations "
+        "of each collection."
+    )
     admin_token: str | None = Field(
         None, description="Bearer token that the write endpoints (POST, PUT, DELETE "
-        "/api/documents) require; unset = writing over HTTP is off."
+        "/api/documents) require; unset = writing over HTTP is off. With collections: the "
+        "operator's token, which only reads /metrics (collections have their own tokens)."
     )
     read_token: str | None = Field(
-        None, description="Bearer token that every read endpoint requires; unset = reads are open."
+        None, description="Bearer token that every read endpoint requires; unset = reads are open. "
+        "With collections: like QA_ADMIN_TOKEN, it only reads /metrics."
     )
     examples_file: Path | None = Field(
         None, description="Example questions for the page, one per line; only those the served "

@@ -19,7 +19,7 @@ from qa.settings import (
 
 # Every variable of the flat settings before they were grouped (74 fields), less the eight
 # experiment settings that left the product with their studies
-# (bench/studies/ranking_variants.py), plus the ingest fields added since.
+# (bench/studies/ranking_variants.py), plus the ingest and collections fields added since.
 DOCUMENTED = {
     "QA_ABSTENTION_MODEL", "QA_ACCESS_LOG", "QA_ADMIN_TOKEN", "QA_ALLOWED_HOSTS", "QA_BATCH_SIZE",
     "QA_BODY_TIMEOUT", "QA_BUILD_LOCK_TIMEOUT", "QA_CACHE_DIR", "QA_CANDIDATES", "QA_CLUSTER",
@@ -37,7 +37,7 @@ DOCUMENTED = {
     "QA_RM3_WEIGHT", "QA_SENTENCE_CONTEXTS", "QA_SENTENCE_PRECISION", "QA_SENTENCE_VECTORS",
     "QA_SOURCE", "QA_THREADS", "QA_WHOLE_DOCUMENT_TOKENS",
     "QA_MAX_SECONDS_PER_FILE", "QA_OCR_SECONDS_PER_PAGE", "QA_MAX_CONVERT_MEMORY_MB",
-    "QA_CONVERT_WORKERS",
+    "QA_CONVERT_WORKERS", "QA_COLLECTIONS_DIR", "QA_COLLECTIONS_SECONDS",
     "QA_QUESTION_LOG", "QA_QUESTION_LOG_DAYS", "QA_QUESTION_LOG_PRUNE_SECONDS",
     "QA_ACCESSIBILITY_STATEMENT", "QA_FEEDBACK_PER_MINUTE",
 }
@@ -47,6 +47,8 @@ REMOVED = {"QA_FUSION", "QA_RRF_K", "QA_FUSION_WEIGHTS", "QA_PRF_BETA", "QA_PRF_
 # A valid value other than the default for every variable: (text in the environment, the value
 # its field must then hold).
 VALUES: dict[str, tuple[str, object]] = {
+    "QA_COLLECTIONS_DIR": ("/srv/samlingar", Path("/srv/samlingar")),
+    "QA_COLLECTIONS_SECONDS": ("0.5", 0.5),
     "QA_SOURCE": ("/srv/dokument", Path("/srv/dokument")),
     "QA_MAX_FILE_MB": ("12.5", 12.5),
     "QA_MAX_DOCUMENT_CHARS": ("5000", 5000),

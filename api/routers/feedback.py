@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_reader
+from api.deps import LiveDep
 from api.json_body import JSONBodyRoute
 from api.schemas import FeedbackRequest, FeedbackResponse, error_responses
 from qa.errors import UnknownAnswerError
@@ -16,14 +17,15 @@ router = APIRouter(tags=["feedback"], dependencies=[Depends(require_reader)],
 
 @router.post("/api/feedback", response_model=FeedbackResponse,
              responses=error_responses(401, 422, 429))
-async def feedback(req: FeedbackRequest, request: Request) -> FeedbackResponse:
-    """Record whether the answer ``answer_id`` (from ``/api/search``) helped.
+async def feedback(req: FeedbackRequest, live: LiveDep, request: Request) -> FeedbackResponse:
+    """Record whether the answer ``answer_id`` (from ``/api/search``) helped, in the log of the
+    collection that answered it.
 
     With the question log off (``QA_QUESTION_LOG``) nothing is recorded and the answer says so
     (``recorded: false``). An answer id the log does not hold (unknown, or deleted by the
     retention) is a 422; more than ``QA_FEEDBACK_PER_MINUTE`` from one connection a 429.
     """
-    log = request.app.state.question_log
+    log = request.app.state.question_logs.of(live.index_dir)
     if log is None:
         return FeedbackResponse(recorded=False, detail="the question log is off "
                                 "(QA_QUESTION_LOG): nothing was recorded")

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_admin
-from api.deps import EngineDep, SettingsDep
+from api.deps import EngineDep, LiveDep
 from api.schemas import GapReportOut, error_responses
 from qa.errors import QuestionLogError
 from qa.questionlog.gaps import collection_report, report_csv
@@ -35,7 +35,7 @@ def _day(value: str | None, name: str) -> dt.date | None:
     **error_responses(401, 403, 422),
     200: {"content": {"application/json": {}, "text/csv": {}},
           "description": "The report as JSON, or with format=csv one row per question."}})
-async def gaps(request: Request, engine: EngineDep, settings: SettingsDep,
+async def gaps(request: Request, engine: EngineDep, live: LiveDep,
                date_from: Annotated[str | None, Query(
                    alias="from", pattern=_DAY, json_schema_extra={"format": "date"},
                    description="First day (YYYY-MM-DD, UTC), inclusive.")] = None,
@@ -51,10 +51,7 @@ async def gaps(request: Request, engine: EngineDep, settings: SettingsDep,
     since, until = _day(date_from, "from"), _day(date_to, "to")
     if since and until and since > until:
         raise QuestionLogError("'from' is after 'to'")
-    log: QuestionLog | None = request.app.state.question_log
-    if log is None:
-        log = QuestionLog.of_index(request.app.state.live.index_dir,
-                                   settings.server.question_log_days)
+    log: QuestionLog = request.app.state.question_logs.reader(live.index_dir)
     report = await run_in_threadpool(collection_report, log, engine, since, until)
     if format_ == "csv":
         return Response(report_csv(report), media_type="text/csv; charset=utf-8", headers={

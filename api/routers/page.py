@@ -1,5 +1,11 @@
 """The chat page at ``/``, the accessibility statement at ``/tillganglighet``, and the page's
-files under ``/static`` (``api/static/``: HTML, CSS, JavaScript)."""
+files under ``/static`` (``api/static/``: HTML, CSS, JavaScript).
+
+A service of collections also serves the page at ``/c/{name}``: the same file, which reads the
+collection from its address and asks only that collection's API (``collection_router``). The
+page answers for any name: whether the collection exists, and whether the reader may see it, is
+for its API to say.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from markdown_it import MarkdownIt
 
-from api.deps import SettingsDep
+from qa.settings import Settings
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -70,10 +76,11 @@ def render_statement(text: str) -> str:
 
 
 @router.get("/tillganglighet", response_class=HTMLResponse)
-def accessibility_statement(request: Request, settings: SettingsDep) -> HTMLResponse:
+def accessibility_statement(request: Request) -> HTMLResponse:
     """The accessibility statement (tillgänglighetsredogörelse): QA_ACCESSIBILITY_STATEMENT's
     file when set, else the Swedish default. Rendered again only when the file changes; a
     configured file that cannot be read is logged and the default served meanwhile."""
+    settings: Settings = request.app.state.settings  # the service's (no collection's)
     configured = settings.server.accessibility_statement
     for path in ([configured] if configured else []) + [DEFAULT_STATEMENT]:
         try:
@@ -87,6 +94,14 @@ def accessibility_statement(request: Request, settings: SettingsDep) -> HTMLResp
         except (OSError, UnicodeDecodeError) as exc:
             logger.error("accessibility statement %s cannot be read (%s)", path, exc)
     raise HTTPException(404, "the accessibility statement is not installed")
+
+
+collection_router = APIRouter(include_in_schema=False)
+
+
+@collection_router.get("/c/{collection}")
+def collection_page() -> FileResponse:
+    return page()
 
 
 def mount_static(app: FastAPI) -> None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_reader
-from api.deps import EngineDep, SettingsDep
+from api.deps import EngineDep, LiveDep, SettingsDep
 from api.json_body import JSONBodyRoute
 from api.metrics import observe_search
 from api.schemas import SearchRequest, SearchResponse, error_responses
@@ -21,7 +21,7 @@ router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)],
 
 @router.post("/api/search", response_model=SearchResponse, responses=error_responses(401, 422))
 async def search(req: SearchRequest, engine: EngineDep, settings: SettingsDep,
-                 request: Request) -> Response:
+                 live: LiveDep, request: Request) -> Response:
     """Search; a blank or too long question is a 422 (``QuestionError``, see ``api.errors``),
     and so is any body that is not a valid request (``api.json_body``).
 
@@ -41,7 +41,7 @@ async def search(req: SearchRequest, engine: EngineDep, settings: SettingsDep,
     # Encoded by hand: the schema above documents the body, and skipping a second
     # validation pass keeps the service's cost small next to the embedding's.
     answer = result_json(result)
-    log = request.app.state.question_log
+    log = request.app.state.question_logs.of(live.index_dir)
     if log is not None:
         answer["answer_id"] = await run_in_threadpool(log.record, question, result)
     body = json.dumps(answer, ensure_ascii=False)

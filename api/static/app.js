@@ -4,10 +4,21 @@
 (function () {
   "use strict";
 
-  var STORAGE_KEY = "svqa.conversation.v1";
-  var SCOPE_KEY = "svqa.scope.v1";     // the documents questions are limited to
-  var READ_KEY = "svqa.readKey";       // keys live in sessionStorage only: gone with the tab,
-  var ADMIN_KEY = "svqa.adminKey";     // never in localStorage, a cookie or the URL
+  // A service of collections serves this page at /c/NAME for collection NAME: every request
+  // then goes to that collection's API, and the conversation and keys stored are its own.
+  // At / such a service shows the collections to choose from instead (the picker).
+  var BOUND = (function () {
+    var m = /^\/c\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/?$/.exec(window.location.pathname);
+    return m ? m[1] : null;
+  })();
+  var API = BOUND ? "/api/collections/" + BOUND : "/api";
+  var HEALTH = BOUND ? API + "/health" : "/health";
+  var OWN = BOUND ? ":" + BOUND : "";
+  var STORAGE_KEY = "svqa.conversation.v1" + OWN;
+  var SCOPE_KEY = "svqa.scope.v1" + OWN;       // the documents questions are limited to
+  var SHARED_READ_KEY = "svqa.readKey";        // a key given in the picker: tried everywhere
+  var READ_KEY = SHARED_READ_KEY + OWN;        // keys live in sessionStorage only: gone with the tab,
+  var ADMIN_KEY = "svqa.adminKey" + OWN;       // never in localStorage, a cookie or the URL
   var WIDE = "(min-width: 1000px)";    // from here the documents panel is a column
   var K = 5;             // passages asked for per question
   var SHOWN = 3;         // cards shown before "Visa fler"
@@ -31,7 +42,14 @@
     noMatchScopedHelp: "Frågan ställdes bara i de valda dokumenten. Fråga i alla dokument för att söka i hela samlingen.",
     adminOn: "Du kan nu lägga till och ta bort dokument.",
     adminWrong: "Fel administratörsnyckel. Kontrollera nyckeln och försök igen.",
-    adminOff: "Att lägga till och ta bort dokument är avstängt på servern. Den som driftar tjänsten kan slå på det med inställningen QA_ADMIN_TOKEN.",
+    adminOff: BOUND
+      ? "Att lägga till och ta bort dokument är avstängt för den här samlingen. Den som driftar tjänsten kan slå på det med admin_token i samlingens access.toml."
+      : "Att lägga till och ta bort dokument är avstängt på servern. Den som driftar tjänsten kan slå på det med inställningen QA_ADMIN_TOKEN.",
+    noCollection: "Det finns ingen samling med det namnet här, eller så har den tagits bort.",
+    pickIntro: "Tjänsten har flera dokumentsamlingar. Välj den samling du vill ställa frågor till.",
+    pickNone: "Det finns ingen samling som du kan läsa utan åtkomstnyckel.",
+    pickError: "Listan över samlingar kunde inte hämtas just nu. Försök igen om en stund.",
+    keyOpensNothing: "Nyckeln öppnar ingen samling. Kontrollera nyckeln och försök igen.",
     adminEmpty: "Skriv administratörsnyckeln först.",
     adminDown: "Servern svarar inte just nu. Försök igen om en stund.",
     accessWrong: "Fel åtkomstnyckel. Kontrollera nyckeln och försök igen.",
@@ -231,7 +249,7 @@
 
   function getDocument(id) {
     if (!docCache[id]) {
-      docCache[id] = fetchJSON("/api/documents/" + encodeURIComponent(id), { headers: readHeaders() })
+      docCache[id] = fetchJSON(API + "/documents/" + encodeURIComponent(id), { headers: readHeaders() })
         .then(function (r) {
           if (!r.ok || !r.json || typeof r.json.text !== "string") throw new Error("document " + r.status);
           return r.json;
@@ -408,7 +426,7 @@
     if (typeof turn.feedback === "boolean") status.textContent = MSG.feedbackThanks;
     function send(helpful) {
       status.textContent = "Skickar…";
-      fetchJSON("/api/feedback", {
+      fetchJSON(API + "/feedback", {
         method: "POST",
         headers: readHeaders({ "Content-Type": "application/json" }),
         body: JSON.stringify({ answer_id: turn.response.answer_id, helpful: helpful })
@@ -622,7 +640,7 @@
 
     var body = { question: turn.question, k: K };
     if (turn.scope && turn.scope.ids && turn.scope.ids.length) body.filters = { document_ids: turn.scope.ids };
-    fetchJSON("/api/search", {
+    fetchJSON(API + "/search", {
       method: "POST",
       headers: readHeaders({ "Content-Type": "application/json" }),
       body: JSON.stringify(body),
@@ -729,6 +747,10 @@
     var docs = state.documents;
     var base = " och visar de stycken som bäst besvarar din fråga, alltid med källa.";
     if (!docs) {
+      if (BOUND && state.documentsError === 404 && !state.listLoading) {
+        els.intro.textContent = MSG.noCollection;
+        return;
+      }
       els.intro.textContent = "Jag söker i dokumentsamlingen" + base +
         (state.listLoading || state.documentsError === 401 ? "" : " " + MSG.listError);
       return;
@@ -759,7 +781,7 @@
   }
 
   function loadExamples() {
-    return fetchJSON("/api/examples", { headers: readHeaders() }, 20000).then(function (r) {
+    return fetchJSON(API + "/examples", { headers: readHeaders() }, 20000).then(function (r) {
       var qs = r.ok && r.json && Array.isArray(r.json.questions) ? r.json.questions : [];
       state.examples = qs.filter(function (q) { return typeof q === "string" && q.trim(); });
     }).catch(function () {
@@ -768,7 +790,7 @@
   }
 
   function loadHealth() {
-    return fetchJSON("/health", { headers: { Accept: "application/json" } }, 10000).then(function (r) {
+    return fetchJSON(HEALTH, { headers: BOUND ? readHeaders() : { Accept: "application/json" } }, 10000).then(function (r) {
       if (!r.ok || !r.json) return null;
       if (Number(r.json.max_request_mb) > 0) state.maxUploadMb = Number(r.json.max_request_mb);
       if (Number(r.json.max_question_chars) > 0) {
@@ -780,17 +802,120 @@
   }
 
   function loadMeta() {
-    loadHealth().then(function (h) {
+    if (state.picker) {
+      loadCollections();
+      return;
+    }
+    var health = loadHealth().then(function (h) {
+      if (h && h.collections === true && !BOUND) {
+        enterPicker();
+        return true;
+      }
       if (h && state.generation === null) state.generation = h.generation;
+      return false;
     });
-    loadDocuments();
-    loadExamples();
+    if (BOUND) {
+      loadDocuments();
+      loadExamples();
+      return;
+    }
+    // At / the page learns from /health whether the service holds collections (the picker)
+    // or one index (the chat, as it always was).
+    health.then(function (picker) {
+      if (picker) return;
+      loadDocuments();
+      loadExamples();
+    });
+  }
+
+  // ---------- the collections: the picker at / and the name of the one at /c/NAME ----------
+
+  function enterPicker() {
+    state.picker = true;
+    document.querySelectorAll(".skip-link").forEach(function (a) { a.hidden = true; });
+    els.form.parentNode.hidden = true;
+    els.panelOpen.hidden = true;
+    els.panelColumn.hidden = true;
+    els.examples.hidden = true;
+    els.examplesTitle.hidden = true;
+    document.getElementById("empty-title").textContent = "Välj samling";
+    els.intro.textContent = MSG.pickIntro;
+    var list = el("ul", { id: "collection-list", class: "collection-list", "aria-labelledby": "empty-title", "aria-busy": "true" });
+    var note = el("p", { id: "collection-note", class: "collection-note", role: "status" });
+    var keyButton = el("button", { type: "button", id: "collection-key", class: "btn btn-secondary", text: "Jag har en åtkomstnyckel" });
+    keyButton.addEventListener("click", function () { openAccessDialog(keyButton); });
+    els.empty.appendChild(list);
+    els.empty.appendChild(note);
+    els.empty.appendChild(keyButton);
+    els.collectionList = list;
+    els.collectionNote = note;
+    loadCollections();
+  }
+
+  function loadCollections() {
+    var list = els.collectionList;
+    list.setAttribute("aria-busy", "true");
+    return fetchJSON("/api/collections", { headers: readHeaders() }, 15000).then(function (r) {
+      return r.ok && r.json && Array.isArray(r.json.collections) ? r.json.collections : null;
+    }).catch(function () { return null; }).then(function (found) {
+      list.textContent = "";
+      list.setAttribute("aria-busy", "false");
+      if (found === null) {
+        els.collectionNote.textContent = MSG.pickError;
+        return found;
+      }
+      found.forEach(function (c) {
+        var name = String(c.name);
+        var docs = Number(c.documents) === 1 ? "1 dokument" : Number(c.documents) + " dokument";
+        var link = el("a", { class: "collection-link", href: "/c/" + encodeURIComponent(name) }, [
+          el("span", { class: "collection-name", text: name }),
+          el("span", { class: "collection-meta", text: docs + (c.protected ? ", kräver nyckel" : "") })
+        ]);
+        list.appendChild(el("li", {}, [link]));
+      });
+      els.collectionNote.textContent = found.length ? "" : MSG.pickNone;
+      return found;
+    });
+  }
+
+  // A key given in the picker is kept for this tab and tried in every collection.
+  function pickerKey(key) {
+    var before = els.collectionList.children.length;
+    fetchJSON("/api/collections", { headers: { Accept: "application/json", Authorization: "Bearer " + key } }, 15000)
+      .then(function (r) {
+        var found = r.ok && r.json && Array.isArray(r.json.collections) ? r.json.collections : null;
+        if (found === null) {
+          els.accessError.textContent = MSG.down;
+          return;
+        }
+        if (found.length <= before) {
+          els.accessError.textContent = MSG.keyOpensNothing;
+          els.accessKey.select();
+          return;
+        }
+        state.readKey = key;
+        store(SHARED_READ_KEY, key);
+        els.access.close();
+        loadCollections();
+      }).catch(function () {
+        els.accessError.textContent = MSG.down;
+      });
+  }
+
+  function showBound() {
+    if (!BOUND) return;
+    document.title = BOUND + " – Fråga dokumenten";
+    var sub = document.querySelector(".brand-sub");
+    sub.textContent = "Samling: " + BOUND;
+    var actions = document.querySelector(".header-actions");
+    actions.insertBefore(el("a", { class: "btn btn-quiet", id: "all-collections", href: "/", text: "Alla samlingar" }),
+      actions.firstChild);
   }
 
   // A newer generation served (a build by the command line, another admin): show it.
   function checkGeneration() {
     loadHealth().then(function (h) {
-      if (h && state.generation !== null && h.generation !== state.generation) collectionChanged(h.generation);
+      if (h && !state.picker && state.generation !== null && h.generation !== state.generation) collectionChanged(h.generation);
     });
   }
 
@@ -806,7 +931,7 @@
   function loadDocuments() {
     state.listLoading = true;
     els.docList.setAttribute("aria-busy", "true");
-    return fetchJSON("/api/documents", { headers: readHeaders() }, 15000).then(function (r) {
+    return fetchJSON(API + "/documents", { headers: readHeaders() }, 15000).then(function (r) {
       if (r.ok && r.json && Array.isArray(r.json.documents)) {
         state.documents = r.json.documents;
         state.documentsError = 0;
@@ -916,7 +1041,8 @@
     els.count.textContent = state.documents ? "(" + docs.length + ")" : "";
 
     var note = "";
-    if (!state.documents) note = state.listLoading ? "Hämtar dokumenten …" : state.documentsError === 401 ? MSG.auth : MSG.listError;
+    if (!state.documents) note = state.listLoading ? "Hämtar dokumenten …" : state.documentsError === 401 ? MSG.auth
+      : state.documentsError === 404 && BOUND ? MSG.noCollection : MSG.listError;
     else if (docs.length === 0) note = "Det finns inga dokument i samlingen ännu.";
     else if (shown.length === 0) note = "Inga dokument har en titel som innehåller ”" + state.filter.trim() + "”.";
     els.listNote.textContent = note;
@@ -1085,7 +1211,7 @@
       return;
     }
     adminMessage("Kontrollerar nyckeln…", "");
-    fetchJSON("/api/admin", {
+    fetchJSON(API + "/admin", {
       headers: { Accept: "application/json", Authorization: "Bearer " + key }
     }, 15000).then(function (r) {
       if (r.ok) {
@@ -1149,7 +1275,7 @@
   function showGaps() {
     gapsStatus("Hämtar rapporten…");
     els.gapsList.hidden = true;
-    fetchJSON("/api/gaps", { headers: adminHeaders() }, 120000).then(function (r) {
+    fetchJSON(API + "/gaps", { headers: adminHeaders() }, 120000).then(function (r) {
       if (!r.ok || !r.json || !Array.isArray(r.json.groups)) { gapsFailed(r.status); return; }
       var groups = r.json.groups;
       els.gapsList.textContent = "";
@@ -1175,7 +1301,7 @@
 
   function downloadGaps(format) {
     gapsStatus("Hämtar filen…");
-    fetch("/api/gaps?format=" + format, { headers: adminHeaders({ Accept: format === "csv" ? "text/csv" : "application/json" }) })
+    fetch(API + "/gaps?format=" + format, { headers: adminHeaders({ Accept: format === "csv" ? "text/csv" : "application/json" }) })
       .then(function (res) {
         if (!res.ok) { gapsFailed(res.status); return null; }
         return res.blob();
@@ -1262,7 +1388,7 @@
     var form = new FormData();
     files.forEach(function (f) { form.append("files", f, f.name); });
     var xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/documents");
+    xhr.open("POST", API + "/documents");
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("Authorization", "Bearer " + state.adminKey);
     xhr.upload.addEventListener("progress", function (e) {
@@ -1330,7 +1456,7 @@
     job.opener.disabled = true;
     job.opener.firstChild.textContent = "Tar bort …";
     adminMessage("Tar bort ”" + title + "” …", "");
-    fetchJSON("/api/documents/" + encodeURIComponent(job.doc.id), { method: "DELETE", headers: adminHeaders() }, 600000)
+    fetchJSON(API + "/documents/" + encodeURIComponent(job.doc.id), { method: "DELETE", headers: adminHeaders() }, 600000)
       .then(function (r) {
         if (r.ok) {
           adminMessage("”" + title + "” är borttaget.", "ok");
@@ -1396,7 +1522,11 @@
       els.accessError.textContent = "Skriv åtkomstnyckeln först.";
       return;
     }
-    fetchJSON("/api/documents", { headers: { Accept: "application/json", Authorization: "Bearer " + key } }, 15000)
+    if (state.picker) {
+      pickerKey(key);
+      return;
+    }
+    fetchJSON(API + "/documents", { headers: { Accept: "application/json", Authorization: "Bearer " + key } }, 15000)
       .then(function (r) {
         if (r.status === 401) {
           els.accessError.textContent = MSG.accessWrong;
@@ -1719,8 +1849,9 @@
     els.input.addEventListener("input", function () { updateCounter(); autoGrow(); });
     els.newConv.addEventListener("click", clearConversation);
 
-    state.readKey = stored(READ_KEY);
+    state.readKey = stored(READ_KEY) || (BOUND ? stored(SHARED_READ_KEY) : "");
     state.adminKey = stored(ADMIN_KEY);
+    showBound();
     loadScope();
     wideQuery = window.matchMedia ? window.matchMedia(WIDE) : null;
     placePanel();
