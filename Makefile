@@ -79,6 +79,7 @@ system:
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	command -v gs >/dev/null || missing="$$missing ghostscript"; \
 	command -v qpdf >/dev/null || missing="$$missing qpdf"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -101,7 +102,7 @@ $(REAL_DOCS)/.unpacked:
 	touch $@
 
 # axe-core from the npm registry, for the page's accessibility audit (WCAG 2.1 A/AA) in the
-# browser tests (tests/api/test_page_followups.py); pinned, unpacked under var/npm.
+# browser tests (tests/axe.py runs it); pinned, unpacked under var/npm.
 AXE_VERSION := 4.14.1
 AXE := var/npm/node_modules/axe-core/axe.min.js
 axe: $(AXE)

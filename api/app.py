@@ -19,8 +19,10 @@ requests under way) and the body limits (``api.limits``). ``/openapi.json`` is c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -36,8 +38,20 @@ from api.limits import add_body_limit
 from api.methods import Methods
 from api.metrics import add_metrics
 from api.openapi import install_openapi
+from api.question_logs import QuestionLogs
+from api.rate import PerConnection
 from api.routers import collections as listing
-from api.routers import docs, document_writes, documents, examples, health, page, search
+from api.routers import (
+    docs,
+    document_writes,
+    documents,
+    examples,
+    feedback,
+    gaps,
+    health,
+    page,
+    search,
+)
 from api.server import conversions_stop_on_signals
 from qa import __version__
 from qa.search.collections import Collections
@@ -45,10 +59,16 @@ from qa.search.engine import SearchEngine
 from qa.search.live import LiveEngine
 from qa.settings import Settings
 
+logger = logging.getLogger(__name__)
+
 
 def create_app(engine: LiveEngine | SearchEngine | Collections, settings: Settings | None = None,
                *, access_log: bool | None = None) -> FastAPI:
     """The API and the chat page over ``engine``; tests pass one built on a fixture index.
+
+    With ``QA_QUESTION_LOG`` on, questions are logged, masked, in the index directory (each
+    collection's own; ``api.question_logs``), and expired log files are deleted at start and
+    every ``QA_QUESTION_LOG_PRUNE_SECONDS`` while the app runs.
 
     A plain ``SearchEngine`` is served as it is, never swapped (``LiveEngine.fixed``), with
     ``settings`` (the whole configuration; ``None``: the environment's); a ``LiveEngine``
@@ -68,13 +88,25 @@ def create_app(engine: LiveEngine | SearchEngine | Collections, settings: Settin
         served = LiveEngine.fixed(engine, settings if settings is not None else Settings())
         whole = served.settings
 
+    question_logs = QuestionLogs(whole.server.question_log, whole.server.question_log_days)
+
+    def served_dirs() -> list[Path]:
+        if collections is not None:
+            return [c.live.index_dir for c in collections.all()]
+        return [served.index_dir] if isinstance(served, LiveEngine) else []
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         served.start()
+        pruning = (asyncio.create_task(_prune_periodically(
+            question_logs, served_dirs, whole.server.question_log_prune_seconds))
+            if question_logs.enabled else None)
         try:
             with conversions_stop_on_signals():  # a shutdown does not wait for a conversion
                 yield
         finally:
+            if pruning is not None:
+                pruning.cancel()
             await asyncio.to_thread(served.stop)  # a refresh (or scan) under way finishes first
 
     app = FastAPI(
@@ -92,8 +124,11 @@ def create_app(engine: LiveEngine | SearchEngine | Collections, settings: Settin
         app.state.live = served
     else:
         app.state.collections = collections
+    app.state.question_logs = question_logs
+    app.state.feedback_allowance = PerConnection(limits.feedback_per_minute)
     add_error_handlers(app)
-    api_routers = [m.router for m in (health, search, documents, document_writes, examples)]
+    api_routers = [m.router for m in (health, search, feedback, gaps, documents, document_writes,
+                                      examples)]
     if collections is None:
         routers = [*api_routers, page.router, docs.router]
     else:
@@ -122,3 +157,15 @@ def create_app(engine: LiveEngine | SearchEngine | Collections, settings: Settin
     app.add_middleware(AccessLog, log_lines=server.access_log if access_log is None else access_log)
     app.add_middleware(Unpin)
     return app
+
+
+async def _prune_periodically(logs: QuestionLogs, dirs: Callable[[], list[Path]],
+                              seconds: float) -> None:
+    """Delete the expired question-log day files of every served index directory now and
+    every ``seconds``; a failure is logged and tried again next time (the task never dies)."""
+    while True:
+        try:
+            await asyncio.to_thread(logs.prune, dirs())
+        except OSError as exc:
+            logger.warning("could not delete expired question-log files: %s", exc)
+        await asyncio.sleep(seconds)

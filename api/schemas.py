@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    StrictBool,
     StrictInt,
     StrictStr,
     WithJsonSchema,
@@ -173,6 +174,11 @@ class SearchHit(BaseModel):
     )
 
 
+#: Fields of a search answer that are there only when they apply: how a question asked with
+#: ``history`` was read, and the question log's ``answer_id`` when the log is on.
+SITUATIONAL_FIELDS = frozenset({"read_as", "carried", "reason", "answer_id"})
+
+
 class SearchResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "question": "Vad är tillitsbaserad styrning?", "mode": "hybrid", "filters": None,
@@ -206,6 +212,63 @@ class SearchResponse(BaseModel):
     reason: str | None = Field(
         None, description="Only with history: why it was read so, e.g. \"pronoun 'han'\", "
         "\"leading 'och'\", 'weak alone, strong with the earlier question' or 'new topic'.")
+    answer_id: str | None = Field(
+        None, description="With the question log on (QA_QUESTION_LOG): the id of this answer's "
+        "log entry, for POST /api/feedback; absent when the log is off.",
+        examples=["20250602-5f0c2a9e81d34b7a"])
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"answer_id": "20250602-5f0c2a9e81d34b7a", "helpful": False}]})
+
+    answer_id: StrictStr = Field(..., max_length=64, description="The answer_id of a search "
+                                 "answer.")
+    helpful: StrictBool = Field(..., description="Did the answer help?")
+
+
+class FeedbackResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"recorded": True, "detail": "recorded"},
+        {"recorded": False, "detail": "the question log is off (QA_QUESTION_LOG): nothing "
+         "was recorded"}]})
+
+    recorded: bool = Field(..., description="False when the question log is off: nothing was "
+                           "kept.")
+    detail: str
+
+
+class GapDocument(BaseModel):
+    id: str
+    title: str | None = Field(..., description="Its title, if the served index still holds it.")
+    questions: int = Field(..., description="Questions of the group it came closest to.")
+
+
+class GapGroupOut(BaseModel):
+    count: int
+    questions: list[str] = Field(..., description="Every question of the group, masked.")
+    closest_documents: list[GapDocument]
+
+
+class GapReportOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "groups": [{"count": 3, "questions": ["Hur söker jag parkeringstillstånd?",
+                                              "Var ansöker man om p-tillstånd?",
+                                              "Kan jag få parkeringstillstånd på [adress]?"],
+                    "closest_documents": [{"id": "kommun/trafik", "title": "Trafik",
+                                           "questions": 2}]}],
+        "questions_logged": 40, "not_answered_well": 3, "reasons": {"no_good_match": 3},
+        "weak_threshold": 0.84, "distance_threshold": 0.66}]})
+
+    groups: list[GapGroupOut] = Field(..., description="Topics, largest first.")
+    questions_logged: int = Field(..., description="Questions in the period.")
+    not_answered_well: int
+    reasons: dict[str, int] = Field(..., description="no_good_match, weak_match, unhelpful: "
+                                    "how many questions for each.")
+    weak_threshold: float | None = Field(..., description="Top similarity below which an "
+                                         "answered question counts as weak (derived from the "
+                                         "log; null with too few answered questions).")
+    distance_threshold: float
 
 
 class Health(BaseModel):
@@ -432,6 +495,7 @@ ERROR_MEANINGS: dict[int, str] = {
          "(any other request).",
     415: "The body is neither multipart/form-data nor JSON.",
     422: "The request is malformed or breaks a rule of the schema; the detail says which.",
+    429: "Too many requests of this kind from one connection; retry after Retry-After seconds.",
     503: "Busy: more requests under way than QA_MAX_ACTIVE_REQUESTS, or the index cannot take a "
          "change now (another build held it too long); retry after Retry-After seconds.",
 }

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -393,6 +394,66 @@ def serve(
     uvicorn.run(app_, host=s.server.host, port=port or s.server.port, log_config=None,
                 log_level=level, access_log=False, server_header=False,
                 **server_options(s.limits))
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise QAError(f"{option} {value!r} is not a day (YYYY-MM-DD)") from None
+
+
+@app.command()
+def gaps(
+    index: IndexOpt = None,
+    collections: Annotated[Path | None, typer.Option(
+        "--collections", metavar="DIR", help="Folder of collections (one index directory each); "
+        "with --collection NAME, the report of DIR/NAME.")] = None,
+    collection: Annotated[str | None, typer.Option(
+        "--collection", metavar="NAME", help="The collection in --collections.")] = None,
+    date_from: Annotated[str | None, typer.Option(
+        "--from", help="First day of questions (YYYY-MM-DD, UTC), inclusive.")] = None,
+    date_to: Annotated[str | None, typer.Option(
+        "--to", help="Last day of questions (YYYY-MM-DD, UTC), inclusive.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per question.")] = False,
+) -> None:
+    """The content-gap report: the logged questions the collection did not answer well
+    (no good match, a weak best match, or marked unhelpful), grouped into topics, largest first.
+
+    Reads the question log (QA_QUESTION_LOG) in the index directory; the questions were masked
+    before they were logged. Loads the model to group the questions by their vectors.
+    """
+    from qa.questionlog.gaps import collection_report, report_csv, report_json_text, report_text
+    from qa.questionlog.log import QuestionLog
+    from qa.search.engine import SearchEngine
+
+    if as_json and as_csv:
+        raise QAError("--json and --csv exclude each other")
+    if collections is not None or collection is not None:
+        if index is not None:
+            raise QAError("--index and --collections exclude each other")
+        if collections is None or not collection:
+            raise QAError("--collections DIR and --collection NAME go together")
+        if collection in (".", "..") or "/" in collection or "\\" in collection:
+            raise QAError(f"{collection!r} is not a collection name")
+        index = collections / collection
+    since, until = _day(date_from, "--from"), _day(date_to, "--to")
+    if since and until and since > until:
+        raise QAError("--from is after --to")
+    s = _settings()
+    where = index or s.index.index_dir
+    engine = SearchEngine.open(s, str(where))
+    log = QuestionLog.of_index(Path(where), s.server.question_log_days)
+    report = collection_report(log, engine, since, until)
+    if as_json:
+        typer.echo(report_json_text(report))
+    elif as_csv:
+        typer.echo(report_csv(report), nl=False)
+    else:
+        typer.echo(report_text(report))
 
 
 @app.command("eval")

@@ -2,8 +2,9 @@
 
 The CLI prints an error's message as one line and exits non-zero; the API answers
 ``{"detail": <message>}`` with the class's ``status`` (``api.errors`` has the one handler). Only
-conditions that pass by themselves are 503 with ``Retry-After``: a client told to retry a
-permanent error (a broken index, a model that cannot load) would retry for ever.
+conditions that pass by themselves carry ``Retry-After`` (503, and 429 past a rate limit): a
+client told to retry a permanent error (a broken index, a model that cannot load) would retry
+for ever.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ class QAError(Exception):
     """Base class: the message is meant for the user, never a stack trace.
 
     ``status`` is the HTTP status of the answer; ``retry_after`` (seconds) is set only on
-    temporary conditions, which are answered 503 with that ``Retry-After``.
+    temporary conditions, which are answered with that ``Retry-After`` (503, or 429).
     """
 
     status: ClassVar[int] = 500
@@ -53,6 +54,26 @@ class UnknownDocumentError(QAError):
     """A document id the index does not hold."""
 
     status = 404
+
+
+class UnknownAnswerError(QAError):
+    """A feedback names an answer the question log does not hold (unknown, or expired)."""
+
+    status = 422
+
+
+class QuestionLogError(QAError):
+    """A question-log request the service cannot take (a period that ends before it starts)."""
+
+    status = 422
+
+
+class TooManyRequestsError(QAError):
+    """One connection sent more of a rate-limited request than its allowance; it may again
+    after ``retry_after`` seconds."""
+
+    status = 429
+    retry_after = 60
 
 
 class UnknownCollectionError(QAError):

@@ -306,6 +306,25 @@ class ServerSettings(BaseSettings):
         "pages may call the API from a browser (CORS). Empty: none, the browser's same-origin "
         "rule holds."
     )
+    question_log: bool = Field(
+        False, description="Keep a log of the questions asked over HTTP, masked (personal "
+        "identity numbers, phone numbers, e-mail and postal addresses, numbers of more than six "
+        "digits), in the index directory's questions/ folder, for `qa gaps` and reader "
+        "feedback; no address, token or user agent, the time to the hour (docs: question log)."
+    )
+    question_log_days: int = Field(
+        30, ge=1, description="Days a question stays in the question log; older day files are "
+        "deleted while the service runs."
+    )
+    question_log_prune_seconds: float = Field(
+        3600, gt=0, description="How often the service deletes expired question-log files (and "
+        "once at start)."
+    )
+    accessibility_statement: Path | None = Field(
+        None, description="A Markdown file (headings, paragraphs, lists, links; raw HTML is "
+        "shown as text) whose content replaces the default Swedish accessibility statement "
+        "served at /tillganglighet."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Level of the messages the `qa` command prints on stderr (the `qa` and "
         "`api` loggers; access lines are at info)."
@@ -356,6 +375,10 @@ class LimitsSettings(BaseSettings):
     linger_mb: float = Field(
         256, gt=0, description="Most MiB of a refused body the lingering close reads and "
         "discards before it closes the connection anyway."
+    )
+    feedback_per_minute: int = Field(
+        20, ge=1, description="Feedback answers (POST /api/feedback) one connection may send a "
+        "minute; more are answered 429 with Retry-After."
     )
     max_active_requests: int = Field(
         64, ge=1, description="Requests handled at once; one more is answered 503 with "

@@ -41,6 +41,8 @@ DOCUMENTED = {
     "QA_MAX_SECONDS_PER_FILE", "QA_OCR_SECONDS_PER_PAGE", "QA_MAX_CONVERT_MEMORY_MB",
     "QA_CONVERT_WORKERS", "QA_COLLECTIONS_DIR", "QA_COLLECTIONS_SECONDS", "QA_LINGER_SECONDS",
     "QA_LINGER_MB",
+    "QA_QUESTION_LOG", "QA_QUESTION_LOG_DAYS", "QA_QUESTION_LOG_PRUNE_SECONDS",
+    "QA_ACCESSIBILITY_STATEMENT", "QA_FEEDBACK_PER_MINUTE",
 }
 REMOVED = {"QA_FUSION", "QA_RRF_K", "QA_FUSION_WEIGHTS", "QA_PRF_BETA", "QA_PRF_PASSAGES",
            "QA_COMPOUND_VOCABULARY", "QA_HUNSPELL_DICTIONARY", "QA_EMBED_CONTEXT"}
@@ -121,6 +123,11 @@ VALUES: dict[str, tuple[str, object]] = {
     "QA_ALLOWED_HOSTS": ("qa.example.org, *.intern.example", ["qa.example.org", "*.intern.example"]),
     "QA_CORS_ORIGINS": ('["https://intranet.example"]', ["https://intranet.example"]),
     "QA_LOG_LEVEL": ("debug", "debug"),
+    "QA_QUESTION_LOG": ("on", True),
+    "QA_QUESTION_LOG_DAYS": ("21", 21),
+    "QA_QUESTION_LOG_PRUNE_SECONDS": ("60", 60.0),
+    "QA_ACCESSIBILITY_STATEMENT": ("/srv/tillganglighet.md", Path("/srv/tillganglighet.md")),
+    "QA_FEEDBACK_PER_MINUTE": ("5", 5),
     "QA_MAX_QUESTION_CHARS": ("200", 200),
     "QA_MAX_REQUEST_MB": ("5", 5.0),
     "QA_MAX_BODY_KB": ("64", 64.0),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_reader
-from api.deps import EngineDep, SettingsDep
+from api.deps import EngineDep, LiveDep, SettingsDep
 from api.json_body import JSONBodyRoute
 from api.metrics import observe_search
 from api.schemas import SearchRequest, SearchResponse, error_responses
@@ -19,7 +20,7 @@ router = APIRouter(tags=["search"], dependencies=[Depends(require_reader)],
 
 @router.post("/api/search", response_model=SearchResponse, responses=error_responses(401, 422))
 async def search(req: SearchRequest, engine: EngineDep, settings: SettingsDep,
-                 request: Request) -> Response:
+                 live: LiveDep, request: Request) -> Response:
     """Search; a blank or too long question is a 422 (``QuestionError``, see ``api.errors``),
     and so is any body that is not a valid request (``api.json_body``).
 
@@ -31,6 +32,9 @@ async def search(req: SearchRequest, engine: EngineDep, settings: SettingsDep,
 
     Async: the request awaits its question's vector from the embedding thread
     instead of holding a worker thread while it waits.
+
+    With the question log on (``QA_QUESTION_LOG``) the question is logged, masked
+    (``qa.questionlog``), and the answer carries its ``answer_id`` for ``/api/feedback``.
     """
     most = settings.limits.max_question_chars
     question = clean_question(req.question, most)
@@ -42,4 +46,8 @@ async def search(req: SearchRequest, engine: EngineDep, settings: SettingsDep,
     # Encoded by hand with orjson: the schema above documents the body, and skipping a second
     # validation pass (and the standard library's slower encoder) keeps the service's cost
     # small next to the embedding's.
-    return Response(orjson.dumps(result_json(result)), media_type="application/json")
+    answer = result_json(result)
+    log = request.app.state.question_logs.of(live.index_dir)
+    if log is not None:
+        answer["answer_id"] = await run_in_threadpool(log.record, question, result)
+    return Response(orjson.dumps(answer), media_type="application/json")

@@ -54,7 +54,8 @@
     adminEmpty: "Skriv administratörsnyckeln först.",
     adminDown: "Servern svarar inte just nu. Försök igen om en stund.",
     accessWrong: "Fel åtkomstnyckel. Kontrollera nyckeln och försök igen.",
-    listError: "Listan över dokument kunde inte hämtas just nu."
+    listError: "Listan över dokument kunde inte hämtas just nu.",
+    feedbackThanks: "Tack! Ditt svar är sparat."
   };
 
   var STATUS_WORDS = { added: "Tillagt", replaced: "Ersatt", unchanged: "Oförändrat, samma innehåll fanns redan",
@@ -196,7 +197,8 @@
     try {
       var turns = state.turns.map(function (t) {
         return { id: t.id, question: t.question, status: t.status, response: t.response || null,
-          error: t.error || null, scope: t.scope || null, history: t.history || null };
+          error: t.error || null, scope: t.scope || null, history: t.history || null,
+          feedback: typeof t.feedback === "boolean" ? t.feedback : null };
       });
       sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ v: 1, turns: turns }));
     } catch (e) {
@@ -393,7 +395,67 @@
     return node;
   }
 
+  // The answer, and under it "Hjälpte svaret?" when the server logs questions (answer_id).
   function renderAnswer(turn) {
+    var answer = renderAnswerBody(turn);
+    var response = turn.response || {};
+    if (turn.status === "done" && typeof response.answer_id === "string") {
+      answer.appendChild(renderFeedback(turn));
+    }
+    return answer;
+  }
+
+  // Ja / Nej as toggle buttons (aria-pressed) in a labelled group; what happened is said in a
+  // status line, which screen readers announce.
+  function renderFeedback(turn) {
+    var qid = "feedback-" + turn.id;
+    var box = el("div", { class: "feedback", role: "group", "aria-labelledby": qid });
+    box.appendChild(el("p", { id: qid, class: "feedback-question", text: "Hjälpte svaret?" }));
+    var buttons = el("div", { class: "feedback-buttons" });
+    var yes = el("button", { type: "button", class: "btn btn-secondary btn-small feedback-yes" }, ["Ja"]);
+    var no = el("button", { type: "button", class: "btn btn-secondary btn-small feedback-no" }, ["Nej"]);
+    buttons.appendChild(yes);
+    buttons.appendChild(no);
+    box.appendChild(buttons);
+    var status = el("p", { class: "feedback-status", role: "status", "aria-live": "polite" });
+    box.appendChild(status);
+    function mark() {
+      yes.setAttribute("aria-pressed", turn.feedback === true ? "true" : "false");
+      no.setAttribute("aria-pressed", turn.feedback === false ? "true" : "false");
+    }
+    mark();
+    if (typeof turn.feedback === "boolean") status.textContent = MSG.feedbackThanks;
+    function send(helpful) {
+      status.textContent = "Skickar…";
+      fetchJSON(API + "/feedback", {
+        method: "POST",
+        headers: readHeaders({ "Content-Type": "application/json" }),
+        body: JSON.stringify({ answer_id: turn.response.answer_id, helpful: helpful })
+      }, 15000).then(function (r) {
+        if (r.ok && r.json && r.json.recorded) {
+          turn.feedback = helpful;
+          save();
+          mark();
+          status.textContent = MSG.feedbackThanks;
+        } else if (r.ok) {
+          status.textContent = "Ditt svar sparades inte: tjänsten sparar inga frågor just nu.";
+        } else if (r.status === 429) {
+          status.textContent = "Du har skickat många svar på kort tid. Vänta en stund och försök igen.";
+        } else if (r.status === 422) {
+          status.textContent = "Ditt svar kunde inte sparas: frågan finns inte längre kvar.";
+        } else {
+          status.textContent = "Ditt svar kunde inte sparas just nu. Försök igen om en stund.";
+        }
+      }).catch(function () {
+        status.textContent = "Ditt svar kunde inte sparas just nu. Försök igen om en stund.";
+      });
+    }
+    yes.addEventListener("click", function () { send(true); });
+    no.addEventListener("click", function () { send(false); });
+    return box;
+  }
+
+  function renderAnswerBody(turn) {
     var answer = el("div", { class: "answer" });
     if (turn.status === "pending") {
       answer.setAttribute("aria-busy", "true");
@@ -1231,9 +1293,68 @@
     return "Ändringen kunde inte göras (fel " + status + "). Försök igen.";
   }
 
+  // ---------- the gap report (admin) ----------
+
+  function gapsStatus(text) {
+    els.gapsStatus.textContent = text;
+  }
+
+  function gapsFailed(status) {
+    if (status === 401 || status === 403) adminRefused(status, null);
+    gapsStatus(status === 0 ? MSG.adminDown : "Rapporten kunde inte hämtas (fel " + status + "). Försök igen.");
+  }
+
+  function showGaps() {
+    gapsStatus("Hämtar rapporten…");
+    els.gapsList.hidden = true;
+    fetchJSON(API + "/gaps", { headers: adminHeaders() }, 120000).then(function (r) {
+      if (!r.ok || !r.json || !Array.isArray(r.json.groups)) { gapsFailed(r.status); return; }
+      var groups = r.json.groups;
+      els.gapsList.textContent = "";
+      groups.forEach(function (g) {
+        var shown = g.questions.filter(function (q, i) { return g.questions.indexOf(q) === i; }).slice(0, 5);
+        var item = el("li", { class: "gaps-group" }, [
+          el("p", { class: "gaps-count", text: g.count === 1 ? "1 fråga" : g.count + " frågor" }),
+          el("ul", { class: "gaps-questions" }, shown.map(function (q) { return el("li", { text: q }); }))
+        ]);
+        if (g.closest_documents.length) {
+          item.appendChild(el("p", { class: "panel-hint", text: "Närmast: " + g.closest_documents.map(function (d) {
+            return d.title || d.id;
+          }).join(", ") }));
+        }
+        els.gapsList.appendChild(item);
+      });
+      els.gapsList.hidden = groups.length === 0;
+      var total = groups.reduce(function (n, g) { return n + g.count; }, 0);
+      gapsStatus(groups.length === 0 ? "Inga frågor utan bra svar i frågeloggen."
+        : total + " frågor utan bra svar i " + groups.length + (groups.length === 1 ? " ämne." : " ämnen."));
+    }).catch(function () { gapsFailed(0); });
+  }
+
+  function downloadGaps(format) {
+    gapsStatus("Hämtar filen…");
+    fetch(API + "/gaps?format=" + format, { headers: adminHeaders({ Accept: format === "csv" ? "text/csv" : "application/json" }) })
+      .then(function (res) {
+        if (!res.ok) { gapsFailed(res.status); return null; }
+        return res.blob();
+      }).then(function (blob) {
+        if (!blob) return;
+        var url = URL.createObjectURL(blob);
+        var a = el("a", { href: url, download: "fragor-utan-bra-svar." + format, hidden: true });
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+        gapsStatus("Filen är hämtad.");
+      }).catch(function () { gapsFailed(0); });
+  }
+
   function forgetAdmin(announce) {
     state.adminKey = "";
     store(ADMIN_KEY, "");
+    els.gapsList.textContent = "";  // the report is for the key's holder only
+    els.gapsList.hidden = true;
+    gapsStatus("");
     renderAdmin();
     if (announce) {
       adminMessage("Administratörsnyckeln är glömd.", "");
@@ -1743,6 +1864,11 @@
     els.fileInput = document.getElementById("file-input");
     els.uploads = document.getElementById("upload-list");
     els.adminForget = document.getElementById("admin-forget");
+    els.gapsStatus = document.getElementById("gaps-status");
+    els.gapsList = document.getElementById("gaps-list");
+    document.getElementById("gaps-show").addEventListener("click", showGaps);
+    document.getElementById("gaps-csv").addEventListener("click", function () { downloadGaps("csv"); });
+    document.getElementById("gaps-json").addEventListener("click", function () { downloadGaps("json"); });
     els.confirm = document.getElementById("confirm-dialog");
     els.confirmText = document.getElementById("confirm-text");
     els.confirmCancel = document.getElementById("confirm-cancel");

@@ -166,6 +166,11 @@ class SearchEngine(IndexReads):
                                  dim=questions.dim)
         return cls(snapshot, questions, settings.search, device=settings.embed.device)
 
+    @property
+    def centroid(self) -> np.ndarray:
+        """The collection's mean passage vector, normalised (see ``_centroid``)."""
+        return self._centroid
+
     def warm_up(self) -> None:
         """Run one query so the first real one does not pay for lazy initialisation."""
         self.search("uppvärmning", 1, highlights=True)

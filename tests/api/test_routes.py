@@ -128,11 +128,10 @@ def test_wrong_methods_and_paths(client):
 
 
 def test_search_body_matches_the_documented_schema(client):
-    from api.schemas import SearchResponse
+    from api.schemas import SITUATIONAL_FIELDS, SearchResponse
 
     body = client.post("/api/search", json={"question": "Vem är Palle Lundberg?", "k": 3}).json()
     parsed = SearchResponse.model_validate(body)
-    # How a question was read with its history is said only when it was asked with one.
-    conversation = {"read_as", "carried", "reason"}
-    assert not conversation & set(body)
-    assert parsed.model_dump(mode="json", exclude=conversation) == body
+    # No history, no question log: none of the fields that are there only when they apply.
+    assert not SITUATIONAL_FIELDS & set(body)
+    assert parsed.model_dump(mode="json", exclude=SITUATIONAL_FIELDS) == body

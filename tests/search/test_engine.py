@@ -59,13 +59,12 @@ def test_modes_are_checked_once_with_one_message(engine):
 
 
 def test_result_json_has_exactly_the_documented_fields(engine):
-    from api.schemas import SearchHit, SearchResponse
+    from api.schemas import SITUATIONAL_FIELDS, SearchHit, SearchResponse
 
     result = engine.search("Hur många länsstyrelser finns det?", 3)
     body = result_json(result)
-    # The conversation fields are only in an answer to a question asked with history.
-    conversation = {"read_as", "carried", "reason"}
-    assert set(body) == set(SearchResponse.model_fields) - conversation
+    # Without history or question log, none of the fields that are there only when they apply.
+    assert set(body) == set(SearchResponse.model_fields) - SITUATIONAL_FIELDS
     assert body["question"] == result.question and body["mode"] == result.mode
     assert [set(h) for h in body["results"]] == [set(SearchHit.model_fields)] * 3
     assert body["results"] == [hit_json(h) for h in result.hits]
