@@ -131,9 +131,9 @@ def run(code: Path = ROOT, only: str | None = None, quick: bool = False) -> dict
                 f"plan); wall {r['wall_s']} s with others using {r['others_cpu_share']} of the "
                 "cores"),
             row(f"{name}: estimated wall time on 2 idle cores", r["two_core_wall_estimate_s"], "s",
-                "CPU seconds ÷ 2"),
+                "CPU seconds ÷ 2: a lower bound (OpenVINO's two threads do not double a core's work)"),
             row(f"{name}: texts per CPU second of embedding and writing", r["texts_per_cpu_s"],
-                "/s", "×2 on two cores"),
+                "/s", "texts embedded per CPU second"),
         ]
     result: dict[str, Any] = {"code": str(code), "collections": results}
     if SMALL in results and LARGE in results:
