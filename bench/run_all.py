@@ -29,7 +29,7 @@ TITLES = {
     "embedding_paths": "Embedding paths side by side: speed and fidelity to sentence-transformers",
     "cold_start": "Cold start",
     "build_throughput": "Index build throughput",
-    "build_memory": "Build peak memory at N and 10 N documents; texts/s on LibreOffice's Swedish help",
+    "build_memory": "Build peak memory and CPU seconds on 85 and 700 LibreOffice help pages",
     "conversion": "Document conversion (PDF, DOCX, OCR) beside the embedding of the same text",
     "live_updates": "Searching while documents are uploaded and deleted (8 clients, 20 writes)",
     "expensive_clients": "A normal client beside four clients sending 1,000-character questions",

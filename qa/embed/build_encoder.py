@@ -110,7 +110,8 @@ class BuildEncoder:
 
     def embed_passages(self, texts: Sequence[str], kind: VectorKind = "passage",
                        on_batch: Callable[[int], None] | None = None) -> np.ndarray:
-        """Normalised float32 vectors of passages (or sentences, ``kind``), prompt added.
+        """Normalised float32 vectors of passages (or sentences, ``kind``), prompt added; texts
+        in order of their model tokens, each distinct text once (``encode_in_length_order``).
 
         After each batch the native heap's free pages go back to the system
         (``native_heap.release``): else the runtime's buffers for every batch shape met stay
@@ -125,7 +126,11 @@ class BuildEncoder:
                 on_batch(n)
 
         return encode_in_length_order(self.encoder(kind), [self.passage_prompt + t for t in texts],
-                                      self.settings.batch_size, done)
+                                      self.settings.batch_size, done, self._tokens)
+
+    def _tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of prompted texts as the runtimes see them: cut at the model's window."""
+        return [min(n, self.max_tokens) for n in self.tokenizer.count(texts)]
 
 
 def open_build_encoder(settings: EmbedSettings) -> BuildEncoder | HashedBuildEncoder:

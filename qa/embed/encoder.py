@@ -48,17 +48,29 @@ def encode_in_length_order(
     texts: Sequence[str],
     batch_size: int = 32,
     on_batch: Callable[[int], None] | None = None,
+    lengths: Callable[[Sequence[str]], Sequence[int]] | None = None,
 ) -> np.ndarray:
-    """Vectors of ``texts`` in their given order, embedded in batches of similar length.
+    """Vectors of ``texts`` in their given order, each distinct text embedded once, in batches
+    of similar length.
 
-    Sorting by length keeps padding, which costs as much as text, small.
-    ``on_batch(n)`` hears of each batch of ``n`` texts done.
+    A batch is padded to its longest text and padding costs as much as text, so texts go in
+    order of ``lengths`` (their model tokens, where the caller can count them; characters
+    otherwise, which pads more: a character count is a loose guide to a token count). A text
+    that occurs several times is embedded once and its vector copied to every row it stands
+    for. ``on_batch(n)`` hears of each batch of ``n`` texts done (copies counted with the last).
     """
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-    for i in range(0, len(texts), batch_size):
+    distinct: dict[str, int] = {}
+    where = np.fromiter((distinct.setdefault(t, len(distinct)) for t in texts), dtype=np.int64,
+                        count=len(texts))
+    unique = list(distinct)
+    del distinct
+    sizes = lengths(unique) if lengths is not None else [len(t) for t in unique]
+    order = np.argsort(np.asarray(sizes, dtype=np.int64), kind="stable")
+    vectors = np.zeros((len(unique), encoder.dim), dtype=np.float32)
+    for i in range(0, len(unique), batch_size):
         rows = order[i : i + batch_size]
-        out[rows] = encoder.embed([texts[j] for j in rows])
+        vectors[rows] = encoder.embed([unique[j] for j in rows])
         if on_batch is not None:
-            on_batch(len(rows))
-    return out
+            last = i + batch_size >= len(unique)
+            on_batch(len(rows) + (len(texts) - len(unique) if last else 0))
+    return vectors if len(unique) == len(texts) else vectors[where]

@@ -74,6 +74,45 @@ def test_sentence_precision_is_part_of_the_build_key(embedder, settings, seed_do
     assert read_manifest(tmp_path / "idx").sentence_precision == other
 
 
+
+def test_a_builds_vectors_are_those_of_each_text_embedded_alone(embedder, settings, seed_documents,
+                                                               tmp_path):
+    """The build orders texts by model tokens and embeds each distinct text once; every stored
+    vector is still its own text's, as embedded alone (fp32 to float tolerance; bf16 within its
+    own batch-to-batch noise), and a repeated document gets its first copy's vectors."""
+    from qa.index.snapshot import Snapshot
+    from qa.ingest.documents import make_document
+    from qa.ingest.passages import collapse
+
+    doc = seed_documents[1]
+    copy = make_document("kopia", doc.text, title=doc.title)
+    build_index([doc, copy], embedder, settings.index, tmp_path / "idx", progress=False)
+    with Snapshot.open(tmp_path / "idx", settings.index) as index:
+        passages = list(index.passages)
+        vectors = np.asarray(index.embeddings)
+        stored = index.sentences
+        assert stored is not None and stored.contexts is not None
+        half = len(passages) // 2
+        assert np.array_equal(vectors[:half], vectors[half:])
+        fp32 = embedder.encoder("passage")
+        for row, p in enumerate(passages[:half]):
+            alone = fp32.embed([embedder.passage_prompt + p.embedding_text(False)])[0]
+            assert np.abs(vectors[row] - alone).max() <= 1e-5, row
+        sentence = embedder.encoder("sentence")
+        text = index.document(doc.id).text
+        for row, p in enumerate(passages[:half]):
+            a, b = stored.offsets[row], stored.offsets[row + 1]
+            if b - a < 2:
+                continue
+            found = [collapse(text[x:y]) for x, y in stored.spans[a:b].tolist()]
+            alone = np.concatenate([sentence.embed([embedder.passage_prompt + t]) for t in found])
+            assert (np.asarray(stored.vectors[a:b]) * alone).sum(axis=1).min() >= 0.9999
+            in_context = [p.sentence_in_context(t, found[i - 1] if i else "")
+                          for i, t in enumerate(found)]
+            alone = np.concatenate([sentence.embed([embedder.passage_prompt + t])
+                                    for t in in_context])
+            assert (np.asarray(stored.contexts[a:b]) * alone).sum(axis=1).min() >= 0.9999
+
 BF16 = Machine(exportable=True, has_openvino=True, cpu_bf16=True)
 NO_BF16 = Machine(exportable=True, has_openvino=True, cpu_bf16=False)
 NO_OPENVINO = Machine(exportable=True, has_openvino=False, cpu_bf16=False)
