@@ -2,8 +2,8 @@
 
 Run it with the code of a commit without conversations first on ``sys.path``, over an index of
 ``seeds/`` that code built, to (re)write ``data/no_history_golden.json``. It was written at
-``9ee62d4`` and rewritten from the branch ``realquality`` (new highlight rules and abstention
-model, measured in their design record) when the two were merged::
+``9ee62d4`` and rewritten from the branch ``realquality`` (new highlight rules, measured in
+their design record; with the bundled abstention model it kept) when the two were merged::
 
     git archive realquality qa | tar -x -C /tmp/before
     PYTHONPATH=/tmp/before:. python -m qa.cli build --source seeds --index /tmp/before-index

@@ -4,7 +4,8 @@
 seed test question in every mode (``no_history_golden`` says which engine and how it was
 made); today's engine must give the same passages in the same order, with the same
 highlights, sections and ``no_good_match``, and the same scores (to rounding: the fixture's
-index is built in-process, the golden one by ``qa build``).
+index is built in-process, the golden one by ``qa build``, and bf16 sentence vectors move
+with their batch).
 """
 
 from __future__ import annotations
@@ -29,5 +30,7 @@ def test_every_answer_without_history_is_the_one_before_conversations(engine):
         assert now["question"] == before["question"], key
         assert [h[0] for h in now["hits"]] == [h[0] for h in before["hits"]], key
         for h_now, h_before in zip(now["hits"], before["hits"], strict=True):
-            assert h_now[1:4] == pytest.approx(h_before[1:4], abs=1e-4), key
+            # Scores to 2e-3: the sentence vectors behind relevance are bf16, whose values move
+            # that much with the batch a text is embedded in; order, highlights and flags exact.
+            assert h_now[1:4] == pytest.approx(h_before[1:4], abs=2e-3), key
             assert h_now[4:] == h_before[4:], key
