@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 # The faster question paths that kept the evaluation rule against fp32 on every test set and
 # both halves (docs/performance.md, bench/results/query_precision.md), fastest first: what
 # QA_QUERY_PRECISION=auto runs on a CPU that has their instructions.
-ADOPTED_PRECISIONS: tuple[QueryPrecision, ...] = ()
+ADOPTED_PRECISIONS: tuple[QueryPrecision, ...] = ("int8-static", "bf16")
 
 
 class _LRU:
