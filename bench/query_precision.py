@@ -14,7 +14,7 @@ by document, so no answer accuracy, and no halves: none of it is tuned on). Spee
 measured here: ``bench/embedding_paths.py`` times every path side by side.
 
     python -m bench.query_precision --index-root DIR [--libreoffice PAGES] [--paths fp32,int8,...]
-        [--sets seeds,kommun,...]
+        [--sets seeds,kommun,...] [--swefaq swefaq_dev.jsonl]
 
 ``--index-root`` holds (or receives) one index per set: ``seeds``, ``kommun``, ``swefaq`` and,
 with ``--libreoffice PAGES`` (the folder ``python -m tests.eval.make_libreoffice_corpus``
@@ -30,10 +30,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, bench_parser, row, write_result
+from bench.common import ROOT, SWEFAQ, bench_parser, row, write_result
 from qa.eval import breakdown
 
-SWEFAQ = ROOT.parent / "shared" / "benchmarks" / "swefaq" / "swefaq_dev.jsonl"
 TESTSETS = ROOT / "qa" / "eval" / "testsets"
 PATHS = ("fp32", "int8", "int8-static", "bf16")
 FIGURES = ("Hit@1", "MRR@10", "Answer@1")
@@ -49,7 +48,7 @@ def _qa(args: list[str], env: dict[str, str]) -> None:
         raise SystemExit(f"qa {' '.join(args)} failed:\n{done.stderr[-2000:]}")
 
 
-def _sets(libreoffice: Path | None) -> dict[str, dict[str, Any]]:
+def _sets(libreoffice: Path | None, swefaq: Path = SWEFAQ) -> dict[str, dict[str, Any]]:
     """Name -> where its corpus is and how ``qa eval`` reads its questions."""
     sets: dict[str, dict[str, Any]] = {
         "seeds": {"source": ROOT / "seeds", "eval": ["--questions", str(TESTSETS / "seeds_sv.jsonl")]},
@@ -59,7 +58,7 @@ def _sets(libreoffice: Path | None) -> dict[str, dict[str, Any]]:
     if libreoffice is not None:
         sets["libreoffice"] = {"source": libreoffice,
                                "eval": ["--questions", str(TESTSETS / "libreoffice_sv.jsonl")]}
-    sets["swefaq"] = {"source": None, "eval": ["--benchmark", "swefaq", "--data", str(SWEFAQ)]}
+    sets["swefaq"] = {"source": None, "eval": ["--benchmark", "swefaq", "--data", str(swefaq)]}
     return sets
 
 
@@ -110,8 +109,8 @@ def _paired(reference: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(index_root: Path, libreoffice: Path | None, paths: list[str],
-        only: list[str] | None = None) -> dict[str, Any]:
-    sets = {n: s for n, s in _sets(libreoffice).items() if not only or n in only}
+        only: list[str] | None = None, swefaq: Path = SWEFAQ) -> dict[str, Any]:
+    sets = {n: s for n, s in _sets(libreoffice, swefaq).items() if not only or n in only}
     results: dict[str, Any] = {}
     for name, spec in sets.items():
         index = _index(name, spec, index_root)
@@ -179,11 +178,12 @@ def main() -> None:
     parser.add_argument("--libreoffice", type=Path, default=None)
     parser.add_argument("--paths", default=",".join(PATHS))
     parser.add_argument("--sets", default="", help="only these sets (comma-separated)")
+    parser.add_argument("--swefaq", type=Path, default=SWEFAQ, help="SweFAQ dev (swefaq_dev.jsonl)")
     args = parser.parse_args()
     paths = [p for p in args.paths.split(",") if p]
     if "fp32" not in paths:
         paths.insert(0, "fp32")
-    run(args.index_root, args.libreoffice, paths, [s for s in args.sets.split(",") if s])
+    run(args.index_root, args.libreoffice, paths, [s for s in args.sets.split(",") if s], args.swefaq)
 
 
 if __name__ == "__main__":

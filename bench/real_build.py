@@ -21,6 +21,7 @@ CPU seconds are the steadier figure on shared cores; wall seconds are given besi
 
     python -m bench.real_build --out DIR [--pages 300] [--root var/real-docs/root]
         [--context-precisions fp32,bf16,int8-static] [--index-root DIR --sets seeds,kommun]
+        [--stages sets,build,collection]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from bench.common import ROOT, bench_parser, row, write_result
 from bench.query_precision import TESTSETS, _paired, _qa
 
 KINDS = ("passage", "sentence", "context")
+STAGES = ("sets", "build", "collection")  # the small sets' contexts, the build, its contexts
 
 
 class TimedEncoder:
@@ -120,54 +122,65 @@ def _eval(index: Path, questions: Path, out: Path) -> dict[str, Any]:
 
 
 def run(out: Path, root: Path, pages: int, precisions: list[str], index_root: Path | None,
-        sets: list[str]) -> dict[str, Any]:
+        sets: list[str], stages: tuple[str, ...] = STAGES) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     corpus = out / "corpus"
     n = collection(root, pages, corpus)
     print(f"{n} pages in {corpus}", flush=True)
-    base = out / "index"
     result: dict[str, Any] = {"pages": n, "collection": "libreoffice-help-sv (Debian), test set pages "
-                              "and a fixed-seed sample of the rest"}
-    if not (base / "CURRENT").exists():
-        result["default_build"] = _build(corpus, base, None)
-        (out / "default_build.json").write_text(json.dumps(result["default_build"], indent=2))
-    else:
-        result["default_build"] = json.loads((out / "default_build.json").read_text())
+                              "and a fixed-seed sample of the rest", "contexts": {}}
+    # The small sets first (only their contexts are re-embedded), then the real collection.
+    for name in sets if "sets" in stages else []:
+        assert index_root is not None, "--sets needs --index-root"
+        result["contexts"][name] = _variants(name, index_root / name, _source(name),
+                                             TESTSETS / f"{name}_sv.jsonl", precisions, out)
+        _write(result)
+    base = out / "index"
+    done = out / "default_build.json"
+    if "build" not in stages and not done.is_file():
+        return result
+    if not done.is_file():
+        shutil.rmtree(base, ignore_errors=True)
+        done.write_text(json.dumps(_build(corpus, base, None), indent=2))
+    result["default_build"] = json.loads(done.read_text())
     kinds = result["default_build"]["kinds"]
     total = sum(k["cpu_s"] for k in kinds.values())
     result["contexts_share_of_embedding_cpu"] = round(kinds["context"]["cpu_s"] / total, 3)
     print(json.dumps(result["default_build"], indent=2), flush=True)
+    _write(result)
+    if "collection" not in stages:
+        return result
+    result["contexts"]["libreoffice"] = _variants("libreoffice", base, corpus,
+                                                  TESTSETS / "libreoffice_sv.jsonl", precisions, out)
+    _write(result)
+    print(markdown(result))
+    return result
 
-    targets = {"libreoffice": (base, TESTSETS / "libreoffice_sv.jsonl")}
-    for name in sets:
-        assert index_root is not None, "--sets needs --index-root"
-        targets[name] = (index_root / name, TESTSETS / f"{name}_sv.jsonl")
-    result["contexts"] = {}
-    for name, (index, questions) in targets.items():
-        reports, builds = {}, {}
-        for precision in precisions:
-            variant = out / "variants" / f"{name}-{precision}"
-            if not (variant / "CURRENT").exists():
-                shutil.copytree(index, variant, symlinks=True)
-                builds[precision] = _build(corpus if name == "libreoffice" else _source(name),
-                                           variant, precision)["kinds"].get("context")
-                (variant.parent / f"{name}-{precision}.build.json").write_text(json.dumps(builds[precision]))
-            else:
-                done = variant.parent / f"{name}-{precision}.build.json"
-                builds[precision] = json.loads(done.read_text())
-            print(f"{name}: contexts at {precision}: {builds[precision]}", flush=True)
-            reports[precision] = _eval(variant, questions, out / "reports" / name / precision)
-        reference = reports.get("fp32")
-        result["contexts"][name] = {
-            "rebuild": builds,
+
+def _variants(name: str, index: Path, source: Path, questions: Path, precisions: list[str],
+              out: Path) -> dict[str, Any]:
+    """Copies of ``index`` with their contexts re-embedded at each precision, each evaluated."""
+    reports, builds = {}, {}
+    for precision in precisions:
+        variant = out / "variants" / f"{name}-{precision}"
+        done = variant.parent / f"{name}-{precision}.build.json"
+        if not done.is_file():
+            shutil.rmtree(variant, ignore_errors=True)
+            shutil.copytree(index, variant, symlinks=True)
+            done.write_text(json.dumps(_build(source, variant, precision)["kinds"].get("context")))
+        builds[precision] = json.loads(done.read_text())
+        print(f"{name}: contexts at {precision}: {builds[precision]}", flush=True)
+        reports[precision] = _eval(variant, questions, out / "reports" / name / precision)
+    reference = reports.get("fp32")
+    return {"rebuild": builds,
             "against_fp32": {p: _paired(reference, r) for p, r in reports.items()
-                             if p != "fp32" and reference is not None},
-        }
+                             if p != "fp32" and reference is not None}}
+
+
+def _write(result: dict[str, Any]) -> None:
     result["summary"] = _rows(result)
     write_result("real_build", result, False)
     (ROOT / "bench" / "results" / "real_build.md").write_text(markdown(result), encoding="utf-8")
-    print(markdown(result))
-    return result
 
 
 def _source(name: str) -> Path:
@@ -175,7 +188,9 @@ def _source(name: str) -> Path:
 
 
 def _rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    b = result["default_build"]
+    b = result.get("default_build")
+    if b is None:
+        return []
     rows = [row(f"{result['pages']} LibreOffice help pages: {k} texts/s (per CPU s)",
                 f"{v['texts_per_s']} ({v['texts_per_cpu_s']})", "/s", f"{v['texts']} texts by {v['path']}")
             for k, v in b["kinds"].items()]
@@ -185,18 +200,22 @@ def _rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def markdown(result: dict[str, Any]) -> str:
-    b = result["default_build"]
     lines = [f"# qa build on {result['pages']} real pages (LibreOffice's Swedish help)", "",
-             "Produced by `python -m bench.real_build`. One build from scratch with the default "
-             f"paths: reading {b['read_s']} s, building {b['build_s']} s (wall, shared cores).", "",
-             "| texts | count | path | wall s | CPU s | texts/s | texts per CPU s |",
-             "|---|---:|---|---:|---:|---:|---:|"]
-    for kind, v in b["kinds"].items():
-        lines.append(f"| {kind} | {v['texts']} | {v['path']} | {v['wall_s']} | {v['cpu_s']} | "
-                     f"{v['texts_per_s']} | {v['texts_per_cpu_s']} |")
-    lines += ["", f"Sentences in context take {result['contexts_share_of_embedding_cpu']:.0%} of the "
-              "build's embedding CPU time.", "",
-              "## Cheaper precisions for the sentences in context", "",
+             "Produced by `python -m bench.real_build`."]
+    b = result.get("default_build")
+    if b is None:
+        lines += ["", "The build of the collection has not been measured yet.", ""]
+    else:
+        lines += [f"One build from scratch with the default paths: reading {b['read_s']} s, "
+                  f"building {b['build_s']} s (wall, shared cores).", "",
+                  "| texts | count | path | wall s | CPU s | texts/s | texts per CPU s |",
+                  "|---|---:|---|---:|---:|---:|---:|"]
+        for kind, v in b["kinds"].items():
+            lines.append(f"| {kind} | {v['texts']} | {v['path']} | {v['wall_s']} | {v['cpu_s']} | "
+                         f"{v['texts_per_s']} | {v['texts_per_cpu_s']} |")
+        lines += ["", f"Sentences in context take {result['contexts_share_of_embedding_cpu']:.0%} of "
+                  "the build's embedding CPU time.", ""]
+    lines += ["## Cheaper precisions for the sentences in context", "",
               "Each index copied and rebuilt with `QA_CONTEXT_PRECISION`, which re-embeds only the "
               "sentences in context; paired against fp32 contexts (95 % intervals, default mode).", "",
               "| set | contexts | texts per CPU s | Hit@1 Δ | MRR@10 Δ | answer accuracy Δ [95 %] | "
@@ -232,9 +251,12 @@ def main() -> None:
     parser.add_argument("--context-precisions", default="fp32,bf16,int8-static")
     parser.add_argument("--index-root", type=Path, default=None)
     parser.add_argument("--sets", default="")
+    parser.add_argument("--stages", default=",".join(STAGES),
+                        help="which parts to run (each result is kept in --out and reused)")
     args = parser.parse_args()
     run(args.out, args.root, args.pages, [p for p in args.context_precisions.split(",") if p],
-        args.index_root, [s for s in args.sets.split(",") if s])
+        args.index_root, [s for s in args.sets.split(",") if s],
+        tuple(s for s in args.stages.split(",") if s))
 
 
 if __name__ == "__main__":
