@@ -146,10 +146,14 @@ def prepare(settings: EmbedSettings) -> ModelFiles:
     encoder = BuildEncoder(settings)
     encoder.load()
     if encoder.files.mean_pooled and settings.query_runtime in ("auto", "onnx"):
-        from qa.embed.question_encoder import query_path_choice, question_graphs
+        from qa.embed.question_encoder import ADOPTED_PRECISIONS, question_graphs
 
+        # With 'auto', every path auto may take (and fp32), not only this CPU's: a prepared
+        # model or its export (`qa model --export`) may serve on another machine.
+        precisions = (["fp32", *ADOPTED_PRECISIONS] if settings.query_precision == "auto"
+                      else [settings.query_precision])
         cache = settings.model_cache
-        for name in question_graphs(query_path_choice(settings).precision):
+        for name in dict.fromkeys(n for p in precisions for n in question_graphs(p)):
             onnx_export.export(cache, encoder.files, name)
         TextTokenizer(encoder.files.location, encoder.max_tokens, compact_cache=cache)  # made once
     return encoder.files
