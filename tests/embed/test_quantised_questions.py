@@ -76,6 +76,7 @@ def test_a_faster_path_stays_within_its_cosine_and_puts_the_same_answers_first(
     assert not moved
 
 
+@pytest.mark.model  # loads the static int8 graph (exported on first use), through settings only
 def test_static_int8_vectors_do_not_depend_on_their_batch(settings) -> None:
     """Fixed activation scales: a question's vector is its own, alone or among others."""
     fast = open_question_encoder(settings.embed.model_copy(update={"query_precision": "int8-static"}))
