@@ -274,7 +274,8 @@ class GapReportOut(BaseModel):
 class Health(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "status": "ok", "documents": 5, "passages": 73, "model": "intfloat/multilingual-e5-small",
-        "query_path": "onnxruntime-fp32", "passage_path": "openvino-fp32",
+        "query_path": "onnxruntime-int8-static",
+        "query_path_chosen_by": "auto: the CPU has avx512_vnni", "passage_path": "openvino-fp32",
         "sentence_path": "openvino-bf16", "vector_index": "flat",
         "built_at": "2025-06-02T10:41:07+00:00", "generation": 1, "max_question_chars": 1000,
         "max_request_mb": 100.0, "modes": ["hybrid", "dense", "lexical"],
@@ -285,6 +286,9 @@ class Health(BaseModel):
     passages: int
     model: str
     query_path: str
+    query_path_chosen_by: str = Field(
+        "", description="Why questions take that path: the QA_QUERY_PRECISION setting, or for "
+        "'auto' the CPU instruction that made a faster path the default (fp32 elsewhere).")
     passage_path: str | None = None  # how the index's vectors were embedded (older indexes: unknown)
     sentence_path: str | None = None
     vector_index: str

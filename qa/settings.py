@@ -111,10 +111,14 @@ class EmbedSettings(BaseSettings):
         "default model only), 'model' (sentence-transformers); "
         "'auto' = onnx for mean-pooled models, else the model.",
     )
-    query_precision: Literal["fp32", "int8", "bf16"] = Field(
-        "fp32", description="Precision of the question path: fp32 (ONNX Runtime, the model's own "
-        "vectors), int8 (ONNX Runtime, quantised weights) or bf16 (OpenVINO, CPUs with native "
-        "bfloat16: more questions per second, more memory)."
+    query_precision: Literal["auto", "fp32", "int8", "int8-static", "bf16"] = Field(
+        "auto", description="Precision of the question path: fp32 (ONNX Runtime, the model's own "
+        "vectors, the reference), int8 (ONNX Runtime, int8 weights per channel, activations "
+        "quantised per question), int8-static (ONNX Runtime, int8 weights per channel and "
+        "activations with scales calibrated once) or bf16 (OpenVINO, CPUs with native bfloat16). "
+        "'auto' = the fastest path that kept every evaluation figure of fp32 (docs/performance.md) "
+        "where the CPU has the instructions it needs (read at start), else fp32; /health names "
+        "the path and why."
     )
     passage_runtime: Literal["auto", "openvino", "onnx", "torch"] = Field(
         "auto", validation_alias=AliasChoices("QA_PASSAGE_RUNTIME", "QA_PASSAGE_ENGINE"),
@@ -123,14 +127,19 @@ class EmbedSettings(BaseSettings):
         "(sentence-transformers), all the model's own vectors; 'auto' = openvino for "
         "mean-pooled models, else torch. bf16 always runs on OpenVINO, int8 on ONNX Runtime.",
     )
-    passage_precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
+    passage_precision: Literal["auto", "fp32", "bf16", "int8", "int8-static"] = Field(
         "auto", description="Precision of the passage vectors; 'auto' = fp32. bf16 flipped a "
         "near-tie per test set in dense mode and int8 lost 1-3% (README), so both are opt-in."
     )
-    sentence_precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
+    sentence_precision: Literal["auto", "fp32", "bf16", "int8", "int8-static"] = Field(
         "auto", description="Precision of the sentence vectors; 'auto' = bf16 where the CPU "
         "computes bfloat16 natively (the evaluation figures of fp32, README, about twice as "
         "fast), else fp32."
+    )
+    context_precision: Literal["auto", "fp32", "bf16", "int8", "int8-static"] = Field(
+        "auto", description="Precision of the sentences-in-context vectors, which only choose "
+        "highlights (QA_SENTENCE_CONTEXTS); 'auto' = that of the sentence vectors. Changing it "
+        "re-embeds only those vectors on the next build."
     )
     threads: int = Field(
         0, description="CPU threads of each embedding runtime (torch, ONNX Runtime, OpenVINO); "

@@ -48,8 +48,11 @@ def settings(tmp_path_factory: pytest.TempPathFactory):
     from qa.settings import Settings
 
     # The seeds' example questions, so that the page offers the same four every run.
-    # 'testserver' is the Host that Starlette's TestClient sends (api.hosts).
+    # 'testserver' is the Host that Starlette's TestClient sends (api.hosts). Questions at fp32,
+    # the reference: QA_QUERY_PRECISION=auto depends on the CPU, and a test's ranks must not;
+    # the faster paths are held to fp32 in tests/embed/test_quantised_questions.py.
     return Settings(index_dir=tmp_path_factory.mktemp("index") / "seeds", source=SEEDS,
+                    query_precision="fp32",
                     examples_file=ROOT / "examples" / "seeds_sv.txt",
                     allowed_hosts=["localhost", "127.0.0.1", "::1", "testserver"])
 

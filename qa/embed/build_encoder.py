@@ -85,6 +85,7 @@ class BuildEncoder:
         self.encoder("passage")
         if sentences:
             self.encoder("sentence")
+            self.encoder("context")
 
     def _load(self, runtime: str) -> TextEncoder:
         s, cache = self.settings, self.settings.model_cache
@@ -102,9 +103,13 @@ class BuildEncoder:
                 raise ModelError(f"cannot compile {self.model_id!r} with OpenVINO: {exc}") from None
         from qa.embed.onnx_runtime import OnnxRuntimeEncoder
 
+        # Dynamic int8 embeds each text alone (its activation scales would follow the batch);
+        # static int8's scales are fixed, so its texts batch like fp32's.
         int8 = runtime == "onnxruntime-int8"
-        graph = onnx_export.export(cache, self.files, onnx_export.INT8_GRAPH if int8 else
-                                   onnx_export.FULL_GRAPH)
+        name = {"onnxruntime-int8": onnx_export.INT8_GRAPH,
+                "onnxruntime-int8-static": onnx_export.INT8_STATIC_GRAPH}.get(runtime,
+                                                                              onnx_export.FULL_GRAPH)
+        graph = onnx_export.export(cache, self.files, name)
         return OnnxRuntimeEncoder(graph, self.tokenizer, self.dim, threads=s.threads, per_text=int8,
                                   name=runtime)
 
@@ -146,10 +151,14 @@ def prepare(settings: EmbedSettings) -> ModelFiles:
     encoder = BuildEncoder(settings)
     encoder.load()
     if encoder.files.mean_pooled and settings.query_runtime in ("auto", "onnx"):
+        from qa.embed.question_encoder import ADOPTED_PRECISIONS, question_graphs
+
+        # With 'auto', every path auto may take (and fp32), not only this CPU's: a prepared
+        # model or its export (`qa model --export`) may serve on another machine.
+        precisions = (["fp32", *ADOPTED_PRECISIONS] if settings.query_precision == "auto"
+                      else [settings.query_precision])
         cache = settings.model_cache
-        names = [onnx_export.INT8_GRAPH] if settings.query_precision == "int8" else [
-            onnx_export.QUESTION_GRAPH, onnx_export.WORD_TABLE]
-        for name in names:
+        for name in dict.fromkeys(n for p in precisions for n in question_graphs(p)):
             onnx_export.export(cache, encoder.files, name)
         TextTokenizer(encoder.files.location, encoder.max_tokens, compact_cache=cache)  # made once
     return encoder.files

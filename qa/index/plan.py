@@ -24,7 +24,7 @@ from qa.ingest.documents import Document
 from qa.ingest.passages import Passage, SegmentationParams, collapse, sentence_spans, split_document
 from qa.settings import IndexSettings
 
-Kind = Literal["passage", "sentence"]
+Kind = Literal["passage", "sentence", "context"]
 
 
 class PassageEncoder(Protocol):
@@ -75,6 +75,8 @@ def build_key(settings: IndexSettings, encoder: PassageEncoder) -> BuildKey:
         sentence_precision=encoder.precision("sentence") if settings.sentence_vectors else None,
         sentence_vectors=settings.sentence_vectors,
         sentence_contexts=settings.sentence_vectors and settings.sentence_contexts,
+        context_precision=encoder.precision("context")
+        if settings.sentence_vectors and settings.sentence_contexts else None,
     )
 
 
@@ -183,7 +185,8 @@ def make_plan(documents: Sequence[Document], encoder: PassageEncoder, settings: 
         rows = range(row, row + len(found))
         if reusable is not None and _reuse(plan, doc, found, rows, reusable):
             plan.reused += len(found)
-            if key.sentence_contexts and reusable.contexts is None:
+            if key.sentence_contexts and (reusable.contexts is None or
+                                          reusable.key.context_precision != key.context_precision):
                 plan.context_rows.extend(rows)
         else:
             plan.todo.extend(rows)

@@ -29,6 +29,7 @@ class EngineInfo:
     passages: int
     model: str
     query_path: str  # how questions are embedded now
+    query_path_chosen_by: str  # why that path: the setting, or what auto read of the CPU
     passage_path: str | None  # how the index's passage vectors were embedded (older indexes: None)
     sentence_path: str | None  # same for sentence vectors; None without sentence vectors
     vector_index: str  # the kind of vector index: exact or HNSW
@@ -57,6 +58,7 @@ class IndexReads:
             passages=len(self.passages),
             model=self.questions.model_id,
             query_path=self.questions.runtime,
+            query_path_chosen_by=self.questions.chosen_by,
             passage_path=m.passage_path,
             sentence_path=m.sentence_path,
             vector_index=self.index.vectors.kind,

@@ -14,6 +14,9 @@ def test_health(client, engine, embedder):
     assert body["model"] == "intfloat/multilingual-e5-small"
     assert body["passage_path"] == embedder.runtime("passage") == "openvino-fp32"
     assert body["sentence_path"] == embedder.runtime("sentence")
+    # The question path and why it was taken (the tests pin fp32, the reference: conftest).
+    assert body["query_path"] == engine.questions.runtime == "onnxruntime-fp32"
+    assert body["query_path_chosen_by"] == "QA_QUERY_PRECISION=fp32"
     assert body["modes"] == ["hybrid", "dense", "lexical"]
 
 
