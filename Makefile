@@ -25,7 +25,7 @@ TORCH_PIN := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup model index serve test check lint docs bench system debian clean real-docs
+.PHONY: setup model index serve test check lint docs bench system debian clean real-docs axe
 
 setup: $(STAMP) model
 
@@ -113,6 +113,14 @@ $(REAL_DOCS)/.unpacked:
 	rm -rf $(REAL_DOCS)/debs
 	touch $@
 
+# axe-core from the npm registry, for the page's accessibility audit (WCAG 2.1 A/AA) in the
+# browser tests (tests/api/test_page_followups.py); pinned, unpacked under var/npm.
+AXE_VERSION := 4.14.1
+AXE := var/npm/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE):
+	npm install --silent --no-save --no-audit --no-fund --prefix var/npm axe-core@$(AXE_VERSION)
+
 lint: $(STAMP)
 	$(PY) -m ruff check qa api tests bench
 
@@ -124,12 +132,12 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir $(SITE)
 
 # The whole suite. The venv and model are prepared while apt-get fetches the Debian packages and
-# the real documents (network and disk, mostly: -j2); the tests then run in TEST_WORKERS processes
-# (pytest-xdist), a test file per process, since many tests wait on servers, subprocesses and
-# browsers rather than on the two cores.
+# the real documents and npm fetches axe-core (network and disk, mostly: -j3); the tests then run
+# in TEST_WORKERS processes (pytest-xdist), a test file per process, since many tests wait on
+# servers, subprocesses and browsers rather than on the two cores.
 TEST_WORKERS ?= 3
 test:
-	$(MAKE) --no-print-directory -j2 setup debian
+	$(MAKE) --no-print-directory -j3 setup debian axe
 	$(MAKE) --no-print-directory lint docs
 	$(PY) -m pytest -q -rs -n $(TEST_WORKERS) --dist loadfile
 

@@ -13,6 +13,13 @@ What is measured:
   when the metrics are read, and its size;
 - the process's own (``process_resident_memory_bytes``, CPU seconds, open files) and Python's.
 
+A service of collections labels the request series and the index gauges with ``collection``
+(the name of a served collection the request was about; empty for requests about none, such as
+``/api/collections`` or an unknown name, so a made-up name cannot grow the series either). Its
+``/metrics`` spans every collection, so it is the operator's: it needs the service's own
+``QA_READ_TOKEN`` or ``QA_ADMIN_TOKEN`` (``api.auth.require_operator``), never a collection's
+token, which would otherwise learn the other collections' names, sizes and traffic.
+
 Each app has its own registry (tests make many apps in one process); nothing is global.
 prometheus-client (Apache-2.0) is the reference client of the Prometheus project: its exposition
 format, histogram buckets and process collector are what every scraper expects.
@@ -40,10 +47,12 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import require_reader
+from api.auth import require_operator, require_reader
+from api.deps import SERVED, Served
 from api.schemas import error_responses
 
 if TYPE_CHECKING:
+    from qa.search.collections import Collections
     from qa.search.live import LiveEngine
 
 # Seconds. Questions take milliseconds to tens of milliseconds; writes seconds to minutes.
@@ -53,32 +62,48 @@ UNMATCHED = "unmatched"
 
 
 class _IndexCollector(Collector):
-    """The served generation's number and size, read when the metrics are collected."""
+    """The served generation's number and size, read when the metrics are collected: of the
+    one index, or of each collection (labelled ``collection``)."""
 
-    def __init__(self, live: LiveEngine) -> None:
-        self.live = live
+    def __init__(self, source: LiveEngine | Collections, *, by_collection: bool) -> None:
+        self.source = source
+        self.by_collection = by_collection
+
+    def _served(self) -> list[tuple[list[str], LiveEngine]]:
+        if self.by_collection:
+            return [([c.name], c.live) for c in self.source.all()]  # type: ignore[union-attr]
+        return [([], self.source)]  # type: ignore[list-item]
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        engine = self.live.current()
-        manifest = engine.manifest
-        yield GaugeMetricFamily("qa_index_generation", "The index generation served.",
-                                value=engine.index.generation)
-        yield GaugeMetricFamily("qa_index_documents", "Documents in the generation served.",
-                                value=manifest.documents)
-        yield GaugeMetricFamily("qa_index_passages", "Passages in the generation served.",
-                                value=manifest.passages)
+        labels = ["collection"] if self.by_collection else []
+        generation = GaugeMetricFamily("qa_index_generation", "The index generation served.",
+                                       labels=labels)
+        documents = GaugeMetricFamily("qa_index_documents", "Documents in the generation served.",
+                                      labels=labels)
+        passages = GaugeMetricFamily("qa_index_passages", "Passages in the generation served.",
+                                     labels=labels)
+        for values, live in self._served():
+            engine = live.current()
+            generation.add_metric(values, engine.index.generation)
+            documents.add_metric(values, engine.manifest.documents)
+            passages.add_metric(values, engine.manifest.passages)
+        yield from (generation, documents, passages)
 
 
 class Metrics:
     """The registry of one app and its metrics."""
 
-    def __init__(self, live: LiveEngine) -> None:
+    def __init__(self, source: LiveEngine | Collections) -> None:
+        from qa.search.live import LiveEngine
+
         self.registry = CollectorRegistry()
+        self.by_collection = not isinstance(source, LiveEngine)
+        labels = ("method", "route", "status", *(("collection",) if self.by_collection else ()))
         self.requests = Counter("qa_http_requests", "HTTP requests answered.",
-                                ("method", "route", "status"), registry=self.registry)
+                                labels, registry=self.registry)
         self.latency = Histogram("qa_http_request_duration_seconds",
                                  "Time from a request's arrival to its last byte.",
-                                 ("method", "route", "status"), buckets=_REQUEST_BUCKETS,
+                                 labels, buckets=_REQUEST_BUCKETS,
                                  registry=self.registry)
         self.in_progress = Gauge("qa_http_requests_in_progress", "HTTP requests being answered.",
                                  registry=self.registry)
@@ -86,7 +111,7 @@ class Metrics:
                                    "Time to a question's vector, waiting for the embedding "
                                    "thread included.", buckets=_EMBED_BUCKETS,
                                    registry=self.registry)
-        self.registry.register(_IndexCollector(live))
+        self.registry.register(_IndexCollector(source, by_collection=self.by_collection))
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
 
@@ -125,7 +150,10 @@ class MeasureRequests:
             await self.app(scope, receive, noting_status)
         finally:
             self.metrics.in_progress.dec()
-            labels = (scope["method"], _route_of(scope), str(status))
+            labels = [scope["method"], _route_of(scope), str(status)]
+            if self.metrics.by_collection:
+                served: Served | None = scope.get(SERVED)
+                labels.append((served.collection or "") if served is not None else "")
             self.metrics.requests.labels(*labels).inc()
             self.metrics.latency.labels(*labels).observe(time.perf_counter() - start)
 
@@ -138,14 +166,12 @@ def observe_search(request: Request, timings: dict[str, float]) -> None:
 
 
 router = APIRouter(tags=["service"], dependencies=[Depends(require_reader)])
+# The same route for a service of collections: the operator's (see the module docstring).
+operator_router = APIRouter(tags=["service"], dependencies=[Depends(require_operator)])
 _EXAMPLE = ("# HELP qa_index_generation The index generation served.\n"
             "# TYPE qa_index_generation gauge\nqa_index_generation 7.0\n")
 
 
-@router.get("/metrics", response_class=Response,
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {"example": _EXAMPLE}},
-                             "description": "The metrics in Prometheus' text format."},
-                       **error_responses(401)})
 def metrics(request: Request) -> Response:
     """Request counts and latency by route and status, embedding time, the index generation
     served with its documents and passages, and the process's memory and CPU (Prometheus)."""
@@ -153,8 +179,21 @@ def metrics(request: Request) -> Response:
     return Response(found.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
-def add_metrics(app: Any, live: LiveEngine) -> None:
-    """Measure every request of ``app`` and serve ``GET /metrics``."""
-    app.state.metrics = Metrics(live)
-    app.include_router(router)
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {CONTENT_TYPE_LATEST: {"example": _EXAMPLE}},
+          "description": "The metrics in Prometheus' text format."}}
+router.add_api_route("/metrics", metrics, methods=["GET"], response_class=Response,
+                     responses={**_RESPONSES, **error_responses(401)})
+operator_router.add_api_route(
+    "/metrics", metrics, methods=["GET"], response_class=Response,
+    responses={**_RESPONSES, **error_responses(401, 403)},
+    description="Like the metrics of one index, every series of a collection labelled "
+    "`collection`; only for the operator: the service's QA_READ_TOKEN or QA_ADMIN_TOKEN.")
+
+
+def add_metrics(app: Any, source: LiveEngine | Collections) -> None:
+    """Measure every request of ``app`` and serve ``GET /metrics`` (of ``source``: the one
+    index, or every collection)."""
+    app.state.metrics = metrics = Metrics(source)
+    app.include_router(router if not metrics.by_collection else operator_router)
     app.add_middleware(MeasureRequests, metrics=app.state.metrics)

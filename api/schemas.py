@@ -106,9 +106,15 @@ class SearchFilters(BaseModel):
         return self._filters
 
 
+#: Earlier questions a search may carry (``SearchRequest.history``).
+MAX_HISTORY = 10
+
+
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"question": "Vad är tillitsbaserad styrning?", "k": 3},
+        {"question": "Vilket parti tillhör han?",
+         "history": ["Vem är ordförande för regionstyrelsen i Region Kronoberg?"]},
         {"question": "Hur många länsstyrelser finns det?", "k": 5, "mode": "hybrid",
          "filters": {"date_from": "2015-01-01", "formats": ["txt", "pdf"]}},
     ]})
@@ -127,6 +133,15 @@ class SearchRequest(BaseModel):
     filters: SearchFilters | None = Field(
         None, description="Search only passages that match these filters (inside ranking, not "
         "after it). An unknown field is a 422.")
+    history: list[Annotated[StrictStr, Field(json_schema_extra={
+        "minLength": 1, "pattern": QUESTION_PATTERN})]] | None = Field(
+        None, max_length=MAX_HISTORY, description="The conversation's earlier questions, oldest "
+        f"first (at most {MAX_HISTORY}, each bounded like 'question'). A follow-up ('Vilket "
+        "parti tillhör han?', 'Och hur gör Motala?') is then read together with the question "
+        "it follows; a self-contained question about something else is searched as without "
+        "history. The answer says how it was read (read_as, carried, reason). Without "
+        "history the search is exactly as before.",
+        examples=[["Vem är ordförande för regionstyrelsen i Region Kronoberg?"]])
 
 
 class SearchHit(BaseModel):
@@ -182,6 +197,15 @@ class SearchResponse(BaseModel):
         ..., description="True when the collection does not answer the question: the calibrated "
         "abstention model's decision (or no hit at all); the results are then only candidates.")
     results: list[SearchHit]
+    read_as: str | None = Field(
+        None, description="Only with history: the question as it was read, the carried earlier "
+        "questions first ('question' itself when it was read alone).")
+    carried: list[str] | None = Field(
+        None, description="Only with history: the earlier questions read together with this "
+        "one, oldest first; empty when it was read alone as a new topic.")
+    reason: str | None = Field(
+        None, description="Only with history: why it was read so, e.g. \"pronoun 'han'\", "
+        "\"leading 'och'\", 'weak alone, strong with the earlier question' or 'new topic'.")
 
 
 class Health(BaseModel):
@@ -353,12 +377,55 @@ class Examples(BaseModel):
                                  "(each checked against it), for the page's empty state.")
 
 
+class CollectionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "region", "documents": 5, "passages": 73,
+        "model": "intfloat/multilingual-e5-small", "generation": 3,
+        "built_at": "2026-12-06T10:41:07+00:00", "protected": True, "writable": False}]})
+
+    name: str = Field(..., description="The collection's name: its API lives under "
+                      "/api/collections/{name}/ and its page at /c/{name}.")
+    documents: int
+    passages: int
+    model: str
+    generation: int = Field(..., description="The published index generation being served.")
+    built_at: str | None
+    protected: bool = Field(..., description="Reading needs a token (its read or admin token).")
+    writable: bool = Field(..., description="The request's token is the collection's admin "
+                           "token: it may add and delete documents.")
+
+
+class CollectionList(BaseModel):
+    collections: list[CollectionOut] = Field(..., description="The collections the request may "
+                                             "read (its token, or none for open ones), by name.")
+
+
+class ServiceHealth(BaseModel):
+    """``GET /health`` of a service of collections (each collection's own health is
+    ``GET /api/collections/{name}/health``)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "status": "ok", "collections": True, "model": "intfloat/multilingual-e5-small",
+        "query_path": "onnxruntime-fp32", "max_question_chars": 1000, "max_request_mb": 100.0,
+        "modes": ["hybrid", "dense", "lexical"], "default_mode": "hybrid"}]})
+
+    status: Literal["ok"]
+    collections: Literal[True] = Field(..., description="The service serves collections: its "
+                                       "API is under /api/collections/{name}/.")
+    model: str
+    query_path: str
+    max_question_chars: int
+    max_request_mb: float
+    modes: list[str]
+    default_mode: str
+
+
 #: What each error status of the API means; ``error_responses`` documents them on a route.
 ERROR_MEANINGS: dict[int, str] = {
     400: "The Host header names a host this service does not answer to (QA_ALLOWED_HOSTS).",
     401: "A token is needed and was not sent, or is wrong (Authorization: Bearer <token>).",
     403: "Writing over HTTP is off: the service runs without QA_ADMIN_TOKEN.",
-    404: "No document with this id.",
+    404: "No document with this id, or no collection with this name.",
     408: "The request body stalled, or did not arrive whole, within QA_BODY_TIMEOUT.",
     409: "The change would leave the index empty (deleting its only document).",
     413: "The request body is larger than QA_MAX_REQUEST_MB (document writes) or QA_MAX_BODY_KB "

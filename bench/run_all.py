@@ -21,7 +21,7 @@ from bench.common import ROOT, ensure_seeds_index, results_dir
 BENCHMARKS = ("search_breakdown", "http_latency", "embedding_paths", "cold_start",
               "build_throughput", "build_memory", "conversion", "live_updates", "scale", "cluster",
               "soak", "expensive_clients", "spreadsheets", "html_fidelity", "install_sizes",
-              "convert_pool")
+              "convert_pool", "collections_memory")
 NOISY = 0.10  # share of the cores used by other processes above which a run is flagged
 TITLES = {
     "search_breakdown": "Search breakdown (in-process, seeds index)",
@@ -40,6 +40,7 @@ TITLES = {
     "html_fidelity": "Web pages read against Chromium's innerText (LibreOffice's Swedish help)",
     "install_sizes": "Installs by role: the serve-only environment, the model export, the full one",
     "convert_pool": "Conversion in worker processes: start-up and throughput beside in-process",
+    "collections_memory": "Collections: memory of 1 and 4 collections, one question encoder or one each",
 }
 
 

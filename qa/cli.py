@@ -31,6 +31,9 @@ app = typer.Typer(
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (QA_INDEX_DIR).")]
 ModeOpt = Annotated[str | None, typer.Option("--mode", help="hybrid, dense or lexical.")]
+CollectionsOpt = Annotated[Path | None, typer.Option(
+    "--collections", metavar="DIR", help="A folder of collections: every index directory DIR/NAME "
+    "(built with qa build --index DIR/NAME) is collection NAME (QA_COLLECTIONS_DIR).")]
 
 
 def _settings() -> Settings:
@@ -316,6 +319,7 @@ def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> st
 def serve(
     ctx: typer.Context,
     index: IndexOpt = None,
+    collections: CollectionsOpt = None,
     host: Annotated[str | None, typer.Option(help="Interface to bind (QA_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (QA_PORT).")] = None,
     access_log: Annotated[bool | None, typer.Option(
@@ -337,6 +341,10 @@ def serve(
     QA_RELOAD_SECONDS, without a restart. --workers N runs N processes on this machine;
     --replicas N runs N Ray Serve replicas on a Ray cluster, behind one HTTP proxy on --host
     and --port; every process and replica follows the index in the same way.
+
+    --collections DIR serves every index directory DIR/NAME as collection NAME under
+    /api/collections/NAME/ (tokens in DIR/NAME/access.toml), picking up collections added to or
+    removed from DIR within QA_COLLECTIONS_SECONDS; it runs in one process.
     """
     import uvicorn
 
@@ -349,6 +357,10 @@ def serve(
         s = s.model_copy(update={"host": host})
     log_each = s.server.access_log if access_log is None else access_log
     level = ctx.obj or s.server.log_level
+    folder = collections or s.server.collections_dir
+    if folder is not None and (index is not None or replicas is not None or workers > 1):
+        raise QAError("--collections serves every collection in one process: it excludes "
+                      "--index, --workers and --replicas")
     if replicas is not None or workers > 1:
         if replicas is not None and workers > 1:
             raise QAError("--workers and --replicas exclude each other")
@@ -368,8 +380,12 @@ def serve(
                         workers=workers, access_log=log_each, log_level=level,
                         configure_logging=configure)
         return
-    live = LiveEngine.open(s, str(index) if index else None)
-    app_ = create_app(live, access_log=log_each)
+    if folder is not None:
+        from qa.search.collections import Collections
+
+        app_ = create_app(Collections.open(s, folder), access_log=log_each)
+    else:
+        app_ = create_app(LiveEngine.open(s, str(index) if index else None), access_log=log_each)
     # uvicorn logs through the handler _configure_logging gave it (log_config=None), and its
     # own access log is off: it has no duration, and api.access logs each request instead.
     # server_options: deadlines on request heads and idle connections (api.server); no
@@ -382,6 +398,10 @@ def serve(
 @app.command("eval")
 def eval_(
     index: IndexOpt = None,
+    collection: Annotated[str | None, typer.Option(
+        "--collection", metavar="NAME", help="Evaluate collection NAME of --collections DIR "
+        "(the index DIR/NAME, as `qa serve --collections DIR` serves it).")] = None,
+    collections: CollectionsOpt = None,
     questions: Annotated[Path | None, typer.Option(
         help="Span-labelled JSONL test set (default: the bundled qa/eval/testsets/seeds_sv.jsonl).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for report.json, report.md and the plots.")] = Path(
@@ -396,8 +416,15 @@ def eval_(
     export_corpus: Annotated[Path | None, typer.Option(
         help="Only write the benchmark corpus as JSONL for `qa build --source`, then stop.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    conversations: Annotated[Path | None, typer.Option(
+        help="A conversation set (JSONL: first question, follow-up, the follow-up's evidence): "
+        "report follow-ups with and without history instead.")] = None,
 ) -> None:
-    """Measure retrieval (Hit/Recall@k, MRR, nDCG) for every mode through the serving engine."""
+    """Measure retrieval (Hit/Recall@k, MRR, nDCG) for every mode through the serving engine.
+
+    With --conversations: each follow-up alone and with its first question as history, in
+    one mode (the default mode unless --mode names one).
+    """
     from qa.eval.metrics import Unit
     from qa.eval.report import build_report, write_report
     from qa.eval.runner import evaluate
@@ -407,7 +434,18 @@ def eval_(
     s = _settings()
     modes = [check_mode(m) for m in dict.fromkeys(mode or MODES)]
     show = progress and sys.stderr.isatty()
+    if collection is not None or collections is not None:
+        if index is not None:
+            raise QAError("--collection names the index to evaluate: it excludes --index")
+        index = _collection_dir(collection, collections or s.server.collections_dir)
 
+    if conversations is not None:
+        if benchmark is not None or questions is not None or data is not None:
+            raise QAError("--conversations excludes --questions, --benchmark and --data")
+        if len(modes) > 1 and mode:
+            raise QAError("--conversations evaluates one mode: give --mode at most once")
+        _eval_conversations(s, conversations, index, out, modes[0] if mode else None, k, show)
+        return
     extra: dict[str, object] = {}
     if benchmark is not None:
         from qa.eval.datasets import export_corpus as write_corpus
@@ -452,6 +490,45 @@ def eval_(
     typer.echo(f"report: {out / 'report.md'}")
 
 
+def _collection_dir(name: str | None, folder: Path | None) -> Path:
+    """The index directory of collection ``name`` of ``folder``, checked as the server checks
+    it (a valid name, a directory holding an index)."""
+    from qa.index import generations
+    from qa.search.collections import is_valid_name
+
+    if name is None or folder is None:
+        raise QAError("--collection NAME goes with --collections DIR (or QA_COLLECTIONS_DIR)")
+    if not is_valid_name(name):
+        raise QAError(f"{name!r} is not a collection name: 1-64 letters, digits, '-' and '_'")
+    where = folder / name
+    if not where.is_dir() or generations.current(where) is None:
+        raise QAError(f"no collection {name!r} in {folder}: build it with "
+                      f"`qa build --source S --index {where}`")
+    return where
+
+
+def _eval_conversations(s: Settings, path: Path, index: Path | None, out: Path,
+                        mode: str | None, k: int, show: bool) -> None:
+    """``qa eval --conversations``: follow-ups alone and with history, reported in ``out``."""
+    from qa.eval import conversations as conv
+    from qa.search.engine import SearchEngine
+
+    engine = SearchEngine.open(s, str(index) if index else None)
+    chosen = mode or s.search.default_mode
+    found = conv.load_conversations(path, engine.document_texts())
+    rows = conv.evaluate_conversations(engine, found, chosen, k, progress=show)
+    rep = conv.report(rows, name=path.stem, source=str(path), mode=chosen, k=k, engine=engine)
+    written = conv.write(rep, out)
+    typer.echo(f"{len(rows)} conversations, mode {chosen}")
+    for split, per_kind in rep["summary"].items():
+        for kind, f in per_kind.items():
+            typer.echo(f"{split:>8} {kind:<12} n={f['conversations']:<3} " + "  ".join(
+                f"{n} {f['alone'][n]['mean']:.3f} -> {f['history'][n]['mean']:.3f}"
+                for n in f["alone"]) + f"  read with first {f['read_with_first']:.2f}"
+                f"  undisturbed {f['undisturbed']:.2f}")
+    typer.echo(f"report: {written}")
+
+
 @app.command()
 def calibrate(
     index: Annotated[list[Path], typer.Option(
@@ -481,7 +558,8 @@ def calibrate(
     for where, path in zip(index, questions, strict=True):
         engine = SearchEngine.open(s, str(where), encoder)
         encoder = engine.questions
-        data += collect(engine, resolve(load_testset(path), engine.document_texts()))
+        data += collect(engine, resolve(load_testset(path), engine.document_texts()),
+                        collection=path.stem)
     chosen = data if split == "all" else [d for d in data if d.split == split]
     names = ", ".join(p.name for p in questions)
     model = fit(chosen, max_flagged, fitted_on=f"{names}, split {split}, "
@@ -490,9 +568,12 @@ def calibrate(
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
     typer.echo(f"wrote {out}: threshold {model.threshold:.3f}; fitted on {model.fitted_on}")
-    for part in sorted({d.split or "-" for d in data}):
-        shares = flagged_shares(model, [d for d in data if (d.split or "-") == part])
-        typer.echo(f"{part:>8}: flags " + ", ".join(f"{v:.1%} of {k}" for k, v in shares.items()))
+    for name in dict.fromkeys(d.collection for d in data):
+        for part in sorted({d.split or "-" for d in data if d.collection == name}):
+            shares = flagged_shares(model, [d for d in data
+                                            if d.collection == name and (d.split or "-") == part])
+            typer.echo(f"{name} {part}: flags "
+                       + ", ".join(f"{v:.1%} of {k}" for k, v in shares.items()))
 
 
 @app.command()

@@ -55,6 +55,12 @@ class UnknownDocumentError(QAError):
     status = 404
 
 
+class UnknownCollectionError(QAError):
+    """A collection name the service does not serve (or not a collection name at all)."""
+
+    status = 404
+
+
 class UnknownIdError(QAError):
     """A change names a document the index does not hold."""
 

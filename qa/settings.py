@@ -231,6 +231,24 @@ class SearchSettings(BaseSettings):
     relevance_ceiling: float = Field(0.89, description="Similarity shown as 100 % relevance.")
     reranker: str | None = Field(None, description="Optional cross-encoder name or path.")
     rerank_top: int = Field(20, ge=1, description="How many fused candidates the reranker sees.")
+    followup_vector_weight: float = Field(
+        0.6, ge=0, description="A follow-up read with its earlier question (`history`): its "
+        "vector plus this share of the earlier question's vector, normalised.")
+    followup_lexical_weight: float = Field(
+        0.5, ge=0, description="A follow-up: BM25 of its own terms plus this share of BM25 of "
+        "the earlier question's terms.")
+    followup_document_bonus: float = Field(
+        0.0, ge=0, description="A follow-up: score added to passages of the document that "
+        "answered the earlier question.")
+    followup_section_bonus: float = Field(
+        0.0, ge=0, description="A follow-up: score added on top of the document bonus for "
+        "passages of that answer's section.")
+    followup_weak_similarity: float = Field(
+        0.86, description="A question with history but no follow-up cue is read with the "
+        "earlier question only when its best similarity alone is below this ...")
+    followup_gain: float = Field(
+        0.03, ge=0, description="... and reading it with the earlier question raises the best "
+        "similarity by at least this much; else it is a new topic, searched as without history.")
 
 
 class ServerSettings(BaseSettings):
@@ -244,12 +262,24 @@ class ServerSettings(BaseSettings):
         1.0, ge=0, description="How often `qa serve` looks for a newer published generation of "
         "its index (a `qa build` by another process); 0 = only after its own writes."
     )
+    collections_dir: Path | None = Field(
+        None, description="Serve every index directory DIR/NAME/ as collection NAME under "
+        "/api/collections/NAME/ (`qa serve --collections DIR`); each collection's tokens are in "
+        "DIR/NAME/access.toml. Unset: one index (QA_INDEX_DIR) under /api/."
+    )
+    collections_seconds: float = Field(
+        2.0, gt=0, le=300, description="How often `qa serve --collections` looks for collections "
+        "added to or removed from its folder, for access.toml changes and for newer generations "
+        "of each collection."
+    )
     admin_token: str | None = Field(
         None, description="Bearer token that the write endpoints (POST, PUT, DELETE "
-        "/api/documents) require; unset = writing over HTTP is off."
+        "/api/documents) require; unset = writing over HTTP is off. With collections: the "
+        "operator's token, which only reads /metrics (collections have their own tokens)."
     )
     read_token: str | None = Field(
-        None, description="Bearer token that every read endpoint requires; unset = reads are open."
+        None, description="Bearer token that every read endpoint requires; unset = reads are open. "
+        "With collections: like QA_ADMIN_TOKEN, it only reads /metrics."
     )
     examples_file: Path | None = Field(
         None, description="Example questions for the page, one per line; only those the served "

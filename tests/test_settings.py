@@ -19,7 +19,7 @@ from qa.settings import (
 
 # Every variable of the flat settings before they were grouped (74 fields), less the eight
 # experiment settings that left the product with their studies
-# (bench/studies/ranking_variants.py), plus the ingest fields added since.
+# (bench/studies/ranking_variants.py), plus the ingest and collections fields added since.
 DOCUMENTED = {
     "QA_ABSTENTION_MODEL", "QA_ACCESS_LOG", "QA_ADMIN_TOKEN", "QA_ALLOWED_HOSTS", "QA_BATCH_SIZE",
     "QA_BODY_TIMEOUT", "QA_BUILD_LOCK_TIMEOUT", "QA_CACHE_DIR", "QA_CANDIDATES", "QA_CLUSTER",
@@ -33,11 +33,13 @@ DOCUMENTED = {
     "QA_PASSAGE_OVERLAP_TOKENS", "QA_PASSAGE_PRECISION", "QA_PASSAGE_PROMPT", "QA_PASSAGE_WEIGHT",
     "QA_PORT", "QA_QUERY_CACHE_SIZE", "QA_QUERY_ENGINE", "QA_QUERY_PRECISION", "QA_QUERY_PROMPT",
     "QA_QUESTION_MAX_TOKENS", "QA_READ_TOKEN", "QA_RELEVANCE_CEILING", "QA_RELEVANCE_FLOOR",
-    "QA_RELOAD_SECONDS", "QA_RERANK_TOP", "QA_RERANKER", "QA_RM3_PASSAGES", "QA_RM3_TERMS",
+    "QA_RELOAD_SECONDS", "QA_RERANK_TOP", "QA_FOLLOWUP_VECTOR_WEIGHT",
+    "QA_FOLLOWUP_LEXICAL_WEIGHT", "QA_FOLLOWUP_DOCUMENT_BONUS", "QA_FOLLOWUP_SECTION_BONUS",
+    "QA_FOLLOWUP_WEAK_SIMILARITY", "QA_FOLLOWUP_GAIN", "QA_RERANKER", "QA_RM3_PASSAGES", "QA_RM3_TERMS",
     "QA_RM3_WEIGHT", "QA_SENTENCE_CONTEXTS", "QA_SENTENCE_PRECISION", "QA_SENTENCE_VECTORS",
     "QA_SOURCE", "QA_THREADS", "QA_WHOLE_DOCUMENT_TOKENS",
     "QA_MAX_SECONDS_PER_FILE", "QA_OCR_SECONDS_PER_PAGE", "QA_MAX_CONVERT_MEMORY_MB",
-    "QA_CONVERT_WORKERS",
+    "QA_CONVERT_WORKERS", "QA_COLLECTIONS_DIR", "QA_COLLECTIONS_SECONDS",
 }
 REMOVED = {"QA_FUSION", "QA_RRF_K", "QA_FUSION_WEIGHTS", "QA_PRF_BETA", "QA_PRF_PASSAGES",
            "QA_COMPOUND_VOCABULARY", "QA_HUNSPELL_DICTIONARY", "QA_EMBED_CONTEXT"}
@@ -45,6 +47,8 @@ REMOVED = {"QA_FUSION", "QA_RRF_K", "QA_FUSION_WEIGHTS", "QA_PRF_BETA", "QA_PRF_
 # A valid value other than the default for every variable: (text in the environment, the value
 # its field must then hold).
 VALUES: dict[str, tuple[str, object]] = {
+    "QA_COLLECTIONS_DIR": ("/srv/samlingar", Path("/srv/samlingar")),
+    "QA_COLLECTIONS_SECONDS": ("0.5", 0.5),
     "QA_SOURCE": ("/srv/dokument", Path("/srv/dokument")),
     "QA_MAX_FILE_MB": ("12.5", 12.5),
     "QA_MAX_DOCUMENT_CHARS": ("5000", 5000),
@@ -99,6 +103,12 @@ VALUES: dict[str, tuple[str, object]] = {
     "QA_RELEVANCE_CEILING": ("0.9", 0.9),
     "QA_RERANKER": ("/modeller/korsvis", "/modeller/korsvis"),
     "QA_RERANK_TOP": ("10", 10),
+    "QA_FOLLOWUP_VECTOR_WEIGHT": ("0.3", 0.3),
+    "QA_FOLLOWUP_LEXICAL_WEIGHT": ("0.25", 0.25),
+    "QA_FOLLOWUP_DOCUMENT_BONUS": ("0.02", 0.02),
+    "QA_FOLLOWUP_SECTION_BONUS": ("0.01", 0.01),
+    "QA_FOLLOWUP_WEAK_SIMILARITY": ("0.8", 0.8),
+    "QA_FOLLOWUP_GAIN": ("0.05", 0.05),
     "QA_HOST": ("0.0.0.0", "0.0.0.0"),
     "QA_PORT": ("9000", 9000),
     "QA_RELOAD_SECONDS": ("0", 0.0),

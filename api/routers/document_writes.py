@@ -10,7 +10,10 @@ before it answers, so the next request finds the change.
 
 from __future__ import annotations
 
+import functools
 import shutil
+import threading
+import weakref
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,13 +23,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.auth import require_admin
-from api.deps import EngineDep, get_live
+from api.deps import EngineDep, LiveDep
 from api.errors import describe
 from api.routers.documents import DocId
 from api.schemas import ChangesOut, DocumentChange, DocumentFields, DocumentIn, error_responses
 from qa.index import incoming
 from qa.index.changes import ChangeReport, Changes
+from qa.index.plan import PassageEncoder
 from qa.ingest.documents import is_valid_id
+from qa.search.live import LiveEngine
 from qa.settings import Settings
 
 # Every route here writes, or checks the admin token for the page: the token is the router's.
@@ -49,44 +54,61 @@ def _body(json_schema: str, max_files: int) -> dict[str, Any]:
     }}}
 
 
-def _changes(request: Request, engine: EngineDep) -> Changes:
-    """The app's one ``Changes`` for the served index directory (made on the first write)."""
-    changes: Changes | None = getattr(request.app.state, "changes", None)
+def _changes(request: Request, live: LiveEngine) -> Changes:
+    """The one ``Changes`` of the index directory ``live`` serves (made on its first write).
+
+    Kept per live engine (a service of collections has one each; a collection removed and made
+    anew gets a new one), all sharing one build encoder, loaded on the first write of any.
+    """
+    state = request.app.state
+    registry: weakref.WeakKeyDictionary[LiveEngine, Changes] | None = getattr(
+        state, "changes", None)
+    if registry is None:
+        registry = state.changes = weakref.WeakKeyDictionary()
+    changes = registry.get(live)
     if changes is None:
-        settings: Settings = request.app.state.live.settings
-        from qa.embed.build_encoder import open_build_encoder
-        from qa.index.plan import PassageEncoder
-
-        def encoder() -> PassageEncoder:
-            built = open_build_encoder(settings.embed)
-            built.load(sentences=settings.index.sentence_vectors)
-            return built
-
-        changes = Changes(engine.index.dir, settings, encoder)
-        request.app.state.changes = changes
+        changes = registry[live] = Changes(live.index_dir, live.settings,
+                                           functools.partial(_build_encoder, state, live.settings))
     return changes
 
 
-async def _serve_new(request: Request, report: ChangeReport) -> ChangesOut:
+_ENCODER_LOCK = threading.Lock()
+
+
+def _build_encoder(state: Any, settings: Settings) -> PassageEncoder:
+    """The app's one build encoder (``state.build_encoder``), loaded on first use; the
+    embedding settings are the service's, the same for every collection."""
+    with _ENCODER_LOCK:
+        built: PassageEncoder | None = getattr(state, "build_encoder", None)
+        if built is None:
+            from qa.embed.build_encoder import open_build_encoder
+
+            loaded = open_build_encoder(settings.embed)
+            loaded.load(sentences=settings.index.sentence_vectors)
+            built = state.build_encoder = loaded
+        return built
+
+
+async def _serve_new(live: LiveEngine, report: ChangeReport) -> ChangesOut:
     """Swap the served generation to the one just published (``LiveEngine.refresh``), then
     answer."""
-    live = await get_live(request)
     await run_in_threadpool(live.refresh)
     return ChangesOut(documents=[DocumentChange(id=c.id, file=c.file, status=c.status,
                                                 reason=c.reason) for c in report.changes],
                       generation=report.generation)
 
 
-async def _write(request: Request, engine: EngineDep, doc_id: str | None) -> ChangesOut:
+async def _write(request: Request, engine: EngineDep, live: LiveEngine,
+                 doc_id: str | None) -> ChangesOut:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    changes = _changes(request, engine)
+    changes = _changes(request, live)
     if kind == "multipart/form-data":
         with incoming.upload_folder(engine.index.dir) as folder:
             files = await _saved_files(request, folder)
             if doc_id is not None and len(files) != 1:
                 raise HTTPException(422, "PUT /api/documents/{id} takes exactly one file")
             report = await run_in_threadpool(changes.add_files, files, doc_id=doc_id)
-        return await _serve_new(request, report)
+        return await _serve_new(live, report)
     if kind == "application/json":
         model = DocumentIn if doc_id is None else DocumentFields
         try:
@@ -96,7 +118,7 @@ async def _write(request: Request, engine: EngineDep, doc_id: str | None) -> Cha
         if doc_id is not None and body.id not in (None, doc_id):
             raise HTTPException(422, f"the body's id {body.id!r} is not the path's {doc_id!r}")
         report = await run_in_threadpool(changes.add_record, body.model_dump(), doc_id=doc_id)
-        return await _serve_new(request, report)
+        return await _serve_new(live, report)
     raise HTTPException(415, "send multipart/form-data with files in the field 'files', or a "
                              "JSON document {\"id\", \"text\", \"title\"?, \"date\"?, \"metadata\"?}")
 
@@ -130,17 +152,18 @@ async def admin() -> Response:
 
 @router.post("/api/documents", response_model=ChangesOut, responses=_ERRORS,
              openapi_extra=_body("DocumentIn", _MAX_FILES))
-async def add_documents(request: Request, engine: EngineDep) -> ChangesOut:
+async def add_documents(request: Request, engine: EngineDep, live: LiveDep) -> ChangesOut:
     """Add documents (or replace those with the same id): files, or one JSON document.
 
     Answers once the new generation is served, so the next question finds the change.
     """
-    return await _write(request, engine, None)
+    return await _write(request, engine, live, None)
 
 
 @router.put("/api/documents/{doc_id:path}", response_model=ChangesOut, responses=_ERRORS,
             openapi_extra=_body("DocumentFields", 1))
-async def replace_document(doc_id: DocId, request: Request, engine: EngineDep) -> ChangesOut:
+async def replace_document(doc_id: DocId, request: Request, engine: EngineDep,
+                           live: LiveDep) -> ChangesOut:
     """Replace (or add) the document ``doc_id`` with one file or a JSON document.
 
     A JSON body may repeat the id; another id than the path's is a 422, and so is a path whose
@@ -149,12 +172,12 @@ async def replace_document(doc_id: DocId, request: Request, engine: EngineDep) -
     if not is_valid_id(doc_id):
         raise HTTPException(422, f"invalid document id {doc_id!r}: use 1-200 letters, digits, "
                                  "'.', '_', '-' and '/' between folder names")
-    return await _write(request, engine, doc_id)
+    return await _write(request, engine, live, doc_id)
 
 
 @router.delete("/api/documents/{doc_id:path}", response_model=ChangesOut,
                responses=error_responses(401, 403, 404, 409, 422, 503))
-async def delete_document(doc_id: DocId, request: Request, engine: EngineDep) -> ChangesOut:
+async def delete_document(doc_id: DocId, request: Request, live: LiveDep) -> ChangesOut:
     """Delete the document ``doc_id``; 404 if the index does not hold it."""
-    report = await run_in_threadpool(_changes(request, engine).delete, doc_id)
-    return await _serve_new(request, report)
+    report = await run_in_threadpool(_changes(request, live).delete, doc_id)
+    return await _serve_new(live, report)

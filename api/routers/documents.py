@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api.auth import require_reader
-from api.deps import EngineDep
+from api.deps import EngineDep, ServedDep
 from api.schemas import (
     ID_MAX_LENGTH,
     ID_PATTERN,
@@ -60,13 +60,14 @@ def documents(engine: EngineDep) -> DocumentList:
                              "whose own id ends in '/original' (and no document with the id "
                              "before it), that document as JSON."},
                        **error_responses(401, 404, 422)})
-def original(doc_id: DocId, engine: EngineDep) -> Response:
+def original(doc_id: DocId, engine: EngineDep, served: ServedDep) -> Response:
     """The original file of a document; 404 for an unknown id or one without a file."""
     try:
         found = engine.original(doc_id)
     except UnknownDocumentError:
         if _exists(engine, f"{doc_id}/original"):
-            return JSONResponse(_document_out(engine.document(f"{doc_id}/original")).model_dump())
+            return JSONResponse(_document_out(engine.document(f"{doc_id}/original"),
+                                              served.api).model_dump())
         raise
     inline = found.media_type.split(";")[0] in _INLINE
     return FileResponse(
@@ -79,9 +80,9 @@ def original(doc_id: DocId, engine: EngineDep) -> Response:
 
 @router.get("/api/documents/{doc_id:path}", response_model=DocumentOut,
             responses=error_responses(401, 404, 422))
-def document(doc_id: DocId, engine: EngineDep) -> DocumentOut:
+def document(doc_id: DocId, engine: EngineDep, served: ServedDep) -> DocumentOut:
     """One document's full text with its structure; an unknown id is a 404 (see ``api.errors``)."""
-    return _document_out(engine.document(doc_id))
+    return _document_out(engine.document(doc_id), served.api)
 
 
 def _exists(engine: SearchEngine, doc_id: str) -> bool:
@@ -92,12 +93,14 @@ def _exists(engine: SearchEngine, doc_id: str) -> bool:
     return True
 
 
-def _document_out(doc: Document) -> DocumentOut:
+def _document_out(doc: Document, api: str) -> DocumentOut:
+    """``doc`` as the API gives it; ``api``: where the API it is served under lives (``/api`` or
+    a collection's), for the link to its original."""
     original = None
     if doc.original is not None:
         original = OriginalOut(filename=doc.original.filename, media_type=doc.original.media_type,
                                size=doc.original.size,
-                               url=f"/api/documents/{quote(doc.id)}/original")
+                               url=f"{api}/documents/{quote(doc.id)}/original")
     return DocumentOut(
         id=doc.id, title=doc.title, date=doc.date, format=doc.format, text=doc.text,
         sections=[SectionOut(title=s.title, date=s.date, start=s.start, end=s.end)

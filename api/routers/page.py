@@ -1,4 +1,10 @@
-"""The chat page at ``/`` and its files under ``/static`` (``api/static/``: HTML, CSS, JavaScript)."""
+"""The chat page at ``/`` and its files under ``/static`` (``api/static/``: HTML, CSS, JavaScript).
+
+A service of collections also serves the page at ``/c/{name}``: the same file, which reads the
+collection from its address and asks only that collection's API (``collection_router``). The
+page answers for any name: whether the collection exists, and whether the reader may see it, is
+for its API to say.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,14 @@ def page() -> FileResponse:
     if not index_html.is_file():
         raise HTTPException(404, "the chat page is not installed")
     return FileResponse(index_html, media_type="text/html; charset=utf-8")
+
+
+collection_router = APIRouter(include_in_schema=False)
+
+
+@collection_router.get("/c/{collection}")
+def collection_page() -> FileResponse:
+    return page()
 
 
 def mount_static(app: FastAPI) -> None:

@@ -4,13 +4,25 @@
 (function () {
   "use strict";
 
-  var STORAGE_KEY = "svqa.conversation.v1";
-  var SCOPE_KEY = "svqa.scope.v1";     // the documents questions are limited to
-  var READ_KEY = "svqa.readKey";       // keys live in sessionStorage only: gone with the tab,
-  var ADMIN_KEY = "svqa.adminKey";     // never in localStorage, a cookie or the URL
+  // A service of collections serves this page at /c/NAME for collection NAME: every request
+  // then goes to that collection's API, and the conversation and keys stored are its own.
+  // At / such a service shows the collections to choose from instead (the picker).
+  var BOUND = (function () {
+    var m = /^\/c\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/?$/.exec(window.location.pathname);
+    return m ? m[1] : null;
+  })();
+  var API = BOUND ? "/api/collections/" + BOUND : "/api";
+  var HEALTH = BOUND ? API + "/health" : "/health";
+  var OWN = BOUND ? ":" + BOUND : "";
+  var STORAGE_KEY = "svqa.conversation.v1" + OWN;
+  var SCOPE_KEY = "svqa.scope.v1" + OWN;       // the documents questions are limited to
+  var SHARED_READ_KEY = "svqa.readKey";        // a key given in the picker: tried everywhere
+  var READ_KEY = SHARED_READ_KEY + OWN;        // keys live in sessionStorage only: gone with the tab,
+  var ADMIN_KEY = "svqa.adminKey" + OWN;       // never in localStorage, a cookie or the URL
   var WIDE = "(min-width: 1000px)";    // from here the documents panel is a column
   var K = 5;             // passages asked for per question
   var SHOWN = 3;         // cards shown before "Visa fler"
+  var HISTORY = 10;      // earlier questions sent with a new one (the API's most)
   var TIMEOUT_MS = 30000;
   var COUNTER_FROM = 0.8; // show the character counter from 80 % of the limit
 
@@ -31,7 +43,14 @@
     noMatchScopedHelp: "Frågan ställdes bara i de valda dokumenten. Fråga i alla dokument för att söka i hela samlingen.",
     adminOn: "Du kan nu lägga till och ta bort dokument.",
     adminWrong: "Fel administratörsnyckel. Kontrollera nyckeln och försök igen.",
-    adminOff: "Att lägga till och ta bort dokument är avstängt på servern. Den som driftar tjänsten kan slå på det med inställningen QA_ADMIN_TOKEN.",
+    adminOff: BOUND
+      ? "Att lägga till och ta bort dokument är avstängt för den här samlingen. Den som driftar tjänsten kan slå på det med admin_token i samlingens access.toml."
+      : "Att lägga till och ta bort dokument är avstängt på servern. Den som driftar tjänsten kan slå på det med inställningen QA_ADMIN_TOKEN.",
+    noCollection: "Det finns ingen samling med det namnet här, eller så har den tagits bort.",
+    pickIntro: "Tjänsten har flera dokumentsamlingar. Välj den samling du vill ställa frågor till.",
+    pickNone: "Det finns ingen samling som du kan läsa utan åtkomstnyckel.",
+    pickError: "Listan över samlingar kunde inte hämtas just nu. Försök igen om en stund.",
+    keyOpensNothing: "Nyckeln öppnar ingen samling. Kontrollera nyckeln och försök igen.",
     adminEmpty: "Skriv administratörsnyckeln först.",
     adminDown: "Servern svarar inte just nu. Försök igen om en stund.",
     accessWrong: "Fel åtkomstnyckel. Kontrollera nyckeln och försök igen.",
@@ -177,7 +196,7 @@
     try {
       var turns = state.turns.map(function (t) {
         return { id: t.id, question: t.question, status: t.status, response: t.response || null,
-          error: t.error || null, scope: t.scope || null };
+          error: t.error || null, scope: t.scope || null, history: t.history || null };
       });
       sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ v: 1, turns: turns }));
     } catch (e) {
@@ -229,7 +248,7 @@
 
   function getDocument(id) {
     if (!docCache[id]) {
-      docCache[id] = fetchJSON("/api/documents/" + encodeURIComponent(id), { headers: readHeaders() })
+      docCache[id] = fetchJSON(API + "/documents/" + encodeURIComponent(id), { headers: readHeaders() })
         .then(function (r) {
           if (!r.ok || !r.json || typeof r.json.text !== "string") throw new Error("document " + r.status);
           return r.json;
@@ -420,6 +439,8 @@
         });
         notice.appendChild(wider);
       }
+      var readWithFirst = renderReadWith(turn);
+      if (readWithFirst) answer.appendChild(readWithFirst);
       answer.appendChild(notice);
       if (results.length > 0) {
         var details = el("details", { class: "weak-results" }, [
@@ -433,6 +454,8 @@
       return answer;
     }
 
+    var readWith = renderReadWith(turn);
+    if (readWith) answer.appendChild(readWith);
     answer.appendChild(el("p", { class: "answer-intro" }, [
       results.length === 1 ? "Det här stycket besvarar bäst frågan:" : "De här styckena besvarar bäst frågan:"
     ]));
@@ -511,6 +534,29 @@
 
   // ---------- asking ----------
 
+  // The discreet note on an answer whose question was read together with earlier ones, and
+  // the way to ask it alone (a new turn without history).
+  function renderReadWith(turn) {
+    var carried = (turn.response || {}).carried;
+    if (!Array.isArray(carried) || !carried.length) return null;
+    var alone = el("button", { type: "button", class: "btn btn-link read-alone" }, ["Ställ frågan för sig"]);
+    alone.addEventListener("click", function () {
+      if (askAlone(turn.question)) els.input.focus();
+    });
+    return el("p", { class: "read-with" }, [
+      el("span", { class: "read-with-text" }, [
+        (carried.length === 1 ? "Tolkad tillsammans med din förra fråga" : "Tolkad tillsammans med dina förra frågor")
+        + ": " + carried.map(function (c) { return "”" + c + "”"; }).join(" ")
+      ]),
+      " ", alone
+    ]);
+  }
+
+  // The conversation's earlier questions, oldest first: what a new question is read with.
+  function earlierQuestions() {
+    return state.turns.map(function (t) { return t.question; }).slice(-HISTORY);
+  }
+
   function validate(q) {
     if (!q) return MSG.empty;
     if (charCount(q) > state.maxChars) return MSG.tooLong(state.maxChars);
@@ -523,7 +569,9 @@
     els.form.classList.toggle("has-error", !!message);
   }
 
-  function ask(raw) {
+  function askAlone(raw) { return ask(raw, true); }
+
+  function ask(raw, alone) {
     var q = String(raw || "").trim();
     var problem = validate(q);
     if (problem) {
@@ -533,7 +581,8 @@
     }
     showFieldError("");
     var turn = { id: uid(), question: q, status: "pending", response: null, error: null,
-      scope: state.scope ? { ids: state.scope.ids.slice(), titles: Object.assign({}, state.scope.titles) } : null };
+      scope: state.scope ? { ids: state.scope.ids.slice(), titles: Object.assign({}, state.scope.titles) } : null,
+      history: alone ? null : earlierQuestions() };
     state.turns.push(turn);
     runTurn(turn, false);
     return true;
@@ -560,7 +609,8 @@
 
     var body = { question: turn.question, k: K };
     if (turn.scope && turn.scope.ids && turn.scope.ids.length) body.filters = { document_ids: turn.scope.ids };
-    fetchJSON("/api/search", {
+    if (Array.isArray(turn.history) && turn.history.length) body.history = turn.history;
+    fetchJSON(API + "/search", {
       method: "POST",
       headers: readHeaders({ "Content-Type": "application/json" }),
       body: JSON.stringify(body),
@@ -667,6 +717,10 @@
     var docs = state.documents;
     var base = " och visar de stycken som bäst besvarar din fråga, alltid med källa.";
     if (!docs) {
+      if (BOUND && state.documentsError === 404 && !state.listLoading) {
+        els.intro.textContent = MSG.noCollection;
+        return;
+      }
       els.intro.textContent = "Jag söker i dokumentsamlingen" + base +
         (state.listLoading || state.documentsError === 401 ? "" : " " + MSG.listError);
       return;
@@ -697,7 +751,7 @@
   }
 
   function loadExamples() {
-    return fetchJSON("/api/examples", { headers: readHeaders() }, 20000).then(function (r) {
+    return fetchJSON(API + "/examples", { headers: readHeaders() }, 20000).then(function (r) {
       var qs = r.ok && r.json && Array.isArray(r.json.questions) ? r.json.questions : [];
       state.examples = qs.filter(function (q) { return typeof q === "string" && q.trim(); });
     }).catch(function () {
@@ -706,7 +760,7 @@
   }
 
   function loadHealth() {
-    return fetchJSON("/health", { headers: { Accept: "application/json" } }, 10000).then(function (r) {
+    return fetchJSON(HEALTH, { headers: BOUND ? readHeaders() : { Accept: "application/json" } }, 10000).then(function (r) {
       if (!r.ok || !r.json) return null;
       if (Number(r.json.max_request_mb) > 0) state.maxUploadMb = Number(r.json.max_request_mb);
       if (Number(r.json.max_question_chars) > 0) {
@@ -718,17 +772,120 @@
   }
 
   function loadMeta() {
-    loadHealth().then(function (h) {
+    if (state.picker) {
+      loadCollections();
+      return;
+    }
+    var health = loadHealth().then(function (h) {
+      if (h && h.collections === true && !BOUND) {
+        enterPicker();
+        return true;
+      }
       if (h && state.generation === null) state.generation = h.generation;
+      return false;
     });
-    loadDocuments();
-    loadExamples();
+    if (BOUND) {
+      loadDocuments();
+      loadExamples();
+      return;
+    }
+    // At / the page learns from /health whether the service holds collections (the picker)
+    // or one index (the chat, as it always was).
+    health.then(function (picker) {
+      if (picker) return;
+      loadDocuments();
+      loadExamples();
+    });
+  }
+
+  // ---------- the collections: the picker at / and the name of the one at /c/NAME ----------
+
+  function enterPicker() {
+    state.picker = true;
+    document.querySelectorAll(".skip-link").forEach(function (a) { a.hidden = true; });
+    els.form.parentNode.hidden = true;
+    els.panelOpen.hidden = true;
+    els.panelColumn.hidden = true;
+    els.examples.hidden = true;
+    els.examplesTitle.hidden = true;
+    document.getElementById("empty-title").textContent = "Välj samling";
+    els.intro.textContent = MSG.pickIntro;
+    var list = el("ul", { id: "collection-list", class: "collection-list", "aria-labelledby": "empty-title", "aria-busy": "true" });
+    var note = el("p", { id: "collection-note", class: "collection-note", role: "status" });
+    var keyButton = el("button", { type: "button", id: "collection-key", class: "btn btn-secondary", text: "Jag har en åtkomstnyckel" });
+    keyButton.addEventListener("click", function () { openAccessDialog(keyButton); });
+    els.empty.appendChild(list);
+    els.empty.appendChild(note);
+    els.empty.appendChild(keyButton);
+    els.collectionList = list;
+    els.collectionNote = note;
+    loadCollections();
+  }
+
+  function loadCollections() {
+    var list = els.collectionList;
+    list.setAttribute("aria-busy", "true");
+    return fetchJSON("/api/collections", { headers: readHeaders() }, 15000).then(function (r) {
+      return r.ok && r.json && Array.isArray(r.json.collections) ? r.json.collections : null;
+    }).catch(function () { return null; }).then(function (found) {
+      list.textContent = "";
+      list.setAttribute("aria-busy", "false");
+      if (found === null) {
+        els.collectionNote.textContent = MSG.pickError;
+        return found;
+      }
+      found.forEach(function (c) {
+        var name = String(c.name);
+        var docs = Number(c.documents) === 1 ? "1 dokument" : Number(c.documents) + " dokument";
+        var link = el("a", { class: "collection-link", href: "/c/" + encodeURIComponent(name) }, [
+          el("span", { class: "collection-name", text: name }),
+          el("span", { class: "collection-meta", text: docs + (c.protected ? ", kräver nyckel" : "") })
+        ]);
+        list.appendChild(el("li", {}, [link]));
+      });
+      els.collectionNote.textContent = found.length ? "" : MSG.pickNone;
+      return found;
+    });
+  }
+
+  // A key given in the picker is kept for this tab and tried in every collection.
+  function pickerKey(key) {
+    var before = els.collectionList.children.length;
+    fetchJSON("/api/collections", { headers: { Accept: "application/json", Authorization: "Bearer " + key } }, 15000)
+      .then(function (r) {
+        var found = r.ok && r.json && Array.isArray(r.json.collections) ? r.json.collections : null;
+        if (found === null) {
+          els.accessError.textContent = MSG.down;
+          return;
+        }
+        if (found.length <= before) {
+          els.accessError.textContent = MSG.keyOpensNothing;
+          els.accessKey.select();
+          return;
+        }
+        state.readKey = key;
+        store(SHARED_READ_KEY, key);
+        els.access.close();
+        loadCollections();
+      }).catch(function () {
+        els.accessError.textContent = MSG.down;
+      });
+  }
+
+  function showBound() {
+    if (!BOUND) return;
+    document.title = BOUND + " – Fråga dokumenten";
+    var sub = document.querySelector(".brand-sub");
+    sub.textContent = "Samling: " + BOUND;
+    var actions = document.querySelector(".header-actions");
+    actions.insertBefore(el("a", { class: "btn btn-quiet", id: "all-collections", href: "/", text: "Alla samlingar" }),
+      actions.firstChild);
   }
 
   // A newer generation served (a build by the command line, another admin): show it.
   function checkGeneration() {
     loadHealth().then(function (h) {
-      if (h && state.generation !== null && h.generation !== state.generation) collectionChanged(h.generation);
+      if (h && !state.picker && state.generation !== null && h.generation !== state.generation) collectionChanged(h.generation);
     });
   }
 
@@ -744,7 +901,7 @@
   function loadDocuments() {
     state.listLoading = true;
     els.docList.setAttribute("aria-busy", "true");
-    return fetchJSON("/api/documents", { headers: readHeaders() }, 15000).then(function (r) {
+    return fetchJSON(API + "/documents", { headers: readHeaders() }, 15000).then(function (r) {
       if (r.ok && r.json && Array.isArray(r.json.documents)) {
         state.documents = r.json.documents;
         state.documentsError = 0;
@@ -854,7 +1011,8 @@
     els.count.textContent = state.documents ? "(" + docs.length + ")" : "";
 
     var note = "";
-    if (!state.documents) note = state.listLoading ? "Hämtar dokumenten …" : state.documentsError === 401 ? MSG.auth : MSG.listError;
+    if (!state.documents) note = state.listLoading ? "Hämtar dokumenten …" : state.documentsError === 401 ? MSG.auth
+      : state.documentsError === 404 && BOUND ? MSG.noCollection : MSG.listError;
     else if (docs.length === 0) note = "Det finns inga dokument i samlingen ännu.";
     else if (shown.length === 0) note = "Inga dokument har en titel som innehåller ”" + state.filter.trim() + "”.";
     els.listNote.textContent = note;
@@ -1023,7 +1181,7 @@
       return;
     }
     adminMessage("Kontrollerar nyckeln…", "");
-    fetchJSON("/api/admin", {
+    fetchJSON(API + "/admin", {
       headers: { Accept: "application/json", Authorization: "Bearer " + key }
     }, 15000).then(function (r) {
       if (r.ok) {
@@ -1141,7 +1299,7 @@
     var form = new FormData();
     files.forEach(function (f) { form.append("files", f, f.name); });
     var xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/documents");
+    xhr.open("POST", API + "/documents");
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("Authorization", "Bearer " + state.adminKey);
     xhr.upload.addEventListener("progress", function (e) {
@@ -1209,7 +1367,7 @@
     job.opener.disabled = true;
     job.opener.firstChild.textContent = "Tar bort …";
     adminMessage("Tar bort ”" + title + "” …", "");
-    fetchJSON("/api/documents/" + encodeURIComponent(job.doc.id), { method: "DELETE", headers: adminHeaders() }, 600000)
+    fetchJSON(API + "/documents/" + encodeURIComponent(job.doc.id), { method: "DELETE", headers: adminHeaders() }, 600000)
       .then(function (r) {
         if (r.ok) {
           adminMessage("”" + title + "” är borttaget.", "ok");
@@ -1275,7 +1433,11 @@
       els.accessError.textContent = "Skriv åtkomstnyckeln först.";
       return;
     }
-    fetchJSON("/api/documents", { headers: { Accept: "application/json", Authorization: "Bearer " + key } }, 15000)
+    if (state.picker) {
+      pickerKey(key);
+      return;
+    }
+    fetchJSON(API + "/documents", { headers: { Accept: "application/json", Authorization: "Bearer " + key } }, 15000)
       .then(function (r) {
         if (r.status === 401) {
           els.accessError.textContent = MSG.accessWrong;
@@ -1593,8 +1755,9 @@
     els.input.addEventListener("input", function () { updateCounter(); autoGrow(); });
     els.newConv.addEventListener("click", clearConversation);
 
-    state.readKey = stored(READ_KEY);
+    state.readKey = stored(READ_KEY) || (BOUND ? stored(SHARED_READ_KEY) : "");
     state.adminKey = stored(ADMIN_KEY);
+    showBound();
     loadScope();
     wideQuery = window.matchMedia ? window.matchMedia(WIDE) : null;
     placePanel();

@@ -23,6 +23,7 @@ from qa.eval.answers import answer_scores, has_spans
 from qa.eval.metrics import Retrieved, Unit, compute_metrics, per_query_metrics, relevant_items
 from qa.eval.stats import percentile
 from qa.eval.testset import EvalQuery
+from qa.search.conversation import Reading
 from qa.search.engine import SearchEngine
 from qa.search.modes import MODES
 
@@ -38,6 +39,7 @@ class Outcome:
     no_good_match: bool
     rank_ms: float  # the engine's time without the question embedding
     embed_ms: float | None = None  # question embedding, timed on the first mode only
+    reading: Reading | None = None  # how a question sent with history was read
 
     @property
     def rank(self) -> int | None:
@@ -78,17 +80,18 @@ def _fetch_depth(engine: SearchEngine, k: int, unit: Unit) -> int:
 
 
 def run_query(engine: SearchEngine, q: EvalQuery, mode: str, k: int, unit: Unit,
-              depth: int, cold: bool = False) -> Outcome:
+              depth: int, cold: bool = False, history: Sequence[str] | None = None) -> Outcome:
     """One search as a user would send it.
 
     With ``cold`` the question's cached embedding is dropped first, so this
     search pays for (and times) the embedding like a new question; the other
     modes then reuse it through the engine's question cache, which keeps a full
-    run of all modes within the time budget on two cores.
+    run of all modes within the time budget on two cores. ``history``: the conversation's
+    earlier questions, sent as the API sends them (``qa.eval.conversations``).
     """
     if cold:
         engine.forget(q.question)
-    result = engine.search(q.question, k=depth, mode=mode, highlights=True)
+    result = engine.search(q.question, k=depth, mode=mode, highlights=True, history=history)
     retrieved: list[Retrieved] = []
     seen_docs: set[str] = set()
     for hit in result.hits:
@@ -105,7 +108,7 @@ def run_query(engine: SearchEngine, q: EvalQuery, mode: str, k: int, unit: Unit,
     best = max((h.similarity for h in result.hits), default=0.0)
     embed_ms = result.timings.get("embed_ms", 0.0)
     return Outcome(retrieved, best, result.no_good_match, result.took_ms - embed_ms,
-                   embed_ms if cold else None)
+                   embed_ms if cold else None, result.reading)
 
 
 def evaluate(engine: SearchEngine, queries: Sequence[EvalQuery], modes: Sequence[str] | None = None,

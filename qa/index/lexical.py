@@ -99,6 +99,10 @@ class SwedishAnalyzer:
                     return (h_stem, *rest)
         return ()
 
+    def word_terms(self, word: str) -> tuple[str, tuple[str, ...]]:
+        """One lower-cased word's stem and the stems of its compound parts (``()`` if none)."""
+        return self._stem(word), self._split(word)
+
     def tokens(self, text: str) -> list[str]:
         out: list[str] = []
         for word in self.words(text):
@@ -186,6 +190,23 @@ class LexicalIndex:
         # bm25s also lists the empty term, which has no column: it is in no passage.
         held = {tid: int(indptr[tid + 1] - indptr[tid]) for tid in range(len(indptr) - 1)}
         return {term: math.log(1 + n_docs / (1 + held.get(tid, 0))) for term, tid in self._vocab.items()}
+
+    def unknown_share(self, text: str) -> float:
+        """The share of ``text``'s words (stop words and numbers aside) that no passage uses:
+        neither the word's stem nor, for a compound, every one of its parts is an indexed
+        term. 0.0 for a text without such words."""
+        words = [w for w in self.analyzer.words(text) if w.isalpha()]
+        if not words:
+            return 0.0
+        vocab = self._vocab
+        unknown = 0
+        for w in words:
+            stem, parts = self.analyzer.word_terms(w)
+            if stem in vocab:
+                continue
+            if not (parts and all(p in vocab for p in parts)):
+                unknown += 1
+        return unknown / len(words)
 
     def terms(self, text: str) -> list[str]:
         """The indexed terms of ``text`` as BM25 scores them (repeats kept)."""

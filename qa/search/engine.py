@@ -11,6 +11,10 @@ Filters (``qa.search.filters``) restrict a search to matching passages inside ra
 ranker searches only them, so ``k`` matching passages come back whenever that many match. A
 search without filters runs exactly as it did before filters existed.
 
+Follow-up questions (``history``, the conversation's earlier questions) are read by
+``qa.search.conversation``: a follow-up is ranked with its earlier topic, a new topic exactly
+as without history. A search without history runs exactly as it did before conversations.
+
 Every question's cost is bounded: one without content (no two letters or digits: "?", "a",
 an emoji, invisible characters) is answered as no match without being embedded, and a long
 one is searched and highlighted up to ``QA_QUESTION_MAX_TOKENS`` model tokens
@@ -22,6 +26,7 @@ from __future__ import annotations
 import bisect
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +39,8 @@ from qa.index.snapshot import Snapshot
 from qa.ingest.passages import Passage, sentence_spans
 from qa.search.abstention import AbstentionModel, Signals, signals
 from qa.search.answer_types import AnswerType, question_type
+from qa.search.conversation import FollowUp, FollowUps, Reading, topic_of
+from qa.search.cues import continuation_cue
 from qa.search.filters import FilterMasks, Filters, PassageMask
 from qa.search.highlight import Highlighter, IsListItem
 from qa.search.modes import check_mode
@@ -52,20 +59,21 @@ __all__ = ["EngineInfo", "QuestionError", "SearchEngine", "UnknownDocumentError"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def clean_question(question: str, max_chars: int) -> str:
+def clean_question(question: str, max_chars: int, name: str = "question") -> str:
     """The question as searched: control characters dropped, surrounding blanks stripped.
 
-    Its length is counted as given (blanks included), as the API's schema states it.
+    Its length is counted as given (blanks included), as the API's schema states it. ``name``:
+    what the error messages call it (an earlier question of ``history`` is checked alike).
     """
     if len(question) > max_chars:
         raise QuestionError(
-            f"'question' is too long: {len(question)} characters, at most {max_chars}"
+            f"'{name}' is too long: {len(question)} characters, at most {max_chars}"
         )
     if any(0xD800 <= ord(c) <= 0xDFFF for c in question):
-        raise QuestionError("'question' holds invalid characters (unpaired UTF-16 surrogates)")
+        raise QuestionError(f"'{name}' holds invalid characters (unpaired UTF-16 surrogates)")
     question = _CONTROL.sub(" ", question).strip()
     if not question:
-        raise QuestionError("'question' must not be empty")
+        raise QuestionError(f"'{name}' must not be empty")
     return question
 
 
@@ -122,6 +130,7 @@ class SearchEngine(IndexReads):
         self.questions = questions
         self.settings = settings
         self.ranker = self.ranker_class(index, settings)
+        self.followups = FollowUps(self.ranker, settings)
         self.highlighter = Highlighter(index.lexical)
         # Highlights need document text on every query; keep it in memory, not in SQLite.
         self._texts = index.document_texts()
@@ -171,23 +180,35 @@ class SearchEngine(IndexReads):
         return self.ranker.dense_scores(rows, qvec)
 
     def search(self, question: str, k: int | None = None, mode: str | None = None,
-               highlights: bool = True, filters: Filters | None = None) -> SearchResult:
+               highlights: bool = True, filters: Filters | None = None,
+               history: Sequence[str] | None = None) -> SearchResult:
         """Ranked passages for ``question``; ``mode`` defaults to the configured best.
 
         ``filters`` (``Filters.make``) restrict the search to matching passages: up to ``k``
         of them, fewer only when fewer match (or, as without filters, when de-duplication
         or BM25's need of a shared term leaves fewer). A filter nothing matches gives no hits
         and ``no_good_match``; it is not an error.
+
+        ``history``: the conversation's earlier questions, oldest first, each already cleaned
+        (``clean_question``). Given (even empty), the result carries its ``reading``; a
+        follow-up is ranked with its topic (``qa.search.conversation``). Without it the search
+        is exactly the one before conversations existed.
         """
         asked = self._ask(question, mode, filters)
         if isinstance(asked, SearchResult):
-            return asked
+            return self._read_alone(asked, history)
         qvec = self.questions.embed(asked.question)
-        return self._answer(asked, qvec, k, highlights, filters)
+        if history is None:
+            return self._answer(asked, qvec, k, highlights, filters)
+        topic = self._topic(history)
+        topic_vec = self.questions.embed(" ".join(topic)) if topic else None
+        return self._answer_in_conversation(asked, qvec, topic, topic_vec, k, highlights,
+                                            filters)
 
     async def search_async(self, question: str, k: int | None = None,
                            mode: str | None = None, filters: Filters | None = None,
-                           highlights: bool = True) -> SearchResult:
+                           highlights: bool = True, history: Sequence[str] | None = None
+                           ) -> SearchResult:
         """``search`` for an event loop: the question's vector is awaited, not waited for.
 
         The web server's requests then need no thread each while the embedding
@@ -195,9 +216,44 @@ class SearchEngine(IndexReads):
         """
         asked = self._ask(question, mode, filters)
         if isinstance(asked, SearchResult):
-            return asked
+            return self._read_alone(asked, history)
         qvec = await self.questions.embed_async(asked.question)
-        return self._answer(asked, qvec, k, highlights, filters)
+        if history is None:
+            return self._answer(asked, qvec, k, highlights, filters)
+        topic = self._topic(history)
+        topic_vec = await self.questions.embed_async(" ".join(topic)) if topic else None
+        return self._answer_in_conversation(asked, qvec, topic, topic_vec, k, highlights,
+                                            filters)
+
+    def _topic(self, history: Sequence[str]) -> tuple[str, ...]:
+        """The earlier questions a follow-up is read with, each bounded like a question."""
+        topic = topic_of([q for q in history if has_content(q)])
+        return tuple(self.questions.bounded(q) for q in topic)
+
+    @staticmethod
+    def _read_alone(result: SearchResult, history: Sequence[str] | None) -> SearchResult:
+        if history is not None:
+            result.reading = Reading(result.question, (), "new topic")
+        return result
+
+    def _answer_in_conversation(self, asked: _Asked, qvec: np.ndarray, topic: tuple[str, ...],
+                                topic_vec: np.ndarray | None, k: int | None, highlights: bool,
+                                filters: Filters | None) -> SearchResult:
+        """The answer to a question with history: read with its topic when it follows it up,
+        else exactly the answer without history."""
+        if topic_vec is None:
+            return self._read_alone(self._answer(asked, qvec, k, highlights, filters), ())
+        mask = self._masks.mask(filters) if filters else None
+        read = self.followups.read(asked.question, qvec, topic, topic_vec, asked.mode,
+                                   k or self.settings.default_k, mask,
+                                   continuation_cue(asked.question))
+        if isinstance(read, Reading):
+            result = self._answer(asked, qvec, k, highlights, filters)
+            result.reading = read
+            return result
+        result = self._answer(asked, read.qvec, k, highlights, filters, read)
+        result.reading = read.reading
+        return result
 
     def _ask(self, question: str, mode: str | None, filters: Filters | None
              ) -> _Asked | SearchResult:
@@ -211,9 +267,9 @@ class SearchEngine(IndexReads):
         return _Asked(self.questions.bounded(question), checked, t0)
 
     def _answer(self, asked: _Asked, qvec: np.ndarray, k: int | None, highlights: bool,
-                filters: Filters | None) -> SearchResult:
+                filters: Filters | None, followup: FollowUp | None = None) -> SearchResult:
         """Rank, rerank, de-duplicate, highlight and decide ``no_good_match``, given the
-        question's vector."""
+        question's vector; a ``followup`` brings its own ranking and (as ``qvec``) vector."""
         question, mode, t0 = asked.question, asked.mode, asked.t0
         k = k or self.settings.default_k
         timings = {"embed_ms": (time.perf_counter() - t0) * 1000}
@@ -223,7 +279,10 @@ class SearchEngine(IndexReads):
             mask = self._masks.mask(filters)
             timings["filter_ms"] = (time.perf_counter() - t) * 1000
         trace: dict[str, np.ndarray] = {}
-        ranked = self.ranker.rank(question, qvec, mode, k, timings, mask, trace)
+        if followup is None:
+            ranked = self.ranker.rank(question, qvec, mode, k, timings, mask, trace)
+        else:
+            ranked = followup.ranked
         ranked = self._reranked(question, ranked, timings)
         hits = self._hits(question, qvec, self.ranker.dedupe(ranked, k), highlights, timings)
         found = self._signals(question, qvec, hits[0].similarity, trace, mask) if hits else None
@@ -246,7 +305,8 @@ class SearchEngine(IndexReads):
             _, lexical = self.index.lexical.search(question, pool,
                                                    None if mask is None else mask.weights)
         return signals(similarity, float(qvec @ self._centroid),
-                       int(dense[0]) if len(dense) else None, lexical)
+                       int(dense[0]) if len(dense) else None, lexical,
+                       self.index.lexical.unknown_share(question))
 
     def _reranked(self, question: str, ranked: list[tuple[int, float]],
                   timings: dict[str, float]) -> list[tuple[int, float]]:

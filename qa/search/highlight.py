@@ -12,7 +12,9 @@ What is marked is what answers, not just the best sentence:
 
 * a lead-in line ("… på handens fem fingrar:") is marked with the list it
   introduces, and a list item with its lead-in and the rest of the list, since
-  a reader needs both; so is a list whose markers were lost (as in most PDFs):
+  a reader needs both; an item of a list without a lead-in (the numbered steps
+  of a help page) is marked with the whole list, since a how-to's answer is
+  all its steps; so is a list whose markers were lost (as in most PDFs):
   a lead-in that does not end its sentence ("Du behöver bygglov för att"), then
   an item a line, each going on in lower case and each but the last ending in
   a comma;
@@ -27,7 +29,12 @@ What is marked is what answers, not just the best sentence:
   are mostly the question's own. It scores best because it says what the
   question says; the sentence after it, when it is not a heading, a question
   or the start of another problem and scores within a margin of it (any margin
-  when it is labelled as the solution), is marked instead.
+  when it is labelled as the solution), is marked instead;
+* for a question that asks how to do something ("Hur får jag …?", "Vad gör
+  jag om …?"), a sentence that only names the task ("Om du har långa rader …
+  kan du fixera dem.") gives way to the instruction after it ("Markera raden
+  nedanför …": a sentence that starts with its verb, as steps do) when that
+  scores within a margin of it.
 
 The marked sentences are contiguous and come back as one span, so the first
 highlight of a result is the whole answer.
@@ -62,6 +69,16 @@ _SOLUTION_LABEL = re.compile(
     r"^(?:lösning(?:en)?|åtgärd(?:er)?|gör så här|svar(?:et)?|s|så löser du det|tips)\s*[:.–-](?:\s|$)",
     re.IGNORECASE)
 _LIST_MARKER = re.compile(r"^(?:[-–•*·▪]|\d{1,2}[.)])\s")
+# A how-to step: an instruction that starts with its verb ("Välj Verktyg – Alternativ.", "Tryck
+# u …"), or a step of a numbered list.
+_STEP = re.compile(
+    r"^(?:\d{1,2}[.)]\s*)?(?:välj|klicka|markera|öppna|gå|skriv|ange|tryck|dra|placera|"
+    r"högerklicka|dubbelklicka|infoga|ändra|stäng|använd|lägg|kontrollera|aktivera|avaktivera|"
+    r"avmarkera|spara|starta|kör|sätt|peka|flytta|mata|bekräfta|redigera|upprepa|ställ|byt|"
+    r"följ|skapa|radera|kopiera|klistra|utnyttja|definiera|installera|kryssa)\b", re.IGNORECASE)
+# How much lower than the best sentence the step after it may score and still be the answer.
+_STEP_MARGIN = 0.05  # chosen on the tune halves (docs/design/2026-12-06-real-collection-answers.md)
+_WHOLE_LIST = True  # a list item marks its whole list, lead-in or not (chosen on the tune halves)
 
 _QUESTION_WORD = re.compile(r"^\W*(?:(?:i|på|av|för|med|till|från|om|under|hos|vid|efter)\s+)?"
                             r"(?:hur|vad|varför|vem|vems|vilk\w*|när|var|vart|varifrån|"
@@ -74,14 +91,28 @@ def asks_yes_or_no(question: str) -> bool:
     return question.rstrip().endswith("?") and not _QUESTION_WORD.match(question)
 
 
+def asks_how_to(question: str) -> bool:
+    """Whether ``question`` asks how to do something ("Hur får jag …?", "Vad gör jag om …?"),
+    whose answer is the instruction, not the sentence that names the task."""
+    return bool(_HOW_TO.match(question))
+
+
+_HOW_TO = re.compile(r"^\W*(?:hur\b(?!\s+(?:många|mycket|stor|stora|lång|långa|länge|ofta|"
+                     r"gammal|kommer det sig))|vad (?:gör|ska) (?:jag|man)\b)", re.IGNORECASE)
+
+
 class QuestionTerms(frozenset[str]):
-    """A question's terms, and whether it asks yes or no (``Highlighter.terms``)."""
+    """A question's terms, whether it asks yes or no, and whether it asks how to do something
+    (``Highlighter.terms``)."""
 
     polar: bool
+    how_to: bool
 
-    def __new__(cls, terms: Iterable[str] = (), polar: bool = False) -> QuestionTerms:
+    def __new__(cls, terms: Iterable[str] = (), polar: bool = False,
+                how_to: bool = False) -> QuestionTerms:
         made = super().__new__(cls, terms)
         made.polar = polar
+        made.how_to = how_to
         return made
 
 
@@ -107,7 +138,8 @@ class Highlighter:
 
     def terms(self, question: str) -> QuestionTerms:
         """The question's terms, as ``highlight`` takes them (computed once per question)."""
-        return QuestionTerms(self.analyzer.tokens(question), polar=asks_yes_or_no(question))
+        return QuestionTerms(self.analyzer.tokens(question), polar=asks_yes_or_no(question),
+                             how_to=asks_how_to(question))
 
     def _overlap(self, q_terms: frozenset[str], sentence: str) -> float:
         return sum(self.idf.get(t, 0.0) for t in q_terms & self._terms(sentence))
@@ -141,6 +173,8 @@ class Highlighter:
         if not (lead_ins[best] and best + 1 < len(spans) and items[best + 1]):
             restatement = best
             best, label = self._past_restatement(best, q_terms, sentences, scores, bare)
+            if best == restatement and label is None:
+                best = _next_step(best, q_terms, sentences, scores, bare)
             if best != restatement:  # the restatement is not marked as a second sentence either
                 bare = bare.copy()
                 bare[restatement] = True
@@ -197,6 +231,20 @@ class Highlighter:
         return scores
 
 
+def _next_step(best: int, q_terms: frozenset[str], sentences: list[str], scores: np.ndarray,
+               bare: np.ndarray) -> int:
+    """For a how-to question, the instruction right after ``best`` when ``best`` only names
+    the task ("Om du har långa rader … kan du fixera dem.") and the step scores within
+    ``_STEP_MARGIN`` of it; else ``best``."""
+    after = best + 1
+    if (not getattr(q_terms, "how_to", False) or after >= len(sentences) or bare[after]
+            or _STEP.match(sentences[best].lstrip())):
+        return best
+    if _STEP.match(sentences[after].lstrip()) and scores[after] >= scores[best] - _STEP_MARGIN:
+        return after
+    return best
+
+
 def _answer_extent(best: int, scores: np.ndarray, items: list[bool], lead_ins: list[bool],
                    bare: np.ndarray) -> tuple[int, int]:
     """First and last sentence of the answer around the best sentence (see the module doc)."""
@@ -209,6 +257,8 @@ def _answer_extent(best: int, scores: np.ndarray, items: list[bool], lead_ins: l
             start -= 1
         if start > 0 and lead_ins[start - 1]:
             return start - 1, _list_end(best, items, start)
+        if _WHOLE_LIST:  # the steps or points of a list answer together
+            return start, _list_end(best, items, start)
         return best, best
     for j in (best + 1, best - 1):
         if 0 <= j < n and not bare[j] and not items[j] and scores[j] >= scores[best] - _NEIGHBOUR_MARGIN:

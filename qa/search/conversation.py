@@ -1,0 +1,217 @@
+"""Reading a question in its conversation: is it a follow-up, and what does it then ask?
+
+A caller sends the earlier questions of the conversation with the new one (``history``,
+oldest first). No model that rewrites text is available offline, so a follow-up is resolved
+from what the service has: the structure of the Swedish question (``qa.search.cues``), the
+earlier question and the passage that answered it.
+
+The decision, in order:
+
+1. The *topic* is the latest earlier question, together with the ones before it that it
+   itself continued (a chain of follow-ups carries back to the question that opened it).
+2. A question with a continuation cue (pronoun, demonstrative, leading "och", "varför då?",
+   a lost head, too few words of its own) is read with the topic.
+3. A question without a cue is read with the topic only when its best match alone is weak
+   (dense similarity below ``followup_weak_similarity``) and the topic makes it clearly
+   stronger (by ``followup_gain``); else it is a new topic and is searched exactly as
+   without history, so a self-contained question about something else is not dragged along.
+
+Read with the topic, the question is ranked by (each weight a ``QA_FOLLOWUP_*`` setting, each
+choice measured in ``bench/followup.py``):
+
+* its own vector plus ``followup_vector_weight`` x the topic's vector (normalised), so the
+  new question decides what is asked and the topic what it is about;
+* BM25 of its own terms plus ``followup_lexical_weight`` x BM25 of the topic's terms;
+* a bonus of ``followup_document_bonus`` for passages of the document that answered the topic
+  and ``followup_section_bonus`` more for its section: a follow-up is usually answered next to
+  the answer it follows. The topic's own passages are candidates even when neither ranker
+  found them.
+
+A request without history never comes here; the engine's path for it is unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qa.index.lexical import LexicalIndex
+from qa.search.cues import Cue, continuation_cue
+from qa.search.filters import PassageMask
+from qa.search.ranking import Ranker
+from qa.settings import SearchSettings
+
+__all__ = ["FollowUps", "Reading", "topic_of"]
+
+#: How many earlier questions a chain of follow-ups carries back at most.
+_CHAIN = 3
+#: How far from the topic's passage (in rows of its document) candidates are added.
+_NEAR_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a question was read in its conversation, as the answer reports it.
+
+    ``carried``: the earlier questions read together with it, oldest first (empty: read
+    alone, as a new topic). ``reason``: the cue or test that decided.
+    """
+
+    question: str
+    carried: tuple[str, ...]
+    reason: str
+
+    @property
+    def read_as(self) -> str:
+        """The question as it was read: the carried questions, then the question itself."""
+        return " ".join((*self.carried, self.question))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"read_as": self.read_as, "carried": list(self.carried), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A question read with its topic: the reading, the combined vector, the ranked rows."""
+
+    reading: Reading
+    qvec: np.ndarray
+    ranked: list[tuple[int, float]]
+
+
+def topic_of(history: Sequence[str]) -> tuple[str, ...]:
+    """The earlier questions a new question would be read with: the latest one and those
+    before it that it continued in turn (by their cues alone), oldest first."""
+    if not history:
+        return ()
+    chain = [history[-1]]
+    i = len(history) - 1
+    while i > 0 and len(chain) < _CHAIN and continuation_cue(history[i]) is not None:
+        i -= 1
+        chain.insert(0, history[i])
+    return tuple(chain)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+
+
+class FollowUps:
+    """Reads follow-up questions over one index snapshot's ranker; thread-safe for reads."""
+
+    def __init__(self, ranker: Ranker, settings: SearchSettings) -> None:
+        self.ranker = ranker
+        self.settings = settings
+        self._doc_rows: dict[str, np.ndarray] | None = None
+
+    def rows_of(self, document_id: str) -> np.ndarray:
+        """The rows of a document's passages (built on first use, then kept)."""
+        if self._doc_rows is None:
+            found: dict[str, list[int]] = {}
+            for row, p in enumerate(self.ranker.index.passages):
+                found.setdefault(p.document_id, []).append(row)
+            self._doc_rows = {d: np.asarray(r, np.int64) for d, r in found.items()}
+        return self._doc_rows.get(document_id, np.zeros(0, np.int64))
+
+    def read(self, question: str, qvec: np.ndarray, topic: tuple[str, ...],
+             topic_vec: np.ndarray, mode: str, n: int, mask: PassageMask | None,
+             cue: Cue | None = None) -> FollowUp | Reading:
+        """``question`` read in its conversation: a ``FollowUp`` (ranked with the topic) or,
+        for a new topic, only the ``Reading`` (the caller then searches it alone).
+
+        ``topic``: ``topic_of(history)``; ``topic_vec``: the vector of the topic's questions
+        joined by a space; ``cue``: ``continuation_cue(question)`` when already known.
+        """
+        cue = cue if cue is not None else continuation_cue(question)
+        s = self.settings
+        if (mask is not None and mask.count == 0) or not topic:
+            return Reading(question, (), "new topic")
+        combined = _unit(qvec + s.followup_vector_weight * topic_vec)
+        topic_text = " ".join(topic)
+        anchor = self._anchor(topic_text, topic_vec, mask)
+        ranked = self._rank(question, topic_text, combined, anchor, mode, n, mask)
+        if cue is not None:
+            return FollowUp(Reading(question, topic, str(cue)), combined, ranked)
+        alone = self._best_similarity(self.ranker.dense(qvec, s.candidates, mask)[1][:1], qvec)
+        joint = self._best_similarity(np.asarray([r for r, _ in ranked[:1]], np.int64), combined)
+        if alone < s.followup_weak_similarity and joint - alone >= s.followup_gain:
+            return FollowUp(Reading(question, topic, "weak alone, strong with the earlier "
+                                    "question"), combined, ranked)
+        return Reading(question, (), "new topic")
+
+    def _best_similarity(self, rows: np.ndarray, qvec: np.ndarray) -> float:
+        return float(self.ranker.dense_scores(rows, qvec)[0]) if len(rows) else 0.0
+
+    def _anchor(self, topic_text: str, topic_vec: np.ndarray, mask: PassageMask | None
+                ) -> int | None:
+        """The row of the passage that answers the topic (its best hybrid match)."""
+        pool = self.settings.candidates
+        _, dense_rows = self.ranker.dense(topic_vec, pool, mask)
+        dense_scores = self.ranker.dense_scores(dense_rows, topic_vec)
+        lex_scores, lex_rows = self._lexical_top(topic_text, None, 0.0, pool, mask)
+        fused = self.ranker.fuse(topic_vec, dense_rows, dense_scores, lex_rows, lex_scores)
+        return max(fused, key=lambda r: fused[r]) if fused else None
+
+    def _lexical_top(self, question: str, topic_text: str | None, weight: float, pool: int,
+                     mask: PassageMask | None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) best first of BM25 for the question plus ``weight`` x BM25 for the
+        topic's terms."""
+        lexical = self.ranker.index.lexical
+        within = None if mask is None else mask.weights
+        scores = lexical.scores(question, within)
+        if topic_text is not None and weight > 0:
+            extra = lexical.scores(topic_text, within)
+            if extra is not None:
+                scores = weight * extra if scores is None else scores + weight * extra
+        return LexicalIndex.top(scores, pool)
+
+    def _rank(self, question: str, topic_text: str, combined: np.ndarray, anchor: int | None,
+              mode: str, n: int, mask: PassageMask | None) -> list[tuple[int, float]]:
+        """(row, score) best first for the question read with its topic."""
+        s = self.settings
+        pool = max(s.candidates, n)
+        empty_rows, empty_scores = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        dense_rows, dense_scores = empty_rows, empty_scores
+        lex_rows, lex_scores = empty_rows, empty_scores
+        if mode in ("dense", "hybrid"):
+            dense_scores, dense_rows = self.ranker.dense(combined, pool, mask)
+        if mode in ("lexical", "hybrid"):
+            lex_scores, lex_rows = self._lexical_top(question, topic_text,
+                                                     s.followup_lexical_weight, pool, mask)
+        near = self._near(anchor, mask)
+        if mode == "lexical":
+            top = max(lex_scores.max(initial=0.0), 1e-9)
+            scores = {int(r): float(v) / top for r, v in zip(lex_rows, lex_scores, strict=True)}
+            scores.update({int(r): 0.0 for r in near if int(r) not in scores})
+        else:
+            extra = np.setdiff1d(near, np.union1d(dense_rows, lex_rows))
+            dense_rows = np.concatenate([dense_rows, extra])
+            dense_scores = np.concatenate([dense_scores,
+                                           self.ranker.dense_scores(extra, combined)])
+            if mode == "dense":
+                scores = dict(zip(dense_rows.tolist(), dense_scores.tolist(), strict=True))
+            else:
+                scores = self.ranker.fuse(combined, dense_rows, dense_scores, lex_rows, lex_scores)
+        if anchor is not None:
+            passages = self.ranker.index.passages
+            home = passages[anchor]
+            for row in scores:
+                p = passages[row]
+                if p.document_id == home.document_id:
+                    scores[row] += s.followup_document_bonus
+                    if p.section is not None and p.section == home.section:
+                        scores[row] += s.followup_section_bonus
+        return sorted(scores.items(), key=lambda kv: -kv[1])
+
+    def _near(self, anchor: int | None, mask: PassageMask | None) -> np.ndarray:
+        """The passages of the document that answered the topic (those the mask allows)."""
+        if anchor is None:
+            return np.zeros(0, np.int64)
+        rows = self.rows_of(self.ranker.index.passages[anchor].document_id)
+        rows = rows[np.abs(rows - anchor) <= _NEAR_ROWS]
+        if mask is not None:
+            rows = rows[mask.weights[rows] > 0]
+        return rows
