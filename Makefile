@@ -25,20 +25,33 @@ TORCH_PIN := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup model index serve test check lint docs bench system clean real-docs axe
+.PHONY: setup model index serve test check lint docs bench system debian clean real-docs axe
 
 setup: $(STAMP) model
 
-# No pip cache: the wheels would take about 2 GB more disk beside the 3 GB venv, and a CI
+# No installer cache: the wheels would take about 2 GB more disk beside the 3 GB venv, and a CI
 # machine once ran out of space during this install.
 PIP_INSTALL := $(PY) -m pip install -q --no-cache-dir
+# The project and its extras are installed by uv (MIT/Apache-2.0, Astral), which downloads and
+# unpacks in parallel: several times faster than pip for this dependency tree
+# (docs/development.md). torch alone goes through pip, whose configuration on our machines finds
+# the CPU wheel on disk (uv does not read pip.conf). uv reads its index from UV_DEFAULT_INDEX
+# (or uv.toml); where packages come only through pip's configuration, use INSTALLER=pip.
+INSTALLER ?= uv
+UV_INSTALL := $(VENV)/bin/uv pip install -q --no-cache --python $(PY)
+EXTRAS := build,eval,ocr,test,cluster,docs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) --upgrade pip
 	# torch first, so that sentence-transformers finds it and does not pull another build.
 	$(PIP_INSTALL) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) $(TORCH_PIN)
-	$(PIP_INSTALL) -e '.[build,eval,ocr,test,cluster,docs]'
+ifeq ($(INSTALLER),uv)
+	$(PIP_INSTALL) uv
+	$(UV_INSTALL) -e '.[$(EXTRAS)]'
+else
+	$(PIP_INSTALL) --upgrade pip
+	$(PIP_INSTALL) -e '.[$(EXTRAS)]'
+endif
 	touch $(STAMP)
 
 model: $(STAMP)
@@ -119,8 +132,19 @@ SITE := var/site
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir $(SITE)
 
-test: setup system lint docs real-docs axe
-	$(PY) -m pytest -q -rs
+# The whole suite. The venv and model are prepared while apt-get fetches the Debian packages and
+# the real documents and npm fetches axe-core (network and disk, mostly: -j3); the tests then run
+# in TEST_WORKERS processes (pytest-xdist), a test file per process, since many tests wait on
+# servers, subprocesses and browsers rather than on the two cores.
+TEST_WORKERS ?= 3
+test:
+	$(MAKE) --no-print-directory -j3 setup debian axe
+	$(MAKE) --no-print-directory lint docs
+	$(PY) -m pytest -q -rs -n $(TEST_WORKERS) --dist loadfile
+
+# What the tests need from Debian: the packages, then the real documents (apt-get one at a time).
+debian: system
+	$(MAKE) --no-print-directory real-docs
 
 # The fast tier, for every change: lint, types (mypy, configured in pyproject.toml) and the
 # tests that need neither the model, a browser nor a cluster (tests/conftest.py marks the tiers

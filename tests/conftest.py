@@ -115,11 +115,29 @@ def seed_documents():
 
 
 @pytest.fixture(scope="session")
-def seeds_index_dir(settings, embedder, seed_documents) -> Path:
+def seeds_index_dir(settings, embedder, seed_documents, tmp_path_factory, worker_id) -> Path:
+    """The seeds indexed with the real model, once per run. Under pytest-xdist (``make test``)
+    the first worker builds it into the run's shared temporary folder, under a file lock, and
+    every worker copies it to its own ``settings.index.index_dir``: the same index, built once,
+    and no worker's writes reach another's."""
+    import shutil
+
+    from filelock import FileLock
+
     from qa.index.build import build_index
 
-    build_index(seed_documents, embedder, settings.index, settings.index.index_dir, progress=False)
-    return settings.index.index_dir
+    target = settings.index.index_dir
+    if worker_id == "master":
+        build_index(seed_documents, embedder, settings.index, target, progress=False)
+        return target
+    shared = tmp_path_factory.getbasetemp().parent / "seeds-index"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / ".complete").exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            build_index(seed_documents, embedder, settings.index, shared, progress=False)
+            (shared / ".complete").touch()
+    shutil.copytree(shared, target, symlinks=True, ignore=shutil.ignore_patterns(".complete"))
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ worker process of a small pool, and the parent watches every busy worker:
 - **time**: a task that runs past its budget is killed (SIGKILL) and reported ``"timed out"``.
   A task may ask for more time while it runs (``more_time``: the PDF reader asks for
   ``QA_OCR_SECONDS_PER_PAGE`` per scanned page before it recognises them), so one budget per
-  file does not have to fit the slowest OCR job;
+  file does not have to fit the slowest OCR job. The budget starts when the worker picks the
+  task up (it says so first), so starting a worker on a loaded machine costs the file nothing;
 - **memory**: a worker whose resident memory passes the ceiling is killed and reported
   ``"out of memory"``. The parent reads ``/proc/<pid>/statm`` every ``POLL_SECONDS`` while the
   task runs. A watchdog on RSS was chosen over ``RLIMIT_AS``: an address-space limit also counts
@@ -59,6 +60,10 @@ from qa.errors import ConversionStopped
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.05  # how often a busy worker's memory is read
+#: How long a worker may take to pick up a task before its budget starts (a new worker is
+#: forked from the fork server, which itself may still be importing ``PRELOAD``). The budget
+#: is the reader's: on a loaded machine, starting the process must not eat into it.
+START_SECONDS = 60.0
 #: Imported once by the fork server, so that each worker starts without importing them again:
 #: the readers and the libraries they import where used (one that is not installed is left
 #: out; its reader reports the missing package). Not pytesseract: it takes longer to import
@@ -125,6 +130,7 @@ def _worker_main(conn: Connection) -> None:
         if task is None:
             return
         function, args = task
+        conn.send(("started", None))  # the task's budget starts now, not when it was sent
         try:
             reply: tuple[str, Any] = ("done", function(*args))
         except MemoryError:
@@ -161,14 +167,16 @@ class _Worker:
         self.process.start()
         child.close()
         self.task: int | None = None
+        self.seconds = 0.0
         self.deadline = 0.0
         self.started = 0.0
 
     def give(self, index: int, call: tuple[Callable[..., Any], tuple[Any, ...]],
              seconds: float) -> None:
         self.task = index
+        self.seconds = seconds
         self.started = time.monotonic()
-        self.deadline = self.started + seconds
+        self.deadline = self.started + START_SECONDS + seconds  # until the worker says "started"
         self.conn.send(call)
 
     def rss(self) -> int:
@@ -274,7 +282,10 @@ class Pool:
             try:
                 while worker.conn.poll():
                     kind, value = worker.conn.recv()
-                    if kind == "more":
+                    if kind == "started":
+                        worker.started = time.monotonic()
+                        worker.deadline = worker.started + worker.seconds
+                    elif kind == "more":
                         worker.deadline += value
                     elif kind == "done":
                         return Done(value)
