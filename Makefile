@@ -153,7 +153,7 @@ FAST_TESTS := not model and not browser and not cluster and not slow
 check: $(STAMP)
 	$(PY) -m ruff check qa api tests bench
 	$(PY) -m mypy
-	$(PY) -m pytest -q -m "$(FAST_TESTS)"
+	$(PY) -m pytest -q -n 2 -m "$(FAST_TESTS)"
 
 bench: setup index
 	$(PY) -m bench.run_all
