@@ -45,6 +45,7 @@ from qa.index.snapshot import Snapshot
 from qa.search.collection_access import Access, AccessFileError, read_access
 from qa.search.engine import SearchEngine
 from qa.search.live import LiveEngine
+from qa.search.watcher import Watcher
 from qa.settings import Settings
 
 if TYPE_CHECKING:
@@ -91,8 +92,8 @@ class Collections:
         self._bad_access: dict[str, str] = {}
         self._reranker: Reranker | None = None
         self._scanning = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._watcher = Watcher("qa-collections", settings.server.collections_seconds, self.scan,
+                                f"looking at the collections in {self.root}")
 
     @classmethod
     def open(cls, settings: Settings, root: Path | str | None = None) -> Collections:
@@ -242,26 +243,11 @@ class Collections:
 
     def start(self) -> None:
         """Start the watcher thread (one for all collections; see the module docstring)."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._watch, name="qa-collections", daemon=True)
-        self._thread.start()
+        self._watcher.start()
 
     def stop(self) -> None:
         """Stop the watcher and wait for it (a scan under way finishes first)."""
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        self._stop.set()
-        thread.join()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.settings.server.collections_seconds):
-            try:
-                self.scan()
-            except Exception:  # never let the watcher die: the next tick tries again
-                logger.exception("looking at the collections in %s failed", self.root)
+        self._watcher.stop()
 
     def close(self) -> None:
         """Stop the watcher and close every served engine (no request may use them after)."""

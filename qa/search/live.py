@@ -28,6 +28,7 @@ from qa.errors import IndexLoadError
 from qa.index import generations
 from qa.index.snapshot import Snapshot
 from qa.search.engine import SearchEngine
+from qa.search.watcher import Watcher
 from qa.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,8 @@ class LiveEngine:
         self._skipped: int | None = None  # a generation that failed to open; not retried
         self._pointer_broken = False
         self._prune_pending = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._watcher = Watcher("qa-live-index", settings.server.reload_seconds, self.refresh,
+                                f"looking for a new generation of {self.index_dir}")
 
     @classmethod
     def open(cls, settings: Settings, index_dir: str | Path | None = None) -> LiveEngine:
@@ -164,26 +165,13 @@ class LiveEngine:
     def start(self) -> None:
         """Start the watcher: a daemon thread that calls ``refresh`` every
         ``QA_RELOAD_SECONDS`` (none when that is 0, or for a ``fixed`` holder)."""
-        if not self._follow or self.settings.server.reload_seconds <= 0 or self._thread is not None:
+        if not self._follow or self.settings.server.reload_seconds <= 0:
             return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._watch, name="qa-live-index", daemon=True)
-        self._thread.start()
+        self._watcher.start()
 
     def stop(self) -> None:
         """Stop the watcher and wait for it (a refresh under way finishes first)."""
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        self._stop.set()
-        thread.join()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.settings.server.reload_seconds):
-            try:
-                self.refresh()
-            except Exception:  # never let the watcher die: the next tick tries again
-                logger.exception("looking for a new generation of %s failed", self.index_dir)
+        self._watcher.stop()
 
     def close(self) -> None:
         """Stop the watcher and close the served engine (no request may use it afterwards)."""

@@ -147,7 +147,7 @@ def test_a_qa_build_into_the_served_directory_is_served_without_restart(
         assert found["results"][0]["document_id"] == "bibliotek"
         assert {d["id"] for d in client.get("/api/documents").json()["documents"]} == {
             "kommun", "region", "bibliotek"}
-    assert live._thread is None, "the watcher stopped with the app"
+    assert not live._watcher.running, "the watcher stopped with the app"
     live.close()
 
 
