@@ -129,15 +129,19 @@ class FollowUps:
         s = self.settings
         if (mask is not None and mask.count == 0) or not topic:
             return Reading(question, (), "new topic")
+        alone = 0.0
+        if cue is None:  # a question strong alone is a new topic: no reading with the topic
+            alone = self._best_similarity(self.ranker.dense(qvec, s.candidates, mask)[1][:1], qvec)
+            if alone >= s.followup_weak_similarity:
+                return Reading(question, (), "new topic")
         combined = _unit(qvec + s.followup_vector_weight * topic_vec)
         topic_text = " ".join(topic)
         anchor = self._anchor(topic_text, topic_vec, mask)
         ranked = self._rank(question, topic_text, combined, anchor, mode, n, mask)
         if cue is not None:
             return FollowUp(Reading(question, topic, str(cue)), combined, ranked)
-        alone = self._best_similarity(self.ranker.dense(qvec, s.candidates, mask)[1][:1], qvec)
         joint = self._best_similarity(np.asarray([r for r, _ in ranked[:1]], np.int64), combined)
-        if alone < s.followup_weak_similarity and joint - alone >= s.followup_gain:
+        if joint - alone >= s.followup_gain:
             return FollowUp(Reading(question, topic, "weak alone, strong with the earlier "
                                     "question"), combined, ranked)
         return Reading(question, (), "new topic")
