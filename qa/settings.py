@@ -257,7 +257,11 @@ class SearchSettings(BaseSettings):
         "earlier question only when its best similarity alone is below this ...")
     followup_gain: float = Field(
         0.03, ge=0, description="... and reading it with the earlier question raises the best "
-        "similarity by at least this much; else it is a new topic, searched as without history.")
+        "similarity by at least this much ...")
+    followup_own_words: float = Field(
+        0.3, ge=0, le=1, description="... and the passage it would be answered from holds at "
+        "least this share of the question's own words (not stop words, not the earlier "
+        "question's); else it is a new topic, searched as without history.")
 
 
 class ServerSettings(BaseSettings):

@@ -12,9 +12,12 @@ The decision, in order:
 2. A question with a continuation cue (pronoun, demonstrative, leading "och", "varför då?",
    a lost head, too few words of its own) is read with the topic.
 3. A question without a cue is read with the topic only when its best match alone is weak
-   (dense similarity below ``followup_weak_similarity``) and the topic makes it clearly
-   stronger (by ``followup_gain``); else it is a new topic and is searched exactly as
-   without history, so a self-contained question about something else is not dragged along.
+   (dense similarity below ``followup_weak_similarity``), the topic makes it clearly
+   stronger (by ``followup_gain``) and the passage it would then be answered from holds at
+   least ``followup_own_words`` of the question's own words (``own_words_held``): positive
+   evidence that the topic's passage answers it, not merely resembles it. Else it is a new
+   topic and is searched exactly as without history, so a self-contained question about
+   something else, or about something the collection does not cover, is not dragged along.
 
 Read with the topic, the question is ranked by (each weight a ``QA_FOLLOWUP_*`` setting, each
 choice measured in ``bench/followup.py``):
@@ -140,11 +143,39 @@ class FollowUps:
         ranked = self._rank(question, topic_text, combined, anchor, mode, n, mask)
         if cue is not None:
             return FollowUp(Reading(question, topic, str(cue)), combined, ranked)
-        joint = self._best_similarity(np.asarray([r for r, _ in ranked[:1]], np.int64), combined)
-        if joint - alone >= s.followup_gain:
+        top = np.asarray([r for r, _ in ranked[:1]], np.int64)
+        joint = self._best_similarity(top, combined)
+        if (joint - alone >= s.followup_gain and len(top)
+                and self.own_words_held(question, topic_text, int(top[0]))
+                >= s.followup_own_words):
             return FollowUp(Reading(question, topic, "weak alone, strong with the earlier "
                                     "question"), combined, ranked)
         return Reading(question, (), "new topic")
+
+    def own_words_held(self, question: str, topic_text: str, row: int) -> float:
+        """The share of the question's own words (not stop words, not the topic's) that the
+        passage at ``row`` holds, a compound also by all of its parts; 1.0 when it has none.
+
+        The evidence a question without a cue needs to be read with its topic: similarities
+        of this model are too compressed to tell a question the topic's passage answers from
+        one it merely resembles ("Hur söker jag parkeringstillstånd?" after a question on
+        steering), while a passage that answers it uses some of its words. A word no passage
+        uses is never held.
+        """
+        lexical = self.ranker.index.lexical
+        analyzer = lexical.analyzer
+        topic_terms = set(analyzer.tokens(topic_text))
+        own = [analyzer.word_terms(w) for w in analyzer.words(question) if w.isalpha()]
+        own = [(stem, parts) for stem, parts in own if stem not in topic_terms]
+        if not own:
+            return 1.0
+
+        def holds(term: str) -> bool:
+            return bool(np.any(lexical.holding(term) == row))
+
+        held = sum(holds(stem) or (bool(parts) and all(holds(t) for t in parts))
+                   for stem, parts in own)
+        return held / len(own)
 
     def _best_similarity(self, rows: np.ndarray, qvec: np.ndarray) -> float:
         return float(self.ranker.dense_scores(rows, qvec)[0]) if len(rows) else 0.0

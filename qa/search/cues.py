@@ -38,7 +38,16 @@ _DEMONSTRATIVE = frozenset({"denna", "detta", "dessa", "densamma", "detsamma", "
 _LEADING = frozenset({"och", "men", "eller", "samt", "än", "även", "också"})
 #: Prepositions: a question that starts with one has lost its head ("För ett fritidshus?").
 _PREPOSITIONS = frozenset({"om", "för", "på", "i", "till", "med", "utan", "efter", "under",
-                           "inom", "från", "mot", "vid", "hos"})
+                           "inom", "från", "mot", "vid", "hos", "mellan", "bland", "kring",
+                           "genom", "enligt", "bakom", "över"})
+#: A question this short that starts with a preposition and a question word has no verb:
+#: "Vid vilket universitet?", "Mellan vilka orter?" (not "I vilken stad ligger Motala?").
+_FRAGMENT_WORDS = 3
+#: Adverbs of time that, ending a question, point at the event before: "Vad hände sedan?".
+_AFTERWARDS = frozenset({"sedan", "sen", "efteråt", "därefter", "senare"})
+#: ... unless a span of time comes before: "för länge sedan", "för tre år sedan".
+_SPANS = frozenset({"länge", "år", "månader", "månad", "veckor", "vecka", "dagar", "dag",
+                    "timmar", "tid", "decennier", "sekler"})
 #: Question words and short echoes: "Varför då?", "Hur så?", "Vem då?".
 _QUESTION = frozenset({"vad", "vem", "vems", "vilka", "vilken", "vilket", "varför", "hur",
                        "när", "var", "vart", "varifrån"})
@@ -140,8 +149,12 @@ def continuation_cue(question: str) -> Cue | None:
         return Cue("leading", ws[0])
     if len(ws) == 2 and ws[0] in _QUESTION and ws[1] in _ECHO:
         return Cue("echo", " ".join(ws))
-    if ws[0] in _PREPOSITIONS and len(ws) > 1 and ws[1] not in _QUESTION:
-        return Cue("ellipsis", ws[0])  # "Om pappan bor …?", not "I vilken stad …?"
+    if ws[0] in _PREPOSITIONS and len(ws) > 1 and (ws[1] not in _QUESTION
+                                                   or len(ws) <= _FRAGMENT_WORDS):
+        return Cue("ellipsis", ws[0])  # "Om pappan bor …?", "Vid vilket universitet?"
+    if len(ws) > 2 and ws[-1] in _AFTERWARDS and not (ws[-2] in _SPANS or ws[-2].isdigit()
+                                                       or ws[-2] in _PREPOSITIONS):
+        return Cue("demonstrative", ws[-1])  # "Vad vill nämnden se sedan?"
     own = [o for o in original if o.lower() not in _FUNCTION]
     if len(own) < _SELF_CONTAINED_WORDS:
         found = _pointer(original, ws)
