@@ -203,8 +203,9 @@ def markdown(rep: Mapping[str, Any]) -> str:
         lines.append("")
     misses = [r for r in rep["per_question"] if r["scores"]["history"].get("Hit@1", 1) < 1
               or (not r["answerable"] and r["carried"])]
-    lines += ["## Not first with history (unanswerable: dragged onto the first question)", "", "| id | split | kind | cue | first | question | "
-              "rank alone | rank with history | reason |", "|---|---|---|---|---|---|---:|---:|---|"]
+    lines += ["## Not first with history (unanswerable: dragged onto the first question)", "",
+              "| id | split | kind | cue | first | question | rank alone | rank with history "
+              "| reason |", "|---|---|---|---|---|---|---:|---:|---|"]
     for r in misses:
         lines.append(f"| {r['id']} | {r['split']} | {r['kind']} | {r['cue'] or ''} | {r['first']} | "
                      f"{r['question']} | {r['rank']['alone'] or '—'} | {r['rank']['history'] or '—'}"

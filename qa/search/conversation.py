@@ -121,12 +121,14 @@ class FollowUps:
 
     def read(self, question: str, qvec: np.ndarray, topic: tuple[str, ...],
              topic_vec: np.ndarray, mode: str, n: int, mask: PassageMask | None,
-             cue: Cue | None = None) -> FollowUp | Reading:
+             cue: Cue | None = None, topic_text: str | None = None) -> FollowUp | Reading:
         """``question`` read in its conversation: a ``FollowUp`` (ranked with the topic) or,
         for a new topic, only the ``Reading`` (the caller then searches it alone).
 
-        ``topic``: ``topic_of(history)``; ``topic_vec``: the vector of the topic's questions
-        joined by a space; ``cue``: ``continuation_cue(question)`` when already known.
+        ``topic``: ``topic_of(history)``; ``topic_vec``: the vector of ``topic_text``, the
+        topic's questions as the question is ranked with them (by default joined by a space;
+        the engine leaves out names the question swaps, ``cues.contrasted``); ``cue``:
+        ``continuation_cue(question)`` when already known.
         """
         cue = cue if cue is not None else continuation_cue(question)
         s = self.settings
@@ -138,7 +140,7 @@ class FollowUps:
             if alone >= s.followup_weak_similarity:
                 return Reading(question, (), "new topic")
         combined = _unit(qvec + s.followup_vector_weight * topic_vec)
-        topic_text = " ".join(topic)
+        topic_text = topic_text if topic_text is not None else " ".join(topic)
         anchor = self._anchor(topic_text, topic_vec, mask)
         ranked = self._rank(question, topic_text, combined, anchor, mode, n, mask)
         if cue is not None:
@@ -162,20 +164,31 @@ class FollowUps:
         steering), while a passage that answers it uses some of its words. A word no passage
         uses is never held.
         """
-        lexical = self.ranker.index.lexical
-        analyzer = lexical.analyzer
+        own = self._own_terms(question, topic_text)
+        return float(self._held(own, np.asarray([row], np.int64))[0]) if own else 1.0
+
+    def _own_terms(self, question: str, topic_text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """(stem, compound parts) of each of the question's words that is neither a stop
+        word nor one of the topic's terms."""
+        analyzer = self.ranker.index.lexical.analyzer
         topic_terms = set(analyzer.tokens(topic_text))
         own = [analyzer.word_terms(w) for w in analyzer.words(question) if w.isalpha()]
-        own = [(stem, parts) for stem, parts in own if stem not in topic_terms]
-        if not own:
-            return 1.0
+        return [(stem, parts) for stem, parts in own if stem not in topic_terms]
 
-        def holds(term: str) -> bool:
-            return bool(np.any(lexical.holding(term) == row))
-
-        held = sum(holds(stem) or (bool(parts) and all(holds(t) for t in parts))
-                   for stem, parts in own)
-        return held / len(own)
+    def _held(self, own: list[tuple[str, tuple[str, ...]]], rows: np.ndarray) -> np.ndarray:
+        """Per row, the share of the ``own`` words its passage holds (by its stem, or a
+        compound by all of its parts)."""
+        lexical = self.ranker.index.lexical
+        held = np.zeros(len(rows), np.float32)
+        for stem, parts in own:
+            holding = lexical.holding(stem)
+            if parts:
+                by_parts = lexical.holding(parts[0])
+                for t in parts[1:]:
+                    by_parts = np.intersect1d(by_parts, lexical.holding(t))
+                holding = np.union1d(holding, by_parts)
+            held += np.isin(rows, holding)
+        return held / max(len(own), 1)
 
     def _best_similarity(self, rows: np.ndarray, qvec: np.ndarray) -> float:
         return float(self.ranker.dense_scores(rows, qvec)[0]) if len(rows) else 0.0

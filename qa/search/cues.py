@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Cue", "continuation_cue", "words"]
+__all__ = ["Cue", "continuation_cue", "contrasted", "words"]
 
 _WORD = re.compile(r"[^\W_]+(?:[-:][^\W_]+)*", re.UNICODE)
 
@@ -194,3 +194,42 @@ def _pointer(original: list[str], ws: list[str]) -> Cue | None:
         if w in ("göra", "gör", "gjorde") and i + 1 < len(ws) and ws[i + 1] == "så":
             return Cue("demonstrative", "så")
     return None
+
+
+def _names(original: list[str]) -> set[str]:
+    """The names of a question, lower-cased without a genitive "s": capitalised words after
+    the first, and acronyms anywhere ("SKL:s" -> "skl", "Helsingborgs" -> "helsingborg")."""
+    found = set()
+    for i, o in enumerate(original):
+        if (i > 0 and o[:1].isupper()) or (len(o) > 1 and o.split(":")[0].isupper()):
+            found.add(_bare(o))
+    return found
+
+
+def _bare(name: str) -> str:
+    low = name.lower().split(":")[0]
+    return low[:-1] if len(low) > 3 and low.endswith("s") else low
+
+
+def contrasted(question: str, topic: tuple[str, ...], cue: Cue | None) -> tuple[str, ...]:
+    """The topic as a follow-up that swaps its subject reads it: after a leading "och",
+    "men" or "eller", a question that brings names of its own ("Och hur gör Kronoberg?"
+    after "Hur styrs Helsingborg med tillit?") asks the same of another, so the topic's
+    other names are left out of it ("Hur styrs med tillit?"). Otherwise the topic as it is.
+    """
+    if cue is None or cue.kind != "leading":
+        return topic
+    own = _names(_WORD.findall(question))
+    if not own:
+        return topic
+    out = []
+    for text in topic:
+        original = _WORD.findall(text)
+        drop = {_bare(n) for n in _names(original)} - own
+        if not drop:
+            out.append(text)
+            continue
+        kept = [w for i, w in enumerate(original)
+                if _bare(w) not in drop or not _names(original[:i + 1]) & {_bare(w)}]
+        out.append(" ".join(kept) + ("?" if text.rstrip().endswith("?") else ""))
+    return tuple(out)
