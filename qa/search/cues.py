@@ -164,6 +164,10 @@ def continuation_cue(question: str) -> Cue | None:
                 or (o[:1].isupper() and o != original[0])]
     if len(own) < _MIN_OWN_WORDS and not specific:
         return Cue("short", " ".join(own).lower() or ws[0])
+    if len(ws) <= 2 and ws[0] in _QUESTION and not (own and own[0][:1].isupper()):
+        # A question word and one word asks about something named before, however long the
+        # word: "Vilket universitet?", "Vilken kommunfullmäktige?" (not "Vem Attefall?").
+        return Cue("short", " ".join(own).lower() or ws[0])
     return None
 
 

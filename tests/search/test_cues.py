@@ -53,6 +53,7 @@ FOLLOW_UPS = [
     ("Vad hände sen?", "demonstrative", "sen"),
     ("Hur många per år?", "short", "år"),
     ("Hur långt i förväg?", "short", "förväg"),
+    ("Vilket universitet?", "short", "universitet"),
     ("Varför är man missnöjd?", "short", "missnöjd"),
 ]
 
