@@ -71,7 +71,7 @@ def build_key(settings: IndexSettings, encoder: PassageEncoder) -> BuildKey:
         passage_prompt=encoder.passage_prompt,
         segmentation=segmentation_params(settings, encoder),
         embed_context=False,  # the flag of an older experiment: always off
-        head_min_passages=settings.head_min_passages,
+        section_min_passages=settings.section_min_passages,
         passage_precision=encoder.precision("passage"),
         sentence_precision=encoder.precision("sentence") if settings.sentence_vectors else None,
         sentence_vectors=settings.sentence_vectors,
@@ -141,22 +141,23 @@ class Plan:
     contexts_todo: dict[str, list[int]] = field(default_factory=dict)
 
     def passage_texts(self) -> list[str]:
-        headed = self.headed_documents
-        return [p.embedding_text(p.document_id in headed)
+        sectioned = self.sectioned_documents
+        return [p.sectioned_text() if p.document_id in sectioned else p.embedding_text(False)
                 for p in (self.passages[i] for i in self.todo)]
 
     @cached_property
-    def headed_documents(self) -> frozenset[str]:
-        """The documents whose passages are embedded after their title and section: those cut
-        into at least ``key.head_min_passages`` passages (none when it is 0).
+    def sectioned_documents(self) -> frozenset[str]:
+        """The documents whose passages are embedded after the title of their section: those
+        cut into at least ``key.section_min_passages`` passages (none when it is 0).
 
-        In a long manual or book, many passages share the document's subject and read alike
-        out of context; the section names what each one is about ("Listfönstret", "Teckenkodning"),
-        which a question often names too. In a short page the title is the whole subject and
-        adds little to every passage of it, and the experiments that prepended it to every
-        passage lost on short documents.
+        In a long manual or book many passages share the document's subject and read alike
+        out of context; their section names what each one is about ("Listfönstret",
+        "Teckenkodning"), which a question often names too. The document's title is not
+        added: every passage of the document shares it, so it tells none of them apart and
+        only moves them all towards it. A short page keeps its passages as they are: there the
+        experiments that prepended title and section to every passage lost.
         """
-        least = self.key.head_min_passages
+        least = self.key.section_min_passages
         if least <= 0:
             return frozenset()
         counts: dict[str, int] = {}
@@ -178,9 +179,9 @@ class Plan:
     def single_sentence_rows(self) -> list[int]:
         """Passages to embed that are one sentence: that sentence's vector is the passage's."""
         off = self.sentence_offsets
-        headed = self.headed_documents  # their passage vectors read the title too: not the sentence's
+        sectioned = self.sectioned_documents  # their passage vectors read the section too
         return [i for i in self.todo if off[i + 1] - off[i] == 1
-                and self.passages[i].document_id not in headed] if self.key.sentence_vectors else []
+                and self.passages[i].document_id not in sectioned] if self.key.sentence_vectors else []
 
     def single_sentence_context_rows(self) -> list[int]:
         """Passages needing context vectors that are one sentence: nothing to choose between in
@@ -275,10 +276,10 @@ def _distinct_sentences(plan: Plan) -> dict[tuple[str, int, int], list[int]]:
     if not plan.key.sentence_vectors:
         return distinct
     off = plan.sentence_offsets
-    headed = plan.headed_documents
+    sectioned = plan.sectioned_documents
     for i in plan.todo:
         doc = plan.passages[i].document_id
-        if off[i + 1] - off[i] > 1 or doc in headed:
+        if off[i + 1] - off[i] > 1 or doc in sectioned:
             for j in range(off[i], off[i + 1]):
                 a, b = plan.sentence_spans[j]
                 distinct.setdefault((doc, int(a), int(b)), []).append(j)
