@@ -189,6 +189,11 @@ class IndexSettings(BaseSettings):
     whole_document_tokens: int = Field(
         512, ge=0, description="A document up to this many tokens stays one passage."
     )
+    section_min_passages: int = Field(
+        40, ge=0, description="Passages of a document cut into at least this many (a long "
+        "manual or book) are embedded after the title of their section, so that passages alike "
+        "out of context differ by what their section is about; 0 = never."
+    )
     sentence_vectors: bool = Field(
         True, description="Also embed each sentence; a passage scores by its best sentence too."
     )
