@@ -247,8 +247,9 @@ class SearchSettings(BaseSettings):
         0.5, ge=0, description="A follow-up: BM25 of its own terms plus this share of BM25 of "
         "the earlier question's terms.")
     followup_document_bonus: float = Field(
-        0.0, ge=0, description="A follow-up: score added to passages of the document that "
-        "answered the earlier question.")
+        0.04, ge=0, description="A follow-up: score added to passages of the document that "
+        "answered the earlier question (not when it swaps the earlier question's names for "
+        "its own: 'Och hur gör Kronoberg?').")
     followup_section_bonus: float = Field(
         0.0, ge=0, description="A follow-up: score added on top of the document bonus for "
         "passages of that answer's section.")

@@ -27,8 +27,9 @@ choice measured in ``bench/followup.py``):
 * BM25 of its own terms plus ``followup_lexical_weight`` x BM25 of the topic's terms;
 * a bonus of ``followup_document_bonus`` for passages of the document that answered the topic
   and ``followup_section_bonus`` more for its section: a follow-up is usually answered next to
-  the answer it follows. The topic's own passages are candidates even when neither ranker
-  found them.
+  the answer it follows. Not for a question that swaps the topic's names for its own ("Och hur
+  gör Kronoberg?", ``cues.contrasted``): it asks the same of someone else, usually elsewhere.
+  The topic's own passages are candidates even when neither ranker found them.
 
 A request without history never comes here; the engine's path for it is unchanged.
 """
@@ -143,7 +144,8 @@ class FollowUps:
         combined = _unit(qvec + s.followup_vector_weight * topic_vec)
         topic_text = topic_text if topic_text is not None else " ".join(topic)
         anchor = self._anchor(topic_text, topic_vec, mask)
-        ranked = self._rank(question, topic_text, combined, anchor, mode, n, mask)
+        swapped = topic_text != " ".join(topic)
+        ranked = self._rank(question, topic_text, combined, anchor, mode, n, mask, swapped)
         if cue is not None:
             return FollowUp(Reading(question, topic, str(cue)), combined, ranked)
         top = np.asarray([r for r, _ in ranked[:1]], np.int64)
@@ -218,7 +220,8 @@ class FollowUps:
         return LexicalIndex.top(scores, pool)
 
     def _rank(self, question: str, topic_text: str, combined: np.ndarray, anchor: int | None,
-              mode: str, n: int, mask: PassageMask | None) -> list[tuple[int, float]]:
+              mode: str, n: int, mask: PassageMask | None, swapped: bool = False
+              ) -> list[tuple[int, float]]:
         """(row, score) best first for the question read with its topic."""
         s = self.settings
         pool = max(s.candidates, n)
@@ -249,7 +252,7 @@ class FollowUps:
             home = passages[anchor]
             for row in scores:
                 p = passages[row]
-                if p.document_id == home.document_id:
+                if p.document_id == home.document_id and not swapped:
                     scores[row] += s.followup_document_bonus
                     if p.section is not None and p.section == home.section:
                         scores[row] += s.followup_section_bonus

@@ -70,3 +70,26 @@ def test_the_earlier_answer_yields_to_a_passage_holding_what_the_follow_up_asks(
     typed = adjusted("Hur många var de?", anchor, followup_answer_type_bonus=0.1)
     with_number = {r for r in rows if any(c.isdigit() for c in passages[r].text)}
     assert with_number and {r for r, v in typed.items() if v > 1.0} >= with_number
+
+
+def test_the_earlier_answer_s_document_is_preferred_unless_the_question_swaps_names(
+        hashed_engine):
+    """The document bonus goes to the passages of the document that answered the topic; a
+    question that swaps the topic's names for its own ("Och hur gör Motala?") gets none."""
+    followups = hashed_engine.followups
+    passages = hashed_engine.passages
+    anchor = next(i for i, p in enumerate(passages) if "Helsingborg" in p.text)
+    home = passages[anchor].document_id
+    qvec = hashed_engine.questions.embed("Och hur gör Motala?")
+    args = ("Och hur gör Motala?", "Hur styrs med tillit?", qvec, anchor, "hybrid", 10, None)
+    read = dict(followups._rank(*args))
+    swapped = dict(followups._rank(*args, swapped=True))
+    bonus = followups.settings.followup_document_bonus + followups.settings.followup_section_bonus
+    assert bonus > 0 and read.keys() == swapped.keys()
+    for row, score in read.items():
+        in_home = passages[row].document_id == home
+        same_section = in_home and passages[row].section == passages[anchor].section
+        expected = (followups.settings.followup_document_bonus * in_home
+                    + followups.settings.followup_section_bonus * same_section)
+        assert np.isclose(score - swapped[row], expected), row
+    assert any(passages[r].document_id == home for r in read)
