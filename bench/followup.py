@@ -143,6 +143,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         "no section bonus": lambda: measure(followup_section_bonus=0.0),
         "no own-word evidence": lambda: measure(followup_own_words=0.0),
         "no contrast": lambda: measure(no_contrast=True),
+        "+ anchor yield 0.04 (not adopted)": lambda: measure(followup_anchor_yield=0.04),
+        "+ answer-type bonus 0.01 (not adopted)": lambda: measure(followup_answer_type_bonus=0.01),
     }
     results: dict[str, Any] = {}
     for name, fn in variants.items():
@@ -150,7 +152,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         _print(name, results[name])
     grid = {}
     weights = (0.6,) if quick else (0.3, 0.6, 1.0)
-    bonuses = (0.03,) if quick else (0.0, 0.015, 0.03, 0.06)
+    bonuses = (0.04,) if quick else (0.0, 0.02, 0.04, 0.08)
     for w, b in itertools.product(weights, bonuses):
         key = f"vector {w}, document {b}"
         grid[key] = measure(followup_vector_weight=w, followup_document_bonus=b)
@@ -164,7 +166,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         "QA_FOLLOWUP_SECTION_BONUS": s.followup_section_bonus,
         "QA_FOLLOWUP_WEAK_SIMILARITY": s.followup_weak_similarity,
         "QA_FOLLOWUP_GAIN": s.followup_gain,
-        "QA_FOLLOWUP_OWN_WORDS": s.followup_own_words},
+        "QA_FOLLOWUP_OWN_WORDS": s.followup_own_words,
+        "QA_FOLLOWUP_ANCHOR_YIELD": s.followup_anchor_yield,
+        "QA_FOLLOWUP_ANSWER_TYPE_BONUS": s.followup_answer_type_bonus},
         "conversations": {n: len(c) for n, c in convs.items()},
         "variants": results, "grid": grid}
 

@@ -27,8 +27,9 @@ choice measured in ``bench/followup.py``):
 * BM25 of its own terms plus ``followup_lexical_weight`` x BM25 of the topic's terms;
 * a bonus of ``followup_document_bonus`` for passages of the document that answered the topic
   and ``followup_section_bonus`` more for its section: a follow-up is usually answered next to
-  the answer it follows. The topic's own passages are candidates even when neither ranker
-  found them.
+  the answer it follows. Not for a question that swaps the topic's names for its own ("Och hur
+  gör Kronoberg?", ``cues.contrasted``): it asks the same of someone else, usually elsewhere.
+  The topic's own passages are candidates even when neither ranker found them.
 
 A request without history never comes here; the engine's path for it is unchanged.
 """
@@ -42,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from qa.index.lexical import LexicalIndex
+from qa.search.answer_types import has_answer_type, question_type
 from qa.search.cues import Cue, continuation_cue
 from qa.search.filters import PassageMask
 from qa.search.ranking import Ranker
@@ -142,7 +144,8 @@ class FollowUps:
         combined = _unit(qvec + s.followup_vector_weight * topic_vec)
         topic_text = topic_text if topic_text is not None else " ".join(topic)
         anchor = self._anchor(topic_text, topic_vec, mask)
-        ranked = self._rank(question, topic_text, combined, anchor, mode, n, mask)
+        swapped = topic_text != " ".join(topic)
+        ranked = self._rank(question, topic_text, combined, anchor, mode, n, mask, swapped)
         if cue is not None:
             return FollowUp(Reading(question, topic, str(cue)), combined, ranked)
         top = np.asarray([r for r, _ in ranked[:1]], np.int64)
@@ -217,7 +220,8 @@ class FollowUps:
         return LexicalIndex.top(scores, pool)
 
     def _rank(self, question: str, topic_text: str, combined: np.ndarray, anchor: int | None,
-              mode: str, n: int, mask: PassageMask | None) -> list[tuple[int, float]]:
+              mode: str, n: int, mask: PassageMask | None, swapped: bool = False
+              ) -> list[tuple[int, float]]:
         """(row, score) best first for the question read with its topic."""
         s = self.settings
         pool = max(s.candidates, n)
@@ -248,11 +252,43 @@ class FollowUps:
             home = passages[anchor]
             for row in scores:
                 p = passages[row]
-                if p.document_id == home.document_id:
+                if p.document_id == home.document_id and not swapped:
                     scores[row] += s.followup_document_bonus
                     if p.section is not None and p.section == home.section:
                         scores[row] += s.followup_section_bonus
+            self._prefer_what_is_asked(question, topic_text, anchor, scores)
         return sorted(scores.items(), key=lambda kv: -kv[1])
+
+    def _prefer_what_is_asked(self, question: str, topic_text: str, anchor: int,
+                              scores: dict[int, float]) -> None:
+        """Among the candidates of the document that answered the topic, favour those that
+        hold what the follow-up asks for over the topic's own answer.
+
+        A follow-up is usually answered next to the earlier answer, but not *by* it when it
+        asks something new: the topic's vector and terms still pull the earlier answer up.
+        So when the follow-up has words of its own (``_own_terms``) that the earlier answer
+        holds none of while another passage of its document does, the earlier answer yields
+        ``followup_anchor_yield``; and a follow-up that asks for a date, a number, a person or
+        a place (``answer_types.question_type``) adds ``followup_answer_type_bonus`` to the
+        document's candidates that hold one.
+        """
+        s = self.settings
+        passages = self.ranker.index.passages
+        home = passages[anchor].document_id
+        rows = np.asarray([r for r in scores if passages[r].document_id == home], np.int64)
+        if not len(rows):
+            return
+        if s.followup_anchor_yield > 0 and anchor in scores:
+            own = self._own_terms(question, topic_text)
+            if own:
+                held = self._held(own, rows)
+                if float(held[rows == anchor].max(initial=0.0)) == 0.0 and float(held.max()) > 0:
+                    scores[anchor] -= s.followup_anchor_yield
+        kind = question_type(question) if s.followup_answer_type_bonus > 0 else None
+        if kind is not None:
+            for row in rows.tolist():
+                if has_answer_type(passages[row].text, kind):
+                    scores[row] += s.followup_answer_type_bonus
 
     def _near(self, anchor: int | None, mask: PassageMask | None) -> np.ndarray:
         """The passages of the document that answered the topic (those the mask allows)."""
