@@ -143,8 +143,6 @@ def run(quick: bool = False) -> dict[str, Any]:
         "no section bonus": lambda: measure(followup_section_bonus=0.0),
         "no own-word evidence": lambda: measure(followup_own_words=0.0),
         "no contrast": lambda: measure(no_contrast=True),
-        "+ anchor yield 0.04 (not adopted)": lambda: measure(followup_anchor_yield=0.04),
-        "+ answer-type bonus 0.01 (not adopted)": lambda: measure(followup_answer_type_bonus=0.01),
     }
     results: dict[str, Any] = {}
     for name, fn in variants.items():
@@ -166,9 +164,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "QA_FOLLOWUP_SECTION_BONUS": s.followup_section_bonus,
         "QA_FOLLOWUP_WEAK_SIMILARITY": s.followup_weak_similarity,
         "QA_FOLLOWUP_GAIN": s.followup_gain,
-        "QA_FOLLOWUP_OWN_WORDS": s.followup_own_words,
-        "QA_FOLLOWUP_ANCHOR_YIELD": s.followup_anchor_yield,
-        "QA_FOLLOWUP_ANSWER_TYPE_BONUS": s.followup_answer_type_bonus},
+        "QA_FOLLOWUP_OWN_WORDS": s.followup_own_words},
         "conversations": {n: len(c) for n, c in convs.items()},
         "variants": results, "grid": grid}
 

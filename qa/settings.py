@@ -258,13 +258,6 @@ class SearchSettings(BaseSettings):
     followup_section_bonus: float = Field(
         0.0, ge=0, description="A follow-up: score added on top of the document bonus for "
         "passages of that answer's section.")
-    followup_anchor_yield: float = Field(
-        0.0, ge=0, description="A follow-up that asks something new (words of its own the "
-        "earlier question does not use): score taken from the passage that answered the earlier "
-        "question when it holds none of those words and another candidate of its document does.")
-    followup_answer_type_bonus: float = Field(
-        0.0, ge=0, description="A follow-up asking for a date, a number, a person or a place: "
-        "score added to the candidates of the earlier answer's document that hold one.")
     followup_weak_similarity: float = Field(
         0.86, description="A question with history but no follow-up cue is read with the "
         "earlier question only when its best similarity alone is below this ...")

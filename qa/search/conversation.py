@@ -43,7 +43,6 @@ from typing import Any
 import numpy as np
 
 from qa.index.lexical import LexicalIndex
-from qa.search.answer_types import has_answer_type, question_type
 from qa.search.cues import Cue, continuation_cue
 from qa.search.filters import PassageMask
 from qa.search.ranking import Ranker
@@ -256,39 +255,7 @@ class FollowUps:
                     scores[row] += s.followup_document_bonus
                     if p.section is not None and p.section == home.section:
                         scores[row] += s.followup_section_bonus
-            self._prefer_what_is_asked(question, topic_text, anchor, scores)
         return sorted(scores.items(), key=lambda kv: -kv[1])
-
-    def _prefer_what_is_asked(self, question: str, topic_text: str, anchor: int,
-                              scores: dict[int, float]) -> None:
-        """Among the candidates of the document that answered the topic, favour those that
-        hold what the follow-up asks for over the topic's own answer.
-
-        A follow-up is usually answered next to the earlier answer, but not *by* it when it
-        asks something new: the topic's vector and terms still pull the earlier answer up.
-        So when the follow-up has words of its own (``_own_terms``) that the earlier answer
-        holds none of while another passage of its document does, the earlier answer yields
-        ``followup_anchor_yield``; and a follow-up that asks for a date, a number, a person or
-        a place (``answer_types.question_type``) adds ``followup_answer_type_bonus`` to the
-        document's candidates that hold one.
-        """
-        s = self.settings
-        passages = self.ranker.index.passages
-        home = passages[anchor].document_id
-        rows = np.asarray([r for r in scores if passages[r].document_id == home], np.int64)
-        if not len(rows):
-            return
-        if s.followup_anchor_yield > 0 and anchor in scores:
-            own = self._own_terms(question, topic_text)
-            if own:
-                held = self._held(own, rows)
-                if float(held[rows == anchor].max(initial=0.0)) == 0.0 and float(held.max()) > 0:
-                    scores[anchor] -= s.followup_anchor_yield
-        kind = question_type(question) if s.followup_answer_type_bonus > 0 else None
-        if kind is not None:
-            for row in rows.tolist():
-                if has_answer_type(passages[row].text, kind):
-                    scores[row] += s.followup_answer_type_bonus
 
     def _near(self, anchor: int | None, mask: PassageMask | None) -> np.ndarray:
         """The passages of the document that answered the topic (those the mask allows)."""

@@ -38,40 +38,6 @@ def test_own_words_held_counts_the_question_s_words_the_topic_does_not_bring(has
     assert np.isclose(followups.own_words_held("leancoacher parkeringstillstånd", "", row), 0.5)
 
 
-def test_the_earlier_answer_yields_to_a_passage_holding_what_the_follow_up_asks(hashed_engine):
-    """``followup_anchor_yield`` and ``followup_answer_type_bonus`` (both 0 by default:
-    measured and not adopted, docs/design/2026-12-06-follow-up-questions.md) act only on the
-    earlier answer's document, and only as their contract says."""
-    from qa.search.conversation import FollowUps
-
-    passages = hashed_engine.passages
-    doc = next(p.document_id for p in passages if "Leif Jonsson" in p.text)
-    rows = [i for i, p in enumerate(passages) if p.document_id == doc]
-    anchor = next(i for i in rows if "Leif Jonsson" in passages[i].text
-                  and "universitet" not in passages[i].text)
-    holder = next(i for i in rows if "universitet" in passages[i].text)
-    topic = "Vem är docent och har skrivit en bok om Motala?"
-    base = {r: 1.0 for r in rows}
-
-    def adjusted(question: str, anchor_row: int, **update: float) -> dict[int, float]:
-        reader = FollowUps(hashed_engine.ranker,
-                           hashed_engine.followups.settings.model_copy(update=update))
-        scores = dict(base)
-        reader._prefer_what_is_asked(question, topic, anchor_row, scores)
-        return scores
-
-    assert adjusted("Vid vilket universitet?", anchor) == base  # the defaults change nothing
-    yielded = adjusted("Vid vilket universitet?", anchor, followup_anchor_yield=0.1)
-    assert np.isclose(yielded[anchor], 0.9)
-    assert all(v == 1.0 for r, v in yielded.items() if r != anchor)
-    # The earlier answer holding the follow-up's own word keeps its score.
-    assert adjusted("Vid vilket universitet?", holder, followup_anchor_yield=0.1) == base
-    # A follow-up asking for a number favours the document's passages that hold one.
-    typed = adjusted("Hur många var de?", anchor, followup_answer_type_bonus=0.1)
-    with_number = {r for r in rows if any(c.isdigit() for c in passages[r].text)}
-    assert with_number and {r for r, v in typed.items() if v > 1.0} >= with_number
-
-
 def test_the_earlier_answer_s_document_is_preferred_unless_the_question_swaps_names(
         hashed_engine):
     """The document bonus goes to the passages of the document that answered the topic; a
