@@ -12,7 +12,9 @@ left undisturbed, for
 * ``cues only``: read with the first question only on a continuation cue;
 * ``adopted``: the settings as shipped (cues, then the weak-alone test);
 * ablations of the adopted reading: without the earlier question's vector, without its BM25
-  terms, without the document and section bonus;
+  terms, without the document and section bonus, without the own-word evidence a question
+  without a cue needs (``QA_FOLLOWUP_OWN_WORDS=0``), without leaving out the names an
+  "Och …?" question swaps (``cues.contrasted``);
 * ``grid``: the vector weight and the document bonus over a small grid, chosen on the
   ``tune`` half only (the adopted values are the best there), with ``heldout`` beside it.
 
@@ -39,21 +41,26 @@ SETS = {"seeds": ROOT / "qa" / "eval" / "testsets" / "followups_seeds_sv.jsonl",
 
 
 @contextmanager
-def _patched(engine: Any, always: bool = False, **settings: float) -> Iterator[None]:
+def _patched(engine: Any, always: bool = False, no_contrast: bool = False,
+             **settings: float) -> Iterator[None]:
     """The engine's follow-up reading with other settings (and, ``always``, a cue on every
-    question) for the duration of the block."""
+    question; ``no_contrast``, the topic never contrasted) for the duration of the block."""
     import qa.search.engine as engine_module
     from qa.search.cues import Cue
 
     followups = engine.followups
-    before, cue = followups.settings, engine_module.continuation_cue
+    before, cue, contrast = (followups.settings, engine_module.continuation_cue,
+                             engine_module.contrasted)
     followups.settings = before.model_copy(update=settings)
     if always:
         engine_module.continuation_cue = lambda _q: Cue("forced", "")
+    if no_contrast:
+        engine_module.contrasted = lambda _q, topic, _c: topic
     try:
         yield
     finally:
         followups.settings, engine_module.continuation_cue = before, cue
+        engine_module.contrasted = contrast
 
 
 def _figures(rows: list[dict[str, Any]], way: str) -> dict[str, dict[str, float]]:
@@ -64,6 +71,7 @@ def _figures(rows: list[dict[str, Any]], way: str) -> dict[str, dict[str, float]
         part = [r for r in rows if r["split"] == split]
         fu = [r for r in part if r["kind"] == "followup"]
         tc = [r for r in part if r["kind"] == "topic_change"]
+        un = [r for r in part if r["kind"] == "unanswerable"]
 
 
         def mean(group: list[dict[str, Any]], name: str) -> float:
@@ -78,7 +86,10 @@ def _figures(rows: list[dict[str, Any]], way: str) -> dict[str, dict[str, float]
                       "topic changes undisturbed": (sum(r["undisturbed"] for r in tc)
                                                     / max(len(tc), 1)) if way == "history" else
                       (1.0 if way == "alone" else 0.0),
-                      "followups": len(fu), "topic changes": len(tc)}
+                      # Unanswerable questions read with the first (prefix: all of them).
+                      "unanswerable dragged": (sum(r["carried"] for r in un) / max(len(un), 1))
+                      if way == "history" else (1.0 if way == "prefix" else 0.0),
+                      "followups": len(fu), "topic changes": len(tc), "unanswerable": len(un)}
     return out
 
 
@@ -130,6 +141,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         "no document/section bonus": lambda: measure(followup_document_bonus=0.0,
                                                      followup_section_bonus=0.0),
         "no section bonus": lambda: measure(followup_section_bonus=0.0),
+        "no own-word evidence": lambda: measure(followup_own_words=0.0),
+        "no contrast": lambda: measure(no_contrast=True),
     }
     results: dict[str, Any] = {}
     for name, fn in variants.items():
@@ -143,13 +156,15 @@ def run(quick: bool = False) -> dict[str, Any]:
         grid[key] = measure(followup_vector_weight=w, followup_document_bonus=b)
         _print(key, grid[key])
     s = settings.search
-    return {"mode": mode, "adopted_settings": {
+    return {"mode": mode, "query_path": engines["seeds"].health().query_path,
+            "adopted_settings": {
         "QA_FOLLOWUP_VECTOR_WEIGHT": s.followup_vector_weight,
         "QA_FOLLOWUP_LEXICAL_WEIGHT": s.followup_lexical_weight,
         "QA_FOLLOWUP_DOCUMENT_BONUS": s.followup_document_bonus,
         "QA_FOLLOWUP_SECTION_BONUS": s.followup_section_bonus,
         "QA_FOLLOWUP_WEAK_SIMILARITY": s.followup_weak_similarity,
-        "QA_FOLLOWUP_GAIN": s.followup_gain},
+        "QA_FOLLOWUP_GAIN": s.followup_gain,
+        "QA_FOLLOWUP_OWN_WORDS": s.followup_own_words},
         "conversations": {n: len(c) for n, c in convs.items()},
         "variants": results, "grid": grid}
 
@@ -160,23 +175,28 @@ def _print(name: str, found: dict[str, Any]) -> None:
             print(f"{name:<28} {corpus:<6} {split:<7} follow-up Hit@1 {f['followup Hit@1']:.3f} "
                   f"MRR {f['followup MRR@10']:.3f} Answer@1 {f['followup Answer@1']:.3f} | topic "
                   f"change Hit@1 {f['topic change Hit@1']:.3f} undisturbed "
-                  f"{f['topic changes undisturbed']:.2f}", flush=True)
+                  f"{f['topic changes undisturbed']:.2f} | unanswerable dragged "
+                  f"{f['unanswerable dragged']:.2f}", flush=True)
 
 
 def markdown(data: dict[str, Any]) -> str:
     lines = ["# Follow-up questions: each choice measured", "",
-             "`python -m bench.followup` (mode " + data["mode"] + "). Follow-up Hit@1 / MRR@10 / "
-             "Answer@1, topic-change Hit@1 and share undisturbed, per corpus and split.", ""]
+             "`python -m bench.followup` (mode " + data["mode"] + ", question path "
+             + data.get("query_path", "?") + "). Follow-up Hit@1 / MRR@10 / Answer@1, "
+             "topic-change Hit@1 and share undisturbed, the share of unanswerable questions "
+             "dragged onto the first, per corpus and split.", ""]
     for title, table in (("Variants", data["variants"]), ("Grid (choose on tune)", data["grid"])):
         lines += [f"## {title}", "", "| variant | corpus | split | follow-up Hit@1 | MRR@10 | "
-                  "Answer@1 | topic change Hit@1 | undisturbed |", "|---|---|---|---:|---:|---:|---:|---:|"]
+                  "Answer@1 | topic change Hit@1 | undisturbed | unanswerable dragged |",
+                  "|---|---|---|---:|---:|---:|---:|---:|---:|"]
         for name, found in table.items():
             for corpus, per_split in found.items():
                 for split, f in per_split.items():
                     lines.append(f"| {name} | {corpus} | {split} | {f['followup Hit@1']:.3f} | "
                                  f"{f['followup MRR@10']:.3f} | {f['followup Answer@1']:.3f} | "
                                  f"{f['topic change Hit@1']:.3f} | "
-                                 f"{f['topic changes undisturbed']:.2f} |")
+                                 f"{f['topic changes undisturbed']:.2f} | "
+                                 f"{f['unanswerable dragged']:.2f} |")
         lines.append("")
     return "\n".join(lines)
 

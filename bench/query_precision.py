@@ -9,8 +9,11 @@ For each set the index is built once (the default build: fp32 passages), and ``q
 runs over it once per question precision (``QA_QUERY_PRECISION``), in the default mode;
 the per-question rows of the reports are then paired exactly as ``qa compare`` pairs them
 (``qa.eval.breakdown.comparisons``). Sets: the seed set, the municipal set, the
-LibreOffice help set (span-labelled, with tune and held-out halves) and SweFAQ dev (labelled
-by document, so no answer accuracy, and no halves: none of it is tuned on). Speed is not
+LibreOffice help set (span-labelled, with tune and held-out halves), SweFAQ dev (labelled
+by document, so no answer accuracy, and no halves: none of it is tuned on) and the follow-up
+conversations over the seeds and the municipal set (``seeds-followups``,
+``kommun-followups``: ``qa eval --conversations`` over the same index, the follow-ups sent
+with their history paired, topic changes and unanswerable questions left out). Speed is not
 measured here: ``bench/embedding_paths.py`` times every path side by side.
 
     python -m bench.query_precision --index-root DIR [--libreoffice PAGES] [--paths fp32,int8,...]
@@ -18,7 +21,8 @@ measured here: ``bench/embedding_paths.py`` times every path side by side.
 
 ``--index-root`` holds (or receives) one index per set: ``seeds``, ``kommun``, ``swefaq`` and,
 with ``--libreoffice PAGES`` (the folder ``python -m tests.eval.make_libreoffice_corpus``
-writes), ``libreoffice``. Reports go to ``DIR/reports/<set>/<precision>/``.
+writes), ``libreoffice``. Reports go to ``DIR/reports/<set>/<precision>/``. With ``--sets``
+only those sets are run, and the other sets' figures are kept from the previous result.
 """
 
 from __future__ import annotations
@@ -59,10 +63,15 @@ def _sets(libreoffice: Path | None, swefaq: Path = SWEFAQ) -> dict[str, dict[str
         sets["libreoffice"] = {"source": libreoffice,
                                "eval": ["--questions", str(TESTSETS / "libreoffice_sv.jsonl")]}
     sets["swefaq"] = {"source": None, "eval": ["--benchmark", "swefaq", "--data", str(swefaq)]}
+    for name in ("seeds", "kommun"):  # conversations: over the same index, follow-ups only
+        sets[f"{name}-followups"] = {
+            "source": sets[name]["source"], "index": name, "kind": "followup",
+            "eval": ["--conversations", str(TESTSETS / f"followups_{name}_sv.jsonl")]}
     return sets
 
 
 def _index(name: str, spec: dict[str, Any], root: Path) -> Path:
+    name = spec.get("index", name)
     index = root / name
     if (index / "CURRENT").exists() or (index / "manifest.json").exists():
         return index
@@ -122,12 +131,22 @@ def run(index_root: Path, libreoffice: Path | None, paths: list[str],
                 _qa(["eval", "--index", str(index), *spec["eval"], "--out", str(out),
                      "--mode", "hybrid", "--no-progress"], {"QA_QUERY_PRECISION": precision})
             reports[precision] = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        kind = spec.get("kind")
+        if kind is not None:  # a conversation set: pair only its follow-ups
+            for r in reports.values():
+                r["per_question"] = [q for q in r["per_question"] if q["kind"] == kind]
         results[name] = {
-            "questions": reports["fp32"]["questions"],
+            "questions": reports["fp32"].get("questions", len(reports["fp32"]["per_question"])),
             "query_paths": {p: r["query_path"] for p, r in reports.items()},
             "against_fp32": {p: _paired(reports["fp32"], r) for p, r in reports.items() if p != "fp32"},
         }
-    verdicts = {p: all(s["against_fp32"][p]["keeps_rule"] for s in results.values())
+    previous = ROOT / "bench" / "results" / "query_precision.json"
+    if only and previous.is_file():  # the sets not run now keep their earlier figures
+        before = json.loads(previous.read_text(encoding="utf-8"))
+        results = {**{n: s for n, s in before["sets"].items() if n not in results}, **results}
+        paths = [*before["paths"], *(p for p in paths if p not in before["paths"])]
+    verdicts = {p: all(s["against_fp32"][p]["keeps_rule"] for s in results.values()
+                       if p in s["against_fp32"])
                 for p in paths if p != "fp32"}
     rows = [row(f"{p}: keeps the rule on every set and half", "yes" if ok else "no")
             for p, ok in verdicts.items()]
@@ -151,6 +170,8 @@ def markdown(result: dict[str, Any]) -> str:
         if path == "fp32":
             continue
         for name, s in result["sets"].items():
+            if path not in s["against_fp32"]:
+                continue
             cmp = s["against_fp32"][path]
             for split, part in cmp["splits"].items():
                 cells = []

@@ -586,7 +586,8 @@ def _eval_conversations(s: Settings, path: Path, index: Path | None, out: Path,
             typer.echo(f"{split:>8} {kind:<12} n={f['conversations']:<3} " + "  ".join(
                 f"{n} {f['alone'][n]['mean']:.3f} -> {f['history'][n]['mean']:.3f}"
                 for n in f["alone"]) + f"  read with first {f['read_with_first']:.2f}"
-                f"  undisturbed {f['undisturbed']:.2f}")
+                f"  undisturbed {f['undisturbed']:.2f}"
+                + (f"  dragged {f['dragged']:.2f}" if "dragged" in f else ""))
     typer.echo(f"report: {written}")
 
 

@@ -189,6 +189,11 @@ class IndexSettings(BaseSettings):
     whole_document_tokens: int = Field(
         512, ge=0, description="A document up to this many tokens stays one passage."
     )
+    section_min_passages: int = Field(
+        40, ge=0, description="Passages of a document cut into at least this many (a long "
+        "manual or book) are embedded after the title of their section, so that passages alike "
+        "out of context differ by what their section is about; 0 = never."
+    )
     sentence_vectors: bool = Field(
         True, description="Also embed each sentence; a passage scores by its best sentence too."
     )
@@ -257,7 +262,11 @@ class SearchSettings(BaseSettings):
         "earlier question only when its best similarity alone is below this ...")
     followup_gain: float = Field(
         0.03, ge=0, description="... and reading it with the earlier question raises the best "
-        "similarity by at least this much; else it is a new topic, searched as without history.")
+        "similarity by at least this much ...")
+    followup_own_words: float = Field(
+        0.3, ge=0, le=1, description="... and the passage it would be answered from holds at "
+        "least this share of the question's own words (not stop words, not the earlier "
+        "question's); else it is a new topic, searched as without history.")
 
 
 class ServerSettings(BaseSettings):

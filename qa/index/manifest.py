@@ -37,6 +37,9 @@ class BuildKey:
     sentence_vectors: bool
     sentence_contexts: bool
     context_precision: str | None = None  # of the sentences-in-context vectors; None: none
+    # Passages of documents cut into at least this many are embedded after their section's
+    # title (0: none; indexes older than the setting have none).
+    section_min_passages: int = 0
 
     def reuses(self, previous: BuildKey) -> bool:
         """Whether passage and sentence vectors built under ``previous`` hold under this key.
@@ -64,6 +67,7 @@ class Manifest(BaseModel):
     sentence_vectors: bool
     sentence_contexts: bool = False  # indexes older than the setting have none
     context_precision: str | None = None  # older indexes: that of the sentence vectors
+    section_min_passages: int = 0  # older indexes embedded every passage without its section
     query_prompt: str
     passage_path: str | None = None
     sentence_path: str | None = None

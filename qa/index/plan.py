@@ -70,7 +70,8 @@ def build_key(settings: IndexSettings, encoder: PassageEncoder) -> BuildKey:
         dim=encoder.dim,
         passage_prompt=encoder.passage_prompt,
         segmentation=segmentation_params(settings, encoder),
-        embed_context=False,  # passages are embedded without their title and section
+        embed_context=False,  # the flag of an older experiment: always off
+        section_min_passages=settings.section_min_passages,
         passage_precision=encoder.precision("passage"),
         sentence_precision=encoder.precision("sentence") if settings.sentence_vectors else None,
         sentence_vectors=settings.sentence_vectors,
@@ -140,7 +141,29 @@ class Plan:
     contexts_todo: dict[str, list[int]] = field(default_factory=dict)
 
     def passage_texts(self) -> list[str]:
-        return [self.passages[i].embedding_text(self.key.embed_context) for i in self.todo]
+        sectioned = self.sectioned_documents
+        return [p.sectioned_text() if p.document_id in sectioned else p.embedding_text(False)
+                for p in (self.passages[i] for i in self.todo)]
+
+    @cached_property
+    def sectioned_documents(self) -> frozenset[str]:
+        """The documents whose passages are embedded after the title of their section: those
+        cut into at least ``key.section_min_passages`` passages (none when it is 0).
+
+        In a long manual or book many passages share the document's subject and read alike
+        out of context; their section names what each one is about ("Listfönstret",
+        "Teckenkodning"), which a question often names too. The document's title is not
+        added: every passage of the document shares it, so it tells none of them apart and
+        only moves them all towards it. A short page keeps its passages as they are: there the
+        experiments that prepended title and section to every passage lost.
+        """
+        least = self.key.section_min_passages
+        if least <= 0:
+            return frozenset()
+        counts: dict[str, int] = {}
+        for p in self.passages:
+            counts[p.document_id] = counts.get(p.document_id, 0) + 1
+        return frozenset(doc for doc, n in counts.items() if n >= least)
 
     def sentence_texts(self) -> list[str]:
         return [collapse(self.document_texts[doc][a:b]) for doc, a, b in self.sentences_todo]
@@ -156,7 +179,9 @@ class Plan:
     def single_sentence_rows(self) -> list[int]:
         """Passages to embed that are one sentence: that sentence's vector is the passage's."""
         off = self.sentence_offsets
-        return [i for i in self.todo if off[i + 1] - off[i] == 1] if self.key.sentence_vectors else []
+        sectioned = self.sectioned_documents  # their passage vectors read the section too
+        return [i for i in self.todo if off[i + 1] - off[i] == 1
+                and self.passages[i].document_id not in sectioned] if self.key.sentence_vectors else []
 
     def single_sentence_context_rows(self) -> list[int]:
         """Passages needing context vectors that are one sentence: nothing to choose between in
@@ -251,9 +276,10 @@ def _distinct_sentences(plan: Plan) -> dict[tuple[str, int, int], list[int]]:
     if not plan.key.sentence_vectors:
         return distinct
     off = plan.sentence_offsets
+    sectioned = plan.sectioned_documents
     for i in plan.todo:
-        if off[i + 1] - off[i] > 1:
-            doc = plan.passages[i].document_id
+        doc = plan.passages[i].document_id
+        if off[i + 1] - off[i] > 1 or doc in sectioned:
             for j in range(off[i], off[i + 1]):
                 a, b = plan.sentence_spans[j]
                 distinct.setdefault((doc, int(a), int(b)), []).append(j)

@@ -57,6 +57,12 @@ class Passage:
             return body
         return f"{self.head}\n{body}" if self.head else body
 
+    def sectioned_text(self) -> str:
+        """What the embedder sees of a passage of a long document: the title of its section,
+        then its text (collapsed); the text alone when it lies in no section of its own."""
+        body = collapse(self.text)
+        return f"{self.section}\n{body}" if self.section and self.section != self.title else body
+
     def sentence_in_context(self, sentence: str, before: str) -> str:
         """What the embedder sees of one of its sentences read in context: the title and
         section, the sentence ``before`` it in this passage ("" for the first) and the sentence.

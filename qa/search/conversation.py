@@ -12,9 +12,12 @@ The decision, in order:
 2. A question with a continuation cue (pronoun, demonstrative, leading "och", "varför då?",
    a lost head, too few words of its own) is read with the topic.
 3. A question without a cue is read with the topic only when its best match alone is weak
-   (dense similarity below ``followup_weak_similarity``) and the topic makes it clearly
-   stronger (by ``followup_gain``); else it is a new topic and is searched exactly as
-   without history, so a self-contained question about something else is not dragged along.
+   (dense similarity below ``followup_weak_similarity``), the topic makes it clearly
+   stronger (by ``followup_gain``) and the passage it would then be answered from holds at
+   least ``followup_own_words`` of the question's own words (``own_words_held``): positive
+   evidence that the topic's passage answers it, not merely resembles it. Else it is a new
+   topic and is searched exactly as without history, so a self-contained question about
+   something else, or about something the collection does not cover, is not dragged along.
 
 Read with the topic, the question is ranked by (each weight a ``QA_FOLLOWUP_*`` setting, each
 choice measured in ``bench/followup.py``):
@@ -118,12 +121,14 @@ class FollowUps:
 
     def read(self, question: str, qvec: np.ndarray, topic: tuple[str, ...],
              topic_vec: np.ndarray, mode: str, n: int, mask: PassageMask | None,
-             cue: Cue | None = None) -> FollowUp | Reading:
+             cue: Cue | None = None, topic_text: str | None = None) -> FollowUp | Reading:
         """``question`` read in its conversation: a ``FollowUp`` (ranked with the topic) or,
         for a new topic, only the ``Reading`` (the caller then searches it alone).
 
-        ``topic``: ``topic_of(history)``; ``topic_vec``: the vector of the topic's questions
-        joined by a space; ``cue``: ``continuation_cue(question)`` when already known.
+        ``topic``: ``topic_of(history)``; ``topic_vec``: the vector of ``topic_text``, the
+        topic's questions as the question is ranked with them (by default joined by a space;
+        the engine leaves out names the question swaps, ``cues.contrasted``); ``cue``:
+        ``continuation_cue(question)`` when already known.
         """
         cue = cue if cue is not None else continuation_cue(question)
         s = self.settings
@@ -135,16 +140,55 @@ class FollowUps:
             if alone >= s.followup_weak_similarity:
                 return Reading(question, (), "new topic")
         combined = _unit(qvec + s.followup_vector_weight * topic_vec)
-        topic_text = " ".join(topic)
+        topic_text = topic_text if topic_text is not None else " ".join(topic)
         anchor = self._anchor(topic_text, topic_vec, mask)
         ranked = self._rank(question, topic_text, combined, anchor, mode, n, mask)
         if cue is not None:
             return FollowUp(Reading(question, topic, str(cue)), combined, ranked)
-        joint = self._best_similarity(np.asarray([r for r, _ in ranked[:1]], np.int64), combined)
-        if joint - alone >= s.followup_gain:
+        top = np.asarray([r for r, _ in ranked[:1]], np.int64)
+        joint = self._best_similarity(top, combined)
+        if (joint - alone >= s.followup_gain and len(top)
+                and self.own_words_held(question, topic_text, int(top[0]))
+                >= s.followup_own_words):
             return FollowUp(Reading(question, topic, "weak alone, strong with the earlier "
                                     "question"), combined, ranked)
         return Reading(question, (), "new topic")
+
+    def own_words_held(self, question: str, topic_text: str, row: int) -> float:
+        """The share of the question's own words (not stop words, not the topic's) that the
+        passage at ``row`` holds, a compound also by all of its parts; 1.0 when it has none.
+
+        The evidence a question without a cue needs to be read with its topic: similarities
+        of this model are too compressed to tell a question the topic's passage answers from
+        one it merely resembles ("Hur söker jag parkeringstillstånd?" after a question on
+        steering), while a passage that answers it uses some of its words. A word no passage
+        uses is never held.
+        """
+        own = self._own_terms(question, topic_text)
+        return float(self._held(own, np.asarray([row], np.int64))[0]) if own else 1.0
+
+    def _own_terms(self, question: str, topic_text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """(stem, compound parts) of each of the question's words that is neither a stop
+        word nor one of the topic's terms."""
+        analyzer = self.ranker.index.lexical.analyzer
+        topic_terms = set(analyzer.tokens(topic_text))
+        own = [analyzer.word_terms(w) for w in analyzer.words(question) if w.isalpha()]
+        return [(stem, parts) for stem, parts in own if stem not in topic_terms]
+
+    def _held(self, own: list[tuple[str, tuple[str, ...]]], rows: np.ndarray) -> np.ndarray:
+        """Per row, the share of the ``own`` words its passage holds (by its stem, or a
+        compound by all of its parts)."""
+        lexical = self.ranker.index.lexical
+        held = np.zeros(len(rows), np.float32)
+        for stem, parts in own:
+            holding = lexical.holding(stem)
+            if parts:
+                by_parts = lexical.holding(parts[0])
+                for t in parts[1:]:
+                    by_parts = np.intersect1d(by_parts, lexical.holding(t))
+                holding = np.union1d(holding, by_parts)
+            held += np.isin(rows, holding)
+        return held / max(len(own), 1)
 
     def _best_similarity(self, rows: np.ndarray, qvec: np.ndarray) -> float:
         return float(self.ranker.dense_scores(rows, qvec)[0]) if len(rows) else 0.0

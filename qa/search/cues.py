@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Cue", "continuation_cue", "words"]
+__all__ = ["Cue", "continuation_cue", "contrasted", "words"]
 
 _WORD = re.compile(r"[^\W_]+(?:[-:][^\W_]+)*", re.UNICODE)
 
@@ -38,7 +38,16 @@ _DEMONSTRATIVE = frozenset({"denna", "detta", "dessa", "densamma", "detsamma", "
 _LEADING = frozenset({"och", "men", "eller", "samt", "än", "även", "också"})
 #: Prepositions: a question that starts with one has lost its head ("För ett fritidshus?").
 _PREPOSITIONS = frozenset({"om", "för", "på", "i", "till", "med", "utan", "efter", "under",
-                           "inom", "från", "mot", "vid", "hos"})
+                           "inom", "från", "mot", "vid", "hos", "mellan", "bland", "kring",
+                           "genom", "enligt", "bakom", "över"})
+#: A question this short that starts with a preposition and a question word has no verb:
+#: "Vid vilket universitet?", "Mellan vilka orter?" (not "I vilken stad ligger Motala?").
+_FRAGMENT_WORDS = 3
+#: Adverbs of time that, ending a question, point at the event before: "Vad hände sedan?".
+_AFTERWARDS = frozenset({"sedan", "sen", "efteråt", "därefter", "senare"})
+#: ... unless a span of time comes before: "för länge sedan", "för tre år sedan".
+_SPANS = frozenset({"länge", "år", "månader", "månad", "veckor", "vecka", "dagar", "dag",
+                    "timmar", "tid", "decennier", "sekler"})
 #: Question words and short echoes: "Varför då?", "Hur så?", "Vem då?".
 _QUESTION = frozenset({"vad", "vem", "vems", "vilka", "vilken", "vilket", "varför", "hur",
                        "när", "var", "vart", "varifrån"})
@@ -140,8 +149,12 @@ def continuation_cue(question: str) -> Cue | None:
         return Cue("leading", ws[0])
     if len(ws) == 2 and ws[0] in _QUESTION and ws[1] in _ECHO:
         return Cue("echo", " ".join(ws))
-    if ws[0] in _PREPOSITIONS and len(ws) > 1 and ws[1] not in _QUESTION:
-        return Cue("ellipsis", ws[0])  # "Om pappan bor …?", not "I vilken stad …?"
+    if ws[0] in _PREPOSITIONS and len(ws) > 1 and (ws[1] not in _QUESTION
+                                                   or len(ws) <= _FRAGMENT_WORDS):
+        return Cue("ellipsis", ws[0])  # "Om pappan bor …?", "Vid vilket universitet?"
+    if len(ws) > 2 and ws[-1] in _AFTERWARDS and not (ws[-2] in _SPANS or ws[-2].isdigit()
+                                                       or ws[-2] in _PREPOSITIONS):
+        return Cue("demonstrative", ws[-1])  # "Vad vill nämnden se sedan?"
     own = [o for o in original if o.lower() not in _FUNCTION]
     if len(own) < _SELF_CONTAINED_WORDS:
         found = _pointer(original, ws)
@@ -150,6 +163,10 @@ def continuation_cue(question: str) -> Cue | None:
     specific = [o for o in own[:1] if len(o) >= _SPECIFIC_CHARS
                 or (o[:1].isupper() and o != original[0])]
     if len(own) < _MIN_OWN_WORDS and not specific:
+        return Cue("short", " ".join(own).lower() or ws[0])
+    if len(ws) <= 2 and ws[0] in _QUESTION and not (own and own[0][:1].isupper()):
+        # A question word and one word asks about something named before, however long the
+        # word: "Vilket universitet?", "Vilken kommunfullmäktige?" (not "Vem Attefall?").
         return Cue("short", " ".join(own).lower() or ws[0])
     return None
 
@@ -181,3 +198,42 @@ def _pointer(original: list[str], ws: list[str]) -> Cue | None:
         if w in ("göra", "gör", "gjorde") and i + 1 < len(ws) and ws[i + 1] == "så":
             return Cue("demonstrative", "så")
     return None
+
+
+def _names(original: list[str]) -> set[str]:
+    """The names of a question, lower-cased without a genitive "s": capitalised words after
+    the first, and acronyms anywhere ("SKL:s" -> "skl", "Helsingborgs" -> "helsingborg")."""
+    found = set()
+    for i, o in enumerate(original):
+        if (i > 0 and o[:1].isupper()) or (len(o) > 1 and o.split(":")[0].isupper()):
+            found.add(_bare(o))
+    return found
+
+
+def _bare(name: str) -> str:
+    low = name.lower().split(":")[0]
+    return low[:-1] if len(low) > 3 and low.endswith("s") else low
+
+
+def contrasted(question: str, topic: tuple[str, ...], cue: Cue | None) -> tuple[str, ...]:
+    """The topic as a follow-up that swaps its subject reads it: after a leading "och",
+    "men" or "eller", a question that brings names of its own ("Och hur gör Kronoberg?"
+    after "Hur styrs Helsingborg med tillit?") asks the same of another, so the topic's
+    other names are left out of it ("Hur styrs med tillit?"). Otherwise the topic as it is.
+    """
+    if cue is None or cue.kind != "leading":
+        return topic
+    own = _names(_WORD.findall(question))
+    if not own:
+        return topic
+    out = []
+    for text in topic:
+        original = _WORD.findall(text)
+        drop = {_bare(n) for n in _names(original)} - own
+        if not drop:
+            out.append(text)
+            continue
+        kept = [w for i, w in enumerate(original)
+                if _bare(w) not in drop or not _names(original[:i + 1]) & {_bare(w)}]
+        out.append(" ".join(kept) + ("?" if text.rstrip().endswith("?") else ""))
+    return tuple(out)

@@ -40,7 +40,7 @@ from qa.ingest.passages import Passage, sentence_spans
 from qa.search.abstention import AbstentionModel, Signals, signals
 from qa.search.answer_types import AnswerType, question_type
 from qa.search.conversation import FollowUp, FollowUps, Reading, topic_of
-from qa.search.cues import continuation_cue
+from qa.search.cues import Cue, continuation_cue, contrasted
 from qa.search.filters import FilterMasks, Filters, PassageMask
 from qa.search.highlight import Highlighter, IsListItem
 from qa.search.modes import check_mode
@@ -205,10 +205,10 @@ class SearchEngine(IndexReads):
         qvec = self.questions.embed(asked.question)
         if history is None:
             return self._answer(asked, qvec, k, highlights, filters)
-        topic = self._topic(history)
-        topic_vec = self.questions.embed(" ".join(topic)) if topic else None
-        return self._answer_in_conversation(asked, qvec, topic, topic_vec, k, highlights,
-                                            filters)
+        topic, cue, ranked_topic = self._topic(asked.question, history)
+        topic_vec = self.questions.embed(" ".join(ranked_topic)) if topic else None
+        return self._answer_in_conversation(asked, qvec, topic, ranked_topic, cue, topic_vec, k,
+                                            highlights, filters)
 
     async def search_async(self, question: str, k: int | None = None,
                            mode: str | None = None, filters: Filters | None = None,
@@ -225,15 +225,20 @@ class SearchEngine(IndexReads):
         qvec = await self.questions.embed_async(asked.question)
         if history is None:
             return self._answer(asked, qvec, k, highlights, filters)
-        topic = self._topic(history)
-        topic_vec = await self.questions.embed_async(" ".join(topic)) if topic else None
-        return self._answer_in_conversation(asked, qvec, topic, topic_vec, k, highlights,
-                                            filters)
+        topic, cue, ranked_topic = self._topic(asked.question, history)
+        topic_vec = await self.questions.embed_async(" ".join(ranked_topic)) if topic else None
+        return self._answer_in_conversation(asked, qvec, topic, ranked_topic, cue, topic_vec, k,
+                                            highlights, filters)
 
-    def _topic(self, history: Sequence[str]) -> tuple[str, ...]:
-        """The earlier questions a follow-up is read with, each bounded like a question."""
+    def _topic(self, question: str, history: Sequence[str]
+               ) -> tuple[tuple[str, ...], Cue | None, tuple[str, ...]]:
+        """The earlier questions a follow-up is read with, each bounded like a question; the
+        question's continuation cue; and the topic as the question is ranked with it (its
+        names left out when the question swaps them for its own, ``contrasted``)."""
         topic = topic_of([q for q in history if has_content(q)])
-        return tuple(self.questions.bounded(q) for q in topic)
+        bounded = tuple(self.questions.bounded(q) for q in topic)
+        cue = continuation_cue(question)
+        return bounded, cue, contrasted(question, bounded, cue)
 
     @staticmethod
     def _read_alone(result: SearchResult, history: Sequence[str] | None) -> SearchResult:
@@ -242,6 +247,7 @@ class SearchEngine(IndexReads):
         return result
 
     def _answer_in_conversation(self, asked: _Asked, qvec: np.ndarray, topic: tuple[str, ...],
+                                ranked_topic: tuple[str, ...], cue: Cue | None,
                                 topic_vec: np.ndarray | None, k: int | None, highlights: bool,
                                 filters: Filters | None) -> SearchResult:
         """The answer to a question with history: read with its topic when it follows it up,
@@ -250,8 +256,8 @@ class SearchEngine(IndexReads):
             return self._read_alone(self._answer(asked, qvec, k, highlights, filters), ())
         mask = self._masks.mask(filters) if filters else None
         read = self.followups.read(asked.question, qvec, topic, topic_vec, asked.mode,
-                                   k or self.settings.default_k, mask,
-                                   continuation_cue(asked.question))
+                                   k or self.settings.default_k, mask, cue,
+                                   " ".join(ranked_topic))
         if isinstance(read, Reading):
             result = self._answer(asked, qvec, k, highlights, filters)
             result.reading = read

@@ -36,14 +36,17 @@ def test_a_conversation_set_is_well_formed_and_split_by_position(name: str) -> N
     assert len({r["id"] for r in rows}) == len(rows)
     seen: Counter[str] = Counter()
     for r in rows:
-        assert set(r) == {"id", "first", "question", "document_id", "evidence", "kind", "cue",
-                          "split"}
-        assert r["kind"] in ("followup", "topic_change")
-        assert (r["cue"] == "none") == (r["kind"] == "topic_change")
+        assert r["kind"] in ("followup", "topic_change", "unanswerable")
+        assert (r["cue"] == "none") == (r["kind"] != "followup")
         assert r["split"] == ("tune", "heldout")[seen[r["kind"]] % 2], r["id"]
         seen[r["kind"]] += 1
+        if r["kind"] == "unanswerable":
+            assert set(r) == {"id", "first", "question", "kind", "cue", "split"}
+            continue
+        assert set(r) == {"id", "first", "question", "document_id", "evidence", "kind", "cue",
+                          "split"}
         assert longest_shared_run(words(r["question"]), words(r["evidence"])) <= 4, r["id"]
-    assert seen["followup"] >= 24 and seen["topic_change"] >= 8
+    assert seen["followup"] >= 24 and seen["topic_change"] >= 8 and seen["unanswerable"] >= 8
 
 
 def test_there_are_at_least_sixty_conversations_with_topic_changes_among_them() -> None:
@@ -57,6 +60,9 @@ def test_the_seed_conversations_resolve_in_the_seed_texts(tmp_path: Path) -> Non
     found = load_conversations(TESTSETS / SETS[0], texts)
     assert len(found) == len(lines(SETS[0]))
     for c in found:
+        if c.query.kind == "unanswerable":
+            assert not c.query.targets
+            continue
         t = c.query.targets[0]
         assert t.start is not None and t.end is not None
         assert texts[t.document_id][t.start:t.end] == c.query.expected
@@ -79,6 +85,18 @@ def test_a_bad_line_is_an_error_that_names_it(tmp_path: Path, line: dict, messag
     path.write_text(json.dumps(line) + "\n", encoding="utf-8")
     with pytest.raises(QAError, match=message):
         load_conversations(path, {"d": "E twice twice"})
+
+
+def test_an_unanswerable_conversation_has_no_evidence(tmp_path: Path) -> None:
+    line = {"id": "u", "first": "a", "question": "b", "kind": "unanswerable"}
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    (found,) = load_conversations(path, {})
+    assert found.query.kind == "unanswerable" and not found.query.answerable
+    path.write_text(json.dumps({**line, "document_id": "d", "evidence": "E"}) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(QAError, match="has no document_id or evidence"):
+        load_conversations(path, {"d": "E"})
 
 
 def test_a_duplicate_id_and_an_empty_file_are_errors(tmp_path: Path) -> None:
@@ -117,3 +135,19 @@ def test_the_summary_counts_follow_ups_and_topic_changes_apart() -> None:
     assert fu["difference"]["Hit@1"]["difference"]["mean"] == 0.25
     assert fu["read_with_first"] == 0.75
     assert tc["undisturbed"] == 0.5 and tc["history"]["Hit@1"]["mean"] == 0.5
+
+
+def test_unanswerable_questions_report_how_many_were_dragged_onto_the_first() -> None:
+    def row(cid: str, flagged_alone: bool, flagged: bool, carried: bool) -> dict:
+        return {"id": cid, "split": "tune", "kind": "unanswerable", "answerable": False,
+                "scores": {"alone": {"NoGoodMatch": float(flagged_alone)},
+                           "history": {"NoGoodMatch": float(flagged)}},
+                "undisturbed": not carried, "carried": carried}
+
+    found = summarise([row("u", True, False, True), row("v", True, True, False),
+                       row("w", False, False, False), row("x", True, True, False)], 10)
+    un = found["tune"]["unanswerable"]
+    assert un["conversations"] == 4 and un["dragged"] == 0.25
+    assert un["alone"]["NoGoodMatch"]["mean"] == 0.75
+    assert un["history"]["NoGoodMatch"]["mean"] == 0.5
+    assert "Hit@1" not in un["alone"]

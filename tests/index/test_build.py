@@ -246,3 +246,45 @@ def test_add_keeps_structure_pages_and_originals_of_converted_documents(hashed_s
     assert copy.path.stat().st_ino == GenerationFiles(first.path).original(
         kept.original.sha256).stat().st_ino
     assert after.original(DOCS[0].id) is None  # built from text, not from a file
+
+
+def test_passages_of_long_documents_are_embedded_after_their_section(
+        hashed_settings, hashed_embedder, tmp_path):
+    """A document cut into at least QA_SECTION_MIN_PASSAGES passages has each passage embedded
+    after its section's title; a shorter one without; a one-sentence passage of a long
+    document keeps its sentence's own vector; changing the threshold re-embeds."""
+    from qa.ingest.passages import collapse
+
+    small = hashed_settings.model_copy(update={"passage_max_tokens": 40, "passage_min_tokens": 0,
+                                               "whole_document_tokens": 0, "section_min_passages": 3})
+    long_text = "Handbok\n\n" + "\n\n".join(
+        f"Avsnitt {i}\n\nDel {i} beskriver hur nämnd {i} fattar sina beslut om budgeten och "
+        f"om taxorna för nästa år. Därefter granskar revisorerna nämndens arbete och skriver en "
+        f"berättelse till fullmäktige." for i in range(4))
+    docs = [make_document("bok", long_text), make_document("lapp", "Lapp\n\nEn kort lapp.")]
+    build_index(docs, hashed_embedder, small.index, tmp_path / "idx", progress=False)
+    index = Snapshot.open(tmp_path / "idx", small.index)
+    assert index.manifest.section_min_passages == 3
+    passages = index.store.passages
+    long = [p.document_id == "bok" for p in passages]
+    assert sum(long) >= 3 and not all(long)
+    expected = hashed_embedder.embed_passages([
+        f"{p.section}\n{collapse(p.text)}" if is_long and p.section not in (None, p.title)
+        else collapse(p.text)
+        for p, is_long in zip(passages, long, strict=True)])
+    assert np.allclose(np.asarray(index.embeddings), expected, atol=1e-4)
+    assert any(p.section and p.section != p.title for p in passages if p.document_id == "bok")
+    sentences = index.sentences
+    assert sentences is not None
+    single = [row for row, p in enumerate(passages) if p.document_id == "bok"
+              and sentences.offsets[row + 1] - sentences.offsets[row] == 1]
+    assert single, "the long document has a passage of one sentence"
+    for row in single:
+        p, a = passages[row], sentences.offsets[row]
+        alone = hashed_embedder.embed_passages([collapse(p.text)], kind="sentence")[0]
+        assert float(sentences.vectors[a] @ alone) >= 0.9999
+        assert float(index.embeddings[row] @ alone) < 0.9999
+    report = build_index(docs, hashed_embedder,
+                         small.model_copy(update={"section_min_passages": 0}).index,
+                         tmp_path / "idx", progress=False)
+    assert report.reused == 0
