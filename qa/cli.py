@@ -89,9 +89,14 @@ def _configure_logging(level: str) -> None:
     """The application's logging: one stderr handler on the ``qa``, ``api`` and ``uvicorn`` loggers,
     and a bare one (the message only: a JSON line) on ``api.access``.
 
-    Only those loggers are touched (the root logger and other libraries' loggers
-    stay as they are); calling it again replaces the handler instead of adding one.
+    Only those loggers are given handlers; calling it again replaces the handler instead of
+    adding one. The root logger gets a ``NullHandler`` if it has no handler: a library that logs
+    through the root logger itself (ONNX Runtime's quantiser calls ``logging.warning``) would
+    otherwise install a root handler implicitly, and every ``qa`` line after it would print twice.
     """
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
     for name in _APP_LOGGERS:
         logger = logging.getLogger(name)
         for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
