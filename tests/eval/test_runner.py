@@ -28,7 +28,6 @@ from qa.eval.testset import (
 )
 from qa.ingest.passages import Passage
 
-
 # Measured on the seeds index (default settings: questions by ONNX Runtime fp32, passages by
 # OpenVINO fp32, sentences and sentences in context by OpenVINO bf16) over the whole seed set
 # (194 answerable, 40 unanswerable): hybrid Hit@1 0.778, Hit@5 0.933, MRR@10 0.846, nDCG@10
