@@ -135,12 +135,14 @@ docs: $(STAMP)
 # The whole suite. The venv and model are prepared while apt-get fetches the Debian packages and
 # the real documents and npm fetches axe-core (network and disk, mostly: -j3); the tests then run
 # in TEST_WORKERS processes (pytest-xdist), a test file per process, since many tests wait on
-# servers, subprocesses and browsers rather than on the two cores.
+# servers, subprocesses and browsers rather than on the two cores. Files start longest first
+# (tests/file_seconds.json; refresh it with --file-seconds-out), so that no long file is left to
+# run alone at the end. The documentation site is built, --strict, by tests/test_docs.py.
 TEST_WORKERS ?= 3
 test:
 	$(MAKE) --no-print-directory -j3 setup debian axe
-	$(MAKE) --no-print-directory lint docs
-	$(PY) -m pytest -q -rs -n $(TEST_WORKERS) --dist loadfile
+	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest -q -rs -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # What the tests need from Debian: the packages, then the real documents (apt-get one at a time).
 debian: system

@@ -89,9 +89,14 @@ def _configure_logging(level: str) -> None:
     """The application's logging: one stderr handler on the ``qa``, ``api`` and ``uvicorn`` loggers,
     and a bare one (the message only: a JSON line) on ``api.access``.
 
-    Only those loggers are touched (the root logger and other libraries' loggers
-    stay as they are); calling it again replaces the handler instead of adding one.
+    Only those loggers are given handlers; calling it again replaces the handler instead of
+    adding one. The root logger gets a ``NullHandler`` if it has no handler: a library that logs
+    through the root logger itself (ONNX Runtime's quantiser calls ``logging.warning``) would
+    otherwise install a root handler implicitly, and every ``qa`` line after it would print twice.
     """
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
     for name in _APP_LOGGERS:
         logger = logging.getLogger(name)
         for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
@@ -185,6 +190,11 @@ def build(
     s = _settings()
     source = source or s.ingest.source
     index_dir = index or s.index.index_dir
+    address = cluster or s.embed.cluster
+    if address:  # before the corpus is read: a missing extra is said at once
+        from qa.cluster import require_ray
+
+        require_ray()
     tty = sys.stderr.isatty()
     say = lambda m: typer.echo(m, err=True)  # noqa: E731
     corpus = read_corpus(source, read_options(s.ingest), progress=None if tty else say)
@@ -192,7 +202,6 @@ def build(
         _report_skipped(corpus)
         why = "nothing to index" if not corpus.documents else "files were skipped (--strict)"
         raise QAError(f"{source}: {why}; the index was not changed")
-    address = cluster or s.embed.cluster
     with contextlib.ExitStack() as stack:
         if address:
             from qa.embed.cluster import cluster_encoder
@@ -369,6 +378,9 @@ def serve(
             raise QAError("--cluster goes with --replicas")
         configure = functools.partial(_configure_logging, level)
         if replicas is not None:
+            from qa.cluster import require_ray
+
+            require_ray()  # before the index and the model are opened
             from api.replicas import run_replicas
 
             run_replicas(s, index, address=cluster or s.embed.cluster or "local",

@@ -34,13 +34,49 @@ TIER_FIXTURES = {"model": MODEL_FIXTURES, "browser": frozenset({"browser"}),
                  "cluster": frozenset({"ray_cluster"})}
 
 
+# Seconds each test file took in a whole run (``--file-seconds-out`` writes them again). Only the
+# order of files depends on them: longest first, so that under ``-n N --dist loadfile
+# --no-loadscope-reorder`` (``make test``) no long file starts last while the other workers idle.
+FILE_SECONDS = Path(__file__).with_name("file_seconds.json")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--file-seconds-out", metavar="PATH", default=None,
+                     help="write each test file's seconds in this run (for tests/file_seconds.json)")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with the tiers of the fixtures it uses (see the module docstring)."""
+    """Mark each test with the tiers of the fixtures it uses (see the module docstring), and put
+    the files that took longest in the last recorded run first (a stable sort: within a file,
+    the tests keep their order)."""
+    import json
+
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         for marker, fixtures in TIER_FIXTURES.items():
             if used & fixtures:
                 item.add_marker(marker)
+    seconds = json.loads(FILE_SECONDS.read_text(encoding="utf-8")) if FILE_SECONDS.is_file() else {}
+    items.sort(key=lambda item: -seconds.get(item.nodeid.split("::", 1)[0], 0.0))
+
+
+_file_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up each file's seconds (set-up, call and tear-down; under xdist, in the controller)."""
+    file = report.nodeid.split("::", 1)[0]
+    _file_seconds[file] = _file_seconds.get(file, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    import json
+
+    out = session.config.getoption("--file-seconds-out")
+    if out and not hasattr(session.config, "workerinput"):  # the controller, or a run without xdist
+        ranked = sorted(_file_seconds.items(), key=lambda kv: -kv[1])
+        Path(out).write_text(json.dumps({f: round(t, 1) for f, t in ranked if t >= 1.0}, indent=1)
+                             + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

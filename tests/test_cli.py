@@ -197,6 +197,17 @@ def test_logging_setup_touches_only_the_application_loggers():
             logger.setLevel(level)
 
 
+def test_a_library_logging_through_the_root_logger_does_not_double_the_applications_lines():
+    """ONNX Runtime's quantiser (``qa model``) calls ``logging.warning``, which configures a bare
+    root logger by itself; the application's lines must still print once."""
+    script = ("import logging; from qa import cli; cli._configure_logging('info'); "
+              "logging.warning('from a library'); logging.getLogger('qa.embed').info('prepared')")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("prepared") == 1, proc.stderr
+
+
 @pytest.mark.slow  # seven `qa` processes
 def test_errors_are_one_line(tmp_path):
     assert_clean_error(qa("build", "--source", str(tmp_path / "missing")), "no such file or folder")

