@@ -237,26 +237,22 @@ def question_graphs(precision: QueryPrecision) -> list[str]:
     """The exports (``qa.embed.onnx_export`` names) the question path at ``precision`` reads."""
     from qa.embed import onnx_export
 
-    if precision == "int8":
-        return [onnx_export.INT8_GRAPH]
-    if precision == "int8-static":
-        return [onnx_export.INT8_STATIC_GRAPH]
-    return [onnx_export.QUESTION_GRAPH, onnx_export.WORD_TABLE]
+    graph = {"int8": onnx_export.INT8_QUESTION_GRAPH,
+             "int8-static": onnx_export.INT8_STATIC_QUESTION_GRAPH}.get(precision,
+                                                                      onnx_export.QUESTION_GRAPH)
+    # Every precision reads its word rows from the one table file, outside the graph.
+    return [graph, onnx_export.WORD_TABLE]
 
 
 def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPrecision
                   ) -> tuple[TextEncoder, str, TextTokenizer]:
-    from qa.embed import onnx_export
-
     if not files.mean_pooled:
         raise ModelError(f"{files.model_id!r} is not a mean-pooled model, so it has no ONNX path; "
                          "use QA_QUERY_RUNTIME=model")
     tokenizer = _tokenizer(settings, files)
-    if precision in ("int8", "int8-static"):
-        graph, table = _prepared(settings, files, question_graphs(precision)[0]), None
-    else:
-        graph = _prepared(settings, files, onnx_export.QUESTION_GRAPH)
-        table = _prepared(settings, files, onnx_export.WORD_TABLE)
+    graph_name, table_name = question_graphs(precision)
+    graph = _prepared(settings, files, graph_name)
+    table = _prepared(settings, files, table_name)
     if precision == "bf16":
         return _openvino_bf16(settings, files, tokenizer, graph, table), "openvino-bf16", tokenizer
     from qa.embed.onnx_runtime import OnnxRuntimeEncoder
