@@ -1,4 +1,4 @@
-"""One thread embeds every question; questions that wait together go as one batch, cheapest first."""
+"""A few threads embed every question; questions that wait together go as one batch, cheapest first."""
 
 from __future__ import annotations
 
@@ -22,15 +22,26 @@ class _Waiting:
 
 
 class QueryBatcher:
-    """Runs every question embedding on one worker thread, batching those that wait.
+    """Runs every question embedding on ``workers`` threads (one by default), batching those
+    that wait.
 
-    One thread, because the engines parallelise inside a call (ONNX Runtime's
+    Few threads, because the engines parallelise inside a call (ONNX Runtime's
     and the C engine's OpenMP thread teams): called from the web server's pool
-    of threads they would oversubscribe the two cores, and the C engine would
+    of threads they would oversubscribe the cores, and the C engine would
     build a spinning thread team per pool thread (that doubled the latency of a
     question, measured in bench/). Batching, because a batch of concurrent
     questions uses the cores better (ONNX fp32: 8 questions cost about 4x one).
-    A question that finds the worker idle is sent at once, alone.
+    A question that finds a worker idle is sent at once, alone.
+
+    Several workers (``workers`` > 1) suit an engine that runs concurrent calls, each on one
+    thread (ONNX Runtime with one intra-op thread): batches then run side by side instead of
+    one batch spread over the cores, which costs less CPU per question (no thread team to
+    synchronise or spin). With several workers, **a long question never takes the last
+    worker**: at most ``workers - 1`` long batches run at once, so a short question always has
+    a worker that no long question holds, and waits at most for a short batch under way. The
+    share and anticipation below then do not apply (they exist because one worker cannot run
+    a short question beside a long one); starvation cannot happen either, since long batches
+    keep their own workers.
 
     Fair scheduling, so that clients sending long questions cannot take the worker from
     those sending short ones. Each question comes with its cost (its token count):
@@ -60,8 +71,11 @@ class QueryBatcher:
     def __init__(self, embed_batch: Callable[[list[str]], np.ndarray], max_batch: int = 32,
                  budget: int = 1024, alone: int | None = None, patience: int = 8,
                  max_anticipation: float = 0.05, short_share: float = 2.0,
-                 short_memory: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 short_memory: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 workers: int = 1) -> None:
         self._embed_batch = embed_batch
+        self._workers = max(1, workers)
+        self._running_long = 0  # long batches being embedded now
         self._max_batch = max_batch
         self._budget = budget
         self._alone = budget if alone is None else alone
@@ -77,7 +91,7 @@ class QueryBatcher:
         self._pending: list[_Waiting] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def embed(self, text: str, cost: int = 1) -> np.ndarray:
         return self.submit(text, cost).result()
@@ -86,10 +100,11 @@ class QueryBatcher:
         """Queue ``text`` at ``cost`` (its tokens); the future holds its vector once embedded."""
         waiting = _Waiting(text, max(1, cost), next(self._seq))
         with self._cond:
-            if self._thread is None:  # started on first use: no work at import time
-                self._thread = threading.Thread(target=self._work, name="query-embedder",
-                                                daemon=True)
-                self._thread.start()
+            if not self._threads:  # started on first use: no work at import time
+                self._threads = [threading.Thread(target=self._work, name=f"query-embedder-{i}",
+                                                  daemon=True) for i in range(self._workers)]
+                for thread in self._threads:
+                    thread.start()
             self._pending.append(waiting)
             self._cond.notify()
         return waiting.future
@@ -103,7 +118,7 @@ class QueryBatcher:
         """The next batch (see the class), and whether it goes because it was starved; called
         with the lock held and questions waiting. Changes nothing."""
         oldest = min(self._pending, key=lambda w: w.seq)
-        if oldest.passed >= self._patience:
+        if oldest.passed >= self._patience and self._workers == 1:
             first, starved = oldest, True
         else:
             first, starved = min(self._pending, key=lambda w: (w.cost, w.seq)), False
@@ -138,7 +153,13 @@ class QueryBatcher:
                 fresh = False
             batch, starved = self._choose()
             long = batch[0].cost > self._alone
-            if long:
+            if long and self._workers > 1:
+                if self._running_long >= self._workers - 1:  # the last worker stays for short ones
+                    self._cond.wait()  # a batch that ends, or a new question, wakes it
+                    fresh = False
+                    continue
+                self._running_long += 1
+            elif long:
                 remaining = self._long_held_until(starved, fresh) - self._clock()
                 if remaining > 0:
                     self._cond.wait(remaining)  # a new question wakes it: choose again
@@ -172,13 +193,22 @@ class QueryBatcher:
             else:
                 self._short_ended = ended
 
+    def _release(self, long: bool) -> None:
+        """A long batch's worker is free again (several workers only)."""
+        if long and self._workers > 1:
+            with self._cond:
+                self._running_long -= 1
+                self._cond.notify_all()  # a worker holding a long batch back may take it
+
     def _work(self) -> None:
         while True:
             with self._cond:
                 chosen = self._next_batch()
             # A question whose caller went away (its future cancelled) is not embedded.
             batch = [w for w in chosen if w.future.set_running_or_notify_cancel()]
+            long = chosen[0].cost > self._alone
             if not batch:
+                self._release(long)
                 continue
             t0 = self._clock()
             try:
@@ -188,6 +218,7 @@ class QueryBatcher:
                     w.future.set_exception(exc)
                 continue
             finally:
-                self._ended(batch[0].cost > self._alone, t0)
+                self._ended(long, t0)
+                self._release(long)
             for w, v in zip(batch, vectors, strict=True):
                 w.future.set_result(v)

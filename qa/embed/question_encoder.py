@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -91,7 +92,7 @@ class QuestionEncoder:
 
     def __init__(self, files: ModelFacts, encoder: TextEncoder, runtime: str, cache_size: int,
                  tokenizer: TokenCounter | None = None, max_tokens: int = 512,
-                 chosen_by: str = "") -> None:
+                 chosen_by: str = "", workers: int = 1) -> None:
         self.files = files
         self.model_id = files.model_id
         self.dim = files.dim
@@ -105,8 +106,9 @@ class QuestionEncoder:
         self.max_tokens = max_tokens
         # Room for many short questions a batch, while a long one (over half the cap) goes
         # alone: the batch a short question may have to wait for is never longer than that.
+        self.workers = workers  # embedding threads (``QueryBatcher``)
         self._batcher = QueryBatcher(self.embed_many, budget=4 * max_tokens,
-                                     alone=max_tokens // 2)
+                                     alone=max_tokens // 2, workers=workers)
 
     def tokens(self, question: str) -> int:
         """Model tokens of ``question`` as embedded (prompt and special tokens included)."""
@@ -205,9 +207,10 @@ def open_question_encoder(settings: EmbedSettings, files: ModelFiles | None = No
                                **bound)
     if chosen == "onnx" or (chosen == "auto" and files.mean_pooled):
         choice = query_path_choice(settings)
-        encoder, runtime, tokenizer = _onnx_encoder(settings, files, choice.precision)
+        workers = query_workers(settings, choice.precision)
+        encoder, runtime, tokenizer = _onnx_encoder(settings, files, choice.precision, workers)
         return QuestionEncoder(files, encoder, runtime, settings.query_cache_size, tokenizer,
-                               chosen_by=choice.reason, **bound)
+                               chosen_by=choice.reason, workers=workers, **bound)
     from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
 
     return QuestionEncoder(files, SentenceTransformerEncoder(files, settings.device, settings.threads),
@@ -244,8 +247,17 @@ def question_graphs(precision: QueryPrecision) -> list[str]:
     return [graph, onnx_export.WORD_TABLE]
 
 
-def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPrecision
-                  ) -> tuple[TextEncoder, str, TextTokenizer]:
+def query_workers(settings: EmbedSettings, precision: QueryPrecision) -> int:
+    """Embedding threads of the question path (``QA_QUERY_WORKERS``): ONNX Runtime runs
+    concurrent calls of one session, each on its caller's thread when the session has one
+    intra-op thread; OpenVINO's single infer request runs one call at a time."""
+    if precision == "bf16":
+        return 1
+    return settings.query_workers or settings.threads or os.cpu_count() or 1
+
+
+def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPrecision,
+                  workers: int = 1) -> tuple[TextEncoder, str, TextTokenizer]:
     if not files.mean_pooled:
         raise ModelError(f"{files.model_id!r} is not a mean-pooled model, so it has no ONNX path; "
                          "use QA_QUERY_RUNTIME=model")
@@ -258,7 +270,9 @@ def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPr
     from qa.embed.onnx_runtime import OnnxRuntimeEncoder
 
     runtime = f"onnxruntime-{precision}"
-    encoder = OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=settings.threads,
+    # Several workers: each batch on its worker's own thread, side by side (``QueryBatcher``).
+    threads = 1 if workers > 1 else settings.threads
+    encoder = OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=threads,
                                  per_text=precision == "int8", word_table=table, name=runtime)
     return encoder, runtime, tokenizer
 
