@@ -8,6 +8,7 @@ later question is queued, never by sleeping.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import Future
@@ -339,3 +340,18 @@ def test_with_two_workers_a_long_question_never_takes_the_last_worker():
     engine.gates["long 2"].set()
     assert long2.result(WAIT).tolist() == expected("long 2")
     assert long1.result(WAIT).tolist() == expected("long 1")
+
+
+def test_with_two_workers_long_questions_run_on_a_thread_of_lower_priority():
+    """Long questions have their own thread, niced: while it computes, the threads of short
+    questions (and of the web server) get the cores first."""
+    nice: dict[str, int] = {}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        nice[texts[0]] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        return np.array([expected(t) for t in texts])
+
+    batcher = QueryBatcher(embed, budget=400, alone=50, workers=2, long_nice=5)
+    batcher.submit("long", 100).result(WAIT)
+    batcher.submit("short", 5).result(WAIT)
+    assert nice["long"] == min(19, nice["short"] + 5)
