@@ -12,6 +12,8 @@ The evaluation rule itself (paired intervals on every set) is measured by
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -120,6 +122,7 @@ def test_static_int8_question_graph_gives_the_vectors_of_the_graph_with_the_tabl
     files = read_model_files(settings.embed)
     cache = settings.embed.model_cache
     served = open_question_encoder(settings.embed.model_copy(update={"query_precision": "int8-static"}))
+    assert served.workers == (settings.embed.threads or os.cpu_count() or 1)  # QA_QUERY_WORKERS=0
     tokenizer = TextTokenizer(files.location, files.max_tokens, compact_cache=cache)
     whole = OnnxRuntimeEncoder(onnx_export.export(cache, files, onnx_export.INT8_STATIC_GRAPH),
                                tokenizer, files.dim, threads=1)
