@@ -14,7 +14,10 @@ time), then for ``ROUNDS`` rounds, the settings alternating within each round:
 
 The load average is noted for every phase: compare the settings within a round.
 
-    python -m bench.question_workers [--quick] [--rounds 3] [--settings 1,0]
+    python -m bench.question_workers [--quick] [--rounds 3] [--settings 1,0,processes=2]
+
+A setting is a ``QA_QUERY_WORKERS`` value, or ``processes=N``: ``qa serve --workers N`` with one
+embedding thread on one core in each process (``QA_QUERY_WORKERS=1 QA_THREADS=1``).
 """
 
 from __future__ import annotations
@@ -51,8 +54,26 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
+    """User + system CPU seconds of ``pid`` and its child processes (``qa serve --workers``)."""
+    from bench.process_tree import _tree
+
+    total = 0.0
+    for each in _tree(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total
+
+
+def _server(setting: str) -> tuple[list[str], dict[str, str]]:
+    """``qa serve`` arguments and environment of a setting: a ``QA_QUERY_WORKERS`` value, or
+    ``processes=N``: N server processes, each with one embedding thread on one core."""
+    if setting.startswith("processes="):
+        return (["--workers", setting.split("=", 1)[1]],
+                {"QA_QUERY_WORKERS": "1", "QA_THREADS": "1"})
+    return [], {"QA_QUERY_WORKERS": setting}
 
 
 async def _clients(port: int, questions: Any, seconds: float) -> tuple[int, int]:
@@ -92,7 +113,7 @@ def main() -> None:
 
     parser = bench_parser(__doc__)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
-    parser.add_argument("--settings", default="1,0", help="QA_QUERY_WORKERS values to compare")
+    parser.add_argument("--settings", default="1,0", help="settings to compare (see above)")
     args = parser.parse_args()
     seconds, rounds = (5.0, 1) if args.quick else (SECONDS, args.rounds)
     settings = [s for s in args.settings.split(",") if s]
@@ -104,9 +125,10 @@ def main() -> None:
     try:
         for s in settings:
             port = free_port()
+            extra, env = _server(s)
             proc = start_process(qa_command("serve", "--index", str(index_dir), "--port", str(port),
-                                            "--no-access-log"), f"question_workers_{s}",
-                                 env={"QA_QUERY_WORKERS": s})
+                                            "--no-access-log", *extra),
+                                 f"question_workers_{s.replace('=', '')}", env=env)
             servers[s] = (port, proc)
         for port, proc in servers.values():
             wait_for_search(port, proc)
@@ -137,7 +159,7 @@ def main() -> None:
 
     rows = []
     for s in settings:
-        label = f"QA_QUERY_WORKERS={s}"
+        label = s if s.startswith("processes=") else f"QA_QUERY_WORKERS={s}"
         rows += [
             row(f"{label}: new questions/s, {CLIENTS} clients", med(s, "qps"), "q/s",
                 f"rounds {[r['qps'] for r in found[s]]}; load {[r['load_average'] for r in found[s]]}"),
@@ -148,7 +170,8 @@ def main() -> None:
                 f"p50 {med(s, 'sequential_p50_ms')} ms, C engine {med(s, 'c_engine_p50_ms')} ms"),
         ]
     print_rows("Question embedding threads, side by side (seeds index, never-seen questions)", rows)
-    write_result("question_workers", {"seconds": seconds, "clients": CLIENTS, "rounds": found,
+    name = "question_workers" + ("" if args.settings == "1,0" else "+" + "+".join(settings))
+    write_result(name, {"seconds": seconds, "clients": CLIENTS, "rounds": found,
                                       "summary": rows}, args.quick)
 
 
