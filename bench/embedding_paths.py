@@ -102,15 +102,19 @@ def _paths(settings: Any) -> tuple[dict[str, Embed], dict[str, Embed]]:
     st = SentenceTransformerEncoder(files).model
     qp, pp = files.query_prompt, files.passage_prompt
     # Questions run as the service runs them: the question graph with its memory-mapped word table.
+    table = ox.export(cache, files, ox.WORD_TABLE)
     onnx_q = {"fp32": OnnxRuntimeEncoder(ox.export(cache, files, ox.QUESTION_GRAPH), tok, files.dim,
-                                         word_table=ox.export(cache, files, ox.WORD_TABLE)),
+                                         word_table=table),
+              "int8": OnnxRuntimeEncoder(ox.export(cache, files, ox.INT8_QUESTION_GRAPH), tok,
+                                         files.dim, per_text=True, word_table=table),
+              # Fixed activation scales: a vector does not depend on its batch, so texts batch.
+              "int8s": OnnxRuntimeEncoder(ox.export(cache, files, ox.INT8_STATIC_QUESTION_GRAPH), tok,
+                                          files.dim, word_table=table)}
+    onnx_p = {"fp32": OnnxRuntimeEncoder(ox.export(cache, files), tok, files.dim),
               "int8": OnnxRuntimeEncoder(ox.export(cache, files, ox.INT8_GRAPH), tok, files.dim,
                                          per_text=True),
-              # Fixed activation scales: a vector does not depend on its batch, so texts batch.
               "int8s": OnnxRuntimeEncoder(ox.export(cache, files, ox.INT8_STATIC_GRAPH), tok,
                                           files.dim)}
-    onnx_p = {"fp32": OnnxRuntimeEncoder(ox.export(cache, files), tok, files.dim),
-              "int8": onnx_q["int8"], "int8s": onnx_q["int8s"]}
     openvino = {p: OpenVinoEncoder(ox.export(cache, files), tok, files.dim, p)  # type: ignore[arg-type]
                 for p in ("fp32", "bf16") if p == "fp32" or build.machine.cpu_bf16}
 

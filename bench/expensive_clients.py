@@ -13,13 +13,17 @@ Reported: the normal client's p50/p95 in each phase and the ratio p50 with load 
 questions per second, and the server's resident memory before, at its peak during and after
 the load. All clients share one asyncio loop with minimal HTTP/1.1 keep-alive connections.
 
-    python -m bench.expensive_clients [--quick] [--server-env QA_QUESTION_MAX_TOKENS=512]
+    python -m bench.expensive_clients [--quick] [--rounds 5 --seconds 10]
+        [--server-env QA_QUESTION_MAX_TOKENS=512]
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import os
+import statistics
 import time
 from typing import Any
 
@@ -58,16 +62,20 @@ def _long_questions(texts: list[str]) -> Any:
         yield f"Fråga {n}: {words}"[:LONGEST]
 
 
-async def _normal(conn: HttpConnection, questions: Any, until: float) -> tuple[list[float], int]:
-    latencies, errors = [], 0
+async def _normal(conn: HttpConnection, questions: Any, until: float
+                  ) -> tuple[list[float], list[float], int]:
+    """The normal client's latencies, the server's own time for each (``took_ms``: from the
+    question's check to its ranked answer, the embedding's wait included), and its errors."""
+    latencies, took, errors = [], [], 0
     while time.perf_counter() < until:
         t = time.perf_counter()
-        status, _ = await conn.post("/api/search", search_request(next(questions)))
+        status, body = await conn.post("/api/search", search_request(next(questions)))
         if status == 200:
             latencies.append((time.perf_counter() - t) * 1000)
+            took.append(float(json.loads(body)["took_ms"]))
         else:
             errors += 1
-    return latencies, errors
+    return latencies, took, errors
 
 
 async def _phase(port: int, pid: int, normal_questions: Any, seconds: float,
@@ -95,8 +103,10 @@ async def _phase(port: int, pid: int, normal_questions: Any, seconds: float,
                                        *tasks)
     for c in conns:
         await c.close()
-    latencies, errors = results[0]
-    out: dict[str, Any] = {"normal_ms": summary(latencies), "normal_errors": errors,
+    latencies, took, errors = results[0]
+    out: dict[str, Any] = {"load_average": round(os.getloadavg()[0], 2),
+                           "normal_ms": summary(latencies), "normal_took_ms": summary(took),
+                           "normal_errors": errors,
                            "peak_rss_mb": peak, "others_cpu_share": others.share}
     if expensive:
         out["expensive_statuses"] = {str(k): v for k, v in sorted(statuses.items())}
@@ -108,8 +118,11 @@ def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--server-env", action="append", default=[], metavar="QA_X=VALUE",
                         help="an environment variable for the server (an experiment)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alone / with-load pairs in one run (the first is reported in full)")
+    parser.add_argument("--seconds", type=float, default=SECONDS, help="each phase's length")
     args = parser.parse_args()
-    seconds = 5.0 if args.quick else SECONDS
+    seconds = 5.0 if args.quick else args.seconds
     env = dict(item.split("=", 1) for item in args.server_env)
     index_dir = ensure_seeds_index()
     port = free_port()
@@ -129,8 +142,19 @@ def main() -> None:
             await asyncio.sleep(SETTLE)
             rss_after = process_rss_mb(proc.pid)
             after = await _phase(port, proc.pid, normal, seconds, None)
+            rounds = [(alone, loaded)]
+            for _ in range(args.rounds - 1):  # more alone / with-load pairs, side by side
+                rounds.append((await _phase(port, proc.pid, normal, seconds, None),
+                               await _phase(port, proc.pid, normal, seconds, expensive)))
             return {"rss_before_mb": rss_before, "alone": alone, "with_load": loaded,
-                    "rss_after_mb": rss_after, "after": after}
+                    "rss_after_mb": rss_after, "after": after,
+                    "rounds": [{"ratio": ratio(b["normal_ms"]["p50"], a["normal_ms"]["p50"]),
+                                "alone_p50": a["normal_ms"]["p50"],
+                                "with_load_p50": b["normal_ms"]["p50"],
+                                "took_p50": [a["normal_took_ms"]["p50"],
+                                             b["normal_took_ms"]["p50"]],
+                                "load_average": [a["load_average"], b["load_average"]]}
+                               for a, b in rounds]}
 
         found = asyncio.run(run())
     finally:
@@ -139,15 +163,21 @@ def main() -> None:
     alone, loaded, after = found["alone"], found["with_load"], found["after"]
     p50 = ratio(loaded["normal_ms"]["p50"], alone["normal_ms"]["p50"])
     statuses = loaded["expensive_statuses"]
+    ratios = [r["ratio"] for r in found["rounds"]]
     rows = [
         row("normal client p50 with load ÷ alone", p50, "×",
             f"{EXPENSIVE_CLIENTS} clients sending distinct {LONGEST}-character questions; target ≤ 2"),
+        row(f"the same, median of {len(ratios)} rounds", statistics.median(ratios), "×",
+            "rounds " + ", ".join(f"{r:.2f}" for r in ratios)),
         row("normal client p50 / p95, alone",
             f"{alone['normal_ms']['p50']} / {alone['normal_ms']['p95']}", "ms",
             f"{alone['normal_ms']['n']} questions"),
         row("normal client p50 / p95, with load",
             f"{loaded['normal_ms']['p50']} / {loaded['normal_ms']['p95']}", "ms",
             f"{loaded['normal_ms']['n']} questions"),
+        row("normal client's server time (took_ms) p50, alone / with load",
+            f"{alone['normal_took_ms']['p50']} / {loaded['normal_took_ms']['p50']}", "ms",
+            "the question's embedding (and its wait) and ranking; the rest is HTTP and the loop"),
         row("normal client p50, alone again after the load", after["normal_ms"]["p50"], "ms",
             f"after {SETTLE:g} s idle"),
         row("expensive clients: answers per second", loaded["expensive_qps"], "q/s",

@@ -38,10 +38,11 @@ def run(quick: bool = False) -> dict[str, Any]:
     paths: dict[str, Any] = {
         "fp32": OnnxRuntimeEncoder(ox.export(cache, files, ox.QUESTION_GRAPH), tok, files.dim,
                                    threads=1, word_table=table),
-        "int8": OnnxRuntimeEncoder(ox.export(cache, files, ox.INT8_GRAPH), tok, files.dim, threads=1,
-                                   per_text=True),
-        "int8-static": OnnxRuntimeEncoder(ox.export(cache, files, ox.INT8_STATIC_GRAPH), tok,
-                                          files.dim, threads=1),
+        # The served int8 paths: question graphs reading their word rows from the same table.
+        "int8": OnnxRuntimeEncoder(ox.export(cache, files, ox.INT8_QUESTION_GRAPH), tok, files.dim,
+                                   threads=1, per_text=True, word_table=table),
+        "int8-static": OnnxRuntimeEncoder(ox.export(cache, files, ox.INT8_STATIC_QUESTION_GRAPH), tok,
+                                          files.dim, threads=1, word_table=table),
         "bf16": OpenVinoEncoder(ox.export(cache, files, ox.QUESTION_GRAPH), tok, files.dim, "bf16", 1,
                                 word_table=table),
     }

@@ -120,6 +120,13 @@ class EmbedSettings(BaseSettings):
         "where the CPU has the instructions it needs (read at start), else fp32; /health names "
         "the path and why."
     )
+    query_workers: int = Field(
+        0, ge=0, le=64, description="Threads that embed short questions side by side on the ONNX "
+        "Runtime question paths, each running its batch on one core; long questions then have "
+        "one more thread of their own, at a lower CPU priority. 0 = one per core (QA_THREADS, "
+        "else all cores); 1 = one thread for every question, running each batch on QA_THREADS "
+        "cores (the other runtimes always run so)."
+    )
     passage_runtime: Literal["auto", "openvino", "onnx", "torch"] = Field(
         "auto", validation_alias=AliasChoices("QA_PASSAGE_RUNTIME", "QA_PASSAGE_ENGINE"),
         description="Runtime that computes fp32 vectors at build time (QA_PASSAGE_RUNTIME, or its "

@@ -33,7 +33,9 @@ from typing import Any
 
 from qa.durable import write_file_atomically
 from qa.embed.model_files import ModelFiles
+from qa.embed.onnx_export import WORD_TABLE_INPUT
 from qa.embed.tokenizer import TextTokenizer
+from qa.embed.word_table import WordTable
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,14 @@ def feed_forward_outputs(graph: Path) -> list[str]:
             and "/attention/" not in n.name]
 
 
-def quantize_static(full: Path, target: Path, files: ModelFiles) -> None:
-    """Write the statically quantised copy of the fp32 graph ``full`` to ``target``."""
+def quantize_static(full: Path, target: Path, files: ModelFiles, word_table: Path | None = None
+                    ) -> None:
+    """Write the statically quantised copy of the fp32 graph ``full`` to ``target``.
+
+    ``word_table``: ``full`` is the question graph, which takes its word rows as an input
+    (``qa.embed.onnx_export``); the calibration reads them from this table file. The ranges
+    are those of the full graph, whose lookup gives the same rows.
+    """
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -73,6 +81,7 @@ def quantize_static(full: Path, target: Path, files: ModelFiles) -> None:
     from onnxruntime.quantization import quantize_static as ort_quantize_static
 
     tokenizer = TextTokenizer(files.location, files.max_tokens)
+    table = WordTable(word_table) if word_table is not None else None
     texts = calibration_texts(files.query_prompt, files.passage_prompt)
 
     class Texts(CalibrationDataReader):  # type: ignore[misc]
@@ -83,7 +92,12 @@ def quantize_static(full: Path, target: Path, files: ModelFiles) -> None:
 
         def get_next(self) -> dict[str, Any] | None:
             text = next(self._texts, None)
-            return None if text is None else tokenizer.batch([text])
+            if text is None:
+                return None
+            inputs = tokenizer.batch([text])
+            if table is not None:
+                inputs[WORD_TABLE_INPUT] = table.lookup(inputs["input_ids"])
+            return inputs
 
     log.info("calibrating int8 activations on %d texts (once)", len(texts))
     keep_fp32 = feed_forward_outputs(full)

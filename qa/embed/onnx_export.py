@@ -11,8 +11,11 @@ holds that table, from which the question encoder reads only the rows of the
 tokens it sees (``qa.embed.word_table``). The lookup is exact, so the vectors are identical
 (tested); the table is most of the model's size. ``model.int8.onnx`` is the int8 copy with
 activations quantised at run time (per call), ``model.int8-static.onnx`` the one with
-activation scales calibrated once (``qa.embed.calibration``). Exporting needs torch (``qa model``
-does it once); running does not.
+activation scales calibrated once (``qa.embed.calibration``); builds run those. Questions run
+their copies made from ``question.onnx`` (``question.int8.onnx``, ``question.int8-static.onnx``):
+the same quantisation of the same products, with the word rows read from the same table file,
+so a process serving quantised questions does not hold the table either. Exporting needs torch
+(``qa model`` does it once); running does not.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ FULL_GRAPH = "model.onnx"
 INT8_GRAPH = "model.int8.onnx"
 INT8_STATIC_GRAPH = "model.int8-static.onnx"
 QUESTION_GRAPH = "question.onnx"
+INT8_QUESTION_GRAPH = "question.int8.onnx"
+INT8_STATIC_QUESTION_GRAPH = "question.int8-static.onnx"
 WORD_TABLE = "word_embeddings.npy"
 WORD_TABLE_INPUT = "word_embeddings"
 
@@ -75,6 +80,13 @@ def export(cache: Path, files: ModelFiles, name: str = FULL_GRAPH) -> Path:
             from qa.embed.calibration import quantize_static
 
             quantize_static(full, target, files)
+        elif name == INT8_QUESTION_GRAPH:
+            _quantize(export(cache, files, QUESTION_GRAPH), target)
+        elif name == INT8_STATIC_QUESTION_GRAPH:
+            from qa.embed.calibration import quantize_static
+
+            quantize_static(export(cache, files, QUESTION_GRAPH), target, files,
+                            word_table=export(cache, files, WORD_TABLE))
     except ModelError:
         raise
     except Exception as exc:  # torch, onnx and onnxruntime raise many kinds

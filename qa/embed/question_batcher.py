@@ -1,15 +1,22 @@
-"""One thread embeds every question; questions that wait together go as one batch, cheapest first."""
+"""A few threads embed every question; questions that wait together go as one batch, cheapest first."""
 
 from __future__ import annotations
 
 import itertools
+import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+_Lane = Literal["any", "short", "long"]  # what a worker thread embeds
 
 
 @dataclass(eq=False)
@@ -22,15 +29,28 @@ class _Waiting:
 
 
 class QueryBatcher:
-    """Runs every question embedding on one worker thread, batching those that wait.
+    """Runs every question embedding on ``workers`` threads (one by default), batching those
+    that wait.
 
-    One thread, because the engines parallelise inside a call (ONNX Runtime's
+    Few threads, because the engines parallelise inside a call (ONNX Runtime's
     and the C engine's OpenMP thread teams): called from the web server's pool
-    of threads they would oversubscribe the two cores, and the C engine would
+    of threads they would oversubscribe the cores, and the C engine would
     build a spinning thread team per pool thread (that doubled the latency of a
     question, measured in bench/). Batching, because a batch of concurrent
     questions uses the cores better (ONNX fp32: 8 questions cost about 4x one).
-    A question that finds the worker idle is sent at once, alone.
+    A question that finds a worker idle is sent at once, alone.
+
+    Several workers (``workers`` > 1) suit an engine that runs concurrent calls, each on one
+    thread (ONNX Runtime with one intra-op thread): batches then run side by side instead of
+    one batch spread over the cores, which costs less CPU per question (no thread team to
+    synchronise or spin). Then **long questions have a thread of their own, at a lower CPU
+    priority** (``long_nice`` added to its niceness, Linux): the ``workers`` threads embed only
+    short questions, so a short question waits at most for a short batch under way, never for
+    a long one; and while the long thread computes, the short workers and the web server's
+    threads get the cores first whenever they need them, so long questions take the CPU that
+    short ones leave. The share and anticipation below apply to one worker only (they exist
+    because one worker cannot run a short question beside a long one); the rule against
+    starvation applies within each kind.
 
     Fair scheduling, so that clients sending long questions cannot take the worker from
     those sending short ones. Each question comes with its cost (its token count):
@@ -60,8 +80,11 @@ class QueryBatcher:
     def __init__(self, embed_batch: Callable[[list[str]], np.ndarray], max_batch: int = 32,
                  budget: int = 1024, alone: int | None = None, patience: int = 8,
                  max_anticipation: float = 0.05, short_share: float = 2.0,
-                 short_memory: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 short_memory: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 workers: int = 1, long_nice: int = 10) -> None:
         self._embed_batch = embed_batch
+        self._workers = max(1, workers)
+        self._long_nice = long_nice
         self._max_batch = max_batch
         self._budget = budget
         self._alone = budget if alone is None else alone
@@ -77,7 +100,7 @@ class QueryBatcher:
         self._pending: list[_Waiting] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def embed(self, text: str, cost: int = 1) -> np.ndarray:
         return self.submit(text, cost).result()
@@ -86,12 +109,20 @@ class QueryBatcher:
         """Queue ``text`` at ``cost`` (its tokens); the future holds its vector once embedded."""
         waiting = _Waiting(text, max(1, cost), next(self._seq))
         with self._cond:
-            if self._thread is None:  # started on first use: no work at import time
-                self._thread = threading.Thread(target=self._work, name="query-embedder",
-                                                daemon=True)
-                self._thread.start()
+            if not self._threads:  # started on first use: no work at import time
+                short: list[_Lane] = ["short"]
+                lanes: list[_Lane] = ["any"] if self._workers == 1 else \
+                    short * self._workers + ["long"]
+                self._threads = [threading.Thread(target=self._work, args=(lane,), daemon=True,
+                                                  name=f"query-embedder-{i}-{lane}")
+                                 for i, lane in enumerate(lanes)]
+                for thread in self._threads:
+                    thread.start()
             self._pending.append(waiting)
-            self._cond.notify()
+            if self._workers == 1:
+                self._cond.notify()
+            else:  # several lanes: wake them all, the one this question is for among them
+                self._cond.notify_all()
         return waiting.future
 
     def waiting(self) -> int:
@@ -99,18 +130,24 @@ class QueryBatcher:
         with self._cond:
             return len(self._pending)
 
-    def _choose(self) -> tuple[list[_Waiting], bool]:
-        """The next batch (see the class), and whether it goes because it was starved; called
-        with the lock held and questions waiting. Changes nothing."""
-        oldest = min(self._pending, key=lambda w: w.seq)
+    def _of(self, lane: _Lane) -> list[_Waiting]:
+        """The waiting questions ``lane`` takes."""
+        if lane == "any":
+            return self._pending
+        return [w for w in self._pending if (w.cost > self._alone) == (lane == "long")]
+
+    def _choose(self, pending: list[_Waiting]) -> tuple[list[_Waiting], bool]:
+        """The next batch of ``pending`` (see the class), and whether it goes because it was
+        starved; called with the lock held, ``pending`` not empty. Changes nothing."""
+        oldest = min(pending, key=lambda w: w.seq)
         if oldest.passed >= self._patience:
             first, starved = oldest, True
         else:
-            first, starved = min(self._pending, key=lambda w: (w.cost, w.seq)), False
+            first, starved = min(pending, key=lambda w: (w.cost, w.seq)), False
         batch, width = [first], first.cost
         if first.cost > self._alone:
             return batch, starved
-        for w in sorted(self._pending, key=lambda w: (w.cost, w.seq)):
+        for w in sorted(pending, key=lambda w: (w.cost, w.seq)):
             if len(batch) >= self._max_batch:
                 break
             if w is first or w.cost < first.cost / 2:
@@ -122,29 +159,32 @@ class QueryBatcher:
             width = max(width, w.cost)
         return batch, starved
 
-    def _take(self, batch: list[_Waiting]) -> None:
+    def _take(self, batch: list[_Waiting], pending: list[_Waiting]) -> None:
+        """Take ``batch`` out of the queue; the oldest of the rest of ``pending`` (the lane's
+        questions) has been passed over once more."""
         taken = set(map(id, batch))
         self._pending = [w for w in self._pending if id(w) not in taken]
-        if self._pending:
-            min(self._pending, key=lambda w: w.seq).passed += 1
+        left = [w for w in pending if id(w) not in taken]
+        if left:
+            min(left, key=lambda w: w.seq).passed += 1
 
-    def _next_batch(self) -> list[_Waiting]:
-        """Wait for questions, hold a long one back while short ones have the worker (see the
-        class), take the batch."""
+    def _next_batch(self, lane: _Lane) -> list[_Waiting]:
+        """Wait for questions of ``lane``, hold a long one back while short ones have the
+        only worker (see the class), take the batch."""
         fresh = True  # the worker has not waited since its last batch ended
         while True:
-            while not self._pending:
+            while not (pending := self._of(lane)):
                 self._cond.wait()
                 fresh = False
-            batch, starved = self._choose()
+            batch, starved = self._choose(pending)
             long = batch[0].cost > self._alone
-            if long:
+            if long and lane == "any":
                 remaining = self._long_held_until(starved, fresh) - self._clock()
                 if remaining > 0:
                     self._cond.wait(remaining)  # a new question wakes it: choose again
                     fresh = False
                     continue
-            self._take(batch)
+            self._take(batch, pending)
             self._after_short = not long
             return batch
 
@@ -172,10 +212,12 @@ class QueryBatcher:
             else:
                 self._short_ended = ended
 
-    def _work(self) -> None:
+    def _work(self, lane: _Lane) -> None:
+        if lane == "long":
+            _lower_priority(self._long_nice)
         while True:
             with self._cond:
-                chosen = self._next_batch()
+                chosen = self._next_batch(lane)
             # A question whose caller went away (its future cancelled) is not embedded.
             batch = [w for w in chosen if w.future.set_running_or_notify_cancel()]
             if not batch:
@@ -191,3 +233,13 @@ class QueryBatcher:
                 self._ended(batch[0].cost > self._alone, t0)
             for w, v in zip(batch, vectors, strict=True):
                 w.future.set_result(v)
+
+
+def _lower_priority(nice: int) -> None:
+    """Add ``nice`` to the calling thread's niceness (Linux: a thread is a task of its own);
+    elsewhere, or if the system refuses, the thread keeps its priority."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except (AttributeError, OSError) as exc:
+        log.debug("the long questions' thread keeps its priority: %s", exc)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -91,7 +92,7 @@ class QuestionEncoder:
 
     def __init__(self, files: ModelFacts, encoder: TextEncoder, runtime: str, cache_size: int,
                  tokenizer: TokenCounter | None = None, max_tokens: int = 512,
-                 chosen_by: str = "") -> None:
+                 chosen_by: str = "", workers: int = 1) -> None:
         self.files = files
         self.model_id = files.model_id
         self.dim = files.dim
@@ -105,8 +106,9 @@ class QuestionEncoder:
         self.max_tokens = max_tokens
         # Room for many short questions a batch, while a long one (over half the cap) goes
         # alone: the batch a short question may have to wait for is never longer than that.
+        self.workers = workers  # embedding threads (``QueryBatcher``)
         self._batcher = QueryBatcher(self.embed_many, budget=4 * max_tokens,
-                                     alone=max_tokens // 2)
+                                     alone=max_tokens // 2, workers=workers)
 
     def tokens(self, question: str) -> int:
         """Model tokens of ``question`` as embedded (prompt and special tokens included)."""
@@ -205,9 +207,10 @@ def open_question_encoder(settings: EmbedSettings, files: ModelFiles | None = No
                                **bound)
     if chosen == "onnx" or (chosen == "auto" and files.mean_pooled):
         choice = query_path_choice(settings)
-        encoder, runtime, tokenizer = _onnx_encoder(settings, files, choice.precision)
+        workers = query_workers(settings, choice.precision)
+        encoder, runtime, tokenizer = _onnx_encoder(settings, files, choice.precision, workers)
         return QuestionEncoder(files, encoder, runtime, settings.query_cache_size, tokenizer,
-                               chosen_by=choice.reason, **bound)
+                               chosen_by=choice.reason, workers=workers, **bound)
     from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
 
     return QuestionEncoder(files, SentenceTransformerEncoder(files, settings.device, settings.threads),
@@ -237,32 +240,39 @@ def question_graphs(precision: QueryPrecision) -> list[str]:
     """The exports (``qa.embed.onnx_export`` names) the question path at ``precision`` reads."""
     from qa.embed import onnx_export
 
-    if precision == "int8":
-        return [onnx_export.INT8_GRAPH]
-    if precision == "int8-static":
-        return [onnx_export.INT8_STATIC_GRAPH]
-    return [onnx_export.QUESTION_GRAPH, onnx_export.WORD_TABLE]
+    graph = {"int8": onnx_export.INT8_QUESTION_GRAPH,
+             "int8-static": onnx_export.INT8_STATIC_QUESTION_GRAPH}.get(precision,
+                                                                      onnx_export.QUESTION_GRAPH)
+    # Every precision reads its word rows from the one table file, outside the graph.
+    return [graph, onnx_export.WORD_TABLE]
 
 
-def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPrecision
-                  ) -> tuple[TextEncoder, str, TextTokenizer]:
-    from qa.embed import onnx_export
+def query_workers(settings: EmbedSettings, precision: QueryPrecision) -> int:
+    """Embedding threads of the question path (``QA_QUERY_WORKERS``): ONNX Runtime runs
+    concurrent calls of one session, each on its caller's thread when the session has one
+    intra-op thread; OpenVINO's single infer request runs one call at a time."""
+    if precision == "bf16":
+        return 1
+    return settings.query_workers or settings.threads or os.cpu_count() or 1
 
+
+def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPrecision,
+                  workers: int = 1) -> tuple[TextEncoder, str, TextTokenizer]:
     if not files.mean_pooled:
         raise ModelError(f"{files.model_id!r} is not a mean-pooled model, so it has no ONNX path; "
                          "use QA_QUERY_RUNTIME=model")
     tokenizer = _tokenizer(settings, files)
-    if precision in ("int8", "int8-static"):
-        graph, table = _prepared(settings, files, question_graphs(precision)[0]), None
-    else:
-        graph = _prepared(settings, files, onnx_export.QUESTION_GRAPH)
-        table = _prepared(settings, files, onnx_export.WORD_TABLE)
+    graph_name, table_name = question_graphs(precision)
+    graph = _prepared(settings, files, graph_name)
+    table = _prepared(settings, files, table_name)
     if precision == "bf16":
         return _openvino_bf16(settings, files, tokenizer, graph, table), "openvino-bf16", tokenizer
     from qa.embed.onnx_runtime import OnnxRuntimeEncoder
 
     runtime = f"onnxruntime-{precision}"
-    encoder = OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=settings.threads,
+    # Several workers: each batch on its worker's own thread, side by side (``QueryBatcher``).
+    threads = 1 if workers > 1 else settings.threads
+    encoder = OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=threads,
                                  per_text=precision == "int8", word_table=table, name=runtime)
     return encoder, runtime, tokenizer
 

@@ -12,11 +12,23 @@ The evaluation rule itself (paired intervals on every set) is measured by
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
+from qa.embed import onnx_export
 from qa.embed.cpu_features import read_cpu_features
-from qa.embed.question_encoder import ADOPTED_PRECISIONS, open_question_encoder, query_path_choice
+from qa.embed.model_files import read_model_files
+from qa.embed.onnx_runtime import OnnxRuntimeEncoder
+from qa.embed.question_encoder import (
+    ADOPTED_PRECISIONS,
+    open_question_encoder,
+    query_path_choice,
+    question_graphs,
+)
+from qa.embed.tokenizer import TextTokenizer
+from qa.embed.word_table import WordTable
 from qa.eval.testset import BUNDLED_TESTSET, EvalQuery, load_testset, resolve
 from qa.search.engine import SearchEngine
 
@@ -84,6 +96,39 @@ def test_static_int8_vectors_do_not_depend_on_their_batch(settings) -> None:
     batched = fast.embed_many(questions)
     alone = np.concatenate([fast.embed_many([q]) for q in questions])
     assert np.allclose(batched, alone, atol=1e-5)
+
+
+@pytest.mark.model  # loads the int8 question graphs (exported on first use)
+@pytest.mark.parametrize("precision", ["int8-static", "int8"])
+def test_int8_question_graphs_hold_no_word_table(precision, settings) -> None:
+    """The int8 question graphs read their word rows from the table file, as fp32's does: a
+    graph that held the table would make a serving process hold it in memory."""
+    import onnx
+
+    files = read_model_files(settings.embed)
+    graph_name, table_name = question_graphs(precision)
+    assert table_name == onnx_export.WORD_TABLE
+    graph = onnx_export.export(settings.embed.model_cache, files, graph_name)
+    table = WordTable(onnx_export.export(settings.embed.model_cache, files, table_name))
+    largest = max(int(np.prod(i.dims)) for i in
+                  onnx.load(str(graph), load_external_data=False).graph.initializer)
+    assert largest < table.rows * table.dim // 50  # a layer's weights, not the word table
+
+
+@pytest.mark.model  # loads the static int8 graphs (exported on first use)
+def test_static_int8_question_graph_gives_the_vectors_of_the_graph_with_the_table(settings) -> None:
+    """Taking the word lookup out of the static int8 graph changes no vector, so no answer or
+    rank: the served path against the whole-graph path that was measured under the rule."""
+    files = read_model_files(settings.embed)
+    cache = settings.embed.model_cache
+    served = open_question_encoder(settings.embed.model_copy(update={"query_precision": "int8-static"}))
+    assert served.workers == (settings.embed.threads or os.cpu_count() or 1)  # QA_QUERY_WORKERS=0
+    tokenizer = TextTokenizer(files.location, files.max_tokens, compact_cache=cache)
+    whole = OnnxRuntimeEncoder(onnx_export.export(cache, files, onnx_export.INT8_STATIC_GRAPH),
+                               tokenizer, files.dim, threads=1)
+    questions = _seed_questions(24)
+    assert np.allclose(served.embed_many(questions),
+                       whole.embed([files.query_prompt + q for q in questions]), atol=1e-6)
 
 
 def test_auto_names_its_choice(settings) -> None:

@@ -8,6 +8,7 @@ later question is queued, never by sleeping.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import Future
@@ -287,3 +288,70 @@ def test_once_the_share_has_passed_a_long_one_goes_right_after_a_short_batch():
     short.result(timeout=WAIT)
     second_long.result(timeout=WAIT)
     assert [call[0] for call in recorder.calls] == ["lång 0", "kort 1", "lång 1"]
+
+
+class Gated:
+    """A batch function whose calls on the texts in ``held`` wait until the test opens them;
+    records which texts have started."""
+
+    def __init__(self, *held: str) -> None:
+        self.gates = {text: threading.Event() for text in held}
+        self.started: list[str] = []
+        self._changed = threading.Condition()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self._changed:
+            self.started.extend(texts)
+            self._changed.notify_all()
+        for text in texts:
+            if text in self.gates:
+                assert self.gates[text].wait(WAIT), "the test never opened the gate"
+        return np.array([expected(t) for t in texts])
+
+    def wait_started(self, text: str) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: text in self.started, WAIT), f"{text} never ran"
+
+
+def test_two_workers_embed_two_batches_side_by_side():
+    engine = Gated("first")
+    batcher = QueryBatcher(engine, workers=2)
+    first = batcher.submit("first")
+    engine.wait_started("first")
+    assert batcher.submit("second").result(WAIT).tolist() == expected("second")  # first still held
+    assert not first.done()
+    engine.gates["first"].set()
+    assert first.result(WAIT).tolist() == expected("first")
+
+
+def test_with_two_workers_a_long_question_never_takes_the_last_worker():
+    """One long question runs; a second waits although a worker is free, and a short question
+    that comes later takes that worker at once."""
+    engine = Gated("long 1", "long 2")
+    batcher = QueryBatcher(engine, budget=400, alone=50, workers=2)
+    long1 = batcher.submit("long 1", 100)
+    engine.wait_started("long 1")
+    long2 = batcher.submit("long 2", 100)
+    queued(batcher, 1)
+    assert batcher.submit("short", 5).result(WAIT).tolist() == expected("short")
+    assert "long 2" not in engine.started and not long1.done()
+    engine.gates["long 1"].set()
+    engine.wait_started("long 2")  # the long worker is free again: the second long one goes
+    engine.gates["long 2"].set()
+    assert long2.result(WAIT).tolist() == expected("long 2")
+    assert long1.result(WAIT).tolist() == expected("long 1")
+
+
+def test_with_two_workers_long_questions_run_on_a_thread_of_lower_priority():
+    """Long questions have their own thread, niced: while it computes, the threads of short
+    questions (and of the web server) get the cores first."""
+    nice: dict[str, int] = {}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        nice[texts[0]] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        return np.array([expected(t) for t in texts])
+
+    batcher = QueryBatcher(embed, budget=400, alone=50, workers=2, long_nice=5)
+    batcher.submit("long", 100).result(WAIT)
+    batcher.submit("short", 5).result(WAIT)
+    assert nice["long"] == min(19, nice["short"] + 5)
