@@ -6,7 +6,9 @@ the same loss in mini-batches so that memory stays flat as the batch grows. Text
 prompts ("query: " / "passage: ") exactly as the index and the question path add them. The
 word embeddings are frozen: they are most of the model's weights (so most of the optimiser's
 memory), the serving question path keeps them as a table of its own, and a collection of a few
-thousand passages is far too small to move them usefully.
+thousand passages is far too small to move them usefully. Training reads at most 128 tokens of
+each text (the heading and opening of a passage): a step's cost grows with its tokens, and on
+two cores every step counts.
 
 Training stops at the time budget (checked after every step) or after ``epochs`` passes over
 the pairs, whichever comes first; the learning rate is constant after warm-up, so a run cut by
@@ -41,6 +43,10 @@ class TrainingParams:
     epochs: int = 2
     batch_size: int = 16
     learning_rate: float = 2e-5
+    # Similarities are multiplied by this before the softmax: 1 / temperature. e5 was trained at
+    # a temperature of 0.01, so its cosines lie close together; the library's default of 20
+    # would treat its right answers as barely better than the rest and pull the space apart.
+    scale: float = 50.0
     warmup_share: float = 0.1
     max_seq_length: int = 128
     cached: bool = True  # CachedMultipleNegativesRankingLoss: memory bounded by the mini-batch
@@ -127,8 +133,9 @@ def train(model: Any, pairs: Sequence[Pair], negatives: Sequence[str | None],
         for module in model.modules():
             if isinstance(module, torch.nn.Embedding):
                 module.weight.requires_grad_(False)
-    loss = (CachedMultipleNegativesRankingLoss(model, mini_batch_size=params.mini_batch_size)
-            if params.cached else MultipleNegativesRankingLoss(model))
+    loss = (CachedMultipleNegativesRankingLoss(model, scale=params.scale,
+                                               mini_batch_size=params.mini_batch_size)
+            if params.cached else MultipleNegativesRankingLoss(model, scale=params.scale))
     batch = min(params.batch_size, len(pairs))
     steps_per_epoch = max(1, len(pairs) // batch)
     start = time.monotonic()
