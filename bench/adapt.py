@@ -61,6 +61,7 @@ def run(index: Path, questions: Path | None, variant: str, minutes: float, out: 
     report.update(variant=variant, wall_seconds=round(time.monotonic() - t0, 1),
                   cpu_seconds=round(float(user) + float(system), 1),
                   peak_rss_mb=round(int(peak_kb) / 1024, 1))
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     print("\n".join(proc.stdout.strip().splitlines()), flush=True)
     return report
 
@@ -98,6 +99,8 @@ def main() -> None:
     parser.add_argument("--swefaq-questions", type=Path, default=None,
                         help="SweFAQ dev as a qa eval test set (see the design record)")
     parser.add_argument("--name", default="adapt")
+    parser.add_argument("--from-reports", action="store_true",
+                        help="collect the reports earlier runs left in INDEX_ROOT/reports")
     args = parser.parse_args()
     questions = {**QUESTIONS, "swefaq": args.swefaq_questions}
     results = []
@@ -105,9 +108,19 @@ def main() -> None:
     scratch.mkdir(parents=True, exist_ok=True)
     for name in [s for s in args.sets.split(",") if s]:
         for variant in [v for v in args.variants.split(",") if v]:
+            out = scratch / f"{name}-{variant}.json"
+            if args.from_reports:
+                if out.is_file():
+                    found = json.loads(out.read_text(encoding="utf-8"))
+                    found.setdefault("variant", variant)
+                    found.setdefault("wall_seconds", found["seconds"])
+                    found.setdefault("cpu_seconds", "")
+                    found.setdefault("peak_rss_mb", (found.get("training") or {})
+                                     .get("peak_rss_mb", ""))
+                    results.append({"set": name, **found})
+                continue
             print(f"== {name} / {variant}", flush=True)
-            report = run(args.index_root / name, questions.get(name), variant, args.minutes,
-                         scratch / f"{name}-{variant}.json")
+            report = run(args.index_root / name, questions.get(name), variant, args.minutes, out)
             results.append({"set": name, **report})
     write_result(args.name, {"minutes": args.minutes, "results": results}, args.quick)
     path = (RESULTS / "quick" if args.quick else RESULTS) / f"{args.name}.md"
