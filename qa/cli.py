@@ -677,15 +677,15 @@ def calibrate(
     from qa.eval.calibrate import collect, fit, flagged_shares
     from qa.eval.testset import load_testset, resolve
     from qa.search.engine import SearchEngine
+    from qa.search.question_models import QuestionEncoders
 
     if len(index) != len(questions):
         raise QAError(f"give one --questions per --index (got {len(index)} and {len(questions)})")
     s = _settings()
     data = []
-    encoder = None  # loaded once, shared by the engines of every index
+    encoders = QuestionEncoders(s.embed)  # one per model, shared by the engines on it
     for where, path in zip(index, questions, strict=True):
-        engine = SearchEngine.open(s, str(where), encoder)
-        encoder = engine.questions
+        engine = SearchEngine.open(s, str(where), encoders.for_index(where))
         data += collect(engine, resolve(load_testset(path), engine.document_texts()),
                         collection=path.stem)
     chosen = data if split == "all" else [d for d in data if d.split == split]
