@@ -49,13 +49,15 @@ def test_a_refused_adaptation_changes_nothing_and_says_why(seeds_index_dir, tmp_
     index = tmp_path / "seeds"
     shutil.copytree(seeds_index_dir, index, symlinks=True)
     before = digest(index)
-    # 40 of the seed questions (both halves): enough to decide, cheap to embed twice.
+    # 30 of the seed questions (both halves), heading pairs only and no mined negatives: enough
+    # to decide, and the cheapest run that goes through every step.
     questions = tmp_path / "questions.jsonl"
     lines = (ROOT / "qa/eval/testsets/seeds_sv.jsonl").read_text(encoding="utf-8").splitlines()
-    questions.write_text("\n".join(lines[:40]) + "\n", encoding="utf-8")
+    questions.write_text("\n".join(lines[:30]) + "\n", encoding="utf-8")
     # A few seconds of training (a step or two at the learning rate of a real run) cannot move
     # the seed questions' MRR@10 by an interval that lies above 0: the base must stay.
-    proc = qa("adapt", "--index", str(index), "--minutes", "0.05",
+    proc = qa("adapt", "--index", str(index), "--minutes", "0.05", "--kinds", "heading",
+              "--negatives", "none",
               "--questions", str(questions),
               "--report", str(tmp_path / "report.json"))
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -70,5 +72,6 @@ def test_a_refused_adaptation_changes_nothing_and_says_why(seeds_index_dir, tmp_
     deciding = [c for c in entry["check"]["checks"] if c["decisive"]]
     assert [c["name"] for c in deciding] == ["labelled questions (tune)"]
     assert deciding[0]["mrr@10"]["difference"]["low"] <= 0
-    assert entry["pairs"]["heading"] > 0 and entry["training"]["steps"] >= 1
+    assert entry["pairs"]["heading"] > 0 and entry["pairs"]["cloze"] == 0
+    assert entry["trained_kinds"] == ["heading"] and entry["training"]["steps"] >= 1
     assert json.loads((tmp_path / "report.json").read_text())["check"] == entry["check"]
