@@ -10,7 +10,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -202,6 +202,7 @@ def build(
         _report_skipped(corpus)
         why = "nothing to index" if not corpus.documents else "files were skipped (--strict)"
         raise QAError(f"{source}: {why}; the index was not changed")
+    s = _with_index_model(s, index_dir)
     with contextlib.ExitStack() as stack:
         if address:
             from qa.embed.cluster import cluster_encoder
@@ -222,6 +223,72 @@ def build(
         f"{report.generation}]"
     )
     _report_skipped(corpus)
+
+
+def _with_index_model(s: Settings, index_dir: Path) -> Settings:
+    """``s`` with the model the index was adapted to (``qa adapt``), where it was adapted from
+    the configured model: a build then keeps the adapted model instead of undoing it."""
+    from qa.index.manifest import read_manifest
+
+    try:
+        model = read_manifest(index_dir).model_for(s.embed.model)
+    except QAError:  # no index yet, or one the build replaces
+        return s
+    if model == s.embed.model:
+        return s
+    return s.model_copy(update={"embed": s.embed.model_copy(update={"model": model})})
+
+
+@app.command()
+def adapt(
+    index: IndexOpt = None,
+    minutes: Annotated[float, typer.Option(
+        min=0.05, help="Time budget of the training, in minutes.")] = 20.0,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Train and check, report, publish nothing.")] = False,
+    questions: Annotated[Path | None, typer.Option(
+        help="The collection's labelled questions (qa eval test set format): the check that "
+        "decides uses them (their tune half when they have halves).")] = None,
+    kinds: Annotated[str, typer.Option(
+        help="The kinds of pairs to mine, comma-separated: heading, question, cloze, list.")
+    ] = "heading,question,cloze,list",
+    negatives: Annotated[str, typer.Option(
+        help="Hard negatives from: bm25, model, both or none.")] = "both",
+    report: Annotated[Path | None, typer.Option(
+        help="Also write the run's report (JSON) to this file.")] = None,
+) -> None:
+    """Adapt the model to one collection; publish it only where held-out material says it helps.
+
+    Mines training pairs from the collection's own structure (headings, question-shaped
+    headings, sentences, list lead-ins), fine-tunes the base model on the CPU within --minutes,
+    and compares the adapted model with the base: on the labelled questions of --questions, or
+    else on pairs of a kind left out of training. Only when the paired 95 % interval of the
+    difference lies above 0 is the adapted model exported and the collection re-embedded into a
+    new generation that names it; otherwise nothing changes. Needs the build extra.
+    """
+    from qa.adapt.negatives import NegativeSource
+    from qa.adapt.pairs import PAIR_KINDS, PairKind
+    from qa.adapt.run import AdaptOptions, adapt_collection
+
+    s = _settings()
+    index_dir = index or s.index.index_dir
+    chosen = [k.strip() for k in kinds.split(",") if k.strip()]
+    unknown = [k for k in chosen if k not in PAIR_KINDS]
+    if unknown or not chosen:
+        raise QAError(f"--kinds: unknown kind {', '.join(unknown) or '(none)'}; choose from "
+                      f"{', '.join(PAIR_KINDS)}")
+    if negatives not in ("bm25", "model", "both", "none"):
+        raise QAError("--negatives: choose bm25, model, both or none")
+    say = lambda m: typer.echo(m, err=True)  # noqa: E731
+    options = AdaptOptions(minutes=minutes, dry_run=dry_run, questions=questions,
+                           kinds=tuple(cast("list[PairKind]", chosen)),
+                           negatives=cast("NegativeSource", negatives))
+    result = adapt_collection(index_dir, s, options, say)
+    for line in result.lines():
+        typer.echo(line)
+    if report is not None:
+        report.write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n",
+                          encoding="utf-8")
 
 
 def _report_skipped(corpus: Corpus) -> None:
@@ -623,15 +690,15 @@ def calibrate(
     from qa.eval.calibrate import collect, fit, flagged_shares
     from qa.eval.testset import load_testset, resolve
     from qa.search.engine import SearchEngine
+    from qa.search.question_models import QuestionEncoders
 
     if len(index) != len(questions):
         raise QAError(f"give one --questions per --index (got {len(index)} and {len(questions)})")
     s = _settings()
     data = []
-    encoder = None  # loaded once, shared by the engines of every index
+    encoders = QuestionEncoders(s.embed)  # one per model, shared by the engines on it
     for where, path in zip(index, questions, strict=True):
-        engine = SearchEngine.open(s, str(where), encoder)
-        encoder = engine.questions
+        engine = SearchEngine.open(s, str(where), encoders.for_index(where))
         data += collect(engine, resolve(load_testset(path), engine.document_texts()),
                         collection=path.stem)
     chosen = data if split == "all" else [d for d in data if d.split == split]

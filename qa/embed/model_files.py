@@ -101,14 +101,22 @@ def _json(path: Path) -> dict[str, Any]:
 
 
 def _is_mean_pooled(location: Path) -> bool:
+    """Transformer → mean pooling → Normalize, in the names sentence-transformers writes: before
+    version 6 (``sentence_transformers.models.Pooling``, ``pooling_mode_mean_tokens``) or from
+    6 on (``sentence_transformers.….pooling.Pooling``, ``"pooling_mode": "mean"``), which is how
+    a model fine-tuned here (``qa adapt``) is saved."""
     try:
         modules = json.loads((location / "modules.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    types = [m.get("type") for m in modules] if isinstance(modules, list) else []
-    if types != [_TRANSFORMER, _POOLING, _NORMALIZE]:
+    types = [str(m.get("type", "")) for m in modules] if isinstance(modules, list) else []
+    if types != [_TRANSFORMER, _POOLING, _NORMALIZE] and not (
+            len(types) == 3 and all(t.startswith("sentence_transformers.") for t in types)
+            and [t.rsplit(".", 1)[-1] for t in types] == ["Transformer", "Pooling", "Normalize"]):
         return False
     pooling = _json(location / modules[1].get("path", "") / "config.json")
+    if "pooling_mode" in pooling:  # sentence-transformers 6
+        return pooling.get("pooling_mode") == "mean"
     others = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v
               and k != "pooling_mode_mean_tokens"]
     return bool(pooling.get("pooling_mode_mean_tokens")) and not others
@@ -123,7 +131,8 @@ def read_model_files(settings: EmbedSettings) -> ModelFiles:
                                    .get("prompts") or {})
     if settings.model == DEFAULT_MODEL:
         prompts = {**E5_PROMPTS, **prompts}
-    dim = int(_json(location / "1_Pooling" / "config.json").get("word_embedding_dimension")
+    pooling = _json(location / "1_Pooling" / "config.json")
+    dim = int(pooling.get("word_embedding_dimension") or pooling.get("embedding_dimension")
               or config.get("hidden_size") or 0)
     max_tokens = int(st_config.get("max_seq_length") or config.get("max_position_embeddings") or 512)
     if not dim or not (location / "tokenizer.json").is_file():

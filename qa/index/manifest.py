@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -80,6 +80,17 @@ class Manifest(BaseModel):
     built_at: str
     qa_version: str
     generation: int = 0
+    # What ``qa adapt`` recorded when it adopted the model this generation was embedded with:
+    # the base model, the pairs, the training and the check (None: the model is a base model).
+    adaptation: dict[str, Any] | None = None
+
+    def model_for(self, configured: str) -> str:
+        """The model to embed this index's questions and passages with, given the configured
+        one: the adapted model where the index was adapted from ``configured``, else
+        ``configured`` (another configured model is the operator's choice, and takes over)."""
+        if self.adaptation is not None and self.adaptation.get("base") == configured:
+            return self.model
+        return configured
 
     @property
     def build_key(self) -> BuildKey:

@@ -1,11 +1,13 @@
 """Several named collections served by one process: every index directory ``DIR/NAME/``.
 
 ``Collections`` holds one ``LiveEngine`` per collection, all around **one** question encoder
-(the model loads once, whatever the number of collections; its cache of question vectors is
-shared too, which is sound because the vector of a question depends on the model only) and one
-reranker when one is configured. A collection is an index directory built as any other (``qa
-build --source S --index DIR/NAME``) with its own generations, its own ``examples.txt`` (example
-questions for the page, optional) and its own ``access.toml`` (``collection_access``).
+per model (the model loads once, whatever the number of collections; its cache of question
+vectors is shared too, which is sound because the vector of a question depends on the model
+only) and one reranker when one is configured. A collection that ``qa adapt`` adapted is served
+with its adapted model's encoder, which its manifest names (``question_models``).
+A collection is an index directory built as any other (``qa build --source S --index
+DIR/NAME``) with its own generations, its own ``examples.txt`` (example questions
+for the page, optional) and its own ``access.toml`` (``collection_access``).
 
 One watcher thread (``start``) calls ``scan`` every ``QA_COLLECTIONS_SECONDS``. A scan:
 
@@ -45,6 +47,7 @@ from qa.index.snapshot import Snapshot
 from qa.search.collection_access import Access, AccessFileError, read_access
 from qa.search.engine import SearchEngine
 from qa.search.live import LiveEngine
+from qa.search.question_models import QuestionEncoders
 from qa.search.watcher import Watcher
 from qa.settings import Settings
 
@@ -86,6 +89,7 @@ class Collections:
         """
         self.root = Path(root).resolve()
         self.questions = questions
+        self.encoders = QuestionEncoders(settings.embed, questions)
         self.settings = settings
         self._served: dict[str, Collection] = {}
         self._failed: dict[str, tuple[tuple[int, int], int]] = {}
@@ -228,10 +232,11 @@ class Collections:
     def _open(self, path: Path) -> LiveEngine:
         """A warmed live engine of the collection at ``path``, around the shared encoder."""
         settings = self.settings_for(path)
-        snapshot = Snapshot.open(path, settings.index, model_id=self.questions.model_id,
-                                 dim=self.questions.dim)
+        questions = self.encoders.for_index(path)
+        snapshot = Snapshot.open(path, settings.index, model_id=questions.model_id,
+                                 dim=questions.dim)
         try:
-            engine = SearchEngine(snapshot, self.questions, settings.search,
+            engine = SearchEngine(snapshot, questions, settings.search,
                                   reranker=self._reranker,
                                   device=settings.embed.device)
             engine.warm_up()
@@ -239,7 +244,7 @@ class Collections:
             snapshot.close()
             raise
         self._reranker = engine.reranker
-        return LiveEngine(path, self.questions, settings, engine=engine)
+        return LiveEngine(path, questions, settings, engine=engine, encoders=self.encoders)
 
     def start(self) -> None:
         """Start the watcher thread (one for all collections; see the module docstring)."""

@@ -158,10 +158,11 @@ class SearchEngine(IndexReads):
         question path is the model itself.
         """
         from qa.index.manifest import read_manifest
+        from qa.search.question_models import embed_settings_for
 
         where = Path(index_dir) if index_dir else settings.index.index_dir
         read_manifest(where)
-        questions = questions or open_question_encoder(settings.embed)
+        questions = questions or open_question_encoder(embed_settings_for(where, settings.embed))
         snapshot = Snapshot.open(where, settings.index, model_id=questions.model_id,
                                  dim=questions.dim)
         return cls(snapshot, questions, settings.search, device=settings.embed.device)

@@ -5,7 +5,9 @@ only that ``SearchEngine``, so it sees one generation whole however many are pub
 runs. ``refresh()`` notices a newer generation (the ``CURRENT`` pointer moved: a ``qa build`` by
 another process, or the server's own write), opens it beside the served one around the same
 question encoder (the model is never loaded again, and its cache of question vectors stays
-valid: same model, same vectors), warms it, and swaps it in with one reference assignment.
+valid: same model, same vectors) or, when ``qa adapt`` published a generation embedded with
+another model, around that model's encoder (``QuestionEncoders``: loaded once), warms it,
+and swaps it in with one reference assignment.
 Nothing about results is cached, so no answer outlives its generation.
 
 The engine swapped out is not closed: requests that took it finish with it, and its snapshot
@@ -23,11 +25,12 @@ import logging
 import threading
 from pathlib import Path
 
-from qa.embed.question_encoder import QuestionEncoder, open_question_encoder
+from qa.embed.question_encoder import QuestionEncoder
 from qa.errors import IndexLoadError
 from qa.index import generations
 from qa.index.snapshot import Snapshot
 from qa.search.engine import SearchEngine
+from qa.search.question_models import QuestionEncoders
 from qa.search.watcher import Watcher
 from qa.settings import Settings
 
@@ -38,17 +41,20 @@ class LiveEngine:
     """Holds the served ``SearchEngine`` and swaps in newer generations; thread-safe."""
 
     def __init__(self, index_dir: Path | str, questions: QuestionEncoder, settings: Settings, *,
-                 engine: SearchEngine | None = None, follow: bool = True) -> None:
+                 engine: SearchEngine | None = None, follow: bool = True,
+                 encoders: QuestionEncoders | None = None) -> None:
         """Serve the published generation of ``index_dir`` (or ``engine``, already open on it).
 
         ``settings``: the whole configuration: the live engine is a composition point (it opens
         snapshots with the index group, engines with the search group, and the server's
         routes read the server and limits groups here). ``follow=False`` makes a holder that
-        never swaps (``fixed``).
+        never swaps (``fixed``). ``encoders``: where a generation embedded with another model
+        (an adapted one) finds its question encoder; None: every generation uses ``questions``.
         """
         self.index_dir = Path(index_dir).resolve()
         self.questions = questions
         self.settings = settings
+        self._encoders = encoders
         self._follow = follow
         self._lock = threading.Lock()
         if engine is None:
@@ -71,7 +77,8 @@ class LiveEngine:
 
         where = Path(index_dir) if index_dir else settings.index.index_dir
         read_manifest(where)
-        live = cls(where, open_question_encoder(settings.embed), settings)
+        encoders = QuestionEncoders(settings.embed)
+        live = cls(where, encoders.for_index(where), settings, encoders=encoders)
         live.current().warm_up()
         return live
 
@@ -121,8 +128,10 @@ class LiveEngine:
             return False
         old = self._engine
         try:
+            questions = (self._encoders.for_generation(pointed) if self._encoders is not None
+                         else self.questions)
             snapshot = Snapshot.open(self.index_dir, self.settings.index,
-                                     model_id=self.questions.model_id, dim=self.questions.dim)
+                                     model_id=questions.model_id, dim=questions.dim)
         except Exception as exc:  # damaged, or built with another model: keep serving
             logger.error("cannot serve generation %d of %s (%s); still serving generation %d",
                          pointed.number, self.index_dir, exc, old.index.generation,
@@ -130,7 +139,7 @@ class LiveEngine:
             self._skipped = pointed.number
             return False
         try:
-            engine = SearchEngine(snapshot, self.questions, self.settings.search,
+            engine = SearchEngine(snapshot, questions, self.settings.search,
                                   reranker=old.reranker)
             engine.warm_up()
         except Exception:
@@ -140,6 +149,7 @@ class LiveEngine:
             self._skipped = pointed.number
             return False
         self._engine = engine  # the swap: requests from now on take the new engine
+        self.questions = questions
         self._skipped = None
         self._prune_pending = True
         logger.info("serving generation %d of %s (built %s; %d documents), was %d",
