@@ -139,10 +139,11 @@ docs: $(STAMP)
 # (tests/file_seconds.json; refresh it with --file-seconds-out), so that no long file is left to
 # run alone at the end. The documentation site is built, --strict, by tests/test_docs.py.
 TEST_WORKERS ?= 3
+PYTEST_ARGS ?=
 test:
 	$(MAKE) --no-print-directory -j3 setup debian axe
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest -q -rs -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(PY) -m pytest -q -rs -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # What the tests need from Debian: the packages, then the real documents (apt-get one at a time).
 debian: system

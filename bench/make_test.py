@@ -13,6 +13,7 @@ longer by what apt-get needs for them.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -45,7 +46,9 @@ def main() -> None:
     started = time.monotonic()
     tests_started: float | None = None
     summary = ""
-    with subprocess.Popen(["make", "test"], cwd=clone, env=env, stdout=subprocess.PIPE,
+    seconds = base / "file_seconds.json"  # each test file's seconds: tests/file_seconds.json
+    with subprocess.Popen(["make", "test", f"PYTEST_ARGS=--file-seconds-out {seconds}"], cwd=clone,
+                          env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -65,6 +68,8 @@ def main() -> None:
         "pytest_summary": summary,
         "machine_busy_before": busy,
         "note": "Debian packages already on this machine are not installed again",
+        "file_seconds": (json.loads(seconds.read_text(encoding="utf-8"))
+                         if seconds.is_file() else None),
     }
     rows = [row("make test from a fresh clone", result["total_s"], "s"),
             row("set-up (venv, model, Debian, lint, docs)", result["setup_s"], "s"),
