@@ -88,15 +88,9 @@ def _peak_rss_mb() -> float:
 
 def load_model(files: ModelFiles, threads: int = 0) -> Any:
     """The base model as a ``SentenceTransformer`` on the CPU (from local files only)."""
-    try:
-        import torch
-        from sentence_transformers import SentenceTransformer
-    except ImportError as exc:
-        raise ModelError(f"adapting needs torch and sentence-transformers ({exc}); install the "
-                         "project with its build extra (pip install 'svensk-qa[build]')") from None
-    if threads > 0:
-        torch.set_num_threads(threads)
-    model = SentenceTransformer(str(files.location), device="cpu", local_files_only=True)
+    from qa.embed.sentence_transformers_model import load_sentence_transformer
+
+    model = load_sentence_transformer(files, "cpu", threads, purpose="adapting")
     model.prompts = {"query": files.query_prompt, "passage": files.passage_prompt}
     return model
 
