@@ -228,15 +228,13 @@ def build(
 def _with_index_model(s: Settings, index_dir: Path) -> Settings:
     """``s`` with the model the index was adapted to (``qa adapt``), where it was adapted from
     the configured model: a build then keeps the adapted model instead of undoing it."""
-    from qa.index.manifest import read_manifest
+    from qa.search.question_models import embed_settings_for
 
     try:
-        model = read_manifest(index_dir).model_for(s.embed.model)
+        embed = embed_settings_for(index_dir, s.embed)
     except QAError:  # no index yet, or one the build replaces
         return s
-    if model == s.embed.model:
-        return s
-    return s.model_copy(update={"embed": s.embed.model_copy(update={"model": model})})
+    return s if embed is s.embed else s.model_copy(update={"embed": embed})
 
 
 @app.command()

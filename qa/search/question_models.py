@@ -22,11 +22,15 @@ from qa.settings import EmbedSettings
 logger = logging.getLogger(__name__)
 
 
+def with_model(embed: EmbedSettings, model: str) -> EmbedSettings:
+    """``embed`` with ``model`` as its model (``embed`` itself when it already is)."""
+    return embed if model == embed.model else embed.model_copy(update={"model": model})
+
+
 def embed_settings_for(index_dir: Path, embed: EmbedSettings) -> EmbedSettings:
     """``embed`` with the model the published generation of ``index_dir`` was embedded with
     (its adapted model, where it has one); ``embed`` itself otherwise."""
-    model = read_manifest(index_dir).model_for(embed.model)
-    return embed if model == embed.model else embed.model_copy(update={"model": model})
+    return with_model(embed, read_manifest(index_dir).model_for(embed.model))
 
 
 class QuestionEncoders:
@@ -45,9 +49,7 @@ class QuestionEncoders:
         with self._lock:
             found = self._loaded.get(model)
             if found is None:
-                settings = (self.embed if model == self.embed.model
-                            else self.embed.model_copy(update={"model": model}))
-                found = open_question_encoder(settings)
+                found = open_question_encoder(with_model(self.embed, model))
                 if model != self.embed.model:
                     logger.info("loaded the question encoder of %s", model)
                 self._loaded[model] = found
