@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,10 @@ APP_NAME = "svensk-qa"
 MAX_ONGOING_REQUESTS = 64
 # The app logs each request itself (api.access, QA_ACCESS_LOG); Serve's own line would repeat it.
 _SERVE_LOGGING = {"enable_access_log": False}
+# How long Serve's HTTP proxy may take to start. Serve's controller gives a starting proxy 5 s
+# (RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S) and then kills and restarts it, which makes
+# ``serve.start`` fail at once: on a busy or small machine importing the proxy takes longer.
+PROXY_START_SECONDS = 180.0
 
 
 class QAReplica:
@@ -61,6 +66,32 @@ def deployment(serve: Any, settings: Settings, index_dir: Path, *, replicas: int
     return ingress.bind(replica_settings, str(index_dir), access_log, configure_logging)
 
 
+def start_serve(serve: Any, ray: Any, host: str, port: int,
+                timeout: float = PROXY_START_SECONDS) -> None:
+    """Serve started on the connected cluster, its HTTP proxy listening on ``host``:``port``.
+
+    The controller is told to wait ``timeout`` for its proxy, and ``serve.start`` (which waits
+    60 s for the proxy, or fails as soon as a slow proxy is restarted) is called again, finding
+    the running controller, until the proxy answers or ``timeout`` has passed. Any failure is a
+    ``ClusterError`` saying why, in one line.
+    """
+    patience = {"runtime_env": {"env_vars": {
+        "RAY_SERVE_PROXY_READY_CHECK_TIMEOUT_S": str(timeout)}}}
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            serve.start(http_options={"host": host, "port": port}, proxy_location="HeadOnly",
+                        logging_config=_SERVE_LOGGING, controller_options=patience)
+            return
+        except (TimeoutError, ray.exceptions.ActorDiedError) as exc:
+            if time.monotonic() >= deadline:
+                raise ClusterError(f"Serve's HTTP proxy did not start within {timeout:.0f} s: "
+                                   f"{reason(exc)}") from None
+            logger.warning("Serve's HTTP proxy is slow to start (%s); waiting for it", reason(exc))
+        except Exception as exc:  # e.g. the port is taken on the head node
+            raise ClusterError(f"Serve did not start: {reason(exc)}") from None
+
+
 def run_replicas(settings: Settings, index_dir: Path | None, *, address: str, host: str, port: int,
                  replicas: int, access_log: bool,
                  configure_logging: Callable[[], None] | None = None) -> None:
@@ -73,8 +104,6 @@ def run_replicas(settings: Settings, index_dir: Path | None, *, address: str, ho
         from ray import serve
 
         worker_count(ray, replicas, settings.embed.cluster_worker_cpus, "replica")
-        serve.start(http_options={"host": host, "port": port}, proxy_location="HeadOnly",
-                    logging_config=_SERVE_LOGGING)
         stop = threading.Event()
         serving = False
 
@@ -87,6 +116,7 @@ def run_replicas(settings: Settings, index_dir: Path | None, *, address: str, ho
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, on_signal)
         try:
+            start_serve(serve, ray, host, port)
             app = deployment(serve, settings, where, replicas=replicas, access_log=access_log,
                              configure_logging=configure_logging)
             try:

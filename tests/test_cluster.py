@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,10 +35,14 @@ from tests.live import free_port
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 NODE = {"num_cpus": 1, "object_store_memory": 100 * 2**20, "node_ip_address": "127.0.0.1"}
-# Ray replaces 127.0.0.1 by the machine's address in every address it is given, unless told it
-# runs without multi-machine clusters (this variable, named for the systems where that is the
-# default): then every node, and every process joining them, is on 127.0.0.1 only.
-LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+# The environment of the test cluster and of every process joining it:
+# - Ray replaces 127.0.0.1 by the machine's address in every address it is given, unless told
+#   it runs without multi-machine clusters (this variable, named for the systems where that is
+#   the default): then every node, and every process joining them, is on 127.0.0.1 only.
+# - Ray starts its workers (the encoder actors, the replicas) at nice 15, below everything else
+#   on the machine: right for a cluster's own machines, but beside the rest of the suite on two
+#   cores they got a few percent of a core, and Serve's proxy missed its start-up deadline.
+RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_worker_niceness": "0"}
 QUESTION = "Hur många länsstyrelser finns det?"
 ANSWER_DOC = "003_c2aea3d9b67761fb"
 CLUSTER_DOCS = (ANSWER_DOC, "004_61a7695175b3d7f3")
@@ -61,7 +66,7 @@ def ray_cluster() -> Iterator[Any]:
     from ray.cluster_utils import Cluster
 
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in LOOPBACK_ONLY.items():
+        for name, value in RAY_ENV.items():
             patch.setenv(name, value)
         cluster = Cluster()
         try:
@@ -76,7 +81,7 @@ def ray_cluster() -> Iterator[Any]:
 
 
 def _env(settings) -> dict[str, str]:
-    return {**os.environ, **LOOPBACK_ONLY, "PYTHONPATH": str(ROOT),
+    return {**os.environ, **RAY_ENV, "PYTHONPATH": str(ROOT),
             "QA_CACHE_DIR": str(settings.embed.cache_dir)}
 
 
@@ -173,11 +178,13 @@ def _get(url: str, body: dict[str, Any] | None = None, timeout: float = 30) -> t
         return exc.code, None
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[str], limit: float = 240) -> dict[str, Any]:
+def _wait_healthy(url: str, proc: subprocess.Popen[str], log: Path, limit: float = 240) -> dict[str, Any]:
+    """The server's /health once it answers 200; fails with ``log``'s tail if it exits first."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"the server exited with {proc.returncode}")
+            tail = log.read_text(errors="replace")[-3000:]
+            raise AssertionError(f"the server exited with {proc.returncode}:\n{tail}")
         try:
             status, health = _get(f"{url}/health", timeout=5)
             if status == 200:
@@ -253,7 +260,7 @@ def test_two_serve_replicas_answer_over_http(ray_cluster, cluster_index, setting
             "--replicas", "2", "--cluster", ray_cluster.address),
         stdout=log, stderr=subprocess.STDOUT, text=True, env=_env(settings), cwd=ROOT)
     try:
-        health = _wait_healthy(url, proc)
+        health = _wait_healthy(url, proc, tmp_path / "serve.log")
         assert health["passages"] > 0 and health["documents"] == len(CLUSTER_DOCS)
         _answers(url, 6)
         # What Serve itself says runs on the cluster, asked by another driver.
@@ -272,6 +279,22 @@ def test_two_serve_replicas_answer_over_http(ray_cluster, cluster_index, setting
     assert "replicas stopped" in output
 
 
+def test_replicas_on_a_taken_port_fail_in_one_line(ray_cluster, cluster_index, settings):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            _qa("serve", "--index", str(cluster_index[0]), "--host", "127.0.0.1", "--port",
+                str(port), "--replicas", "1", "--cluster", ray_cluster.address),
+            capture_output=True, text=True, timeout=300, env=_env(settings), cwd=ROOT)
+    assert out.returncode == 1
+    errors = [x for x in out.stderr.splitlines() if x.startswith("error:")]
+    assert errors == [f"error: Serve did not start: Failed to bind to address '127.0.0.1:{port}'."
+                      ], out.stderr[-2000:]
+    assert "replicas stopped" in out.stderr
+
+
 def test_two_worker_processes_answer_over_http(seeds_index_dir, settings, embedder, tmp_path):
     index = shutil.copytree(seeds_index_dir, tmp_path / "index")
     port = free_port()
@@ -282,7 +305,7 @@ def test_two_worker_processes_answer_over_http(seeds_index_dir, settings, embedd
             "--workers", "2"),
         stdout=log, stderr=subprocess.STDOUT, text=True, env=_env(settings), cwd=ROOT)
     try:
-        _wait_healthy(url, proc)
+        _wait_healthy(url, proc, tmp_path / "workers.log")
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         workers = [c for c in children
                    if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
