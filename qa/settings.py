@@ -257,7 +257,7 @@ class SearchSettings(BaseSettings):
         "vector plus this share of the earlier question's vector, normalised.")
     followup_lexical_weight: float = Field(
         0.5, ge=0, description="A follow-up: BM25 of its own terms plus this share of BM25 of "
-        "the earlier question's terms.")
+        "the earlier question's terms, each relative to its best passage.")
     followup_document_bonus: float = Field(
         0.04, ge=0, description="A follow-up: score added to passages of the document that "
         "answered the earlier question (not when it swaps the earlier question's names for "
