@@ -79,3 +79,25 @@ def test_a_short_follow_up_s_own_word_is_not_drowned_by_a_long_topic_in_bm25(has
     # Without a topic the follow-up's BM25 is the plain one, as the anchor search uses it.
     plain, plain_rows = followups._lexical_top(topic, None, 0.0, 5, None)
     assert int(plain_rows[0]) == topic_best and plain[0] > 1.0
+
+
+def test_the_earlier_answer_joins_the_topic_unless_the_follow_up_points_elsewhere(
+        hashed_engine):
+    """The topic's vector takes in the passage that answered it, which brings a bare "Hur många
+    var de?" back to it; not when the follow-up's own word ("ledarpolicy") is held by another
+    passage of that document and not by the answer."""
+    followups = hashed_engine.followups
+    passages = hashed_engine.passages
+    embeddings = hashed_engine.index.embeddings
+    topic = "Vilka tre ord har varit ledande för Helsingborg?"
+    anchor = next(i for i, p in enumerate(passages) if "Tre ord har varit ledande" in p.text)
+    topic_vec = hashed_engine.questions.embed(topic)
+    assert followups.settings.followup_answer_weight > 0
+    bare = followups._with_answer("Hur många var de?", topic, topic_vec, anchor)
+    assert not np.allclose(bare, topic_vec) and np.isclose(np.linalg.norm(bare), 1.0)
+    assert float(bare @ embeddings[anchor]) > float(topic_vec @ embeddings[anchor])
+    elsewhere = followups._with_answer("Vad står det i deras ledarpolicy?", topic, topic_vec,
+                                       anchor)
+    assert np.array_equal(elsewhere, topic_vec)
+    assert np.array_equal(followups._with_answer("Hur gick det?", topic, topic_vec, None),
+                          topic_vec)
