@@ -15,7 +15,7 @@ left undisturbed, for
   terms, without the document and section bonus, without the own-word evidence a question
   without a cue needs (``QA_FOLLOWUP_OWN_WORDS=0``), without leaving out the names an
   "Och …?" question swaps (``cues.contrasted``), without the earlier answer's vector in the
-  topic's (and with other shares of it), with the topic's BM25 added raw as before;
+  topic's (and with other shares of it);
 * ``grid``: the vector weight and the document bonus over a small grid, chosen on the
   ``tune`` half only (the adopted values are the best there), with ``heldout`` beside it.
 
@@ -43,32 +43,25 @@ SETS = {"seeds": ROOT / "qa" / "eval" / "testsets" / "followups_seeds_sv.jsonl",
 
 @contextmanager
 def _patched(engine: Any, always: bool = False, no_contrast: bool = False,
-             raw_bm25: bool = False, **settings: float) -> Iterator[None]:
+             **settings: float) -> Iterator[None]:
     """The engine's follow-up reading with other settings (and, ``always``, a cue on every
-    question; ``no_contrast``, the topic never contrasted; ``raw_bm25``, the topic's BM25
-    added to the question's as it was before each was taken relative to its best passage)
-    for the duration of the block."""
-    import qa.search.conversation as conversation_module
+    question; ``no_contrast``, the topic never contrasted) for the duration of the block."""
     import qa.search.engine as engine_module
     from qa.search.cues import Cue
 
     followups = engine.followups
     before, cue, contrast = (followups.settings, engine_module.continuation_cue,
                              engine_module.contrasted)
-    relative = conversation_module._relative
     followups.settings = before.model_copy(update=settings)
     if always:
         engine_module.continuation_cue = lambda _q: Cue("forced", "")
     if no_contrast:
         engine_module.contrasted = lambda _q, topic, _c: topic
-    if raw_bm25:
-        conversation_module._relative = lambda scores: scores
     try:
         yield
     finally:
         followups.settings, engine_module.continuation_cue = before, cue
         engine_module.contrasted = contrast
-        conversation_module._relative = relative
 
 
 def _figures(rows: list[dict[str, Any]], way: str) -> dict[str, dict[str, float]]:
@@ -152,9 +145,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         "no own-word evidence": lambda: measure(followup_own_words=0.0),
         "no contrast": lambda: measure(no_contrast=True),
         "no earlier answer in the topic": lambda: measure(followup_answer_weight=0.0),
-        "earlier answer 0.15": lambda: measure(followup_answer_weight=0.15),
+        "earlier answer 0.3": lambda: measure(followup_answer_weight=0.3),
         "earlier answer 0.6": lambda: measure(followup_answer_weight=0.6),
-        "topic BM25 added raw (before)": lambda: measure(raw_bm25=True),
     }
     results: dict[str, Any] = {}
     for name, fn in variants.items():

@@ -26,9 +26,7 @@ choice measured in ``bench/followup.py``):
   new question decides what is asked and the topic what it is about; the topic's vector
   includes ``followup_answer_weight`` x that of the passage that answered it, unless the
   question's own words point to another passage of that document (``_with_answer``);
-* BM25 of its own terms plus ``followup_lexical_weight`` x BM25 of the topic's terms, each
-  relative to its best passage (so a long earlier question does not drown a short
-  follow-up's own words);
+* BM25 of its own terms plus ``followup_lexical_weight`` x BM25 of the topic's terms;
 * a bonus of ``followup_document_bonus`` for passages of the document that answered the topic
   and ``followup_section_bonus`` more for its section: a follow-up is usually answered next to
   the answer it follows. Not for a question that swaps the topic's names for its own ("Och hur
@@ -105,14 +103,6 @@ def topic_of(history: Sequence[str]) -> tuple[str, ...]:
 
 def _unit(v: np.ndarray) -> np.ndarray:
     return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
-
-
-def _relative(scores: np.ndarray | None) -> np.ndarray | None:
-    """BM25 scores divided by the best of them; None when no passage scores above 0."""
-    if scores is None:
-        return None
-    top = float(scores.max(initial=0.0))
-    return scores / top if top > 0 else None
 
 
 class FollowUps:
@@ -246,22 +236,15 @@ class FollowUps:
 
     def _lexical_top(self, question: str, topic_text: str | None, weight: float, pool: int,
                      mask: PassageMask | None) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows) best first of BM25 for the question, plus, with a ``topic_text``,
-        ``weight`` x BM25 for the topic's terms, each relative to its own best passage.
-
-        Each side is scaled by its own best score before they are added: BM25 grows with the
-        number of matched terms, so added raw, a long earlier question outweighs the few own
-        words of a short follow-up ("Vid vilket universitet?") and the topic's answer wins on
-        words the follow-up did not ask about.
-        """
+        """(scores, rows) best first of BM25 for the question plus ``weight`` x BM25 for the
+        topic's terms."""
         lexical = self.ranker.index.lexical
         within = None if mask is None else mask.weights
         scores = lexical.scores(question, within)
         if topic_text is not None and weight > 0:
-            own = _relative(scores)
-            extra = _relative(lexical.scores(topic_text, within))
+            extra = lexical.scores(topic_text, within)
             if extra is not None:
-                scores = weight * extra if own is None else own + weight * extra
+                scores = weight * extra if scores is None else scores + weight * extra
         return LexicalIndex.top(scores, pool)
 
     def _rank(self, question: str, topic_text: str, combined: np.ndarray, anchor: int | None,

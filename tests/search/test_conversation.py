@@ -61,26 +61,6 @@ def test_the_earlier_answer_s_document_is_preferred_unless_the_question_swaps_na
     assert any(passages[r].document_id == home for r in read)
 
 
-def test_a_short_follow_up_s_own_word_is_not_drowned_by_a_long_topic_in_bm25(hashed_engine):
-    """BM25 of the follow-up and of its topic are each taken relative to their best passage
-    before they are added: the passage holding the follow-up's one own word ("ledarpolicy")
-    ranks above the one answering the longer earlier question, which added raw BM25 put
-    first."""
-    followups = hashed_engine.followups
-    passages = hashed_engine.passages
-    question, topic = ("Vad står det i deras ledarpolicy?",
-                       "Vilka tre ord har varit ledande för Helsingborg?")
-    weight = followups.settings.followup_lexical_weight
-    scores, rows = followups._lexical_top(question, topic, weight, 5, None)
-    assert "ledarpolicy" in passages[int(rows[0])].text
-    topic_best = next(i for i, p in enumerate(passages) if "Tre ord har varit ledande" in p.text)
-    assert "ledarpolicy" not in passages[topic_best].text
-    assert dict(zip(rows.tolist(), scores.tolist(), strict=True))[topic_best] <= weight + 1e-6
-    # Without a topic the follow-up's BM25 is the plain one, as the anchor search uses it.
-    plain, plain_rows = followups._lexical_top(topic, None, 0.0, 5, None)
-    assert int(plain_rows[0]) == topic_best and plain[0] > 1.0
-
-
 def test_the_earlier_answer_joins_the_topic_unless_the_follow_up_points_elsewhere(
         hashed_engine):
     """The topic's vector takes in the passage that answered it, which brings a bare "Hur många
