@@ -14,7 +14,8 @@ left undisturbed, for
 * ablations of the adopted reading: without the earlier question's vector, without its BM25
   terms, without the document and section bonus, without the own-word evidence a question
   without a cue needs (``QA_FOLLOWUP_OWN_WORDS=0``), without leaving out the names an
-  "Och …?" question swaps (``cues.contrasted``);
+  "Och …?" question swaps (``cues.contrasted``), without the earlier answer's vector in the
+  topic's (and with other shares of it);
 * ``grid``: the vector weight and the document bonus over a small grid, chosen on the
   ``tune`` half only (the adopted values are the best there), with ``heldout`` beside it.
 
@@ -143,6 +144,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         "no section bonus": lambda: measure(followup_section_bonus=0.0),
         "no own-word evidence": lambda: measure(followup_own_words=0.0),
         "no contrast": lambda: measure(no_contrast=True),
+        "no earlier answer in the topic": lambda: measure(followup_answer_weight=0.0),
+        "earlier answer 0.3": lambda: measure(followup_answer_weight=0.3),
+        "earlier answer 0.6": lambda: measure(followup_answer_weight=0.6),
     }
     results: dict[str, Any] = {}
     for name, fn in variants.items():
@@ -160,6 +164,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             "adopted_settings": {
         "QA_FOLLOWUP_VECTOR_WEIGHT": s.followup_vector_weight,
         "QA_FOLLOWUP_LEXICAL_WEIGHT": s.followup_lexical_weight,
+        "QA_FOLLOWUP_ANSWER_WEIGHT": s.followup_answer_weight,
         "QA_FOLLOWUP_DOCUMENT_BONUS": s.followup_document_bonus,
         "QA_FOLLOWUP_SECTION_BONUS": s.followup_section_bonus,
         "QA_FOLLOWUP_WEAK_SIMILARITY": s.followup_weak_similarity,

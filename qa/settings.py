@@ -258,6 +258,10 @@ class SearchSettings(BaseSettings):
     followup_lexical_weight: float = Field(
         0.5, ge=0, description="A follow-up: BM25 of its own terms plus this share of BM25 of "
         "the earlier question's terms.")
+    followup_answer_weight: float = Field(
+        0.15, ge=0, description="A follow-up: the earlier question's vector includes this share "
+        "of the vector of the passage that answered it (not when another passage of that "
+        "document holds more of the follow-up's own words, nor when it swaps names).")
     followup_document_bonus: float = Field(
         0.04, ge=0, description="A follow-up: score added to passages of the document that "
         "answered the earlier question (not when it swaps the earlier question's names for "

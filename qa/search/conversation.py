@@ -23,7 +23,9 @@ Read with the topic, the question is ranked by (each weight a ``QA_FOLLOWUP_*`` 
 choice measured in ``bench/followup.py``):
 
 * its own vector plus ``followup_vector_weight`` x the topic's vector (normalised), so the
-  new question decides what is asked and the topic what it is about;
+  new question decides what is asked and the topic what it is about; the topic's vector
+  includes ``followup_answer_weight`` x that of the passage that answered it, unless the
+  question's own words point to another passage of that document (``_with_answer``);
 * BM25 of its own terms plus ``followup_lexical_weight`` x BM25 of the topic's terms;
 * a bonus of ``followup_document_bonus`` for passages of the document that answered the topic
   and ``followup_section_bonus`` more for its section: a follow-up is usually answered next to
@@ -140,10 +142,12 @@ class FollowUps:
             alone = self._best_similarity(self.ranker.dense(qvec, s.candidates, mask)[1][:1], qvec)
             if alone >= s.followup_weak_similarity:
                 return Reading(question, (), "new topic")
-        combined = _unit(qvec + s.followup_vector_weight * topic_vec)
         topic_text = topic_text if topic_text is not None else " ".join(topic)
         anchor = self._anchor(topic_text, topic_vec, mask)
         swapped = topic_text != " ".join(topic)
+        if not swapped:
+            topic_vec = self._with_answer(question, topic_text, topic_vec, anchor)
+        combined = _unit(qvec + s.followup_vector_weight * topic_vec)
         ranked = self._rank(question, topic_text, combined, anchor, mode, n, mask, swapped)
         if cue is not None:
             return FollowUp(Reading(question, topic, str(cue)), combined, ranked)
@@ -155,6 +159,31 @@ class FollowUps:
             return FollowUp(Reading(question, topic, "weak alone, strong with the earlier "
                                     "question"), combined, ranked)
         return Reading(question, (), "new topic")
+
+    def _with_answer(self, question: str, topic_text: str, topic_vec: np.ndarray,
+                     anchor: int | None) -> np.ndarray:
+        """The topic's vector with ``followup_answer_weight`` x the vector of the passage that
+        answered it, normalised; the topic's vector as it is when the question's own words
+        point elsewhere: another passage of that document holds more of them than the answer.
+
+        What the earlier question asked is often said more fully by its answer ("Hur gick
+        det?" after a question on a meeting: the answer names the meeting's place and
+        parties), so the answer's vector brings the follow-up back to it. A follow-up with a
+        word of its own that the answer lacks and its document has ("Vid vilket
+        universitet?") asks for something next to the answer, where the answer's vector would
+        hold it back.
+        """
+        weight = self.settings.followup_answer_weight
+        if anchor is None or weight <= 0:
+            return topic_vec
+        own = self._own_terms(question, topic_text)
+        if own:
+            document = self.rows_of(self.ranker.index.passages[anchor].document_id)
+            at_answer = float(self._held(own, np.asarray([anchor], np.int64))[0])
+            if float(self._held(own, document).max(initial=0.0)) > at_answer:
+                return topic_vec
+        answer = np.asarray(self.ranker.index.embeddings[anchor], np.float32)
+        return _unit(topic_vec + weight * answer)
 
     def own_words_held(self, question: str, topic_text: str, row: int) -> float:
         """The share of the question's own words (not stop words, not the topic's) that the

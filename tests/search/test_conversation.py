@@ -59,3 +59,25 @@ def test_the_earlier_answer_s_document_is_preferred_unless_the_question_swaps_na
                     + followups.settings.followup_section_bonus * same_section)
         assert np.isclose(score - swapped[row], expected), row
     assert any(passages[r].document_id == home for r in read)
+
+
+def test_the_earlier_answer_joins_the_topic_unless_the_follow_up_points_elsewhere(
+        hashed_engine):
+    """The topic's vector takes in the passage that answered it, which brings a bare "Hur många
+    var de?" back to it; not when the follow-up's own word ("ledarpolicy") is held by another
+    passage of that document and not by the answer."""
+    followups = hashed_engine.followups
+    passages = hashed_engine.passages
+    embeddings = hashed_engine.index.embeddings
+    topic = "Vilka tre ord har varit ledande för Helsingborg?"
+    anchor = next(i for i, p in enumerate(passages) if "Tre ord har varit ledande" in p.text)
+    topic_vec = hashed_engine.questions.embed(topic)
+    assert followups.settings.followup_answer_weight > 0
+    bare = followups._with_answer("Hur många var de?", topic, topic_vec, anchor)
+    assert not np.allclose(bare, topic_vec) and np.isclose(np.linalg.norm(bare), 1.0)
+    assert float(bare @ embeddings[anchor]) > float(topic_vec @ embeddings[anchor])
+    elsewhere = followups._with_answer("Vad står det i deras ledarpolicy?", topic, topic_vec,
+                                       anchor)
+    assert np.array_equal(elsewhere, topic_vec)
+    assert np.array_equal(followups._with_answer("Hur gick det?", topic, topic_vec, None),
+                          topic_vec)
