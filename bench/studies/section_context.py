@@ -2,13 +2,14 @@
 
 Explores how a passage's score could take in how well its surroundings match the question:
 the passages next to it, or the section it lies in. Each variant adds ``weight`` x a context
-cosine to the served hybrid score of every candidate, then re-sorts (or, for documents of 40
-passages or more, weighs the passage's own cosine against its best sentence's differently); the sets run through
-``qa eval``'s own code (hybrid), and every figure and per-question first-passage outcome is
-written per split. Record: docs/design/2026-12-07-long-documents.md.
+cosine to the served hybrid score of every candidate, then re-sorts; or, for documents of 40
+passages or more, weighs the passage's cosine against its best sentence's differently, or
+mixes the passage vector with its section (as served) with one embedded without it. The sets
+run through ``qa eval``'s own code (hybrid), and every figure and per-question first-passage
+outcome is written per split. Record: docs/design/2026-12-07-answer-after-its-subject.md.
 
-    python -m bench.studies.section_context seeds=var/seeds-index=qa/eval/testsets/seeds_sv.jsonl \\
-        kommun=... lo=... ll=...
+    python -m bench.studies.section_context ll=var/ll-index=qa/eval/testsets/lifelines_sv.jsonl \\
+        [seeds=...] [VARIANT LABEL ...]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.embed.build_encoder import open_build_encoder
 from qa.eval.runner import evaluate
 from qa.eval.testset import load_testset, resolve
 from qa.search.engine import SearchEngine
@@ -37,6 +39,17 @@ class ContextRanker(Ranker):
     weight = 0.0
     least = 0  # only documents of at least this many passages
 
+    plain: np.ndarray | None = None  # passage vectors without their section (plain_mix)
+
+    def cosines(self, rows: np.ndarray, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        passage, sentence = super().cosines(rows, qvec)
+        if self.kind == "plain_mix" and self.plain is not None and len(rows):
+            _, _, long_doc = self._groups()
+            plain = self.plain[rows] @ qvec
+            passage = np.where(long_doc[rows], (1 - self.weight) * passage + self.weight * plain,
+                               passage)
+        return passage, sentence
+
     def dense_scores(self, rows: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         if self.kind != "long_passage_weight":
             return super().dense_scores(rows, qvec)
@@ -51,7 +64,7 @@ class ContextRanker(Ranker):
              timings: dict[str, float], mask: Any = None,
              trace: dict[str, np.ndarray] | None = None) -> list[tuple[int, float]]:
         ranked = super().rank(question, qvec, mode, n, timings, mask, trace)
-        if self.kind in ("none", "long_passage_weight") or self.weight == 0 or not ranked:
+        if self.kind in ("none", "long_passage_weight", "plain_mix") or self.weight == 0 or not ranked:
             return ranked
         cos = np.asarray(self.index.embeddings) @ qvec
         out = []
@@ -122,6 +135,8 @@ VARIANTS: list[tuple[str, str, float, int]] = [
     ("passage weight 0.6, documents of 40+", "long_passage_weight", 0.6, 40),
     ("passage weight 0.8, documents of 40+", "long_passage_weight", 0.8, 40),
     ("passage weight 0.9, documents of 40+", "long_passage_weight", 0.9, 40),
+    ("with section 0.7 + without 0.3, documents of 40+", "plain_mix", 0.3, 40),
+    ("with section 0.5 + without 0.5, documents of 40+", "plain_mix", 0.5, 40),
 ]
 
 
@@ -133,15 +148,22 @@ def main() -> None:
     sets = [arg.split("=") for arg in sys.argv[1:] if "=" in arg]
     only = {a for a in sys.argv[1:] if "=" not in a}
     settings = Settings()
+    encoder = open_build_encoder(settings.embed)
     results: dict[str, Any] = {}
     for name, index, questions in sets:
         engine = SearchEngine.open(settings, Path(index))
         queries = resolve(load_testset(Path(questions)), engine.document_texts())
+        plain = None
         for label, kind, weight, least in VARIANTS:
             if only and label not in only and kind != "none":
                 continue
             ranker = ContextRanker(engine.index, engine.settings)
             ranker.kind, ranker.weight, ranker.least = kind, weight, least
+            if kind == "plain_mix":
+                if plain is None:
+                    plain = encoder.embed_passages(
+                        [p.embedding_text(False) for p in engine.index.passages])
+                ranker.plain = plain
             engine.ranker = ranker
             ev = evaluate(engine, queries, ["hybrid"], k=10, progress=False)
             row: dict[str, Any] = {split: {f: ev.splits[split]["hybrid"].get(f) for f in FIGURES}
