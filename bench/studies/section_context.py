@@ -4,7 +4,8 @@ Explores how a passage's score could take in how well its surroundings match the
 the passages next to it, or the section it lies in. Each variant adds ``weight`` x a context
 cosine to the served hybrid score of every candidate, then re-sorts; or, for documents of 40
 passages or more, weighs the passage's cosine against its best sentence's differently, or
-mixes the passage vector with its section (as served) with one embedded without it. The sets
+mixes the passage vector with its section (as served) with one embedded without it; or
+ranks BM25 over other texts of a passage, or with another weight or pool. The sets
 run through ``qa eval``'s own code (hybrid), and every figure and per-question first-passage
 outcome is written per split. Record: docs/design/2026-12-07-answer-after-its-subject.md.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ import numpy as np
 from qa.embed.build_encoder import open_build_encoder
 from qa.eval.runner import evaluate
 from qa.eval.testset import load_testset, resolve
+from qa.index.lexical import LexicalIndex
+from qa.ingest.passages import Passage, collapse
 from qa.search.engine import SearchEngine
 from qa.search.ranking import Ranker
 from qa.settings import Settings
@@ -64,7 +68,7 @@ class ContextRanker(Ranker):
              timings: dict[str, float], mask: Any = None,
              trace: dict[str, np.ndarray] | None = None) -> list[tuple[int, float]]:
         ranked = super().rank(question, qvec, mode, n, timings, mask, trace)
-        if self.kind in ("none", "long_passage_weight", "plain_mix") or self.weight == 0 or not ranked:
+        if self.kind not in CONTEXT_KINDS or self.weight == 0 or not ranked:
             return ranked
         cos = np.asarray(self.index.embeddings) @ qvec
         out = []
@@ -118,6 +122,16 @@ class ContextRanker(Ranker):
         raise ValueError(self.kind)
 
 
+CONTEXT_KINDS = ("neighbours", "section_max", "section_mean", "section_vector",
+                 "section_others_max")
+# BM25 over other texts of a passage than the served title, section and text (LexicalIndex).
+LEXICAL_TEXTS: dict[str, Callable[[Passage], str]] = {
+    "bm25_text": lambda p: collapse(p.text),
+    "bm25_section": lambda p: p.sectioned_text(),
+    "bm25_section_twice": lambda p: f"{p.head}\n{p.section or ''}\n{collapse(p.text)}",
+}
+SETTINGS = {"lexical_weight": "lexical_weight", "candidates": "candidates"}
+
 VARIANTS: list[tuple[str, str, float, int]] = [
     ("as served", "none", 0.0, 0),
     ("neighbours 0.1", "neighbours", 0.1, 0),
@@ -137,6 +151,12 @@ VARIANTS: list[tuple[str, str, float, int]] = [
     ("passage weight 0.9, documents of 40+", "long_passage_weight", 0.9, 40),
     ("with section 0.7 + without 0.3, documents of 40+", "plain_mix", 0.3, 40),
     ("with section 0.5 + without 0.5, documents of 40+", "plain_mix", 0.5, 40),
+    ("BM25 over the text alone", "bm25_text", 0.0, 0),
+    ("BM25 over section and text", "bm25_section", 0.0, 0),
+    ("BM25 over title, section twice and text", "bm25_section_twice", 0.0, 0),
+    ("BM25 weight 0.02", "lexical_weight", 0.02, 0),
+    ("BM25 weight 0.045", "lexical_weight", 0.045, 0),
+    ("100 candidates per ranker", "candidates", 100, 0),
 ]
 
 
@@ -157,6 +177,12 @@ def main() -> None:
         for label, kind, weight, least in VARIANTS:
             if only and label not in only and kind != "none":
                 continue
+            served_lexical, served_settings = engine.index.lexical, engine.settings
+            if kind in LEXICAL_TEXTS:  # BM25 over other texts of each passage
+                engine.index.lexical = LexicalIndex.build(
+                    [LEXICAL_TEXTS[kind](p) for p in engine.index.passages])
+            elif kind in SETTINGS:
+                engine.settings = served_settings.model_copy(update={SETTINGS[kind]: weight})
             ranker = ContextRanker(engine.index, engine.settings)
             ranker.kind, ranker.weight, ranker.least = kind, weight, least
             if kind == "plain_mix":
@@ -168,6 +194,7 @@ def main() -> None:
             ev = evaluate(engine, queries, ["hybrid"], k=10, progress=False)
             row: dict[str, Any] = {split: {f: ev.splits[split]["hybrid"].get(f) for f in FIGURES}
                                    for split in sorted(ev.splits)}
+            engine.index.lexical, engine.settings = served_lexical, served_settings
             row["hit1"] = first_hits(ev)
             row["answer1"] = {qid: s.get("Answer@1", 0.0) for qid, s in ev.scores["hybrid"].items()}
             results.setdefault(label, {})[name] = row
