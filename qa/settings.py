@@ -250,6 +250,10 @@ class SearchSettings(BaseSettings):
         0.83, description="Similarity shown as 0 % relevance: a hit below it is weak ('Låg "
         "relevans') and gets no highlight.")
     relevance_ceiling: float = Field(0.89, description="Similarity shown as 100 % relevance.")
+    answer_next_margin: float = Field(
+        0.05, ge=0, le=1, description="Highlights: the sentence after the best one is marked "
+        "with it when it scores within this margin of it (what a question asks about a named "
+        "thing often follows the sentence that names it); 0 = only when it scores as well.")
     reranker: str | None = Field(None, description="Optional cross-encoder name or path.")
     rerank_top: int = Field(20, ge=1, description="How many fused candidates the reranker sees.")
     followup_vector_weight: float = Field(

@@ -131,7 +131,7 @@ class SearchEngine(IndexReads):
         self.settings = settings
         self.ranker = self.ranker_class(index, settings)
         self.followups = FollowUps(self.ranker, settings)
-        self.highlighter = Highlighter(index.lexical)
+        self.highlighter = Highlighter(index.lexical, settings.answer_next_margin)
         # Highlights need document text on every query; keep it in memory, not in SQLite.
         self._texts = index.document_texts()
         # List items of converted documents (DOCX, ODT, HTML, ...), whose text carries no marker.

@@ -19,7 +19,10 @@ What is marked is what answers, not just the best sentence:
   an item a line, each going on in lower case and each but the last ending in
   a comma;
 * a neighbouring sentence that scores nearly as well is marked too, for
-  answers that span two sentences;
+  answers that span two sentences; the sentence after the best one with a
+  wider margin (``QA_ANSWER_NEXT_MARGIN``), since what a question asks about
+  a named thing often follows the sentence that names it, which holds the
+  question's words and so scores best;
 * a bare heading, or a question the text itself asks ("Vem har rätt till
   färdtjänst?"), is never the answer when the passage has more;
 * a sentence that restates the question is not the answer when the sentence
@@ -122,7 +125,11 @@ IsListItem = Callable[[int, int], bool]  # (start, end) of a sentence -> inside 
 class Highlighter:
     """Marks the answering sentences inside a passage's span."""
 
-    def __init__(self, lexical: LexicalIndex) -> None:
+    def __init__(self, lexical: LexicalIndex, next_margin: float = 0.0) -> None:
+        """``next_margin``: how much lower than the best sentence the sentence after it may
+        score and still be marked with it (``QA_ANSWER_NEXT_MARGIN``; 0 = off). Either
+        neighbour within ``_NEIGHBOUR_MARGIN`` is marked in any case."""
+        self.next_margin = next_margin
         self.analyzer = lexical.analyzer
         self._term_cache: dict[str, frozenset[str]] = {}
         self.idf = lexical.idf()
@@ -179,9 +186,27 @@ class Highlighter:
                 bare = bare.copy()
                 bare[restatement] = True
         first, last = _answer_extent(best, scores, items, lead_ins, bare)
+        if first == last == best:
+            last = self._continued(best, scores, items, bare)
         if label is not None:  # "Lösning:" on a line of its own is marked with what it labels
             first = min(first, label)
         return [(spans[first][0], spans[last][1])]
+
+    def _continued(self, best: int, scores: np.ndarray, items: list[bool], bare: np.ndarray
+                   ) -> int:
+        """The last sentence of an answer that goes on after ``best`` (no neighbour, list or
+        lead-in marked with it): the sentence after it when that is no heading, question or
+        list item and scores within ``next_margin`` of it; else ``best``.
+
+        What a question asks about a named thing often comes in the sentence after the one
+        that names it ("Funktionen heapused returnerar …" then "Detta är endast implementerat
+        i windows."); that one holds the question's words, so it scores best, and the answer
+        scores a little lower.
+        """
+        after = best + 1
+        if after >= len(items) or bare[after] or items[after]:
+            return best
+        return after if scores[after] >= scores[best] - self.next_margin else best
 
     def restates(self, q_terms: frozenset[str], sentence: str) -> bool:
         """Whether ``sentence`` says what the question asks rather than answering it: a
