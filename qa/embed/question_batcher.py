@@ -52,6 +52,14 @@ class QueryBatcher:
     because one worker cannot run a short question beside a long one); the rule against
     starvation applies within each kind.
 
+    **A lone question gets every core** (``embed_alone``, with several workers): a batch of
+    short questions that finds nothing else waiting and no other short batch under way is
+    embedded by ``embed_alone`` (the same vectors, the batch spread over every core) instead of
+    ``embed_batch`` (one core), and no other short batch starts until it ends. A question
+    asked alone is then answered about as fast as one thread spread over the cores answers it,
+    while concurrent questions still run one core each, side by side, which costs less CPU per
+    question. The choice depends only on what waits and what runs (``_spread``), never on time.
+
     Fair scheduling, so that clients sending long questions cannot take the worker from
     those sending short ones. Each question comes with its cost (its token count):
 
@@ -81,8 +89,10 @@ class QueryBatcher:
                  budget: int = 1024, alone: int | None = None, patience: int = 8,
                  max_anticipation: float = 0.05, short_share: float = 2.0,
                  short_memory: float = 1.0, clock: Callable[[], float] = time.monotonic,
-                 workers: int = 1, long_nice: int = 10) -> None:
+                 workers: int = 1, long_nice: int = 10,
+                 embed_alone: Callable[[list[str]], np.ndarray] | None = None) -> None:
         self._embed_batch = embed_batch
+        self._embed_alone = embed_alone if workers > 1 else None
         self._workers = max(1, workers)
         self._long_nice = long_nice
         self._max_batch = max_batch
@@ -97,6 +107,9 @@ class QueryBatcher:
         self._long_ended = -float("inf")  # when it ended
         self._short_ended = -float("inf")  # when the last batch of short questions ended
         self._after_short = False  # the last batch was of short questions
+        self._short_running = 0  # short batches being embedded now
+        self._spread_running = False  # one of them is spread over every core (``embed_alone``)
+        self.spread_batches = 0  # batches embedded by ``embed_alone`` so far (for /metrics, tests)
         self._pending: list[_Waiting] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -168,12 +181,20 @@ class QueryBatcher:
         if left:
             min(left, key=lambda w: w.seq).passed += 1
 
-    def _next_batch(self, lane: _Lane) -> list[_Waiting]:
+    def _spread(self, lane: _Lane, batch: list[_Waiting], pending: list[_Waiting]) -> bool:
+        """Whether ``batch`` (taken from the lane's ``pending``) goes to ``embed_alone``: a short
+        batch that leaves no short question waiting while no other short batch runs. Called
+        with the lock held, before the batch is taken."""
+        return (self._embed_alone is not None and lane == "short" and self._short_running == 0
+                and len(batch) == len(pending))
+
+    def _next_batch(self, lane: _Lane) -> tuple[list[_Waiting], bool]:
         """Wait for questions of ``lane``, hold a long one back while short ones have the
-        only worker (see the class), take the batch."""
+        only worker (see the class), take the batch; and whether it is spread over every core
+        (``_spread``). A short lane waits while a spread batch runs: that batch has the cores."""
         fresh = True  # the worker has not waited since its last batch ended
         while True:
-            while not (pending := self._of(lane)):
+            while not (pending := self._of(lane)) or (lane == "short" and self._spread_running):
                 self._cond.wait()
                 fresh = False
             batch, starved = self._choose(pending)
@@ -184,9 +205,14 @@ class QueryBatcher:
                     self._cond.wait(remaining)  # a new question wakes it: choose again
                     fresh = False
                     continue
+            spread = self._spread(lane, batch, pending)
             self._take(batch, pending)
             self._after_short = not long
-            return batch
+            if lane == "short":
+                self._short_running += 1
+                self._spread_running = spread
+                self.spread_batches += spread
+            return batch, spread
 
     def _long_held_until(self, starved: bool, fresh: bool) -> float:
         """The earliest time (on ``clock``) a long batch may start (see the class)."""
@@ -203,34 +229,42 @@ class QueryBatcher:
             return -float("inf")
         return shared + self._long_seconds  # else wait that long at most for one to end
 
-    def _ended(self, long: bool, started: float) -> None:
-        """Note when a batch ended, and how long a long one took (for ``_long_held_until``)."""
+    def _ended(self, lane: _Lane, long: bool, started: float | None) -> None:
+        """Note when a batch ended, and how long a long one took (for ``_long_held_until``);
+        a short lane's batch no longer runs (``started`` None: nothing was embedded)."""
         ended = self._clock()
         with self._cond:
-            if long:
+            if started is not None and long:
                 self._long_seconds, self._long_ended = ended - started, ended
-            else:
+            elif started is not None:
                 self._short_ended = ended
+            if lane == "short":
+                self._short_running -= 1
+                if self._spread_running:
+                    self._spread_running = False
+                    self._cond.notify_all()  # the short lanes waiting for the cores
 
     def _work(self, lane: _Lane) -> None:
         if lane == "long":
             _lower_priority(self._long_nice)
         while True:
             with self._cond:
-                chosen = self._next_batch(lane)
+                chosen, spread = self._next_batch(lane)
             # A question whose caller went away (its future cancelled) is not embedded.
             batch = [w for w in chosen if w.future.set_running_or_notify_cancel()]
             if not batch:
+                self._ended(lane, False, None)
                 continue
+            embed = self._embed_alone if spread and self._embed_alone is not None else self._embed_batch
             t0 = self._clock()
             try:
-                vectors = self._embed_batch([w.text for w in batch])
+                vectors = embed([w.text for w in batch])
             except BaseException as exc:  # every waiting caller gets the failure
                 for w in batch:
                     w.future.set_exception(exc)
                 continue
             finally:
-                self._ended(batch[0].cost > self._alone, t0)
+                self._ended(lane, batch[0].cost > self._alone, t0)
             for w, v in zip(batch, vectors, strict=True):
                 w.future.set_result(v)
 

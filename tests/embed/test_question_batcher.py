@@ -355,3 +355,70 @@ def test_with_two_workers_long_questions_run_on_a_thread_of_lower_priority():
     batcher.submit("long", 100).result(WAIT)
     batcher.submit("short", 5).result(WAIT)
     assert nice["long"] == min(19, nice["short"] + 5)
+
+
+class TwoPaths:
+    """The two batch functions of a batcher with several workers: ``one`` (a batch on one core)
+    and ``spread`` (on every core), recording which ran each batch and whether a one-core batch
+    ran while a spread one did. Calls on the texts in ``held`` wait until opened."""
+
+    def __init__(self, *held: str) -> None:
+        self.spread = Gated(*held)
+        self.one = Gated(*held)
+        self.calls: list[tuple[str, list[str]]] = []
+        self.overlapped = False  # a one-core batch ran beside a spread one
+        self._spreading = 0
+        self._lock = threading.Lock()
+
+    def on_one(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            self.calls.append(("one", list(texts)))
+            self.overlapped |= self._spreading > 0
+        return self.one(texts)
+
+    def on_all(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            self.calls.append(("spread", list(texts)))
+            self._spreading += 1
+        try:
+            return self.spread(texts)
+        finally:
+            with self._lock:
+                self._spreading -= 1
+
+
+def test_with_two_workers_a_lone_question_is_spread_over_every_core():
+    paths = TwoPaths()
+    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all)
+    assert batcher.submit("ensam", 5).result(WAIT).tolist() == expected("ensam")
+    assert paths.calls == [("spread", ["ensam"])]
+    assert batcher.spread_batches == 1
+
+
+def test_questions_that_come_together_run_one_core_each_and_wait_for_a_spread_batch():
+    """A spread batch has the cores: questions that come meanwhile wait for it, then run on
+    one core each, side by side, since neither is alone."""
+    paths = TwoPaths("först", "a")
+    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all)
+    first = batcher.submit("först", 5)
+    paths.spread.wait_started("först")
+    a = batcher.submit("a", 10)  # the cheapest: taken first, with b waiting, so on one core
+    b = batcher.submit("b", 30)  # over twice a's cost: not batched with it
+    queued(batcher, 2)
+    paths.spread.gates["först"].set()
+    paths.one.wait_started("b")  # while a runs (held): on one core too
+    paths.one.gates["a"].set()
+    assert a.result(WAIT).tolist() == expected("a") and b.result(WAIT).tolist() == expected("b")
+    assert first.result(WAIT).tolist() == expected("först")
+    assert paths.calls[0] == ("spread", ["först"])
+    assert sorted(paths.calls[1:]) == [("one", ["a"]), ("one", ["b"])]
+    assert not paths.overlapped
+
+
+def test_long_questions_and_a_single_worker_are_never_spread():
+    paths = TwoPaths()
+    batcher = QueryBatcher(paths.on_one, budget=400, alone=50, workers=2, embed_alone=paths.on_all)
+    assert batcher.submit("lång", 100).result(WAIT).tolist() == expected("lång")
+    single = QueryBatcher(paths.on_one, workers=1, embed_alone=paths.on_all)
+    assert single.submit("ensam", 5).result(WAIT).tolist() == expected("ensam")
+    assert paths.calls == [("one", ["lång"]), ("one", ["ensam"])]
