@@ -55,10 +55,16 @@ class QueryBatcher:
     **A lone question gets every core** (``embed_alone``, with several workers): a batch of
     short questions that finds nothing else waiting and no other short batch under way is
     embedded by ``embed_alone`` (the same vectors, the batch spread over every core) instead of
-    ``embed_batch`` (one core), and no other short batch starts until it ends. A question
-    asked alone is then answered about as fast as one thread spread over the cores answers it,
-    while concurrent questions still run one core each, side by side, which costs less CPU per
-    question. The choice depends only on what waits and what runs (``_spread``), never on time.
+    ``embed_batch`` (one core), and no other short batch starts until it ends, provided the
+    last ``calm`` questions each came to an idle batcher (nothing waiting, no short batch
+    running). A question asked alone is then answered about as fast as one thread spread over
+    the cores answers it, while concurrent questions still run one core each, side by side,
+    which costs less CPU per question. ``calm`` is what tells the two apart: under concurrent
+    clients the web server hands questions over one at a time, so a question often finds the
+    batcher idle for an instant although others follow at once; spread, it would hold them
+    all back. A single question finding the batcher idle is not enough, a run of them is.
+    The choice depends only on what waits and runs and what the last questions found
+    (``_spread``), never on time.
 
     Fair scheduling, so that clients sending long questions cannot take the worker from
     those sending short ones. Each question comes with its cost (its token count):
@@ -90,9 +96,12 @@ class QueryBatcher:
                  max_anticipation: float = 0.05, short_share: float = 2.0,
                  short_memory: float = 1.0, clock: Callable[[], float] = time.monotonic,
                  workers: int = 1, long_nice: int = 10,
-                 embed_alone: Callable[[list[str]], np.ndarray] | None = None) -> None:
+                 embed_alone: Callable[[list[str]], np.ndarray] | None = None,
+                 calm: int = 4) -> None:
         self._embed_batch = embed_batch
         self._embed_alone = embed_alone if workers > 1 else None
+        self._calm_needed = calm
+        self._calm = 0  # questions in a row that came to an idle batcher
         self._workers = max(1, workers)
         self._long_nice = long_nice
         self._max_batch = max_batch
@@ -131,6 +140,8 @@ class QueryBatcher:
                                  for i, lane in enumerate(lanes)]
                 for thread in self._threads:
                     thread.start()
+            idle = not self._pending and self._short_running == 0
+            self._calm = self._calm + 1 if idle else 0
             self._pending.append(waiting)
             if self._workers == 1:
                 self._cond.notify()
@@ -183,10 +194,11 @@ class QueryBatcher:
 
     def _spread(self, lane: _Lane, batch: list[_Waiting], pending: list[_Waiting]) -> bool:
         """Whether ``batch`` (taken from the lane's ``pending``) goes to ``embed_alone``: a short
-        batch that leaves no short question waiting while no other short batch runs. Called
-        with the lock held, before the batch is taken."""
+        batch that leaves no short question waiting while no other short batch runs, after
+        ``calm`` questions in a row came to an idle batcher. Called with the lock held, before
+        the batch is taken."""
         return (self._embed_alone is not None and lane == "short" and self._short_running == 0
-                and len(batch) == len(pending))
+                and len(batch) == len(pending) and self._calm >= self._calm_needed)
 
     def _next_batch(self, lane: _Lane) -> tuple[list[_Waiting], bool]:
         """Wait for questions of ``lane``, hold a long one back while short ones have the

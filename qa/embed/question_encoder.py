@@ -299,8 +299,10 @@ def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPr
     cores = settings.threads or os.cpu_count() or 1
     spread = None
     if workers > 1 and cores > 1 and settings.query_spread_alone:
+        # Its threads do not spin: it runs lone questions, with the one-core sessions between.
         spread = OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=cores,
-                                    per_text=precision == "int8", word_table=table, name=runtime)
+                                    per_text=precision == "int8", word_table=table, name=runtime,
+                                    spin=False)
     return encoder, runtime, tokenizer, spread
 
 

@@ -102,9 +102,9 @@ def test_static_int8_vectors_do_not_depend_on_their_batch(settings) -> None:
         update={"query_precision": "int8-static", "query_workers": 2, "query_spread_alone": False}))
     spread = open_question_encoder(settings.embed.model_copy(
         update={"query_precision": "int8-static", "query_workers": 2, "threads": 2}))
-    served = np.stack([spread.embed(q) for q in questions[:4]])
-    assert spread.spread_batches == 4
-    assert np.allclose(served, one_core.embed_many(questions[:4]), atol=1e-6)
+    served = np.stack([spread.embed(q) for q in questions[:6]])  # one after another
+    assert spread.spread_batches == 3  # from the fourth on (the batcher's calm)
+    assert np.allclose(served, one_core.embed_many(questions[:6]), atol=1e-6)
 
 
 @pytest.mark.model  # loads the int8 question graphs (exported on first use)

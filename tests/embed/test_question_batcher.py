@@ -387,19 +387,40 @@ class TwoPaths:
                 self._spreading -= 1
 
 
-def test_with_two_workers_a_lone_question_is_spread_over_every_core():
+def test_with_two_workers_lone_questions_in_a_row_are_spread_over_every_core():
+    """One question after another, each finding the batcher idle: from the ``calm``-th on,
+    each is embedded on every core."""
     paths = TwoPaths()
-    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all)
-    assert batcher.submit("ensam", 5).result(WAIT).tolist() == expected("ensam")
-    assert paths.calls == [("spread", ["ensam"])]
-    assert batcher.spread_batches == 1
+    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all, calm=3)
+    for text in ["ett", "två", "tre", "fyra"]:
+        assert batcher.submit(text, 5).result(WAIT).tolist() == expected(text)
+    assert paths.calls == [("one", ["ett"]), ("one", ["två"]), ("spread", ["tre"]),
+                           ("spread", ["fyra"])]
+    assert batcher.spread_batches == 2
+
+
+def test_a_question_that_finds_another_running_ends_the_calm():
+    """Concurrent clients: a question that came while another was embedded starts the count
+    of lone questions again, so the next lone ones run on one core until the calm is back."""
+    paths = TwoPaths("först")
+    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all, calm=2)
+    batcher.submit("ett", 5).result(WAIT)
+    first = batcher.submit("först", 5)  # the second lone question in a row: spread, held
+    paths.spread.wait_started("först")
+    beside = batcher.submit("bredvid", 5)  # came while först ran
+    paths.spread.gates["först"].set()
+    first.result(WAIT), beside.result(WAIT)
+    for text in ["efter 1", "efter 2"]:
+        batcher.submit(text, 5).result(WAIT)
+    assert paths.calls == [("one", ["ett"]), ("spread", ["först"]), ("one", ["bredvid"]),
+                           ("one", ["efter 1"]), ("spread", ["efter 2"])]
 
 
 def test_questions_that_come_together_run_one_core_each_and_wait_for_a_spread_batch():
     """A spread batch has the cores: questions that come meanwhile wait for it, then run on
     one core each, side by side, since neither is alone."""
     paths = TwoPaths("först", "a")
-    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all)
+    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all, calm=1)
     first = batcher.submit("först", 5)
     paths.spread.wait_started("först")
     a = batcher.submit("a", 10)  # the cheapest: taken first, with b waiting, so on one core
@@ -417,8 +438,9 @@ def test_questions_that_come_together_run_one_core_each_and_wait_for_a_spread_ba
 
 def test_long_questions_and_a_single_worker_are_never_spread():
     paths = TwoPaths()
-    batcher = QueryBatcher(paths.on_one, budget=400, alone=50, workers=2, embed_alone=paths.on_all)
+    batcher = QueryBatcher(paths.on_one, budget=400, alone=50, workers=2, embed_alone=paths.on_all,
+                           calm=1)
     assert batcher.submit("lång", 100).result(WAIT).tolist() == expected("lång")
-    single = QueryBatcher(paths.on_one, workers=1, embed_alone=paths.on_all)
+    single = QueryBatcher(paths.on_one, workers=1, embed_alone=paths.on_all, calm=1)
     assert single.submit("ensam", 5).result(WAIT).tolist() == expected("ensam")
     assert paths.calls == [("one", ["lång"]), ("one", ["ensam"])]
