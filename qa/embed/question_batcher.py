@@ -63,8 +63,12 @@ class QueryBatcher:
     clients the web server hands questions over one at a time, so a question often finds the
     batcher idle for an instant although others follow at once; spread, it would hold them
     all back. A single question finding the batcher idle is not enough, a run of them is.
-    The choice depends only on what waits and runs and what the last questions found
-    (``_spread``), never on time.
+    Spreading pays only when the cores are the service's: where other processes hold them,
+    a batch on every core waits for the slowest of its threads. So such a lone batch is
+    spread only while spreading has been the faster of the two paths for lone batches (wall
+    seconds per token, a moving average of each; a batch on one core is measured once
+    spreading has been, and every ``explore``-th lone batch takes the other path, so a
+    change either way is seen).
 
     Fair scheduling, so that clients sending long questions cannot take the worker from
     those sending short ones. Each question comes with its cost (its token count):
@@ -97,11 +101,15 @@ class QueryBatcher:
                  short_memory: float = 1.0, clock: Callable[[], float] = time.monotonic,
                  workers: int = 1, long_nice: int = 10,
                  embed_alone: Callable[[list[str]], np.ndarray] | None = None,
-                 calm: int = 4) -> None:
+                 calm: int = 4, explore: int = 8) -> None:
         self._embed_batch = embed_batch
         self._embed_alone = embed_alone if workers > 1 else None
         self._calm_needed = calm
         self._calm = 0  # questions in a row that came to an idle batcher
+        self._explore = max(2, explore)
+        self._lone = 0  # lone batches so far (those ``_spread`` chooses a path for)
+        # Wall seconds per token of lone batches, moving averages: spread, on one core.
+        self._pace: dict[bool, float | None] = {True: None, False: None}
         self._workers = max(1, workers)
         self._long_nice = long_nice
         self._max_batch = max_batch
@@ -192,18 +200,33 @@ class QueryBatcher:
         if left:
             min(left, key=lambda w: w.seq).passed += 1
 
-    def _spread(self, lane: _Lane, batch: list[_Waiting], pending: list[_Waiting]) -> bool:
-        """Whether ``batch`` (taken from the lane's ``pending``) goes to ``embed_alone``: a short
-        batch that leaves no short question waiting while no other short batch runs, after
-        ``calm`` questions in a row came to an idle batcher. Called with the lock held, before
-        the batch is taken."""
+    def _lone_batch(self, lane: _Lane, batch: list[_Waiting], pending: list[_Waiting]) -> bool:
+        """Whether ``batch`` (taken from the lane's ``pending``) is lone: a short batch that
+        leaves no short question waiting while no other short batch runs, after ``calm``
+        questions in a row came to an idle batcher. Called with the lock held, before the
+        batch is taken."""
         return (self._embed_alone is not None and lane == "short" and self._short_running == 0
                 and len(batch) == len(pending) and self._calm >= self._calm_needed)
 
-    def _next_batch(self, lane: _Lane) -> tuple[list[_Waiting], bool]:
+    def _spread(self) -> bool:
+        """Whether the next lone batch goes to ``embed_alone``: while that has been the faster
+        path (or the one-core path is not measured yet), except every ``explore``-th."""
+        self._lone += 1
+        spread, one = self._pace[True], self._pace[False]
+        faster = spread is None or one is None or spread <= one
+        return faster != (self._lone % self._explore == 0)
+
+    def _paced(self, spread: bool, seconds: float, tokens: int) -> None:
+        """Note a lone batch's wall seconds per token on its path (lock held)."""
+        pace = seconds / max(tokens, 1)
+        last = self._pace[spread]
+        self._pace[spread] = pace if last is None else (last + pace) / 2
+
+    def _next_batch(self, lane: _Lane) -> tuple[list[_Waiting], bool | None]:
         """Wait for questions of ``lane``, hold a long one back while short ones have the
-        only worker (see the class), take the batch; and whether it is spread over every core
-        (``_spread``). A short lane waits while a spread batch runs: that batch has the cores."""
+        only worker (see the class), take the batch; and, for a lone batch, whether it is
+        spread over every core (else None). A short lane waits while a spread batch runs:
+        that batch has the cores."""
         fresh = True  # the worker has not waited since its last batch ended
         while True:
             while not (pending := self._of(lane)) or (lane == "short" and self._spread_running):
@@ -217,13 +240,14 @@ class QueryBatcher:
                     self._cond.wait(remaining)  # a new question wakes it: choose again
                     fresh = False
                     continue
-            spread = self._spread(lane, batch, pending)
+            lone = self._lone_batch(lane, batch, pending)
+            spread = self._spread() if lone else None
             self._take(batch, pending)
             self._after_short = not long
             if lane == "short":
                 self._short_running += 1
-                self._spread_running = spread
-                self.spread_batches += spread
+                self._spread_running = bool(spread)
+                self.spread_batches += bool(spread)
             return batch, spread
 
     def _long_held_until(self, starved: bool, fresh: bool) -> float:
@@ -241,11 +265,15 @@ class QueryBatcher:
             return -float("inf")
         return shared + self._long_seconds  # else wait that long at most for one to end
 
-    def _ended(self, lane: _Lane, long: bool, started: float | None) -> None:
-        """Note when a batch ended, and how long a long one took (for ``_long_held_until``);
-        a short lane's batch no longer runs (``started`` None: nothing was embedded)."""
+    def _ended(self, lane: _Lane, long: bool, started: float | None,
+               lone: tuple[bool, int] | None = None) -> None:
+        """Note when a batch ended, and how long a long one took (for ``_long_held_until``)
+        or a lone one (``lone``: spread or not, its tokens); a short lane's batch no longer
+        runs (``started`` None: nothing was embedded)."""
         ended = self._clock()
         with self._cond:
+            if started is not None and lone is not None:
+                self._paced(lone[0], ended - started, lone[1])
             if started is not None and long:
                 self._long_seconds, self._long_ended = ended - started, ended
             elif started is not None:
@@ -261,13 +289,14 @@ class QueryBatcher:
             _lower_priority(self._long_nice)
         while True:
             with self._cond:
-                chosen, spread = self._next_batch(lane)
+                chosen, path = self._next_batch(lane)
             # A question whose caller went away (its future cancelled) is not embedded.
             batch = [w for w in chosen if w.future.set_running_or_notify_cancel()]
             if not batch:
                 self._ended(lane, False, None)
                 continue
-            embed = self._embed_alone if spread and self._embed_alone is not None else self._embed_batch
+            embed = self._embed_alone if path and self._embed_alone is not None else self._embed_batch
+            lone = None if path is None else (path, sum(w.cost for w in batch))
             t0 = self._clock()
             try:
                 vectors = embed([w.text for w in batch])
@@ -276,7 +305,7 @@ class QueryBatcher:
                     w.future.set_exception(exc)
                 continue
             finally:
-                self._ended(lane, batch[0].cost > self._alone, t0)
+                self._ended(lane, batch[0].cost > self._alone, t0, lone)
             for w, v in zip(batch, vectors, strict=True):
                 w.future.set_result(v)
 

@@ -444,3 +444,37 @@ def test_long_questions_and_a_single_worker_are_never_spread():
     single = QueryBatcher(paths.on_one, workers=1, embed_alone=paths.on_all, calm=1)
     assert single.submit("ensam", 5).result(WAIT).tolist() == expected("ensam")
     assert paths.calls == [("one", ["lång"]), ("one", ["ensam"])]
+
+
+def test_lone_questions_take_the_path_that_has_been_faster_and_try_the_other_now_and_then():
+    """Where other processes hold the cores, a batch on every core waits for its slowest
+    thread: lone questions then go back to one core, and every ``explore``-th tries the other
+    path, so spreading comes back when it pays again. Each path's seconds are the test's."""
+    clock = Clock()
+    seconds = {"spread": 1.0, "one": 2.0}  # per question of cost 1, on the batcher's clock
+    calls: list[str] = []
+
+    def path(name: str):
+        def embed(texts: list[str]) -> np.ndarray:
+            calls.append(name)
+            clock.now += seconds[name]
+            return np.array([expected(t) for t in texts])
+        return embed
+
+    batcher = QueryBatcher(path("one"), workers=2, embed_alone=path("spread"), calm=1, explore=4,
+                           clock=clock)
+
+    def ask(n: int) -> list[str]:
+        calls.clear()
+        for i in range(n):
+            batcher.submit(f"fråga {i}").result(WAIT)
+        return list(calls)
+
+    # Spread until one core is measured (the 4th); spreading was faster, so it stays.
+    assert ask(8) == ["spread"] * 3 + ["one"] + ["spread"] * 3 + ["one"]
+    seconds["spread"] = 8.0  # other work takes the cores: spreading now costs more
+    assert ask(4) == ["spread", "one", "one", "spread"]  # turned at once; the 4th tries again
+    assert ask(4) == ["one", "one", "one", "spread"]  # still slower
+    seconds["spread"] = 0.5  # the cores are free again: each try brings the average down
+    assert ask(12) == ["one", "one", "one", "spread"] * 3
+    assert ask(4) == ["spread", "spread", "spread", "one"]
