@@ -66,9 +66,9 @@ class QueryBatcher:
     Spreading pays only when the cores are the service's: where other processes hold them,
     a batch on every core waits for the slowest of its threads. So such a lone batch is
     spread only while spreading has been the faster of the two paths for lone batches (wall
-    seconds per token, a moving average of each; a batch on one core is measured once
-    spreading has been, and every ``explore``-th lone batch takes the other path, so a
-    change either way is seen).
+    seconds per token, a moving average of each: the first lone batch is spread, the second
+    runs on one core, and every ``explore``-th after them takes the slower path, so a change
+    either way is seen).
 
     Fair scheduling, so that clients sending long questions cannot take the worker from
     those sending short ones. Each question comes with its cost (its token count):
@@ -209,12 +209,13 @@ class QueryBatcher:
                 and len(batch) == len(pending) and self._calm >= self._calm_needed)
 
     def _spread(self) -> bool:
-        """Whether the next lone batch goes to ``embed_alone``: while that has been the faster
-        path (or the one-core path is not measured yet), except every ``explore``-th."""
+        """Whether the next lone batch goes to ``embed_alone``: each path once, first spread;
+        then while spreading has been the faster path, except every ``explore``-th."""
         self._lone += 1
         spread, one = self._pace[True], self._pace[False]
-        faster = spread is None or one is None or spread <= one
-        return faster != (self._lone % self._explore == 0)
+        if spread is None or one is None:
+            return spread is None
+        return (spread <= one) != (self._lone % self._explore == 0)
 
     def _paced(self, spread: bool, seconds: float, tokens: int) -> None:
         """Note a lone batch's wall seconds per token on its path (lock held)."""

@@ -103,7 +103,7 @@ def test_static_int8_vectors_do_not_depend_on_their_batch(settings) -> None:
     spread = open_question_encoder(settings.embed.model_copy(
         update={"query_precision": "int8-static", "query_workers": 2, "threads": 2}))
     served = np.stack([spread.embed(q) for q in questions[:6]])  # one after another
-    assert spread.spread_batches == 3  # from the fourth on (the batcher's calm)
+    assert spread.spread_batches >= 1  # the fourth, the first lone one (the batcher's calm)
     assert np.allclose(served, one_core.embed_many(questions[:6]), atol=1e-6)
 
 

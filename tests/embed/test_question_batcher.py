@@ -388,32 +388,33 @@ class TwoPaths:
 
 
 def test_with_two_workers_lone_questions_in_a_row_are_spread_over_every_core():
-    """One question after another, each finding the batcher idle: from the ``calm``-th on,
-    each is embedded on every core."""
+    """One question after another, each finding the batcher idle: the ``calm``-th is the first
+    lone one, embedded on every core (the next lone one measures the one-core path)."""
     paths = TwoPaths()
     batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all, calm=3)
-    for text in ["ett", "två", "tre", "fyra"]:
+    for text in ["ett", "två", "tre"]:
         assert batcher.submit(text, 5).result(WAIT).tolist() == expected(text)
-    assert paths.calls == [("one", ["ett"]), ("one", ["två"]), ("spread", ["tre"]),
-                           ("spread", ["fyra"])]
-    assert batcher.spread_batches == 2
+    assert paths.calls == [("one", ["ett"]), ("one", ["två"]), ("spread", ["tre"])]
+    assert batcher.spread_batches == 1
 
 
 def test_a_question_that_finds_another_running_ends_the_calm():
     """Concurrent clients: a question that came while another was embedded starts the count
     of lone questions again, so the next lone ones run on one core until the calm is back."""
     paths = TwoPaths("först")
-    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all, calm=2)
+    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all, calm=2,
+                           clock=Clock())  # a clock that stands still: both paths equally fast
     batcher.submit("ett", 5).result(WAIT)
     first = batcher.submit("först", 5)  # the second lone question in a row: spread, held
     paths.spread.wait_started("först")
     beside = batcher.submit("bredvid", 5)  # came while först ran
     paths.spread.gates["först"].set()
     first.result(WAIT), beside.result(WAIT)
-    for text in ["efter 1", "efter 2"]:
+    for text in ["efter 1", "efter 2", "efter 3"]:
         batcher.submit(text, 5).result(WAIT)
+    # efter 2 is lone again, the second lone batch: it measures the one-core path
     assert paths.calls == [("one", ["ett"]), ("spread", ["först"]), ("one", ["bredvid"]),
-                           ("one", ["efter 1"]), ("spread", ["efter 2"])]
+                           ("one", ["efter 1"]), ("one", ["efter 2"]), ("spread", ["efter 3"])]
 
 
 def test_questions_that_come_together_run_one_core_each_and_wait_for_a_spread_batch():
@@ -470,8 +471,8 @@ def test_lone_questions_take_the_path_that_has_been_faster_and_try_the_other_now
             batcher.submit(f"fråga {i}").result(WAIT)
         return list(calls)
 
-    # Spread until one core is measured (the 4th); spreading was faster, so it stays.
-    assert ask(8) == ["spread"] * 3 + ["one"] + ["spread"] * 3 + ["one"]
+    # Each path once, then the faster one; every 4th lone batch tries the slower one.
+    assert ask(8) == ["spread", "one", "spread", "one", "spread", "spread", "spread", "one"]
     seconds["spread"] = 8.0  # other work takes the cores: spreading now costs more
     assert ask(4) == ["spread", "one", "one", "spread"]  # turned at once; the 4th tries again
     assert ask(4) == ["one", "one", "one", "spread"]  # still slower
