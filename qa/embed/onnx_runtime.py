@@ -24,11 +24,17 @@ class OnnxRuntimeEncoder:
     """One ONNX Runtime session over an exported graph; implements ``TextEncoder``."""
 
     def __init__(self, graph: Path, tokenizer: TextTokenizer, dim: int, *, threads: int = 0,
-                 per_text: bool = False, word_table: Path | None = None, name: str = "") -> None:
+                 per_text: bool = False, word_table: Path | None = None, name: str = "",
+                 spin: bool = True) -> None:
+        """``spin=False``: the session's threads sleep as soon as they have no work instead of
+        spinning a while for more, which costs less CPU where calls are short and far apart
+        and keeps a thread from spinning on a core another thread needs."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        if not spin:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer

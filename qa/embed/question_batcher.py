@@ -52,6 +52,24 @@ class QueryBatcher:
     because one worker cannot run a short question beside a long one); the rule against
     starvation applies within each kind.
 
+    **A lone question gets every core** (``embed_alone``, with several workers): a batch of
+    short questions that finds nothing else waiting and no other short batch under way is
+    embedded by ``embed_alone`` (the same vectors, the batch spread over every core) instead of
+    ``embed_batch`` (one core), and no other short batch starts until it ends, provided the
+    last ``calm`` questions each came to an idle batcher (nothing waiting, no short batch
+    running). A question asked alone is then answered about as fast as one thread spread over
+    the cores answers it, while concurrent questions still run one core each, side by side,
+    which costs less CPU per question. ``calm`` is what tells the two apart: under concurrent
+    clients the web server hands questions over one at a time, so a question often finds the
+    batcher idle for an instant although others follow at once; spread, it would hold them
+    all back. A single question finding the batcher idle is not enough, a run of them is.
+    Spreading pays only when the cores are the service's: where other processes hold them,
+    a batch on every core waits for the slowest of its threads. So such a lone batch is
+    spread only while spreading has been the faster of the two paths for lone batches (wall
+    seconds per token, a moving average of each: the first lone batch is spread, the second
+    runs on one core, and every ``explore``-th after them takes the slower path, so a change
+    either way is seen).
+
     Fair scheduling, so that clients sending long questions cannot take the worker from
     those sending short ones. Each question comes with its cost (its token count):
 
@@ -81,8 +99,17 @@ class QueryBatcher:
                  budget: int = 1024, alone: int | None = None, patience: int = 8,
                  max_anticipation: float = 0.05, short_share: float = 2.0,
                  short_memory: float = 1.0, clock: Callable[[], float] = time.monotonic,
-                 workers: int = 1, long_nice: int = 10) -> None:
+                 workers: int = 1, long_nice: int = 10,
+                 embed_alone: Callable[[list[str]], np.ndarray] | None = None,
+                 calm: int = 4, explore: int = 8) -> None:
         self._embed_batch = embed_batch
+        self._embed_alone = embed_alone if workers > 1 else None
+        self._calm_needed = calm
+        self._calm = 0  # questions in a row that came to an idle batcher
+        self._explore = max(2, explore)
+        self._lone = 0  # lone batches so far (those ``_spread`` chooses a path for)
+        # Wall seconds per token of lone batches, moving averages: spread, on one core.
+        self._pace: dict[bool, float | None] = {True: None, False: None}
         self._workers = max(1, workers)
         self._long_nice = long_nice
         self._max_batch = max_batch
@@ -97,6 +124,9 @@ class QueryBatcher:
         self._long_ended = -float("inf")  # when it ended
         self._short_ended = -float("inf")  # when the last batch of short questions ended
         self._after_short = False  # the last batch was of short questions
+        self._short_running = 0  # short batches being embedded now
+        self._spread_running = False  # one of them is spread over every core (``embed_alone``)
+        self.spread_batches = 0  # batches embedded by ``embed_alone`` so far (for /metrics, tests)
         self._pending: list[_Waiting] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -118,6 +148,8 @@ class QueryBatcher:
                                  for i, lane in enumerate(lanes)]
                 for thread in self._threads:
                     thread.start()
+            idle = not self._pending and self._short_running == 0
+            self._calm = self._calm + 1 if idle else 0
             self._pending.append(waiting)
             if self._workers == 1:
                 self._cond.notify()
@@ -168,12 +200,37 @@ class QueryBatcher:
         if left:
             min(left, key=lambda w: w.seq).passed += 1
 
-    def _next_batch(self, lane: _Lane) -> list[_Waiting]:
+    def _lone_batch(self, lane: _Lane, batch: list[_Waiting], pending: list[_Waiting]) -> bool:
+        """Whether ``batch`` (taken from the lane's ``pending``) is lone: a short batch that
+        leaves no short question waiting while no other short batch runs, after ``calm``
+        questions in a row came to an idle batcher. Called with the lock held, before the
+        batch is taken."""
+        return (self._embed_alone is not None and lane == "short" and self._short_running == 0
+                and len(batch) == len(pending) and self._calm >= self._calm_needed)
+
+    def _spread(self) -> bool:
+        """Whether the next lone batch goes to ``embed_alone``: each path once, first spread;
+        then while spreading has been the faster path, except every ``explore``-th."""
+        self._lone += 1
+        spread, one = self._pace[True], self._pace[False]
+        if spread is None or one is None:
+            return spread is None
+        return (spread <= one) != (self._lone % self._explore == 0)
+
+    def _paced(self, spread: bool, seconds: float, tokens: int) -> None:
+        """Note a lone batch's wall seconds per token on its path (lock held)."""
+        pace = seconds / max(tokens, 1)
+        last = self._pace[spread]
+        self._pace[spread] = pace if last is None else (last + pace) / 2
+
+    def _next_batch(self, lane: _Lane) -> tuple[list[_Waiting], bool | None]:
         """Wait for questions of ``lane``, hold a long one back while short ones have the
-        only worker (see the class), take the batch."""
+        only worker (see the class), take the batch; and, for a lone batch, whether it is
+        spread over every core (else None). A short lane waits while a spread batch runs:
+        that batch has the cores."""
         fresh = True  # the worker has not waited since its last batch ended
         while True:
-            while not (pending := self._of(lane)):
+            while not (pending := self._of(lane)) or (lane == "short" and self._spread_running):
                 self._cond.wait()
                 fresh = False
             batch, starved = self._choose(pending)
@@ -184,9 +241,15 @@ class QueryBatcher:
                     self._cond.wait(remaining)  # a new question wakes it: choose again
                     fresh = False
                     continue
+            lone = self._lone_batch(lane, batch, pending)
+            spread = self._spread() if lone else None
             self._take(batch, pending)
             self._after_short = not long
-            return batch
+            if lane == "short":
+                self._short_running += 1
+                self._spread_running = bool(spread)
+                self.spread_batches += bool(spread)
+            return batch, spread
 
     def _long_held_until(self, starved: bool, fresh: bool) -> float:
         """The earliest time (on ``clock``) a long batch may start (see the class)."""
@@ -203,34 +266,47 @@ class QueryBatcher:
             return -float("inf")
         return shared + self._long_seconds  # else wait that long at most for one to end
 
-    def _ended(self, long: bool, started: float) -> None:
-        """Note when a batch ended, and how long a long one took (for ``_long_held_until``)."""
+    def _ended(self, lane: _Lane, long: bool, started: float | None,
+               lone: tuple[bool, int] | None = None) -> None:
+        """Note when a batch ended, and how long a long one took (for ``_long_held_until``)
+        or a lone one (``lone``: spread or not, its tokens); a short lane's batch no longer
+        runs (``started`` None: nothing was embedded)."""
         ended = self._clock()
         with self._cond:
-            if long:
+            if started is not None and lone is not None:
+                self._paced(lone[0], ended - started, lone[1])
+            if started is not None and long:
                 self._long_seconds, self._long_ended = ended - started, ended
-            else:
+            elif started is not None:
                 self._short_ended = ended
+            if lane == "short":
+                self._short_running -= 1
+                if self._spread_running:
+                    self._spread_running = False
+                    self._cond.notify_all()  # the short lanes waiting for the cores
 
     def _work(self, lane: _Lane) -> None:
         if lane == "long":
             _lower_priority(self._long_nice)
         while True:
             with self._cond:
-                chosen = self._next_batch(lane)
+                chosen, path = self._next_batch(lane)
             # A question whose caller went away (its future cancelled) is not embedded.
             batch = [w for w in chosen if w.future.set_running_or_notify_cancel()]
             if not batch:
+                self._ended(lane, False, None)
                 continue
+            embed = self._embed_alone if path and self._embed_alone is not None else self._embed_batch
+            lone = None if path is None else (path, sum(w.cost for w in batch))
             t0 = self._clock()
             try:
-                vectors = self._embed_batch([w.text for w in batch])
+                vectors = embed([w.text for w in batch])
             except BaseException as exc:  # every waiting caller gets the failure
                 for w in batch:
                     w.future.set_exception(exc)
                 continue
             finally:
-                self._ended(batch[0].cost > self._alone, t0)
+                self._ended(lane, batch[0].cost > self._alone, t0, lone)
             for w, v in zip(batch, vectors, strict=True):
                 w.future.set_result(v)
 

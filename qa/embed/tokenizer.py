@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,7 +40,14 @@ class _Encoder(Protocol):
 
 
 class TextTokenizer:
-    """Token ids and attention masks, truncated to the model's window and padded per batch."""
+    """Token ids and attention masks, truncated to the model's window and padded per batch.
+
+    The ids of the last ``recent`` single texts counted (``count`` of one text) are kept for
+    ``batch``: a served question is counted (to bound and schedule it) and then embedded, and
+    this way it is tokenised once, not twice.
+    """
+
+    recent = 64
 
     def __init__(self, model_dir: Path, max_tokens: int, *, compact_cache: Path | None = None) -> None:
         config = _json(model_dir / "tokenizer_config.json")
@@ -52,10 +61,28 @@ class TextTokenizer:
         self.compact = isinstance(self._encoder, CompactUnigram)
         self.pad_id = self._encoder.pad_id
         self.max_tokens = max_tokens
+        self._counted: OrderedDict[str, list[int]] = OrderedDict()  # ids of recent ``count``s
+        self._lock = threading.Lock()
 
     def count(self, texts: Sequence[str]) -> list[int]:
         """Tokens of each text with special tokens, not truncated."""
-        return [len(ids) for ids in self._encoder.encode(texts)]
+        rows = self._encoder.encode(texts)
+        if len(texts) == 1:
+            with self._lock:
+                self._counted[texts[0]] = rows[0]
+                while len(self._counted) > self.recent:
+                    self._counted.popitem(last=False)
+        return [len(ids) for ids in rows]
+
+    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """``encode``, taking the ids of recently counted texts (each taken once) as they were."""
+        with self._lock:
+            known = [self._counted.pop(t, None) for t in texts] if self._counted else []
+        if not any(r is not None for r in known):
+            return self._encoder.encode(texts)
+        missing = [t for t, r in zip(texts, known, strict=True) if r is None]
+        fresh = iter(self._encoder.encode(missing) if missing else [])
+        return [r if r is not None else next(fresh) for r in known]
 
     def ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text with special tokens, not truncated."""
@@ -63,7 +90,7 @@ class TextTokenizer:
 
     def batch(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """``input_ids`` and ``attention_mask`` (int64), truncated and padded to the longest text."""
-        rows = self._encoder.encode(texts)
+        rows = self._encode(texts)
         for row in rows:
             if len(row) > self.max_tokens:  # keep the closing special token, as truncation does
                 del row[self.max_tokens - 1 : -1]

@@ -126,3 +126,12 @@ def test_compact_question_tokenizer_gives_the_librarys_ids(settings, embedder, s
     batch = [embedder.query_prompt + q for q in QUESTIONS]
     assert all(np.array_equal(a, b) for a, b in zip(compact.batch(batch).values(),
                                                     embedder.tokenizer.batch(batch).values(), strict=True))
+    # A question counted alone is tokenised once: batch takes its kept ids, the same ones,
+    # also when they are cut to the window, and a text batched again is tokenised afresh.
+    long = embedder.query_prompt + " ".join(seed_passages)
+    for text in [*batch[:3], long]:
+        compact.count([text])
+    for _ in range(2):
+        for texts in (batch, [long, batch[0]]):
+            assert all(np.array_equal(a, b) for a, b in zip(
+                compact.batch(texts).values(), embedder.tokenizer.batch(texts).values(), strict=True))

@@ -96,6 +96,15 @@ def test_static_int8_vectors_do_not_depend_on_their_batch(settings) -> None:
     batched = fast.embed_many(questions)
     alone = np.concatenate([fast.embed_many([q]) for q in questions])
     assert np.allclose(batched, alone, atol=1e-5)
+    # A lone question served on every core (QA_QUERY_SPREAD_ALONE) gets the vector of the
+    # one-core path: which cores embed a question is scheduling, not a change of answers.
+    one_core = open_question_encoder(settings.embed.model_copy(
+        update={"query_precision": "int8-static", "query_workers": 2, "query_spread_alone": False}))
+    spread = open_question_encoder(settings.embed.model_copy(
+        update={"query_precision": "int8-static", "query_workers": 2, "threads": 2}))
+    served = np.stack([spread.embed(q) for q in questions[:6]])  # one after another
+    assert spread.spread_batches >= 1  # the fourth, the first lone one (the batcher's calm)
+    assert np.allclose(served, one_core.embed_many(questions[:6]), atol=1e-6)
 
 
 @pytest.mark.model  # loads the int8 question graphs (exported on first use)

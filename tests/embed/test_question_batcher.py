@@ -355,3 +355,127 @@ def test_with_two_workers_long_questions_run_on_a_thread_of_lower_priority():
     batcher.submit("long", 100).result(WAIT)
     batcher.submit("short", 5).result(WAIT)
     assert nice["long"] == min(19, nice["short"] + 5)
+
+
+class TwoPaths:
+    """The two batch functions of a batcher with several workers: ``one`` (a batch on one core)
+    and ``spread`` (on every core), recording which ran each batch and whether a one-core batch
+    ran while a spread one did. Calls on the texts in ``held`` wait until opened."""
+
+    def __init__(self, *held: str) -> None:
+        self.spread = Gated(*held)
+        self.one = Gated(*held)
+        self.calls: list[tuple[str, list[str]]] = []
+        self.overlapped = False  # a one-core batch ran beside a spread one
+        self._spreading = 0
+        self._lock = threading.Lock()
+
+    def on_one(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            self.calls.append(("one", list(texts)))
+            self.overlapped |= self._spreading > 0
+        return self.one(texts)
+
+    def on_all(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            self.calls.append(("spread", list(texts)))
+            self._spreading += 1
+        try:
+            return self.spread(texts)
+        finally:
+            with self._lock:
+                self._spreading -= 1
+
+
+def test_with_two_workers_lone_questions_in_a_row_are_spread_over_every_core():
+    """One question after another, each finding the batcher idle: the ``calm``-th is the first
+    lone one, embedded on every core (the next lone one measures the one-core path)."""
+    paths = TwoPaths()
+    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all, calm=3)
+    for text in ["ett", "två", "tre"]:
+        assert batcher.submit(text, 5).result(WAIT).tolist() == expected(text)
+    assert paths.calls == [("one", ["ett"]), ("one", ["två"]), ("spread", ["tre"])]
+    assert batcher.spread_batches == 1
+
+
+def test_a_question_that_finds_another_running_ends_the_calm():
+    """Concurrent clients: a question that came while another was embedded starts the count
+    of lone questions again, so the next lone ones run on one core until the calm is back."""
+    paths = TwoPaths("först")
+    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all, calm=2,
+                           clock=Clock())  # a clock that stands still: both paths equally fast
+    batcher.submit("ett", 5).result(WAIT)
+    first = batcher.submit("först", 5)  # the second lone question in a row: spread, held
+    paths.spread.wait_started("först")
+    beside = batcher.submit("bredvid", 5)  # came while först ran
+    paths.spread.gates["först"].set()
+    first.result(WAIT), beside.result(WAIT)
+    for text in ["efter 1", "efter 2", "efter 3"]:
+        batcher.submit(text, 5).result(WAIT)
+    # efter 2 is lone again, the second lone batch: it measures the one-core path
+    assert paths.calls == [("one", ["ett"]), ("spread", ["först"]), ("one", ["bredvid"]),
+                           ("one", ["efter 1"]), ("one", ["efter 2"]), ("spread", ["efter 3"])]
+
+
+def test_questions_that_come_together_run_one_core_each_and_wait_for_a_spread_batch():
+    """A spread batch has the cores: questions that come meanwhile wait for it, then run on
+    one core each, side by side, since neither is alone."""
+    paths = TwoPaths("först", "a")
+    batcher = QueryBatcher(paths.on_one, workers=2, embed_alone=paths.on_all, calm=1)
+    first = batcher.submit("först", 5)
+    paths.spread.wait_started("först")
+    a = batcher.submit("a", 10)  # the cheapest: taken first, with b waiting, so on one core
+    b = batcher.submit("b", 30)  # over twice a's cost: not batched with it
+    queued(batcher, 2)
+    paths.spread.gates["först"].set()
+    paths.one.wait_started("b")  # while a runs (held): on one core too
+    paths.one.gates["a"].set()
+    assert a.result(WAIT).tolist() == expected("a") and b.result(WAIT).tolist() == expected("b")
+    assert first.result(WAIT).tolist() == expected("först")
+    assert paths.calls[0] == ("spread", ["först"])
+    assert sorted(paths.calls[1:]) == [("one", ["a"]), ("one", ["b"])]
+    assert not paths.overlapped
+
+
+def test_long_questions_and_a_single_worker_are_never_spread():
+    paths = TwoPaths()
+    batcher = QueryBatcher(paths.on_one, budget=400, alone=50, workers=2, embed_alone=paths.on_all,
+                           calm=1)
+    assert batcher.submit("lång", 100).result(WAIT).tolist() == expected("lång")
+    single = QueryBatcher(paths.on_one, workers=1, embed_alone=paths.on_all, calm=1)
+    assert single.submit("ensam", 5).result(WAIT).tolist() == expected("ensam")
+    assert paths.calls == [("one", ["lång"]), ("one", ["ensam"])]
+
+
+def test_lone_questions_take_the_path_that_has_been_faster_and_try_the_other_now_and_then():
+    """Where other processes hold the cores, a batch on every core waits for its slowest
+    thread: lone questions then go back to one core, and every ``explore``-th tries the other
+    path, so spreading comes back when it pays again. Each path's seconds are the test's."""
+    clock = Clock()
+    seconds = {"spread": 1.0, "one": 2.0}  # per question of cost 1, on the batcher's clock
+    calls: list[str] = []
+
+    def path(name: str):
+        def embed(texts: list[str]) -> np.ndarray:
+            calls.append(name)
+            clock.now += seconds[name]
+            return np.array([expected(t) for t in texts])
+        return embed
+
+    batcher = QueryBatcher(path("one"), workers=2, embed_alone=path("spread"), calm=1, explore=4,
+                           clock=clock)
+
+    def ask(n: int) -> list[str]:
+        calls.clear()
+        for i in range(n):
+            batcher.submit(f"fråga {i}").result(WAIT)
+        return list(calls)
+
+    # Each path once, then the faster one; every 4th lone batch tries the slower one.
+    assert ask(8) == ["spread", "one", "spread", "one", "spread", "spread", "spread", "one"]
+    seconds["spread"] = 8.0  # other work takes the cores: spreading now costs more
+    assert ask(4) == ["spread", "one", "one", "spread"]  # turned at once; the 4th tries again
+    assert ask(4) == ["one", "one", "one", "spread"]  # still slower
+    seconds["spread"] = 0.5  # the cores are free again: each try brings the average down
+    assert ask(12) == ["one", "one", "one", "spread"] * 3
+    assert ask(4) == ["spread", "spread", "spread", "one"]
