@@ -143,20 +143,27 @@ def print_rows(title: str, rows: Sequence[dict[str, Any]], value_width: int = 16
         print(f"  {r['metric']:<48} {r['value']!s:>{value_width}} {r['unit']:<{unit_width}} {r['note']}")
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """All cores' (total, idle) clock ticks since boot, from /proc/stat; None where unreadable."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def busy_between(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float:
+    """Share of all cores busy between two ``cpu_ticks`` samples, whoever used them."""
+    if before is None or after is None:
+        return float("nan")
+    return round(1 - (after[1] - before[1]) / max(after[0] - before[0], 1), 3)
+
+
 def machine_busy(seconds: float = 1.0) -> float:
     """Share of all cores busy over ``seconds`` (from /proc/stat), whoever uses them."""
-    def sample() -> tuple[int, int]:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-        return sum(fields), idle
-
-    try:
-        total0, idle0 = sample()
-        time.sleep(seconds)
-        total1, idle1 = sample()
-    except (OSError, ValueError, IndexError):
-        return float("nan")
-    return round(1 - (idle1 - idle0) / max(total1 - total0, 1), 3)
+    before = cpu_ticks()
+    time.sleep(seconds)
+    return busy_between(before, cpu_ticks())
 
 
 def wait_for_quiet(max_wait: float = 90.0, threshold: float = 0.25) -> float:

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import bench_parser, machine_busy, print_rows, row, write_result
+from bench.common import bench_parser, busy_between, cpu_ticks, machine_busy, print_rows, row, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -45,6 +45,7 @@ def main() -> None:
     env.update(HOME=str(home), CI="true", DEBIAN_FRONTEND="noninteractive")
     started = time.monotonic()
     tests_started: float | None = None
+    ticks_at_tests: tuple[int, int] | None = None
     summary = ""
     seconds = base / "file_seconds.json"  # each test file's seconds: tests/file_seconds.json
     with subprocess.Popen(["make", "test", f"PYTEST_ARGS=--file-seconds-out {seconds}"], cwd=clone,
@@ -54,11 +55,11 @@ def main() -> None:
         for line in proc.stdout:
             print(line, end="", flush=True)
             if tests_started is None and " -m pytest " in line:
-                tests_started = time.monotonic()
+                tests_started, ticks_at_tests = time.monotonic(), cpu_ticks()
             if re.search(r"\d+ (passed|failed)", line) and " in " in line:
                 summary = line.strip()
         code = proc.wait()
-    ended = time.monotonic()
+    ended, ticks_at_end = time.monotonic(), cpu_ticks()
     result = {
         "commit": commit,
         "exit_code": code,
@@ -66,6 +67,9 @@ def main() -> None:
         "setup_s": round((tests_started or ended) - started, 1),
         "pytest_s": round(ended - tests_started, 1) if tests_started else None,
         "pytest_summary": summary,
+        # How much of the two cores the suite kept busy: below 1, the workers waited on
+        # something (servers starting, browsers, sleeps) while a core was free.
+        "pytest_cores_busy": busy_between(ticks_at_tests, ticks_at_end) if tests_started else None,
         "machine_busy_before": busy,
         "note": "Debian packages already on this machine are not installed again",
         "file_seconds": (json.loads(seconds.read_text(encoding="utf-8"))
@@ -73,7 +77,8 @@ def main() -> None:
     }
     rows = [row("make test from a fresh clone", result["total_s"], "s"),
             row("set-up (venv, model, Debian, lint, docs)", result["setup_s"], "s"),
-            row("pytest", result["pytest_s"], "s", summary)]
+            row("pytest", result["pytest_s"], "s", summary),
+            row("cores busy during pytest", result["pytest_cores_busy"], "share")]
     print_rows("make test", rows)
     write_result("make_test", {**result, "summary": rows}, args.quick)
     if args.keep:
