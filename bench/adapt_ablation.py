@@ -3,7 +3,8 @@
 Usage::
 
     python -m bench.adapt_ablation --index-root DIR [--sets kommun,libreoffice,seeds]
-        [--variants all,only-heading,...,no-list] [--minutes 4] [--learning-rate 2e-5]
+        [--variants all,only-heading,...,no-list] [--steps 5] [--minutes 10]
+        [--learning-rate 2e-5]
 
 ``DIR/<set>`` is an index of the set's corpus, as for ``bench/adapt.py`` (how each is built is
 in docs/design/2026-12-07-adapting-the-model.md). Per set, in one process: the pairs are mined
@@ -11,7 +12,11 @@ once (every kind), the hard negatives found once for every trainable pair (BM25 
 model, as ``qa adapt`` does; a variant trains on its pairs with the very same negatives, so the
 variants differ only in which pairs they train on), and the base model is scored once. Then
 each variant fine-tunes a fresh copy of the base model with ``qa adapt``'s trainer and
-defaults (one pass, constant learning rate after warm-up, the same seed) on:
+defaults (constant learning rate after warm-up, the same seed) for the same number of
+optimiser steps (``--steps``; the time budget ``--minutes`` is only a safety stop), so that
+the variants differ in which pairs they see, not in how much training a busy machine let them
+have. A variant with fewer pairs than a step takes is skipped rather than passed over
+repeatedly. The variants:
 
 - ``all``: every kind (what ``qa adapt`` trains on with labelled questions);
 - ``only-<kind>``: that kind alone (``qa adapt --kinds <kind>``);
@@ -141,7 +146,7 @@ def ablate(name: str, index_dir: Path, questions: Path, variants: Sequence[str],
                                        files.passage_prompt)
     del base_model, base_embed
     result: dict[str, Any] = {
-        "set": name, "passages": len(passages), "pairs": counts(pairs),
+        "set": name, "steps": params.max_steps, "passages": len(passages), "pairs": counts(pairs),
         "trainable": counts(trainable), "held_out_pairs": {k: len(v) for k, v in held.items()},
         "questions": {h: sum(q.answerable for q in qs) for h, qs in halves.items()},
         "setup_seconds": round(time.monotonic() - t0, 1),
@@ -152,8 +157,9 @@ def ablate(name: str, index_dir: Path, questions: Path, variants: Sequence[str],
         rows = [i for i, p in enumerate(trainable) if p.kind in kinds]
         entry: dict[str, Any] = {"variant": variant, "kinds": list(kinds),
                                  "trained_pairs": len(rows)}
-        if len(rows) < 2:
-            entry["skipped"] = "fewer than two training pairs"
+        if len(rows) < params.max_steps * params.batch_size:
+            entry["skipped"] = (f"fewer pairs than {params.max_steps} steps of "
+                                f"{params.batch_size} take")
             result["variants"].append(entry)
             done(result)
             continue
@@ -190,17 +196,18 @@ def _cell(entry: dict[str, Any], key: str, against: str = "versus_base") -> str:
 
 
 def markdown(results: list[dict[str, Any]], command: str) -> str:
-    """The tables of bench/results/adapt_ablation.md."""
+    """The tables of bench/results/adapt_ablation.md, each under the command that made it."""
     lines = ["# What each kind of pair contributes (`python -m bench.adapt_ablation`)", "",
-             f"`{command}`", "",
              "Dense MRR@10 differences, adapted − base (and − the all-kinds model), paired 95 % "
              "intervals; questions answerable only.", ""]
     for r in results:
         pair_kinds = list(r["held_out_pairs"])
-        lines += [f"## {r['set']} ({r['passages']} passages; pairs mined "
+        lines += [f"## {r['set']}, {r.get('steps', '?')} steps ({r['passages']} passages; "
+                  "pairs mined "
                   + ", ".join(f"{k} {n}" for k, n in r["pairs"].items())
                   + f"; questions tune {r['questions']['tune']}, held-out "
                   f"{r['questions']['heldout']})", "",
+                  f"`{r.get('command', command)}`", "",
                   "Base MRR@10: " + ", ".join(f"{k} {v:.3f}" for k, v in r["base"].items()), "",
                   "| variant | pairs trained | steps | wall s | CPU s | tune questions | "
                   "held-out questions | held-out questions vs all | "
@@ -225,32 +232,43 @@ def main() -> None:
     parser.add_argument("--index-root", type=Path, required=True)
     parser.add_argument("--sets", default="kommun,libreoffice,seeds")
     parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--minutes", type=float, default=4.0,
-                        help="training budget per variant")
+    parser.add_argument("--steps", type=int, default=5, help="optimiser steps per variant")
+    parser.add_argument("--minutes", type=float, default=10.0,
+                        help="time budget per variant (a safety stop)")
     parser.add_argument("--learning-rate", type=float, default=training.TrainingParams
                         .learning_rate)
     parser.add_argument("--name", default="adapt_ablation")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the results already in <name>.json and add these runs' "
+                        "after them (each with its own command)")
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     for v in variants:
         trained_kinds(v)
-    params = training.TrainingParams(seconds=args.minutes * 60,
+    params = training.TrainingParams(seconds=args.minutes * 60, max_steps=args.steps,
                                      learning_rate=args.learning_rate)
     command = (f"python -m bench.adapt_ablation --index-root DIR --sets {args.sets} "
-               f"--variants {args.variants} --minutes {args.minutes:g} "
+               f"--variants {args.variants} --steps {args.steps} --minutes {args.minutes:g} "
                f"--learning-rate {args.learning_rate:g}")
+    earlier: list[dict[str, Any]] = []
+    kept = (RESULTS / "quick" if args.quick else RESULTS) / f"{args.name}.json"
+    if args.merge and kept.is_file():
+        old = json.loads(kept.read_text(encoding="utf-8"))
+        earlier = [{"command": old["command"], **r} if "command" not in r else r
+                   for r in old["results"]]
     results: list[dict[str, Any]] = []
 
     def write(current: dict[str, Any] | None = None) -> None:
-        shown = results + ([current] if current is not None else [])
+        shown = earlier + results + ([current] if current is not None else [])
         write_result(args.name, {"command": command, "minutes": args.minutes,
                                  "training": params.__dict__, "results": shown}, args.quick)
         path = (RESULTS / "quick" if args.quick else RESULTS) / f"{args.name}.md"
         path.write_text(markdown(shown, command), encoding="utf-8")
 
     for name in [s for s in args.sets.split(",") if s]:
-        results.append(ablate(name, args.index_root / name, QUESTIONS[name], variants, params,
-                              write))
+        results.append({"command": command, **ablate(
+            name, args.index_root / name, QUESTIONS[name], variants, params,
+            lambda r: write({"command": command, **r}))})
         write()
     print(json.dumps({"sets": len(results)}))
 
