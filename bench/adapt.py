@@ -9,9 +9,12 @@ Usage::
 docs/design/2026-12-07-adapting-the-model.md). Every run adapts on its own collection, checks
 against the base with the set's labelled questions (the tune half decides, the held-out half is
 reported) and publishes nothing. Variants: ``all`` (every kind of pair, hard negatives from both
-sources), ``no-<kind>`` (that kind left out), ``no-negatives``, ``pairs-only`` (no labelled
-questions: a kind left out of training decides). One run at a time, niced: training takes
-both cores. Writes bench/results/adapt.json and adapt.md.
+sources), ``no-<kind>`` (that kind left out), ``only-<kind>`` (that kind alone),
+``no-negatives``, ``pairs-only`` (no labelled questions: a kind left out of training decides).
+One run at a time, niced: training takes both cores. Writes bench/results/adapt.json and
+adapt.md. Each run here is a whole ``qa adapt`` under its time budget; the ablations per kind
+of pair, at an equal number of steps and against the all-kinds model question by question,
+are bench/adapt_ablation.py.
 """
 
 from __future__ import annotations

@@ -110,7 +110,8 @@ class AdaptReport:
         return out
 
 
-def _embedder(model: Any) -> Callable[[Sequence[str], str], np.ndarray]:
+def embedder(model: Any) -> Callable[[Sequence[str], str], np.ndarray]:
+    """``model`` (a ``SentenceTransformer``) as a check's embedder: normalised float32 rows."""
     def embed(texts: Sequence[str], prompt: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
@@ -121,7 +122,8 @@ def _embedder(model: Any) -> Callable[[Sequence[str], str], np.ndarray]:
     return embed
 
 
-def _questions(path: Path, store: PassageStore) -> tuple[list[EvalQuery], list[EvalQuery]]:
+def labelled_questions(path: Path, store: PassageStore
+                       ) -> tuple[list[EvalQuery], list[EvalQuery]]:
     """The labelled questions: (those that decide, those only reported), by the set's halves."""
     queries = resolve(load_testset(path), store.document_texts())
     tune = [q for q in queries if q.split == "tune"]
@@ -157,7 +159,7 @@ def adapt_collection(index_dir: Path, settings: Settings, options: AdaptOptions,
         say("pairs mined: " + ", ".join(f"{k} {n}" for k, n in found.items()))
         labelled: tuple[list[EvalQuery], list[EvalQuery]] | None = None
         if options.questions is not None:
-            labelled = _questions(options.questions, store)
+            labelled = labelled_questions(options.questions, store)
             deciding_kind = None
             trained_kinds = [k for k in options.kinds if found[k]]
         else:
@@ -170,14 +172,14 @@ def adapt_collection(index_dir: Path, settings: Settings, options: AdaptOptions,
             report.verdict = Verdict([], False, "the collection yields too few training pairs")
             return _finish(report, options, t0)
         base_model = training.load_model(files, options.training.threads)
-        base_embed = _embedder(base_model)
-        negatives = _negatives(train_pairs, passages, generation, base_embed, files.query_prompt,
-                               options.negatives)
+        base_embed = embedder(base_model)
+        negatives = hard_negatives(train_pairs, passages, generation, base_embed,
+                                   files.query_prompt, options.negatives)
         say(f"training on {len(train_pairs)} pairs for at most {options.minutes:g} minutes")
         model = training.load_model(files, options.training.threads)
         params = TrainingParams(**{**options.training.__dict__, "seconds": options.minutes * 60})
         report.training = training.train(model, train_pairs, negatives, files, params)
-        adapted_embed = _embedder(model)
+        adapted_embed = embedder(model)
         say("checking the adapted model against the base")
         checks = _checks(pairs, trained_kinds, deciding_kind, labelled, passages, generation,
                          manifest.embed_context, base_embed, adapted_embed, files.query_prompt,
@@ -190,9 +192,11 @@ def adapt_collection(index_dir: Path, settings: Settings, options: AdaptOptions,
         store.close()
 
 
-def _negatives(pairs: Sequence[Pair], passages: Sequence[Any], generation: generations.Generation,
-               embed: Callable[[Sequence[str], str], np.ndarray], query_prompt: str,
-               source: neg.NegativeSource) -> list[str | None]:
+def hard_negatives(pairs: Sequence[Pair], passages: Sequence[Any],
+                   generation: generations.Generation,
+                   embed: Callable[[Sequence[str], str], np.ndarray], query_prompt: str,
+                   source: neg.NegativeSource) -> list[str | None]:
+    """Per pair, the text of its hard negative from ``source`` (None where it has none)."""
     if source == "none":
         return [None] * len(pairs)
     bm25 = model = None

@@ -75,6 +75,16 @@ def test_pairs_per_kind_and_the_held_out_split_are_stable(store, pairs):
     assert is_held_out("heading", "Öppettider") == is_held_out("heading", "öppettider")
 
 
+def test_mining_some_kinds_gives_exactly_those_pairs_of_mining_all(store, pairs):
+    # The ablations (bench/adapt_ablation.py) mine once and train on subsets: that must be what
+    # `qa adapt --kinds` would have mined, pair for pair and with the same held-out split.
+    kinds = ("heading", "question", "cloze", "list")
+    for left_out in kinds:
+        rest = [k for k in kinds if k != left_out]
+        assert mine_pairs(store, [left_out]) == [p for p in pairs if p.kind == left_out]
+        assert mine_pairs(store, rest) == [p for p in pairs if p.kind != left_out]
+
+
 def test_question_shapes():
     assert is_question("Hur ansöker jag om bygglov?")
     assert is_question("Kan jag låna om en bok")
