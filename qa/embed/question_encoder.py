@@ -299,10 +299,11 @@ def _onnx_encoder(settings: EmbedSettings, files: ModelFiles, precision: QueryPr
     cores = settings.threads or os.cpu_count() or 1
     spread = None
     if workers > 1 and cores > 1 and settings.query_spread_alone:
-        # Its threads do not spin: it runs lone questions, with the one-core sessions between.
+        # Its threads spin between operators, as a session's do by default: without spinning it
+        # answered a lone question no sooner than one core did (docs/performance.md).
         spread = OnnxRuntimeEncoder(graph, tokenizer, files.dim, threads=cores,
                                     per_text=precision == "int8", word_table=table, name=runtime,
-                                    spin=False)
+                                    spin=True)
     return encoder, runtime, tokenizer, spread
 
 
