@@ -5,10 +5,12 @@ A collection directory ``DIR/NAME/`` may hold ``access.toml`` with two keys::
     read_token = "…"    # reading needs this token (or the admin token); absent: reading is open
     admin_token = "…"   # writing needs this token; absent: the collection cannot be written over HTTP
 
-Any other key, a value that is not a non-empty string, or a file that is not TOML is an error
-(``AccessFileError``): a misspelt ``read-token`` must never leave a collection open by accident,
-so the server withholds such a collection until the file is mended. Parsed with ``tomllib``
-(the standard library's TOML reader).
+Any other key, a value that is not a non-empty string, a file that is not TOML, or one that sets
+neither key is an error (``AccessFileError``): a misspelt ``read-token`` must never leave a
+collection open by accident, so the server withholds such a collection until the file is mended.
+An open collection has no ``access.toml``; an empty one is what a scan reads while an editor
+rewrites the file (truncated, then written), and must not open the collection until the next
+scan. Parsed with ``tomllib`` (the standard library's TOML reader).
 """
 
 from __future__ import annotations
@@ -58,7 +60,10 @@ def read_access(collection_dir: Path) -> Access:
         value = data.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise AccessFileError(f"{path}: {key} must be a non-empty string")
-    # Stripped like the bearer token a request sends (api.auth), so that they can match.
     read, admin = (data.get(key) for key in _KEYS)
+    if read is None and admin is None:
+        raise AccessFileError(f"{path}: sets neither {' nor '.join(_KEYS)}; remove the file to "
+                              "serve the collection openly")
+    # Stripped like the bearer token a request sends (api.auth), so that they can match.
     return Access(read_token=read.strip() if read else None,
                   admin_token=admin.strip() if admin else None)
